@@ -1,0 +1,1 @@
+"""incidentbot: ChatOps incident response for Slack."""

@@ -1,0 +1,39 @@
+"""Build the Bolt app: verification, listeners, error handling."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from slack_bolt import App, BoltResponse
+from slack_sdk import WebClient
+
+from bot.adapters.slack.listeners import SlackContext, actions, commands, events, views
+
+log = logging.getLogger(__name__)
+
+
+def build_bolt_app(*, client: WebClient, signing_secret: str | None, ctx: SlackContext) -> App:
+    """With a signing secret, HTTP requests must carry Slack's signature (Socket Mode needs none)."""
+    app = App(
+        client=client,
+        signing_secret=signing_secret or "unused-in-socket-mode",
+        request_verification_enabled=signing_secret is not None,
+        token_verification_enabled=False,  # no auth.test at start-up: the bot may start before Slack answers
+        process_before_response=False,
+        logger=logging.getLogger("slack_bolt"),
+    )
+    for module in (commands, actions, views, events):
+        module.register(app, ctx)
+
+    @app.error
+    def on_error(error: Exception, body: dict[str, Any]) -> BoltResponse:
+        log.error(
+            "slack listener failed: %s (request type %s)",
+            error,
+            body.get("type") or body.get("command"),
+            exc_info=error,
+        )
+        return BoltResponse(status=500, body="")
+
+    return app

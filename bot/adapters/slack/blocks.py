@@ -1,0 +1,194 @@
+"""Block Kit for the incident card, the feed announcement, channel lines and the topic."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot.adapters.slack.text import escape, mention, plain, when
+from bot.core.catalog import COMMANDER, Phase
+from bot.core.milestones import ORDER, Milestone
+from bot.flows.ports import CardView, Line
+
+Block = dict[str, Any]
+
+ACK = "incident.ack"
+CHANGE_STATUS = "incident.change_status"
+CHANGE_SEVERITY = "incident.change_severity"
+CLAIM_COMMANDER = "incident.claim_commander"
+RESOLVE = "incident.resolve"
+CLOSE = "incident.close"
+
+_LINE_ICONS = {
+    "status": "🔄",
+    "severity": "🚨",
+    "role": "👤",
+    "acknowledged": "👍",
+    "note": "📝",
+    "reopened": "↩️",
+    "resolved": "✅",
+    "closed": "🔒",
+    "milestone": "⏱️",
+    "error": "⚠️",
+}
+
+
+def _text(text: str) -> Block:
+    return {"type": "mrkdwn", "text": text}
+
+
+def _button(label: str, action_id: str, value: str, style: str | None = None) -> Block:
+    button: Block = {
+        "type": "button",
+        "text": {"type": "plain_text", "text": label, "emoji": True},
+        "action_id": action_id,
+        "value": value,
+    }
+    if style:
+        button["style"] = style
+    return button
+
+
+def headline(card: CardView) -> str:
+    drill = "[DRILL] " if card.drill else ""
+    return f"{drill}{card.severity.emoji} {card.severity.id} · {card.title}".strip()
+
+
+def card_blocks(card: CardView) -> list[Block]:
+    blocks: list[Block] = [
+        {
+            "type": "header",
+            "block_id": "card.header",
+            "text": {"type": "plain_text", "text": plain(headline(card), 150), "emoji": True},
+        }
+    ]
+    if card.drill:
+        blocks.append(
+            {
+                "type": "context",
+                "block_id": "card.drill",
+                "elements": [_text("🧪 *This is a drill.* Nothing here counts in the metrics.")],
+            }
+        )
+    fields = [
+        _text(f"*Status*\n{card.status.emoji} {card.status.name}"),
+        _text(
+            f"*Severity*\n{card.severity.emoji} {card.severity.id} — {escape(card.severity.name)}"
+        ),
+    ]
+    fields += [_text(f"*{escape(role.name)}*\n{mention(user)}") for role, user in card.roles[:8]]
+    blocks.append({"type": "section", "block_id": "card.fields", "fields": fields})
+    if card.description:
+        blocks.append(
+            {
+                "type": "section",
+                "block_id": "card.description",
+                "text": _text(plain(escape(card.description), 2900)),
+            }
+        )
+    if card.summary:
+        blocks.append(
+            {
+                "type": "section",
+                "block_id": "card.summary",
+                "text": _text(plain(f"*Resolution:* {escape(card.summary)}", 2900)),
+            }
+        )
+    stamps = [f"*{m.label}:* {when(card.milestones[m].at)}" for m in ORDER if m in card.milestones]
+    blocks.append(
+        {
+            "type": "context",
+            "block_id": "card.milestones",
+            "elements": [_text(plain(" · ".join(stamps), 2900))],
+        }
+    )
+    if card.status.phase is not Phase.CLOSED:
+        blocks.append(
+            {"type": "actions", "block_id": "card.actions", "elements": _card_buttons(card)}
+        )
+    footer = [
+        "🔒 Private incident" if card.private else None,
+        f"<{card.review_url}|Review page>" if card.review_url else None,
+    ]
+    if any(footer):
+        blocks.append(
+            {
+                "type": "context",
+                "block_id": "card.footer",
+                "elements": [_text(" · ".join(f for f in footer if f))],
+            }
+        )
+    return blocks
+
+
+def _card_buttons(card: CardView) -> list[Block]:
+    value = str(card.id)
+    buttons = []
+    if Milestone.ACKNOWLEDGED not in card.milestones:
+        buttons.append(_button("Acknowledge", ACK, value, "primary"))
+    buttons.append(_button("Change status", CHANGE_STATUS, value))
+    buttons.append(_button("Change severity", CHANGE_SEVERITY, value))
+    buttons.append(_button("Claim commander", CLAIM_COMMANDER, value))
+    if card.status.phase is Phase.RESOLVED:
+        buttons.append(_button("Close", CLOSE, value, "danger"))
+    else:
+        buttons.append(
+            _button(
+                "Resolve",
+                RESOLVE,
+                value,
+                "primary" if Milestone.ACKNOWLEDGED in card.milestones else None,
+            )
+        )
+    return buttons
+
+
+def card_fallback(card: CardView) -> str:
+    return f"{headline(card)} — {card.status.name}"
+
+
+def announcement_blocks(card: CardView) -> list[Block]:
+    where = f"<#{card.channel_id}>" if card.channel_id else "(channel pending)"
+    commander = card.holder(COMMANDER)
+    lines = [
+        f"{card.severity.emoji} *{card.severity.id}* — *{escape(card.title)}*",
+        f"{card.status.emoji} {card.status.name} · Commander: {mention(commander)} · Join {where}",
+    ]
+    declared = card.milestones.get(Milestone.DECLARED)
+    context = [
+        f"Declared {when(declared.at)}" if declared else "",
+        f"<{card.review_url}|Review page>" if card.review_url else "",
+    ]
+    blocks: list[Block] = [
+        {"type": "section", "block_id": "feed.summary", "text": _text("\n".join(lines))}
+    ]
+    if any(context):
+        blocks.append(
+            {
+                "type": "context",
+                "block_id": "feed.context",
+                "elements": [_text(" · ".join(c for c in context if c))],
+            }
+        )
+    return blocks
+
+
+def line_text(line: Line) -> str:
+    icon = _LINE_ICONS.get(line.kind, "•")
+    by = f" — {mention(line.actor, '')}" if line.actor else ""
+    if line.kind == "note":
+        return f"{icon} Note{by}:\n{escape(line.text)}"
+    if line.kind == "role":
+        user = line.data.get("user")
+        return f"{icon} {mention(str(user) if user else None)} is now *{escape(line.text.removesuffix(' assigned'))}*{by}"
+    return f"{icon} *{escape(line.text)}*{by}"
+
+
+def topic(card: CardView) -> str:
+    commander = card.holder(COMMANDER)
+    parts = [
+        f"{card.severity.emoji} {card.severity.id}",
+        card.status.name,
+        f"IC: {mention(commander, 'none')}",
+        card.title,
+    ]
+    return plain(" | ".join(parts), 250)

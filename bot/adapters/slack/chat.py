@@ -1,0 +1,175 @@
+"""The Chat port over slack_sdk's WebClient; Slack errors become IntegrationError."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError, SlackClientError
+
+from bot.adapters.slack import blocks
+from bot.flows.ports import CardView, IntegrationError, Line, Message, NameTaken
+
+# Slack error codes worth retrying; every other `ok: false` is a permanent answer.
+_RETRYABLE = {
+    "ratelimited",
+    "internal_error",
+    "fatal_error",
+    "service_unavailable",
+    "request_timeout",
+    "team_added_to_org",
+}
+
+
+@contextmanager
+def _slack_errors() -> Iterator[None]:
+    try:
+        yield
+    except SlackApiError as exc:
+        response = exc.response
+        status = int(getattr(response, "status_code", 0) or 0)
+        data = response.data if isinstance(getattr(response, "data", None), dict) else {}
+        code = str(data.get("error") or f"http_{status}")
+        if status == 429 or code == "ratelimited":
+            after = (response.headers or {}).get("Retry-After") or (response.headers or {}).get(
+                "retry-after"
+            )
+            raise IntegrationError(
+                "slack", "ratelimited", retryable=True, retry_after=_seconds(after)
+            ) from exc
+        raise IntegrationError(
+            "slack", code, retryable=status >= 500 or code in _RETRYABLE
+        ) from exc
+    except (
+        SlackClientError,
+        OSError,
+        TimeoutError,
+    ) as exc:  # connection refused, timeouts, bad bodies
+        raise IntegrationError(
+            "slack", type(exc).__name__, retryable=True, detail=str(exc)[:200]
+        ) from exc
+
+
+def _seconds(value: Any) -> float | None:
+    if isinstance(value, list):
+        value = value[0] if value else None
+    try:
+        return max(0.0, float(value)) if value is not None else None
+    except (TypeError, ValueError):
+        return None
+
+
+class SlackChat:
+    def __init__(self, client: WebClient) -> None:
+        self.client = client
+
+    def _call(self, method: Callable[..., Any], **kwargs: Any) -> dict[str, Any]:
+        with _slack_errors():
+            response = method(**kwargs)
+        return dict(response.data) if isinstance(response.data, dict) else {}
+
+    def create_channel(self, name: str, *, private: bool) -> str:
+        try:
+            with _slack_errors():
+                data = self.client.conversations_create(name=name, is_private=private).data
+        except IntegrationError as exc:
+            if exc.code == "name_taken":
+                raise NameTaken(name) from exc
+            raise
+        assert isinstance(data, dict)
+        return str(data["channel"]["id"])
+
+    def invite(self, channel_id: str, users: Sequence[str]) -> None:
+        for user in dict.fromkeys(users):
+            try:
+                self._call(self.client.conversations_invite, channel=channel_id, users=user)
+            except IntegrationError as exc:
+                if exc.code not in ("already_in_channel", "cant_invite_self"):
+                    raise
+
+    def topic_for(self, card: CardView) -> str:
+        return blocks.topic(card)
+
+    def set_topic(self, channel_id: str, topic: str) -> None:
+        self._call(self.client.conversations_setTopic, channel=channel_id, topic=topic)
+
+    def post_card(self, channel_id: str, card: CardView) -> str:
+        data = self._call(
+            self.client.chat_postMessage,
+            channel=channel_id,
+            text=blocks.card_fallback(card),
+            blocks=blocks.card_blocks(card),
+        )
+        return str(data["ts"])
+
+    def update_card(self, channel_id: str, ts: str, card: CardView) -> None:
+        self._call(
+            self.client.chat_update,
+            channel=channel_id,
+            ts=ts,
+            text=blocks.card_fallback(card),
+            blocks=blocks.card_blocks(card),
+        )
+
+    def post_line(self, channel_id: str, line: Line, card: CardView) -> str:
+        text = blocks.line_text(line)
+        data = self._call(
+            self.client.chat_postMessage, channel=channel_id, text=text, unfurl_links=False
+        )
+        return str(data["ts"])
+
+    def announce(self, feed: str, card: CardView) -> tuple[str, str]:
+        data = self._call(
+            self.client.chat_postMessage,
+            channel=feed,
+            text=blocks.card_fallback(card),
+            blocks=blocks.announcement_blocks(card),
+            unfurl_links=False,
+        )
+        return str(data["channel"]), str(data["ts"])
+
+    def update_announcement(self, channel_id: str, ts: str, card: CardView) -> None:
+        self._call(
+            self.client.chat_update,
+            channel=channel_id,
+            ts=ts,
+            text=blocks.card_fallback(card),
+            blocks=blocks.announcement_blocks(card),
+        )
+
+    def fetch_message(self, channel_id: str, ts: str) -> Message:
+        data = self._call(
+            self.client.conversations_history,
+            channel=channel_id,
+            latest=ts,
+            oldest=ts,
+            inclusive=True,
+            limit=1,
+        )
+        found = [m for m in data.get("messages", []) if m.get("ts") == ts]
+        if not found:  # a reply in a thread is not in the channel's history
+            data = self._call(
+                self.client.conversations_replies,
+                channel=channel_id,
+                ts=ts,
+                latest=ts,
+                inclusive=True,
+                limit=1,
+            )
+            found = [m for m in data.get("messages", []) if m.get("ts") == ts]
+        if not found:
+            raise IntegrationError(
+                "slack", "message_not_found", retryable=False, detail=f"{channel_id}/{ts}"
+            )
+        link = self._call(self.client.chat_getPermalink, channel=channel_id, message_ts=ts)
+        message = found[0]
+        return Message(
+            text=str(message.get("text") or ""),
+            user=message.get("user"),
+            permalink=str(link.get("permalink") or ""),
+        )
+
+    def tell(self, channel_id: str, user_id: str, text: str) -> None:
+        self._call(self.client.chat_postEphemeral, channel=channel_id, user=user_id, text=text)

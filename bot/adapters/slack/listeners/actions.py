@@ -1,0 +1,111 @@
+"""Buttons on the incident card."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt import Ack, App, Respond
+from slack_sdk import WebClient
+
+from bot.adapters.slack import blocks as b
+from bot.adapters.slack import modals
+from bot.adapters.slack.listeners import SlackContext, request_key
+from bot.core import lifecycle
+from bot.core.catalog import COMMANDER, Phase
+
+
+def register(app: App, ctx: SlackContext) -> None:
+    def act(body: dict[str, Any], respond: Respond, command: lifecycle.Command) -> None:
+        incident_id = _incident_id(body)
+        if incident_id is None:
+            respond(
+                text="That button does not belong to a known incident.",
+                response_type="ephemeral",
+                replace_original=False,
+            )
+            return
+        user = str(body["user"]["id"])
+        outcome = ctx.flows.act(
+            command=command, actor=user, request_key=request_key(body), incident_id=incident_id
+        )
+        if not outcome.ok:
+            respond(text=outcome.message, response_type="ephemeral", replace_original=False)
+
+    def acknowledge(ack: Ack, body: dict[str, Any], respond: Respond) -> None:
+        ack()
+        ctx.work.submit(act, body, respond, lifecycle.Acknowledge())
+
+    def claim_commander(ack: Ack, body: dict[str, Any], respond: Respond) -> None:
+        ack()
+        ctx.work.submit(
+            act, body, respond, lifecycle.AssignRole(COMMANDER, str(body["user"]["id"]))
+        )
+
+    def resolve(ack: Ack, body: dict[str, Any], respond: Respond) -> None:
+        ack()
+        ctx.work.submit(
+            act,
+            body,
+            respond,
+            lifecycle.ChangeStatus(ctx.catalog.status_with_phase(Phase.RESOLVED).id),
+        )
+
+    def close(ack: Ack, body: dict[str, Any], respond: Respond) -> None:
+        ack()
+        ctx.work.submit(
+            act,
+            body,
+            respond,
+            lifecycle.ChangeStatus(ctx.catalog.status_with_phase(Phase.CLOSED).id),
+        )
+
+    def change_status(ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond) -> None:
+        ack()
+        ctx.work.submit(open_status, body, client, respond)
+
+    def open_status(body: dict[str, Any], client: WebClient, respond: Respond) -> None:
+        incident = _incident(ctx, body)
+        if incident is None or incident.id is None:
+            respond(
+                text="That incident no longer exists.",
+                response_type="ephemeral",
+                replace_original=False,
+            )
+            return
+        view = modals.status_modal(ctx.catalog, incident_id=incident.id, current=incident.status)
+        client.views_open(trigger_id=body["trigger_id"], view=view)
+
+    def change_severity(
+        ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond
+    ) -> None:
+        ack()
+        incident = _incident(ctx, body)
+        if incident is None or incident.id is None:
+            respond(
+                text="That incident no longer exists.",
+                response_type="ephemeral",
+                replace_original=False,
+            )
+            return
+        view = modals.severity_modal(
+            ctx.catalog, incident_id=incident.id, current=incident.severity
+        )
+        client.views_open(trigger_id=body["trigger_id"], view=view)
+
+    app.action(b.ACK)(acknowledge)
+    app.action(b.CLAIM_COMMANDER)(claim_commander)
+    app.action(b.RESOLVE)(resolve)
+    app.action(b.CLOSE)(close)
+    app.action(b.CHANGE_STATUS)(change_status)
+    app.action(b.CHANGE_SEVERITY)(change_severity)
+
+
+def _incident_id(body: dict[str, Any]) -> int | None:
+    actions = body.get("actions") or [{}]
+    value = str(actions[0].get("value") or "")
+    return int(value) if value.isdigit() else None
+
+
+def _incident(ctx: SlackContext, body: dict[str, Any]) -> Any:
+    incident_id = _incident_id(body)
+    return ctx.flows.incident(incident_id) if incident_id is not None else None

@@ -1,0 +1,73 @@
+"""`/incident …`: parse and ack at once, then do the work and answer ephemerally."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt import Ack, App, Respond
+from slack_sdk import WebClient
+
+from bot.adapters.slack import modals, replies
+from bot.adapters.slack.listeners import SlackContext, declared_message, request_key
+from bot.core import commands as c
+from bot.core import lifecycle
+from bot.core.catalog import Phase
+
+
+def register(app: App, ctx: SlackContext) -> None:
+    def incident_command(
+        ack: Ack, body: dict[str, Any], respond: Respond, client: WebClient
+    ) -> None:
+        request = c.parse(str(body.get("text") or ""), ctx.catalog)
+        match request:
+            case c.Help(unknown=unknown):
+                text, blocks = replies.help_blocks(ctx.catalog, unknown)
+                ack(text=text, blocks=blocks)
+            case c.Invalid(message=message):
+                ack(text=message)
+            case _:
+                ack()
+                ctx.work.submit(work, request, body, respond, client)
+
+    def work(request: c.Request, body: dict[str, Any], respond: Respond, client: WebClient) -> None:
+        user, channel = str(body.get("user_id")), str(body.get("channel_id"))
+        match request:
+            case c.Declare(severity=severity, title=None):
+                view = modals.declare_modal(
+                    ctx.catalog, now=ctx.clock.now(), channel_id=channel, severity=severity
+                )
+                client.views_open(trigger_id=body["trigger_id"], view=view)
+            case c.Declare(severity=severity, title=str(title)):
+                outcome = ctx.flows.declare(
+                    title=title, severity=severity, actor=user, request_key=request_key(body)
+                )
+                respond(text=declared_message(ctx, outcome), response_type="ephemeral")
+            case c.ListOpen():
+                text, blocks = replies.list_blocks(ctx.catalog, ctx.flows.open_incidents())
+                respond(text=text, blocks=blocks, response_type="ephemeral")
+            case _:
+                command = _to_command(ctx, request, user)
+                outcome = ctx.flows.act(
+                    command=command, actor=user, request_key=request_key(body), channel_id=channel
+                )
+                if not outcome.ok:
+                    respond(text=outcome.message, response_type="ephemeral")
+
+    app.command("/incident")(incident_command)
+
+
+def _to_command(ctx: SlackContext, request: c.Request, user: str) -> lifecycle.Command:
+    match request:
+        case c.SetStatus(status=status, summary=summary):
+            return lifecycle.ChangeStatus(status, summary)
+        case c.SetSeverity(severity=severity):
+            return lifecycle.ChangeSeverity(severity)
+        case c.SetRole(role=role, user=target):
+            return lifecycle.AssignRole(role, target or user)
+        case c.Ack():
+            return lifecycle.Acknowledge()
+        case c.Note(text=text):
+            return lifecycle.AddNote(text)
+        case c.Close():
+            return lifecycle.ChangeStatus(ctx.catalog.status_with_phase(Phase.CLOSED).id)
+    raise AssertionError(f"not an incident command: {request!r}")

@@ -1,0 +1,201 @@
+"""Modals: declare an incident, change status, change severity; and reading their submissions."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from bot.core.catalog import Catalog, Phase
+
+DECLARE = "incident.declare"
+STATUS = "incident.status"
+SEVERITY = "incident.severity"
+
+Block = dict[str, Any]
+
+
+def _option(text: str, value: str) -> Block:
+    return {"text": {"type": "plain_text", "text": text[:75], "emoji": True}, "value": value}
+
+
+def _input(
+    block_id: str, label: str, element: Block, *, optional: bool = False, hint: str | None = None
+) -> Block:
+    block: Block = {
+        "type": "input",
+        "block_id": block_id,
+        "label": {"type": "plain_text", "text": label},
+        "element": element,
+        "optional": optional,
+    }
+    if hint:
+        block["hint"] = {"type": "plain_text", "text": hint}
+    return block
+
+
+def _modal(
+    callback_id: str, title: str, submit: str, blocks: list[Block], metadata: dict[str, Any]
+) -> Block:
+    return {
+        "type": "modal",
+        "callback_id": callback_id,
+        "title": {"type": "plain_text", "text": title[:24]},
+        "submit": {"type": "plain_text", "text": submit},
+        "close": {"type": "plain_text", "text": "Cancel"},
+        "private_metadata": json.dumps(metadata),
+        "blocks": blocks,
+    }
+
+
+def _severity_select(catalog: Catalog, initial: str) -> Block:
+    options = [_option(f"{s.emoji} {s.id} — {s.name}".strip(), s.id) for s in catalog.severities]
+    chosen = next(o for o in options if o["value"] == initial)
+    return {
+        "type": "static_select",
+        "action_id": "severity",
+        "options": options,
+        "initial_option": chosen,
+    }
+
+
+def declare_modal(
+    catalog: Catalog,
+    *,
+    now: datetime,
+    channel_id: str,
+    title: str = "",
+    severity: str | None = None,
+) -> Block:
+    title_input: Block = {
+        "type": "plain_text_input",
+        "action_id": "title",
+        "max_length": 150,
+        "placeholder": {"type": "plain_text", "text": "Checkout API returns 500s"},
+    }
+    if title:
+        title_input["initial_value"] = title
+    blocks = [
+        _input("title", "Title", title_input),
+        _input(
+            "severity", "Severity", _severity_select(catalog, severity or catalog.default_severity)
+        ),
+        _input(
+            "description",
+            "What is happening?",
+            {
+                "type": "plain_text_input",
+                "action_id": "description",
+                "multiline": True,
+                "max_length": 2500,
+            },
+            optional=True,
+        ),
+        _input(
+            "impact",
+            "Impact started",
+            {
+                "type": "datetimepicker",
+                "action_id": "impact_started_at",
+                "initial_date_time": int(now.timestamp()),
+            },
+            hint="When customers were first affected (your local time). Leave as is if it is now.",
+        ),
+        _input(
+            "private",
+            "Visibility",
+            {
+                "type": "checkboxes",
+                "action_id": "private",
+                "options": [
+                    _option("Private incident (private channel, no announcement)", "private")
+                ],
+            },
+            optional=True,
+        ),
+    ]
+    return _modal(DECLARE, "Declare an incident", "Declare", blocks, {"channel_id": channel_id})
+
+
+def status_modal(catalog: Catalog, *, incident_id: int, current: str) -> Block:
+    choices = [s for s in catalog.statuses if s.phase is not Phase.CLOSED]
+    options = [_option(f"{s.emoji} {s.name}".strip(), s.id) for s in choices]
+    select: Block = {"type": "static_select", "action_id": "status", "options": options}
+    initial = next((o for o in options if o["value"] == current), None)
+    if initial:
+        select["initial_option"] = initial
+    blocks = [
+        _input("status", "New status", select),
+        _input(
+            "summary",
+            "Summary (for resolved)",
+            {
+                "type": "plain_text_input",
+                "action_id": "summary",
+                "multiline": True,
+                "max_length": 2500,
+            },
+            optional=True,
+        ),
+    ]
+    return _modal(STATUS, "Change status", "Change", blocks, {"incident_id": incident_id})
+
+
+def severity_modal(catalog: Catalog, *, incident_id: int, current: str) -> Block:
+    blocks = [_input("severity", "New severity", _severity_select(catalog, current))]
+    return _modal(SEVERITY, "Change severity", "Change", blocks, {"incident_id": incident_id})
+
+
+# -- reading submissions -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DeclareForm:
+    title: str
+    severity: str
+    description: str
+    impact_started_at: datetime | None
+    private: bool
+    channel_id: str | None
+
+
+def _value(values: dict[str, Any], block: str, action: str) -> dict[str, Any]:
+    got = values.get(block, {}).get(action, {})
+    return got if isinstance(got, dict) else {}
+
+
+def metadata(view: dict[str, Any]) -> dict[str, Any]:
+    try:
+        loaded = json.loads(view.get("private_metadata") or "{}")
+    except json.JSONDecodeError:
+        return {}
+    return loaded if isinstance(loaded, dict) else {}
+
+
+def read_declare(view: dict[str, Any]) -> DeclareForm:
+    values = view.get("state", {}).get("values", {})
+    when = _value(values, "impact", "impact_started_at").get("selected_date_time")
+    selected = _value(values, "private", "private").get("selected_options") or []
+    return DeclareForm(
+        title=str(_value(values, "title", "title").get("value") or ""),
+        severity=str(
+            (_value(values, "severity", "severity").get("selected_option") or {}).get("value") or ""
+        ),
+        description=str(_value(values, "description", "description").get("value") or ""),
+        impact_started_at=datetime.fromtimestamp(int(when), UTC)
+        if isinstance(when, int | float | str) and str(when).isdigit()
+        else None,
+        private=any(o.get("value") == "private" for o in selected if isinstance(o, dict)),
+        channel_id=metadata(view).get("channel_id"),
+    )
+
+
+def read_select(view: dict[str, Any], block: str) -> str:
+    values = view.get("state", {}).get("values", {})
+    return str((_value(values, block, block).get("selected_option") or {}).get("value") or "")
+
+
+def read_text(view: dict[str, Any], block: str) -> str:
+    values = view.get("state", {}).get("values", {})
+    return str(_value(values, block, block).get("value") or "")

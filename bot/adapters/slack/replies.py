@@ -1,0 +1,54 @@
+"""Ephemeral replies: help, the list of open incidents, confirmations."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from bot.adapters.slack.text import escape
+from bot.core.catalog import Catalog
+from bot.store.models import Incident
+
+Block = dict[str, Any]
+
+COMMANDS: tuple[tuple[str, str], ...] = (
+    ("declare [sev1..sev4] [title]", "Declare an incident (no title opens a form)"),
+    ("status <state>", "Change the status: {statuses}"),
+    ("severity <sevN>", "Change the severity"),
+    ("{roles} [@user]", "Assign a role (no user: claim it yourself)"),
+    ("ack", "Acknowledge the incident"),
+    ("note <text>", "Add a note to the timeline (or react with :pushpin: to a message)"),
+    ("resolve [summary]", "Mark the incident resolved"),
+    ("close", "Close a resolved incident"),
+    ("list", "Show open incidents"),
+    ("help", "Show this help"),
+)
+
+
+def help_blocks(catalog: Catalog, unknown: str | None = None) -> tuple[str, list[Block]]:
+    statuses = "|".join(s.id for s in catalog.statuses if s.phase.value != "closed")
+    roles = "|".join(r.id for r in catalog.roles)
+    lines = [
+        f"`/incident {usage.format(roles=roles)}` — {what.format(statuses=statuses)}"
+        for usage, what in COMMANDS
+    ]
+    intro = f"I don't know `{escape(unknown)}`. " if unknown else ""
+    text = f"{intro}*Incident commands*\n" + "\n".join(lines)
+    return text, [{"type": "section", "text": {"type": "mrkdwn", "text": text[:3000]}}]
+
+
+def list_blocks(catalog: Catalog, incidents: Sequence[Incident]) -> tuple[str, list[Block]]:
+    if not incidents:
+        text = "No open incidents. :tada:"
+        return text, [{"type": "section", "text": {"type": "mrkdwn", "text": text}}]
+    rows = []
+    for incident in incidents[:40]:
+        sev = catalog.find_severity(incident.severity)
+        status = catalog.find_status(incident.status)
+        where = f"<#{incident.channel_id}>" if incident.channel_id else "_channel pending_"
+        rows.append(
+            f"{sev.emoji if sev else ''} *{incident.severity}* {escape(incident.title)} — "
+            f"{status.name if status else incident.status} · {where}"
+        )
+    text = f"*Open incidents ({len(incidents)})*\n" + "\n".join(rows)
+    return text, [{"type": "section", "text": {"type": "mrkdwn", "text": text[:3000]}}]

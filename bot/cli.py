@@ -1,0 +1,139 @@
+"""The `incidentbot` command."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from bot.core.catalog import CatalogError
+from bot.settings import Settings
+from bot.store.db import Database, SchemaOutOfDate
+
+app = typer.Typer(
+    help="incidentbot: incident response in Slack.", no_args_is_help=True, add_completion=False
+)
+db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+err = Console(stderr=True)
+
+
+def _settings() -> Settings:
+    try:
+        settings = Settings()
+        settings.catalog()
+    except CatalogError as exc:
+        err.print(f"[red]Configuration error:[/red] {exc}")
+        raise typer.Exit(2) from exc
+    return settings
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port.")] = 8080,
+    in_process_scheduler: Annotated[
+        bool, typer.Option(help="Run the outbox sweeper in this process.")
+    ] = True,
+) -> None:
+    """Serve Slack (HTTP at POST /slack/events, or Socket Mode with SLACK_APP_TOKEN), webhooks and the API."""
+    import uvicorn
+
+    from bot import scheduler, wiring
+
+    settings = _settings()
+    logging.basicConfig(
+        level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    missing = settings.missing_for_slack()
+    if missing:
+        err.print(
+            f"[red]Missing settings:[/red] {', '.join(missing)}. See README → Install in a workspace."
+        )
+        raise typer.Exit(2)
+    db = Database(settings.database_url)
+    try:
+        db.require_current_schema()
+    except SchemaOutOfDate as exc:
+        err.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2) from exc
+    bot = wiring.build(settings, db=db)
+    sweeper = scheduler.start_in_process(bot.runner) if in_process_scheduler else None
+    socket_handler = None
+    if settings.slack_app_token is not None and bot.bolt is not None:
+        from slack_bolt.adapter.socket_mode import SocketModeHandler
+
+        socket_handler = SocketModeHandler(bot.bolt, settings.slack_app_token.get_secret_value())
+        socket_handler.connect()
+    try:
+        uvicorn.run(bot.web, host=host, port=port, log_level=settings.log_level.lower())
+    finally:
+        if socket_handler is not None:
+            socket_handler.close()
+        if sweeper is not None:
+            sweeper.shutdown(wait=False)
+        bot.close()
+
+
+@db_app.command("upgrade")
+def db_upgrade(revision: Annotated[str, typer.Argument(help="Target revision.")] = "head") -> None:
+    """Create or migrate the schema (DATABASE_URL)."""
+    settings = _settings()
+    db = Database(settings.database_url)
+    before = db.current_revision()
+    db.upgrade(revision)
+    after = db.current_revision()
+    Console().print(f"Database {_redact(settings.database_url)}: {before or 'empty'} → {after}")
+
+
+@app.command()
+def demo(
+    keep: Annotated[
+        Path | None, typer.Option(help="Keep the SQLite database at this path.")
+    ] = None,
+) -> None:
+    """Play a whole incident offline against the Slack emulator (SQLite) and print the report."""
+    from bot.demo import run_demo
+
+    sys.exit(run_demo(keep=keep))
+
+
+@app.command()
+def emulators(
+    port: Annotated[int, typer.Option(help="Slack emulator port (0 = any free port).")] = 0,
+    bot_url: Annotated[
+        str | None, typer.Option(help="Where the emulator sends signed Slack requests.")
+    ] = None,
+) -> None:
+    """Run the loopback Slack emulator standalone (until Ctrl-C)."""
+    import time
+
+    from bot.emulators.slack import SlackEmulator
+
+    emulator = SlackEmulator(port=port)
+    emulator.start()
+    if bot_url:
+        emulator.bot_url = bot_url
+    Console().print(
+        f"Slack emulator: SLACK_API_URL={emulator.api_url} SLACK_BOT_TOKEN={emulator.bot_token} "
+        f"SLACK_SIGNING_SECRET={emulator.signing_secret}"
+    )
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        emulator.stop()
+
+
+def _redact(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,1 @@
+"""Pure rules: no SDK, no database, no clock."""

@@ -1,0 +1,233 @@
+"""The catalog: severities, statuses and roles a team works with (YAML, with built-in defaults)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from enum import StrEnum
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+_ID_PATTERN = r"^[a-z][a-z0-9_-]{0,31}$"
+
+
+class Phase(StrEnum):
+    """What a status means for the milestones; the catalog names statuses, the core owns phases."""
+
+    ACTIVE = "active"  # impact ongoing
+    MITIGATED = "mitigated"  # impact stopped, watching (stamps mitigated_at)
+    RESOLVED = "resolved"  # stamps resolved_at
+    CLOSED = "closed"  # stamps closed_at, terminal
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Severity(_Strict):
+    id: str = Field(pattern=r"^SEV[0-9]$|^[A-Z][A-Z0-9_-]{0,15}$")
+    name: str
+    description: str = ""
+    emoji: str = ""
+
+    @field_validator("id", mode="before")
+    @classmethod
+    def _upper(cls, value: object) -> object:
+        return value.upper() if isinstance(value, str) else value
+
+
+class Status(_Strict):
+    id: str = Field(pattern=_ID_PATTERN)
+    name: str
+    phase: Phase
+    description: str = ""
+    emoji: str = ""
+
+
+class Role(_Strict):
+    id: str = Field(pattern=_ID_PATTERN)
+    name: str
+    description: str = ""
+
+
+COMMANDER = "commander"
+
+
+class Catalog(_Strict):
+    """Validated catalog. Severities are listed most severe first."""
+
+    severities: tuple[Severity, ...]
+    statuses: tuple[Status, ...]
+    roles: tuple[Role, ...]
+    default_severity: str = "SEV3"
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Catalog:
+        for kind, items in (("severity", self.severities), ("status", self.statuses)):
+            ids = [item.id for item in items]
+            if len(set(ids)) != len(ids):
+                raise ValueError(f"duplicate {kind} ids: {ids}")
+        role_ids = [role.id for role in self.roles]
+        if len(set(role_ids)) != len(role_ids):
+            raise ValueError(f"duplicate role ids: {role_ids}")
+        if not self.severities:
+            raise ValueError("at least one severity is needed")
+        if self.default_severity.upper() not in {s.id for s in self.severities}:
+            raise ValueError(f"default_severity {self.default_severity!r} is not a listed severity")
+        phases = [status.phase for status in self.statuses]
+        if Phase.ACTIVE not in phases:
+            raise ValueError("at least one status must have phase 'active'")
+        for phase in (Phase.RESOLVED, Phase.CLOSED):
+            if phases.count(phase) != 1:
+                raise ValueError(f"exactly one status must have phase {phase.value!r}")
+        if COMMANDER not in role_ids:
+            raise ValueError("the roles must include 'commander'")
+        return self
+
+    # -- look-ups (case-insensitive; by id or by name) ------------------------------------------
+    def find_severity(self, text: str) -> Severity | None:
+        key = text.strip().upper()
+        if key.isdigit():
+            key = f"SEV{key}"
+        return next((s for s in self.severities if key in (s.id, s.name.upper())), None)
+
+    def severity(self, severity_id: str) -> Severity:
+        found = self.find_severity(severity_id)
+        if found is None:
+            raise KeyError(severity_id)
+        return found
+
+    def find_status(self, text: str) -> Status | None:
+        key = text.strip().lower()
+        return next((s for s in self.statuses if key in (s.id, s.name.lower())), None)
+
+    def status(self, status_id: str) -> Status:
+        found = self.find_status(status_id)
+        if found is None:
+            raise KeyError(status_id)
+        return found
+
+    def find_role(self, text: str) -> Role | None:
+        key = text.strip().lower()
+        return next((r for r in self.roles if key in (r.id, r.name.lower())), None)
+
+    def role(self, role_id: str) -> Role:
+        found = self.find_role(role_id)
+        if found is None:
+            raise KeyError(role_id)
+        return found
+
+    @property
+    def initial_status(self) -> Status:
+        return next(s for s in self.statuses if s.phase is Phase.ACTIVE)
+
+    def status_with_phase(self, phase: Phase) -> Status:
+        return next(s for s in self.statuses if s.phase is phase)
+
+    def severity_rank(self, severity_id: str) -> int:
+        """0 for the most severe."""
+        return [s.id for s in self.severities].index(self.severity(severity_id).id)
+
+
+DEFAULT_SEVERITIES = (
+    Severity(
+        id="SEV1",
+        name="Critical",
+        emoji="🔴",
+        description="Critical customer impact: outage, data loss or security breach.",
+    ),
+    Severity(
+        id="SEV2",
+        name="Major",
+        emoji="🟠",
+        description="Major feature broken or degraded for many customers.",
+    ),
+    Severity(
+        id="SEV3", name="Minor", emoji="🟡", description="Minor impact or a workaround exists."
+    ),
+    Severity(
+        id="SEV4",
+        name="Low",
+        emoji="🔵",
+        description="Little or no customer impact; worth tracking.",
+    ),
+)
+DEFAULT_STATUSES = (
+    Status(
+        id="investigating",
+        name="Investigating",
+        phase=Phase.ACTIVE,
+        emoji="🔍",
+        description="Impact confirmed; looking for the cause.",
+    ),
+    Status(
+        id="identified",
+        name="Identified",
+        phase=Phase.ACTIVE,
+        emoji="🎯",
+        description="Cause found; working on a fix.",
+    ),
+    Status(
+        id="monitoring",
+        name="Monitoring",
+        phase=Phase.MITIGATED,
+        emoji="👀",
+        description="Impact stopped; watching that it stays so.",
+    ),
+    Status(
+        id="resolved",
+        name="Resolved",
+        phase=Phase.RESOLVED,
+        emoji="✅",
+        description="Fixed; follow-ups and post-mortem remain.",
+    ),
+    Status(id="closed", name="Closed", phase=Phase.CLOSED, emoji="🔒", description="Done."),
+)
+DEFAULT_ROLES = (
+    Role(
+        id="commander",
+        name="Incident Commander",
+        description="Owns the response, decides, delegates.",
+    ),
+    Role(
+        id="comms",
+        name="Communications Lead",
+        description="Keeps stakeholders and customers informed.",
+    ),
+    Role(id="scribe", name="Scribe", description="Keeps the timeline complete."),
+)
+
+
+def default_catalog() -> Catalog:
+    return Catalog(severities=DEFAULT_SEVERITIES, statuses=DEFAULT_STATUSES, roles=DEFAULT_ROLES)
+
+
+class CatalogError(ValueError):
+    """The catalog text is invalid; the message lists every problem with its location."""
+
+
+def catalog_from_mapping(data: Mapping[str, Any] | None) -> Catalog:
+    """Build a catalog from parsed YAML; sections left out keep their defaults."""
+    data = dict(data or {})
+    merged: dict[str, Any] = {
+        "severities": DEFAULT_SEVERITIES,
+        "statuses": DEFAULT_STATUSES,
+        "roles": DEFAULT_ROLES,
+    }
+    known = {"severities", "statuses", "roles", "default_severity"}
+    unknown = sorted(set(data) - known - _LATER_SECTIONS)
+    if unknown:
+        raise CatalogError(f"unknown catalog keys: {', '.join(unknown)} (known: {sorted(known)})")
+    merged.update({k: v for k, v in data.items() if k in known})
+    try:
+        return Catalog.model_validate(merged)
+    except ValidationError as exc:
+        problems = [
+            f"{'.'.join(str(p) for p in err['loc']) or '(catalog)'}: {err['msg']}"
+            for err in exc.errors()
+        ]
+        raise CatalogError("invalid catalog:\n  " + "\n  ".join(problems)) from exc
+
+
+# Sections owned by later capabilities (services, paging, reminders); accepted, read elsewhere.
+_LATER_SECTIONS = frozenset({"services", "paging", "reminders", "postmortem", "admins"})

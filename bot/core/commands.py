@@ -1,0 +1,134 @@
+"""Parse the text of `/incident …` into a request. Pure; mentions arrive escaped (`<@U123|name>`)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from bot.core.catalog import Catalog
+
+_MENTION = re.compile(r"^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>$")
+
+
+@dataclass(frozen=True)
+class Help:
+    unknown: str | None = None  # the sub-command that was not understood, if any
+
+
+@dataclass(frozen=True)
+class Invalid:
+    message: str
+
+
+@dataclass(frozen=True)
+class Declare:
+    severity: str | None
+    title: str | None  # None → open the modal
+
+
+@dataclass(frozen=True)
+class SetStatus:
+    status: str
+    summary: str | None = None
+
+
+@dataclass(frozen=True)
+class SetSeverity:
+    severity: str
+
+
+@dataclass(frozen=True)
+class SetRole:
+    role: str
+    user: str | None  # None = the caller claims it
+
+
+@dataclass(frozen=True)
+class Ack:
+    pass
+
+
+@dataclass(frozen=True)
+class Note:
+    text: str
+
+
+@dataclass(frozen=True)
+class Close:
+    pass
+
+
+@dataclass(frozen=True)
+class ListOpen:
+    pass
+
+
+Request = (
+    Help | Invalid | Declare | SetStatus | SetSeverity | SetRole | Ack | Note | Close | ListOpen
+)
+
+# Sub-commands that act on the incident of the channel they are typed in.
+IN_INCIDENT = (SetStatus, SetSeverity, SetRole, Ack, Note, Close)
+
+
+def parse(text: str, catalog: Catalog) -> Request:
+    words = text.strip().split(maxsplit=1)
+    if not words:
+        return Help()
+    sub, rest = words[0].lower(), (words[1].strip() if len(words) > 1 else "")
+    if sub in ("help", "?"):
+        return Help()
+    if sub == "declare":
+        return _declare(rest, catalog)
+    if sub == "status":
+        if not rest:
+            return Invalid(f"Which status? `/incident status <{'|'.join(_status_ids(catalog))}>`")
+        status, _, summary = rest.partition(" ")
+        if catalog.find_status(status) is None:
+            return Invalid(
+                f"Unknown status `{status}`; use one of {_listing(_status_ids(catalog))}."
+            )
+        return SetStatus(status.lower(), summary.strip() or None)
+    if sub in ("severity", "sev"):
+        if catalog.find_severity(rest) is None:
+            ids = [s.id.lower() for s in catalog.severities]
+            return Invalid(f"Which severity? `/incident severity <{'|'.join(ids)}>`")
+        return SetSeverity(rest)
+    if sub in ("ack", "acknowledge"):
+        return Ack()
+    if sub == "note":
+        return Note(rest) if rest else Invalid("A note needs text: `/incident note <text>`")
+    if sub == "resolve":
+        resolved = next(s.id for s in catalog.statuses if s.phase.value == "resolved")
+        return SetStatus(resolved, rest or None)
+    if sub == "close":
+        return Close()
+    if sub == "list":
+        return ListOpen()
+    role = catalog.find_role(sub)
+    if role is not None and role.id == sub:
+        if not rest:
+            return SetRole(role.id, None)
+        match = _MENTION.match(rest.split()[0])
+        if match is None:
+            return Invalid(
+                f"Mention the person: `/incident {role.id} @name` (or no name to claim)."
+            )
+        return SetRole(role.id, match.group(1))
+    return Help(unknown=sub)
+
+
+def _declare(rest: str, catalog: Catalog) -> Request:
+    # "sev2 Title" or a catalog id first; a plain word such as "Critical" starts a title instead.
+    first, _, remainder = rest.partition(" ")
+    if first.upper() in {s.id for s in catalog.severities}:
+        return Declare(first.upper(), remainder.strip() or None)
+    return Declare(None, rest or None)
+
+
+def _status_ids(catalog: Catalog) -> list[str]:
+    return [s.id for s in catalog.statuses if s.phase.value != "closed"]
+
+
+def _listing(ids: list[str]) -> str:
+    return ", ".join(f"`{i}`" for i in ids)

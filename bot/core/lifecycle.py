@@ -1,0 +1,365 @@
+"""The incident state machine: given an incident and a command, decide what changes.
+
+Pure: no I/O and no clock; `now` and the actor are passed in. A refused command raises
+`Refused` with a sentence for the user and changes nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from bot.core.catalog import COMMANDER, Catalog, Phase
+from bot.core.milestones import Milestone, Source, Stamp, order_errors, require_aware
+from bot.core.timeline import Entry, EntryKind
+
+
+class Refused(Exception):
+    """The command is not allowed in the incident's current state; the text says why."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """What the core needs to know of an incident to decide."""
+
+    title: str
+    severity: str
+    status: str
+    milestones: dict[Milestone, Stamp] = field(default_factory=dict)
+    roles: dict[str, str] = field(default_factory=dict)  # role id -> Slack user id
+    private: bool = False
+
+
+@dataclass(frozen=True)
+class Decision:
+    """Changes to apply in one transaction. Empty fields mean 'unchanged'."""
+
+    status: str | None = None
+    severity: str | None = None
+    summary: str | None = None
+    set_milestones: dict[Milestone, Stamp] = field(default_factory=dict)
+    clear_milestones: frozenset[Milestone] = frozenset()
+    roles: dict[str, str] = field(default_factory=dict)
+    entries: tuple[Entry, ...] = ()
+
+
+@dataclass(frozen=True)
+class Opening:
+    """A new incident as decided by `declare`."""
+
+    snapshot: Snapshot
+    description: str
+    entries: tuple[Entry, ...]
+
+
+# -- commands ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ChangeStatus:
+    status: str
+    summary: str | None = None
+
+
+@dataclass(frozen=True)
+class ChangeSeverity:
+    severity: str
+
+
+@dataclass(frozen=True)
+class AssignRole:
+    role: str
+    user: str
+
+
+@dataclass(frozen=True)
+class Acknowledge:
+    pass
+
+
+@dataclass(frozen=True)
+class AddNote:
+    text: str
+
+
+Command = ChangeStatus | ChangeSeverity | AssignRole | Acknowledge | AddNote
+
+MAX_TITLE = 150
+MAX_NOTE = 3000
+
+
+def declare(
+    catalog: Catalog,
+    *,
+    title: str,
+    severity: str | None,
+    now: datetime,
+    actor: str | None,
+    source: Source = Source.SLACK,
+    description: str = "",
+    impact_started_at: datetime | None = None,
+    detected_at: datetime | None = None,
+    private: bool = False,
+    commander: str | None = None,
+) -> Opening:
+    """Open an incident: initial status, the first milestones, the declarer as commander."""
+    require_aware(now)
+    title = " ".join(title.split())
+    if not title:
+        raise Refused("An incident needs a title, e.g. `/incident declare sev2 Checkout API 500s`.")
+    if len(title) > MAX_TITLE:
+        raise Refused(f"The title is {len(title)} characters; keep it to {MAX_TITLE}.")
+    wanted = severity or catalog.default_severity
+    sev = catalog.find_severity(wanted)
+    if sev is None:
+        raise _unknown("severity", wanted, catalog.severities)
+    detected = detected_at or now
+    impact = impact_started_at or detected
+    for instant in (impact, detected):
+        require_aware(instant)
+    stamps = {
+        Milestone.IMPACT_STARTED: Stamp(impact, source, actor),
+        Milestone.DETECTED: Stamp(detected, source, actor),
+        Milestone.DECLARED: Stamp(now, source, actor),
+    }
+    problems = order_errors({k: v.at for k, v in stamps.items()})
+    if problems:
+        raise Refused("The milestones are out of order: " + "; ".join(problems) + ".")
+    lead = commander if commander is not None else actor
+    roles = {COMMANDER: lead} if lead else {}
+    status = catalog.initial_status
+    entries = [
+        Entry(
+            EntryKind.DECLARED,
+            now,
+            f"Declared {sev.id}: {title}",
+            actor,
+            source,
+            {"severity": sev.id, "status": status.id, "private": private},
+        ),
+    ]
+    if impact != now:
+        entries.append(
+            Entry(
+                EntryKind.MILESTONE,
+                now,
+                "Impact started at the declared time",
+                actor,
+                source,
+                {"milestone": Milestone.IMPACT_STARTED.value, "at": impact.isoformat()},
+            )
+        )
+    if lead:
+        entries.append(
+            Entry(
+                EntryKind.ROLE,
+                now,
+                f"{catalog.role(COMMANDER).name} assigned",
+                actor,
+                source,
+                {"role": COMMANDER, "user": lead},
+            )
+        )
+    snapshot = Snapshot(
+        title=title,
+        severity=sev.id,
+        status=status.id,
+        milestones=stamps,
+        roles=roles,
+        private=private,
+    )
+    return Opening(snapshot=snapshot, description=description.strip(), entries=tuple(entries))
+
+
+def decide(
+    catalog: Catalog,
+    incident: Snapshot,
+    command: Command,
+    *,
+    now: datetime,
+    actor: str | None,
+    source: Source = Source.SLACK,
+) -> Decision:
+    require_aware(now)
+    current = catalog.status(incident.status)
+    if current.phase is Phase.CLOSED and not isinstance(command, AddNote):
+        raise Refused("This incident is closed; declare a new incident if the problem is back.")
+    match command:
+        case ChangeStatus():
+            return _change_status(catalog, incident, command, now, actor, source)
+        case ChangeSeverity(severity=wanted):
+            sev = catalog.find_severity(wanted)
+            if sev is None:
+                raise _unknown("severity", wanted, catalog.severities)
+            if sev.id == incident.severity:
+                raise Refused(f"The incident is already {sev.id}.")
+            direction = (
+                "Raised"
+                if catalog.severity_rank(sev.id) < catalog.severity_rank(incident.severity)
+                else "Lowered"
+            )
+            entry = Entry(
+                EntryKind.SEVERITY,
+                now,
+                f"{direction} severity from {incident.severity} to {sev.id}",
+                actor,
+                source,
+                {"from": incident.severity, "to": sev.id},
+            )
+            return Decision(severity=sev.id, entries=(entry,))
+        case AssignRole(role=role_id, user=user):
+            role = catalog.find_role(role_id)
+            if role is None:
+                raise _unknown("role", role_id, catalog.roles)
+            if incident.roles.get(role.id) == user:
+                raise Refused(f"<@{user}> is already the {role.name}.")
+            previous = incident.roles.get(role.id)
+            entry = Entry(
+                EntryKind.ROLE,
+                now,
+                f"{role.name} assigned",
+                actor,
+                source,
+                {"role": role.id, "user": user, "previous": previous},
+            )
+            return Decision(roles={role.id: user}, entries=(entry,))
+        case Acknowledge():
+            acked = incident.milestones.get(Milestone.ACKNOWLEDGED)
+            if acked is not None:
+                who = f" by <@{acked.by}>" if acked.by else ""
+                raise Refused(f"Already acknowledged{who}.")
+            stamp = Stamp(now, source, actor)
+            _check_order(incident, {Milestone.ACKNOWLEDGED: stamp}, frozenset())
+            entry = Entry(EntryKind.ACKNOWLEDGED, now, "Acknowledged", actor, source, {})
+            return Decision(set_milestones={Milestone.ACKNOWLEDGED: stamp}, entries=(entry,))
+        case AddNote(text=text):
+            text = text.strip()
+            if not text:
+                raise Refused("A note needs text: `/incident note <what happened>`.")
+            if len(text) > MAX_NOTE:
+                raise Refused(f"The note is {len(text)} characters; keep it to {MAX_NOTE}.")
+            return Decision(entries=(Entry(EntryKind.NOTE, now, text, actor, source, {}),))
+    raise AssertionError(f"unhandled command {command!r}")  # pragma: no cover
+
+
+def _change_status(
+    catalog: Catalog,
+    incident: Snapshot,
+    command: ChangeStatus,
+    now: datetime,
+    actor: str | None,
+    source: Source,
+) -> Decision:
+    current = catalog.status(incident.status)
+    target = catalog.find_status(command.status)
+    if target is None:
+        raise _unknown("status", command.status, catalog.statuses)
+    if target.id == current.id:
+        raise Refused(f"The incident is already {target.name}.")
+    if target.phase is Phase.CLOSED and current.phase is not Phase.RESOLVED:
+        raise Refused(
+            f"The incident is {current.name}; resolve it first (`/incident resolve`), "
+            "then close it."
+        )
+    stamps: dict[Milestone, Stamp] = {}
+    cleared: set[Milestone] = set()
+    entries: list[Entry] = []
+    data = {"from": current.id, "to": target.id}
+    reopening = current.phase is Phase.RESOLVED and target.phase in (Phase.ACTIVE, Phase.MITIGATED)
+    impact_back = target.phase is Phase.ACTIVE and current.phase in (
+        Phase.MITIGATED,
+        Phase.RESOLVED,
+    )
+    if reopening or impact_back:
+        # No longer resolved (and, if impact is back, no longer mitigated); the timeline keeps
+        # the earlier stamps, and the next resolution is the one the metrics use.
+        lost = [Milestone.RESOLVED] if reopening else []
+        lost += [Milestone.MITIGATED] if impact_back else []
+        cleared = {m for m in lost if m in incident.milestones}
+        kind = EntryKind.REOPENED if reopening else EntryKind.STATUS
+        verb = "Reopened" if reopening else "Impact is back"
+        entries.append(
+            Entry(
+                kind,
+                now,
+                f"{verb}: {current.name} → {target.name}",
+                actor,
+                source,
+                {**data, "cleared": sorted(m.value for m in cleared)},
+            )
+        )
+    elif target.phase is Phase.RESOLVED:
+        entries.append(
+            Entry(
+                EntryKind.RESOLVED,
+                now,
+                f"Resolved ({current.name} → {target.name})",
+                actor,
+                source,
+                {**data, "summary": command.summary},
+            )
+        )
+    elif target.phase is Phase.CLOSED:
+        entries.append(Entry(EntryKind.CLOSED, now, "Closed", actor, source, data))
+    else:
+        entries.append(
+            Entry(
+                EntryKind.STATUS,
+                now,
+                f"Status: {current.name} → {target.name}",
+                actor,
+                source,
+                data,
+            )
+        )
+    if target.phase is Phase.MITIGATED and Milestone.MITIGATED not in incident.milestones:
+        stamps[Milestone.MITIGATED] = Stamp(now, source, actor)
+    if target.phase is Phase.RESOLVED:
+        if Milestone.MITIGATED not in incident.milestones:
+            stamps[Milestone.MITIGATED] = Stamp(now, Source.IMPLIED, actor)
+        stamps[Milestone.RESOLVED] = Stamp(now, source, actor)
+    if target.phase is Phase.CLOSED:
+        stamps[Milestone.CLOSED] = Stamp(now, source, actor)
+    _check_order(incident, stamps, frozenset(cleared))
+    summary = command.summary.strip() if command.summary and command.summary.strip() else None
+    return Decision(
+        status=target.id,
+        summary=summary,
+        set_milestones=stamps,
+        clear_milestones=frozenset(cleared),
+        entries=tuple(entries),
+    )
+
+
+def _check_order(
+    incident: Snapshot, stamps: dict[Milestone, Stamp], cleared: frozenset[Milestone]
+) -> None:
+    instants = {m: s.at for m, s in incident.milestones.items() if m not in cleared}
+    instants.update({m: s.at for m, s in stamps.items()})
+    problems = order_errors(instants)
+    if problems:
+        raise Refused("That would put the milestones out of order: " + "; ".join(problems) + ".")
+
+
+def apply(incident: Snapshot, decision: Decision) -> Snapshot:
+    """The snapshot after a decision (what the store will hold once it commits)."""
+    cleared = decision.clear_milestones
+    milestones = {m: s for m, s in incident.milestones.items() if m not in cleared}
+    milestones.update(decision.set_milestones)
+    return Snapshot(
+        title=incident.title,
+        severity=decision.severity or incident.severity,
+        status=decision.status or incident.status,
+        milestones=milestones,
+        roles={**incident.roles, **decision.roles},
+        private=incident.private,
+    )
+
+
+def _unknown(kind: str, given: str, items: tuple[object, ...]) -> Refused:
+    ids = ", ".join(f"`{getattr(item, 'id', item)}`".lower() for item in items)
+    return Refused(f"Unknown {kind} {given!r}; use one of {ids}.")

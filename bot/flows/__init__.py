@@ -1,0 +1,1 @@
+"""Use cases: each one decides through the core, commits state + timeline + outbox, then delivers."""

@@ -1,0 +1,118 @@
+"""Deliver outbox effects: right after the commit that made them, and again on every sweep.
+
+Effects of one lane run in order; a failing effect is retried with exponential backoff (or
+after the `Retry-After` the service gave) and holds the lane, so a later message never
+overtakes an earlier one. Permanent failures, or too many attempts, are given up and reported.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import threading
+from collections.abc import Callable, Mapping
+from datetime import timedelta
+
+from bot.flows.ports import Clock, IntegrationError
+from bot.store import outbox as store
+from bot.store.db import Database
+from bot.store.models import OutboxRow
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[[OutboxRow], None]
+GiveUp = Callable[[OutboxRow, str], None]
+
+
+class OutboxRunner:
+    def __init__(
+        self,
+        db: Database,
+        clock: Clock,
+        handlers: Mapping[str, Handler],
+        *,
+        lease: timedelta = timedelta(seconds=120),
+        max_attempts: int = 15,
+        max_backoff: timedelta = timedelta(minutes=5),
+        on_give_up: GiveUp | None = None,
+    ) -> None:
+        self.db = db
+        self.clock = clock
+        self.handlers = dict(handlers)
+        self.lease = lease
+        self.max_attempts = max_attempts
+        self.max_backoff = max_backoff
+        self.on_give_up = on_give_up
+        self.owner = f"{socket.gethostname()}:{os.getpid()}"
+        self._local = threading.local()
+
+    def run_lane(self, lane: str, *, budget: int = 200) -> int:
+        """Deliver the lane's due effects in order until it is empty, blocked or out of budget."""
+        done = 0
+        owner = f"{self.owner}:{threading.get_ident()}"
+        while done < budget:
+            with self.db.transaction() as session:
+                row = store.claim_head(
+                    session=session, lane=lane, owner=owner, now=self.clock.now(), lease=self.lease
+                )
+            if row is None:
+                return done
+            if not self._run(row, owner):
+                return done
+            done += 1
+        return done
+
+    def sweep(self) -> int:
+        with self.db.read() as session:
+            lanes = store.due_lanes(session=session, now=self.clock.now())
+        return sum(self.run_lane(lane) for lane in lanes)
+
+    def _run(self, row: OutboxRow, owner: str) -> bool:
+        assert row.id is not None
+        handler = self.handlers.get(row.kind)
+        try:
+            if handler is None:
+                raise IntegrationError("bot", "unknown_effect", retryable=False, detail=row.kind)
+            handler(row)
+        except IntegrationError as exc:
+            return self._failed(row, owner, str(exc), exc.retryable, exc.retry_after)
+        except Exception as exc:  # a bug or an unexpected client error: keep it, retry, report
+            log.exception("effect %s #%s failed", row.kind, row.id)
+            return self._failed(row, owner, f"{type(exc).__name__}: {exc}", True, None)
+        with self.db.transaction() as session:
+            store.finish(session=session, row_id=row.id, now=self.clock.now(), owner=owner)
+        return True
+
+    def _failed(
+        self, row: OutboxRow, owner: str, error: str, retryable: bool, retry_after: float | None
+    ) -> bool:
+        assert row.id is not None
+        now = self.clock.now()
+        if retryable and row.attempts < self.max_attempts:
+            backoff = min(timedelta(seconds=2 ** (row.attempts - 1)), self.max_backoff)
+            delay = timedelta(seconds=retry_after) if retry_after is not None else backoff
+            log.warning(
+                "effect %s #%s failed (attempt %s), retry in %s: %s",
+                row.kind,
+                row.id,
+                row.attempts,
+                delay,
+                error,
+            )
+            with self.db.transaction() as session:
+                store.retry_later(
+                    session=session, row_id=row.id, owner=owner, at=now + delay, error=error
+                )
+            return False
+        log.error(
+            "effect %s #%s given up after %s attempts: %s", row.kind, row.id, row.attempts, error
+        )
+        with self.db.transaction() as session:
+            store.give_up(session=session, row_id=row.id, owner=owner, now=now, error=error)
+        if self.on_give_up is not None:
+            try:
+                self.on_give_up(row, error)
+            except Exception:
+                log.exception("reporting the failure of effect #%s failed", row.id)
+        return True  # the lane moves on

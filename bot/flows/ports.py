@@ -1,0 +1,98 @@
+"""What the flows need from the outside world, as small protocols (adapters implement them)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Protocol
+
+from bot.core.catalog import Role, Severity, Status
+from bot.core.milestones import Milestone, Stamp
+
+
+class IntegrationError(Exception):
+    """A call to Slack/PagerDuty/Jira failed. `retryable` faults are retried with backoff."""
+
+    def __init__(
+        self,
+        service: str,
+        code: str,
+        *,
+        retryable: bool,
+        retry_after: float | None = None,
+        detail: str = "",
+    ) -> None:
+        super().__init__(f"{service}: {code}" + (f" ({detail})" if detail else ""))
+        self.service = service
+        self.code = code
+        self.retryable = retryable
+        self.retry_after = retry_after
+
+
+class NameTaken(IntegrationError):
+    def __init__(self, name: str) -> None:
+        super().__init__("slack", "name_taken", retryable=False, detail=name)
+
+
+@dataclass(frozen=True)
+class CardView:
+    """Everything a renderer needs to draw an incident (card, topic, announcement)."""
+
+    id: int
+    title: str
+    severity: Severity
+    status: Status
+    roles: tuple[tuple[Role, str | None], ...]
+    milestones: dict[Milestone, Stamp]
+    private: bool = False
+    drill: bool = False
+    description: str = ""
+    summary: str | None = None
+    channel_id: str | None = None
+    channel_name: str | None = None
+    review_url: str | None = None
+
+    def holder(self, role_id: str) -> str | None:
+        return next((user for role, user in self.roles if role.id == role_id), None)
+
+
+@dataclass(frozen=True)
+class Line:
+    """A short update posted into the incident channel."""
+
+    kind: str
+    text: str
+    actor: str | None
+    at: datetime
+    data: dict[str, object] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Message:
+    text: str
+    user: str | None
+    permalink: str
+
+
+class Chat(Protocol):
+    def create_channel(self, name: str, *, private: bool) -> str: ...
+    def invite(self, channel_id: str, users: Sequence[str]) -> None: ...
+    def topic_for(self, card: CardView) -> str: ...
+    def set_topic(self, channel_id: str, topic: str) -> None: ...
+    def post_card(self, channel_id: str, card: CardView) -> str: ...
+    def update_card(self, channel_id: str, ts: str, card: CardView) -> None: ...
+    def post_line(self, channel_id: str, line: Line, card: CardView) -> str: ...
+    def announce(self, feed: str, card: CardView) -> tuple[str, str]: ...
+    def update_announcement(self, channel_id: str, ts: str, card: CardView) -> None: ...
+    def fetch_message(self, channel_id: str, ts: str) -> Message: ...
+    def tell(self, channel_id: str, user_id: str, text: str) -> None: ...
+
+
+class Clock(Protocol):
+    def now(self) -> datetime: ...
+
+
+class SystemClock:
+    def now(self) -> datetime:
+        return datetime.now(UTC)

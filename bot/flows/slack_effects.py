@@ -1,0 +1,204 @@
+"""Outbox handlers that bring Slack in line with the stored incident. Each is idempotent: it
+records what it made (channel id, card ts, topic) so a retry resumes instead of repeating."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from bot.core.catalog import Catalog
+from bot.core.milestones import Milestone
+from bot.core.naming import channel_name
+from bot.flows.ports import CardView, Chat, Clock, IntegrationError, Line, NameTaken
+from bot.flows.views import card_view
+from bot.store import incidents as q
+from bot.store import outbox
+from bot.store.db import Database
+from bot.store.models import Incident, OutboxRow, TimelineRow
+
+OPEN_CHANNEL = "slack.open_channel"
+ANNOUNCE = "slack.announce"
+REFRESH = "slack.refresh"
+POST_LINE = "slack.post_line"
+FILL_PIN = "slack.fill_pin"
+NOTICE = "slack.notice"
+
+MAX_NAME_ATTEMPTS = 50
+
+_DESCRIPTIONS = {
+    OPEN_CHANNEL: "create the incident channel",
+    ANNOUNCE: "announce the incident",
+    REFRESH: "update the incident card",
+    POST_LINE: "post an update",
+    FILL_PIN: "fetch a pinned message",
+}
+
+
+def lane(incident_id: int) -> str:
+    return f"slack:{incident_id}"
+
+
+class SlackEffects:
+    def __init__(
+        self,
+        db: Database,
+        chat: Chat,
+        catalog: Catalog,
+        clock: Clock,
+        *,
+        feed_channel: str | None,
+        public_url: str | None,
+    ) -> None:
+        self.db = db
+        self.chat = chat
+        self.catalog = catalog
+        self.clock = clock
+        self.feed_channel = feed_channel
+        self.public_url = public_url
+
+    @property
+    def handlers(self) -> dict[str, Any]:
+        return {
+            OPEN_CHANNEL: self.open_channel,
+            ANNOUNCE: self.announce,
+            REFRESH: self.refresh,
+            POST_LINE: self.post_line,
+            FILL_PIN: self.fill_pin,
+            NOTICE: self.notice,
+        }
+
+    # -- helpers ---------------------------------------------------------------------------------
+    def _load(self, row: OutboxRow) -> tuple[Incident, CardView]:
+        assert row.incident_id is not None
+        with self.db.read() as session:
+            incident = q.get_incident(session=session, incident_id=row.incident_id)
+            if incident is None:
+                raise IntegrationError("bot", "incident_gone", retryable=False)
+            return incident, card_view(
+                session=session, incident=incident, catalog=self.catalog, public_url=self.public_url
+            )
+
+    def _save(self, incident_id: int, **values: Any) -> None:
+        with self.db.transaction() as session:
+            incident = q.get_incident(session=session, incident_id=incident_id, for_update=True)
+            assert incident is not None
+            for key, value in values.items():
+                setattr(incident, key, value)
+            session.add(incident)
+
+    def _channel(self, incident: Incident) -> str:
+        if incident.channel_id is None:  # the lane's order makes this rare: open_channel gave up
+            raise IntegrationError("slack", "no_channel_yet", retryable=True)
+        return incident.channel_id
+
+    # -- handlers --------------------------------------------------------------------------------
+    def open_channel(self, row: OutboxRow) -> None:
+        incident, card = self._load(row)
+        iid = card.id
+        if incident.channel_id is None:
+            declared = card.milestones.get(Milestone.DECLARED)
+            day: datetime = declared.at if declared else incident.created_at
+            prefix = "drill" if incident.drill else "inc"
+            for attempt in range(1, MAX_NAME_ATTEMPTS + 1):
+                name = channel_name(incident.title, day, prefix=prefix, attempt=attempt)
+                try:
+                    channel_id = self.chat.create_channel(name, private=incident.private)
+                    break
+                except NameTaken:
+                    continue
+            else:
+                raise IntegrationError(
+                    "slack",
+                    "name_taken",
+                    retryable=False,
+                    detail=f"{MAX_NAME_ATTEMPTS} names tried",
+                )
+            self._save(iid, channel_id=channel_id, channel_name=name)
+            incident, card = self._load(row)
+        channel = self._channel(incident)
+        people = [user for _role, user in card.roles if user]
+        if incident.created_by and incident.created_by not in people:
+            people.insert(0, incident.created_by)
+        if people:
+            self.chat.invite(channel, people)
+        topic = self.chat.topic_for(card)
+        if topic != incident.topic:
+            self.chat.set_topic(channel, topic)
+            self._save(iid, topic=topic)
+        if incident.card_ts is None:
+            self._save(iid, card_ts=self.chat.post_card(channel, card))
+
+    def announce(self, row: OutboxRow) -> None:
+        incident, card = self._load(row)
+        assert incident.id is not None
+        if incident.announce_ts or not self.feed_channel or incident.private:
+            return
+        self._channel(incident)
+        feed, ts = self.chat.announce(self.feed_channel, card)
+        self._save(incident.id, announce_channel=feed, announce_ts=ts)
+
+    def refresh(self, row: OutboxRow) -> None:
+        incident, card = self._load(row)
+        assert incident.id is not None
+        channel = self._channel(incident)
+        if incident.card_ts:
+            self.chat.update_card(channel, incident.card_ts, card)
+        topic = self.chat.topic_for(card)
+        if topic != incident.topic:
+            self.chat.set_topic(channel, topic)
+            self._save(incident.id, topic=topic)
+        if incident.announce_channel and incident.announce_ts:
+            self.chat.update_announcement(incident.announce_channel, incident.announce_ts, card)
+
+    def post_line(self, row: OutboxRow) -> None:
+        incident, card = self._load(row)
+        p = row.payload
+        line = Line(
+            kind=p["kind"],
+            text=p["text"],
+            actor=p.get("actor"),
+            at=datetime.fromisoformat(p["at"]),
+            data=p.get("data", {}),
+        )
+        self.chat.post_line(self._channel(incident), line, card)
+
+    def fill_pin(self, row: OutboxRow) -> None:
+        p = row.payload
+        message = self.chat.fetch_message(p["channel"], p["ts"])
+        with self.db.transaction() as session:
+            entry = session.get(TimelineRow, p["entry_id"])
+            if entry is None:  # unpinned before we got to it
+                return
+            entry.text = message.text or "(message without text)"
+            entry.data = {
+                **entry.data,
+                "author": message.user,
+                "permalink": message.permalink,
+                "fetched": True,
+            }
+            session.add(entry)
+
+    def gave_up(self, row: OutboxRow, error: str) -> None:
+        """Make a given-up effect visible in the incident channel (or the feed)."""
+        if row.kind == NOTICE or row.incident_id is None:
+            return
+        what = _DESCRIPTIONS.get(row.kind, row.kind)
+        text = f"I could not {what} after {row.attempts} attempts ({error}). The incident itself is saved; check the bot's Slack access and logs."
+        with self.db.transaction() as session:
+            outbox.enqueue(
+                session=session,
+                lane=f"slack-notice:{row.incident_id}",
+                kind=NOTICE,
+                now=self.clock.now(),
+                incident_id=row.incident_id,
+                payload={"text": text},
+            )
+
+    def notice(self, row: OutboxRow) -> None:
+        """A visible report that an effect was given up (to the channel, else the feed)."""
+        incident, _card = self._load(row)
+        target = incident.channel_id or self.feed_channel
+        if target is None:
+            return
+        line = Line(kind="error", text=row.payload["text"], actor=None, at=self.clock.now())
+        self.chat.post_line(target, line, _card)

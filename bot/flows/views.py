@@ -1,0 +1,96 @@
+"""Read models built from the store: the card every renderer draws, and the API's detail view."""
+
+from __future__ import annotations
+
+from typing import Any, TypeVar
+
+from sqlmodel import Session
+
+from bot.core.catalog import Catalog
+from bot.core.milestones import ORDER
+from bot.flows.ports import CardView
+from bot.store import incidents as q
+from bot.store.models import Incident
+
+_T = TypeVar("_T")
+
+
+def card_view(
+    *, session: Session, incident: Incident, catalog: Catalog, public_url: str | None
+) -> CardView:
+    assert incident.id is not None
+    holders = q.roles(session=session, incident_id=incident.id)
+    return CardView(
+        id=incident.id,
+        title=incident.title,
+        severity=_find(catalog.find_severity(incident.severity), incident.severity),
+        status=_find(catalog.find_status(incident.status), incident.status),
+        roles=tuple((role, holders.get(role.id)) for role in catalog.roles),
+        milestones=q.milestones(session=session, incident_id=incident.id),
+        private=incident.private,
+        drill=incident.drill,
+        description=incident.description,
+        summary=incident.summary,
+        channel_id=incident.channel_id,
+        channel_name=incident.channel_name,
+        review_url=f"{public_url.rstrip('/')}/incidents/{incident.id}" if public_url else None,
+    )
+
+
+def _find(found: _T | None, key: str) -> _T:
+    if found is None:
+        raise LookupError(
+            f"{key!r} is stored on an incident but missing from the catalog; restore it in INCIDENTBOT_CONFIG"
+        )
+    return found
+
+
+def incident_summary(incident: Incident) -> dict[str, Any]:
+    return {
+        "id": incident.id,
+        "title": incident.title,
+        "severity": incident.severity,
+        "status": incident.status,
+        "private": incident.private,
+        "drill": incident.drill,
+        "source": incident.source,
+        "channel": {"id": incident.channel_id, "name": incident.channel_name},
+        "created_by": incident.created_by,
+        "created_at": incident.created_at.isoformat(),
+        "updated_at": incident.updated_at.isoformat(),
+    }
+
+
+def incident_detail(*, session: Session, incident: Incident) -> dict[str, Any]:
+    assert incident.id is not None
+    stamps = q.milestones(session=session, incident_id=incident.id)
+    return {
+        **incident_summary(incident),
+        "description": incident.description,
+        "summary": incident.summary,
+        "roles": q.roles(session=session, incident_id=incident.id),
+        "milestones": {
+            m.value: (
+                {
+                    "at": stamps[m].at.isoformat(),
+                    "source": stamps[m].source.value,
+                    "by": stamps[m].by,
+                }
+                if m in stamps
+                else None
+            )
+            for m in ORDER
+        },
+        "timeline": [
+            {
+                "id": row.id,
+                "at": row.at.isoformat(),
+                "kind": row.kind,
+                "text": row.text,
+                "actor": row.actor,
+                "source": row.source,
+                "data": row.data,
+            }
+            for row in q.timeline(session=session, incident_id=incident.id)
+        ],
+    }

@@ -1,0 +1,55 @@
+"""Settings from the environment (or a `.env` file), read once at start-up."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import yaml
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from bot.core.catalog import Catalog, CatalogError, catalog_from_mapping
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    database_url: str = "sqlite:///incidentbot.db"
+    incidentbot_config: Path | None = None
+    public_url: str | None = None
+
+    slack_bot_token: SecretStr | None = None
+    slack_signing_secret: SecretStr | None = None
+    slack_app_token: SecretStr | None = None
+    slack_api_url: str = "https://slack.com/api/"
+    slack_incidents_channel: str | None = None
+
+    api_token: SecretStr | None = None
+    log_level: str = Field(default="INFO")
+
+    def catalog(self) -> Catalog:
+        if self.incidentbot_config is None:
+            return catalog_from_mapping(None)
+        path = self.incidentbot_config
+        try:
+            data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        except OSError as exc:
+            raise CatalogError(
+                f"INCIDENTBOT_CONFIG={path}: cannot read it ({exc.strerror})"
+            ) from exc
+        except yaml.YAMLError as exc:
+            raise CatalogError(f"INCIDENTBOT_CONFIG={path}: not valid YAML: {exc}") from exc
+        if data is not None and not isinstance(data, dict):
+            raise CatalogError(f"INCIDENTBOT_CONFIG={path}: the top level must be a mapping")
+        try:
+            return catalog_from_mapping(data)
+        except CatalogError as exc:
+            raise CatalogError(f"INCIDENTBOT_CONFIG={path}: {exc}") from exc
+
+    def missing_for_slack(self) -> list[str]:
+        missing = []
+        if self.slack_bot_token is None:
+            missing.append("SLACK_BOT_TOKEN")
+        if self.slack_signing_secret is None and self.slack_app_token is None:
+            missing.append("SLACK_SIGNING_SECRET (or SLACK_APP_TOKEN for Socket Mode)")
+        return missing

@@ -1,0 +1,227 @@
+"""Queries on incidents, milestones, roles and the timeline. Keyword-only `session=`."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+
+from sqlalchemy import delete, func
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlmodel import Session, col, select
+
+from bot.core.lifecycle import Decision, Opening, Snapshot
+from bot.core.milestones import Milestone, Source, Stamp
+from bot.core.timeline import Entry
+from bot.store.models import Incident, MilestoneRow, ProcessedRequest, RoleAssignment, TimelineRow
+
+
+def claim_request(
+    *, session: Session, key: str, now: datetime, incident_id: int | None = None
+) -> bool:
+    """Record an incoming request id; False if it was seen before (a retry, replay or double
+    click). Runs inside the caller's transaction, so a rolled-back handling frees the id again."""
+    values = {"key": key, "received_at": now, "incident_id": incident_id}
+    table = ProcessedRequest.__table__  # type: ignore[attr-defined]
+    bind = session.get_bind()
+    insert = pg_insert if bind.dialect.name == "postgresql" else sqlite_insert
+    statement = insert(table).values(**values).on_conflict_do_nothing().returning(table.c.key)
+    return session.execute(statement).first() is not None  # rowcount is not reliable here
+
+
+def create_incident(
+    *,
+    session: Session,
+    opening: Opening,
+    now: datetime,
+    source: Source,
+    created_by: str | None,
+    drill: bool = False,
+) -> Incident:
+    snap = opening.snapshot
+    incident = Incident(
+        title=snap.title,
+        description=opening.description,
+        severity=snap.severity,
+        status=snap.status,
+        private=snap.private,
+        drill=drill,
+        source=source.value,
+        created_by=created_by,
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(incident)
+    session.flush()
+    assert incident.id is not None
+    apply_decision(
+        session=session,
+        incident=incident,
+        decision=Decision(
+            set_milestones=snap.milestones, roles=snap.roles, entries=opening.entries
+        ),
+        now=now,
+    )
+    return incident
+
+
+def get_incident(
+    *, session: Session, incident_id: int, for_update: bool = False
+) -> Incident | None:
+    query = select(Incident).where(Incident.id == incident_id)
+    if for_update:
+        query = query.with_for_update()
+    return session.exec(query).first()
+
+
+def incident_by_channel(
+    *, session: Session, channel_id: str, for_update: bool = False
+) -> Incident | None:
+    query = select(Incident).where(Incident.channel_id == channel_id)
+    if for_update:
+        query = query.with_for_update()
+    return session.exec(query).first()
+
+
+def milestones(*, session: Session, incident_id: int) -> dict[Milestone, Stamp]:
+    rows = session.exec(select(MilestoneRow).where(MilestoneRow.incident_id == incident_id)).all()
+    return {Milestone(r.kind): Stamp(r.at, Source(r.source), r.set_by) for r in rows}
+
+
+def roles(*, session: Session, incident_id: int) -> dict[str, str]:
+    rows = session.exec(
+        select(RoleAssignment).where(RoleAssignment.incident_id == incident_id)
+    ).all()
+    return {r.role: r.user_id for r in rows}
+
+
+def snapshot(*, session: Session, incident: Incident) -> Snapshot:
+    assert incident.id is not None
+    return Snapshot(
+        title=incident.title,
+        severity=incident.severity,
+        status=incident.status,
+        milestones=milestones(session=session, incident_id=incident.id),
+        roles=roles(session=session, incident_id=incident.id),
+        private=incident.private,
+    )
+
+
+def apply_decision(
+    *, session: Session, incident: Incident, decision: Decision, now: datetime
+) -> list[TimelineRow]:
+    assert incident.id is not None
+    incident_id = incident.id
+    if decision.status:
+        incident.status = decision.status
+    if decision.severity:
+        incident.severity = decision.severity
+    if decision.summary:
+        incident.summary = decision.summary
+    incident.updated_at = now
+    session.add(incident)
+    if decision.clear_milestones:
+        session.execute(
+            delete(MilestoneRow).where(
+                col(MilestoneRow.incident_id) == incident_id,
+                col(MilestoneRow.kind).in_([m.value for m in decision.clear_milestones]),
+            )
+        )
+    existing = {
+        r.kind: r
+        for r in session.exec(
+            select(MilestoneRow).where(MilestoneRow.incident_id == incident_id)
+        ).all()
+    }
+    for milestone, stamp in decision.set_milestones.items():
+        row = existing.get(milestone.value) or MilestoneRow(
+            incident_id=incident_id, kind=milestone.value, at=stamp.at, source="", updated_at=now
+        )
+        row.at, row.source, row.set_by, row.updated_at = stamp.at, stamp.source.value, stamp.by, now
+        session.add(row)
+    current_roles = {
+        r.role: r
+        for r in session.exec(
+            select(RoleAssignment).where(RoleAssignment.incident_id == incident_id)
+        ).all()
+    }
+    for role, user in decision.roles.items():
+        assignment = current_roles.get(role) or RoleAssignment(
+            incident_id=incident_id, role=role, user_id=user, assigned_at=now
+        )
+        assignment.user_id, assignment.assigned_at = user, now
+        assignment.assigned_by = next(
+            (e.actor for e in decision.entries if e.data.get("role") == role), None
+        )
+        session.add(assignment)
+    return add_entries(session=session, incident_id=incident_id, entries=decision.entries, now=now)
+
+
+def add_entries(
+    *,
+    session: Session,
+    incident_id: int,
+    entries: Iterable[Entry],
+    now: datetime,
+    dedup_key: str | None = None,
+) -> list[TimelineRow]:
+    rows = [
+        TimelineRow(
+            incident_id=incident_id,
+            at=e.at,
+            kind=e.kind.value,
+            text=e.text,
+            actor=e.actor,
+            source=e.source.value,
+            data=dict(e.data),
+            dedup_key=dedup_key,
+            created_at=now,
+        )
+        for e in entries
+    ]
+    session.add_all(rows)
+    session.flush()
+    return rows
+
+
+def timeline_entry_by_key(
+    *, session: Session, incident_id: int, dedup_key: str
+) -> TimelineRow | None:
+    return session.exec(
+        select(TimelineRow).where(
+            TimelineRow.incident_id == incident_id, TimelineRow.dedup_key == dedup_key
+        )
+    ).first()
+
+
+def timeline(*, session: Session, incident_id: int) -> Sequence[TimelineRow]:
+    return session.exec(
+        select(TimelineRow)
+        .where(TimelineRow.incident_id == incident_id)
+        .order_by(col(TimelineRow.at), col(TimelineRow.id))
+    ).all()
+
+
+def list_incidents(
+    *,
+    session: Session,
+    statuses: Sequence[str] | None = None,
+    include_private: bool = True,
+    limit: int = 100,
+    offset: int = 0,
+) -> Sequence[Incident]:
+    query = select(Incident)
+    if statuses is not None:
+        query = query.where(col(Incident.status).in_(list(statuses)))
+    if not include_private:
+        query = query.where(col(Incident.private).is_(False))
+    query = (
+        query.order_by(col(Incident.created_at).desc(), col(Incident.id).desc())
+        .limit(limit)
+        .offset(offset)
+    )
+    return session.exec(query).all()
+
+
+def count_incidents(*, session: Session) -> int:
+    return int(session.exec(select(func.count()).select_from(Incident)).one())

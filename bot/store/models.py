@@ -1,0 +1,114 @@
+"""SQLModel tables. Every instant is a timezone-aware UTC datetime (SQLModel's UTCDateTime)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, Column, Index, UniqueConstraint, text
+from sqlmodel import Field, SQLModel
+
+
+class Incident(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    title: str = Field(max_length=200)
+    description: str = ""
+    severity: str = Field(max_length=16, index=True)
+    status: str = Field(max_length=32, index=True)
+    private: bool = False
+    drill: bool = False
+    summary: str | None = None
+    source: str = Field(max_length=16)
+    created_by: str | None = Field(default=None, max_length=32)
+    channel_id: str | None = Field(default=None, max_length=32, unique=True)
+    channel_name: str | None = Field(default=None, max_length=80)
+    card_ts: str | None = Field(default=None, max_length=32)
+    topic: str | None = None
+    announce_channel: str | None = Field(default=None, max_length=32)
+    announce_ts: str | None = Field(default=None, max_length=32)
+    created_at: datetime
+    updated_at: datetime
+
+
+class MilestoneRow(SQLModel, table=True):
+    __tablename__ = "milestone"
+    __table_args__ = (UniqueConstraint("incident_id", "kind", name="uq_milestone_incident_kind"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    incident_id: int = Field(foreign_key="incident.id", index=True)
+    kind: str = Field(max_length=32)
+    at: datetime
+    source: str = Field(max_length=16)
+    set_by: str | None = Field(default=None, max_length=32)
+    updated_at: datetime
+
+
+class TimelineRow(SQLModel, table=True):
+    __tablename__ = "timeline_entry"
+    __table_args__ = (
+        UniqueConstraint("incident_id", "dedup_key", name="uq_timeline_incident_dedup"),
+        Index("ix_timeline_incident_at", "incident_id", "at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    incident_id: int = Field(foreign_key="incident.id")
+    at: datetime
+    kind: str = Field(max_length=32)
+    text: str
+    actor: str | None = Field(default=None, max_length=32)
+    source: str = Field(max_length=16)
+    data: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    # Set for entries that mirror an outside object (a pinned message: "pin:<channel>:<ts>").
+    dedup_key: str | None = Field(default=None, max_length=120)
+    created_at: datetime
+
+
+class RoleAssignment(SQLModel, table=True):
+    __tablename__ = "role_assignment"
+    __table_args__ = (UniqueConstraint("incident_id", "role", name="uq_role_incident_role"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    incident_id: int = Field(foreign_key="incident.id", index=True)
+    role: str = Field(max_length=32)
+    user_id: str = Field(max_length=32)
+    assigned_by: str | None = Field(default=None, max_length=32)
+    assigned_at: datetime
+
+
+class ProcessedRequest(SQLModel, table=True):
+    """Ids of incoming requests already handled (Slack retries, double clicks, replays)."""
+
+    __tablename__ = "processed_request"
+
+    key: str = Field(primary_key=True, max_length=200)
+    received_at: datetime
+    incident_id: int | None = None
+
+
+class OutboxRow(SQLModel, table=True):
+    """A side effect committed with the change that caused it, delivered until done."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (
+        Index(
+            "ix_outbox_pending",
+            "lane",
+            "id",
+            postgresql_where=text("done_at IS NULL"),
+            sqlite_where=text("done_at IS NULL"),
+        ),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    incident_id: int | None = Field(default=None, foreign_key="incident.id", index=True)
+    lane: str = Field(max_length=64)  # effects of one lane run in order, one at a time
+    kind: str = Field(max_length=64)
+    payload: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    created_at: datetime
+    next_attempt_at: datetime
+    attempts: int = 0
+    lease_until: datetime | None = None
+    lease_owner: str | None = Field(default=None, max_length=64)
+    done_at: datetime | None = None
+    failed: bool = False  # given up: done_at set, error kept for the record
+    last_error: str | None = None

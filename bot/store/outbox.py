@@ -1,0 +1,131 @@
+"""The outbox table: effects committed with their cause, claimed one lane at a time.
+
+A lane (for example `slack:42`) is delivered in order: only its oldest pending row may be
+claimed, and a lease on that row keeps other workers (threads, replicas) off the lane until it
+is done or the lease runs out. The claim is one conditional UPDATE, atomic on SQLite and on
+PostgreSQL alike.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, func, or_, update
+from sqlmodel import Session, col, select
+
+from bot.store.models import OutboxRow
+
+
+def enqueue(
+    *,
+    session: Session,
+    lane: str,
+    kind: str,
+    now: datetime,
+    payload: dict[str, Any] | None = None,
+    incident_id: int | None = None,
+    coalesce: bool = False,
+) -> OutboxRow | None:
+    """Add an effect. With `coalesce`, an identical-kind row still waiting (not yet claimed) in
+    the lane stands for this one: one card refresh serves a burst of changes."""
+    if coalesce:
+        waiting = session.exec(
+            select(OutboxRow.id).where(
+                OutboxRow.lane == lane,
+                OutboxRow.kind == kind,
+                col(OutboxRow.done_at).is_(None),
+                col(OutboxRow.lease_until).is_(None),
+            )
+        ).first()
+        if waiting is not None:
+            return None
+    row = OutboxRow(
+        incident_id=incident_id,
+        lane=lane,
+        kind=kind,
+        payload=payload or {},
+        created_at=now,
+        next_attempt_at=now,
+    )
+    session.add(row)
+    session.flush()
+    return row
+
+
+def claim_head(
+    *, session: Session, lane: str, owner: str, now: datetime, lease: timedelta
+) -> OutboxRow | None:
+    """Lease the lane's oldest pending row if it is due and nobody holds it."""
+    head = session.exec(
+        select(func.min(OutboxRow.id)).where(
+            OutboxRow.lane == lane, col(OutboxRow.done_at).is_(None)
+        )
+    ).one()
+    if head is None:
+        return None
+    claimed = session.execute(
+        update(OutboxRow)
+        .where(
+            col(OutboxRow.id) == head,
+            col(OutboxRow.done_at).is_(None),
+            col(OutboxRow.next_attempt_at) <= now,
+            or_(col(OutboxRow.lease_until).is_(None), col(OutboxRow.lease_until) < now),
+        )
+        .values(lease_until=now + lease, lease_owner=owner, attempts=OutboxRow.attempts + 1)
+    )
+    if not claimed.rowcount:  # type: ignore[attr-defined]
+        return None
+    return session.get(OutboxRow, head, populate_existing=True)
+
+
+def due_lanes(*, session: Session, now: datetime, limit: int = 100) -> Sequence[str]:
+    """Lanes whose head row is due and not leased."""
+    heads = (
+        select(OutboxRow.lane, func.min(OutboxRow.id).label("head"))
+        .where(col(OutboxRow.done_at).is_(None))
+        .group_by(col(OutboxRow.lane))
+        .subquery()
+    )
+    query = (
+        select(OutboxRow.lane)
+        .join(heads, and_(col(OutboxRow.id) == heads.c.head))
+        .where(
+            col(OutboxRow.next_attempt_at) <= now,
+            or_(col(OutboxRow.lease_until).is_(None), col(OutboxRow.lease_until) < now),
+        )
+        .order_by(col(OutboxRow.next_attempt_at))
+        .limit(limit)
+    )
+    return session.exec(query).all()
+
+
+def finish(*, session: Session, row_id: int, now: datetime, owner: str) -> None:
+    _release(session, row_id, owner, done_at=now, lease_until=None, last_error=None)
+
+
+def retry_later(*, session: Session, row_id: int, owner: str, at: datetime, error: str) -> None:
+    _release(session, row_id, owner, next_attempt_at=at, lease_until=None, last_error=error[:2000])
+
+
+def give_up(*, session: Session, row_id: int, owner: str, now: datetime, error: str) -> None:
+    _release(
+        session, row_id, owner, done_at=now, failed=True, lease_until=None, last_error=error[:2000]
+    )
+
+
+def _release(session: Session, row_id: int, owner: str, **values: Any) -> None:
+    session.execute(
+        update(OutboxRow)
+        .where(col(OutboxRow.id) == row_id, col(OutboxRow.lease_owner) == owner)
+        .values(**values)
+    )
+
+
+def pending(*, session: Session, incident_id: int) -> Sequence[OutboxRow]:
+    return session.exec(
+        select(OutboxRow)
+        .where(OutboxRow.incident_id == incident_id, col(OutboxRow.done_at).is_(None))
+        .order_by(col(OutboxRow.id))
+    ).all()

@@ -1,0 +1,1 @@
+"""The ASGI app: Slack endpoint, JSON API, health, metrics."""

@@ -1,0 +1,94 @@
+"""A recording Chat for flow tests: a stub port, as in the zulip_bots model (e2e tests use the
+real client against the Slack emulator)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+from bot.flows.ports import CardView, IntegrationError, Line, Message, NameTaken
+
+
+@dataclass
+class FakeChat:
+    calls: list[tuple[str, tuple[object, ...]]] = field(default_factory=list)
+    taken: set[str] = field(default_factory=set)
+    failures: list[IntegrationError] = field(default_factory=list)  # raised by the next calls
+    channels: dict[str, str] = field(default_factory=dict)
+    messages: dict[tuple[str, str], Message] = field(default_factory=dict)
+    _seq: int = 0
+
+    def _record(self, name: str, *args: object) -> None:
+        if self.failures:
+            raise self.failures.pop(0)
+        self.calls.append((name, args))
+
+    def _ts(self) -> str:
+        self._seq += 1
+        return f"1700000000.{self._seq:06d}"
+
+    def names(self) -> list[str]:
+        return [name for name, _ in self.calls]
+
+    def create_channel(self, name: str, *, private: bool) -> str:
+        if name in self.taken:
+            self.calls.append(("create_channel:taken", (name,)))
+            raise NameTaken(name)
+        self._record("create_channel", name, private)
+        self.taken.add(name)
+        channel_id = f"C{len(self.channels) + 1:04d}"
+        self.channels[channel_id] = name
+        return channel_id
+
+    def invite(self, channel_id: str, users: Sequence[str]) -> None:
+        self._record("invite", channel_id, tuple(users))
+
+    def topic_for(self, card: CardView) -> str:
+        return f"{card.severity.id} | {card.status.name} | {card.holder('commander')}"
+
+    def set_topic(self, channel_id: str, topic: str) -> None:
+        self._record("set_topic", channel_id, topic)
+
+    def post_card(self, channel_id: str, card: CardView) -> str:
+        self._record("post_card", channel_id, card.status.id)
+        return self._ts()
+
+    def update_card(self, channel_id: str, ts: str, card: CardView) -> None:
+        self._record("update_card", channel_id, ts, card.status.id, card.severity.id)
+
+    def post_line(self, channel_id: str, line: Line, card: CardView) -> str:
+        self._record("post_line", channel_id, line.kind, line.text)
+        return self._ts()
+
+    def announce(self, feed: str, card: CardView) -> tuple[str, str]:
+        self._record("announce", feed, card.channel_id)
+        return "CFEED", self._ts()
+
+    def update_announcement(self, channel_id: str, ts: str, card: CardView) -> None:
+        self._record("update_announcement", channel_id, ts, card.status.id)
+
+    def fetch_message(self, channel_id: str, ts: str) -> Message:
+        self._record("fetch_message", channel_id, ts)
+        return self.messages.get(
+            (channel_id, ts),
+            Message(
+                "a message",
+                "U0CAROL",
+                f"https://x.slack.com/archives/{channel_id}/p{ts.replace('.', '')}",
+            ),
+        )
+
+    def tell(self, channel_id: str, user_id: str, text: str) -> None:
+        self._record("tell", channel_id, user_id, text)
+
+
+class StepClock:
+    def __init__(self, start: datetime | None = None) -> None:
+        self.at = start or datetime(2026, 11, 26, 9, 0, tzinfo=UTC)
+
+    def now(self) -> datetime:
+        return self.at
+
+    def advance(self, **delta: float) -> None:
+        self.at += timedelta(**delta)
