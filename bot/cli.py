@@ -68,12 +68,12 @@ def serve(
         from slack_bolt.adapter.socket_mode import SocketModeHandler
 
         socket_handler = SocketModeHandler(bot.bolt, settings.slack_app_token.get_secret_value())
-        socket_handler.connect()
+        socket_handler.connect()  # type: ignore[no-untyped-call]
     try:
         uvicorn.run(bot.web, host=host, port=port, log_level=settings.log_level.lower())
     finally:
         if socket_handler is not None:
-            socket_handler.close()
+            socket_handler.close()  # type: ignore[no-untyped-call]
         if sweeper is not None:
             sweeper.shutdown(wait=False)
         bot.close()

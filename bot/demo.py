@@ -45,11 +45,9 @@ def run_demo(keep: Path | None = None) -> int:
 
 def _play(sb: Sandbox, clock: ScriptedClock) -> None:
     slack = sb.slack
-    alice = slack.add_user("alice", real_name="Alice Martin", email="alice@example.com")
-    bob = slack.add_user("bob", real_name="Bob Chen", email="bob@example.com")
-    carol = slack.add_user("carol", real_name="Carol Diaz", email="carol@example.com")
+    alice, bob, carol = (slack.user_id(name) for name in ("alice", "bob", "carol"))  # seeded people
     names = {alice: "alice", bob: "bob", carol: "carol", slack.bot_user_id: "incidentbot"}
-    general = slack.add_channel("general", members=[alice, bob, carol])
+    general = slack.channel_by_name("general")["id"]  # seeded, with the three of them
     console.rule("[bold]incidentbot demo[/bold] — an offline incident (SQLite + Slack emulator)")
 
     def step(who: str, what: str) -> None:

@@ -257,6 +257,15 @@ class IncidentFlows:
     ) -> None:
         lane = fx.lane(incident_id)
         for entry in entries:
+            if entry.kind is EntryKind.ROLE and entry.data.get("user"):  # bring them in first
+                outbox.enqueue(
+                    session=session,
+                    lane=lane,
+                    kind=fx.INVITE,
+                    now=now,
+                    incident_id=incident_id,
+                    payload={"users": [entry.data["user"]]},
+                )
             payload = {
                 "kind": entry.kind.value,
                 "text": entry.text,

@@ -22,6 +22,7 @@ REFRESH = "slack.refresh"
 POST_LINE = "slack.post_line"
 FILL_PIN = "slack.fill_pin"
 NOTICE = "slack.notice"
+INVITE = "slack.invite"
 
 MAX_NAME_ATTEMPTS = 50
 
@@ -30,6 +31,7 @@ _DESCRIPTIONS = {
     ANNOUNCE: "announce the incident",
     REFRESH: "update the incident card",
     POST_LINE: "post an update",
+    INVITE: "invite someone to the channel",
     FILL_PIN: "fetch a pinned message",
 }
 
@@ -65,6 +67,7 @@ class SlackEffects:
             POST_LINE: self.post_line,
             FILL_PIN: self.fill_pin,
             NOTICE: self.notice,
+            INVITE: self.invite,
         }
 
     # -- helpers ---------------------------------------------------------------------------------
@@ -149,6 +152,10 @@ class SlackEffects:
             self._save(incident.id, topic=topic)
         if incident.announce_channel and incident.announce_ts:
             self.chat.update_announcement(incident.announce_channel, incident.announce_ts, card)
+
+    def invite(self, row: OutboxRow) -> None:
+        incident, _card = self._load(row)
+        self.chat.invite(self._channel(incident), list(row.payload["users"]))
 
     def post_line(self, row: OutboxRow) -> None:
         incident, card = self._load(row)

@@ -21,6 +21,7 @@ def build_bolt_app(*, client: WebClient, signing_secret: str | None, ctx: SlackC
         request_verification_enabled=signing_secret is not None,
         token_verification_enabled=False,  # no auth.test at start-up: the bot may start before Slack answers
         process_before_response=False,
+        listener_executor=ctx.work.listeners,
         logger=logging.getLogger("slack_bolt"),
     )
     for module in (commands, actions, views, events):

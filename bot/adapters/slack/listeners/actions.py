@@ -59,11 +59,7 @@ def register(app: App, ctx: SlackContext) -> None:
             lifecycle.ChangeStatus(ctx.catalog.status_with_phase(Phase.CLOSED).id),
         )
 
-    def change_status(ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond) -> None:
-        ack()
-        ctx.work.submit(open_status, body, client, respond)
-
-    def open_status(body: dict[str, Any], client: WebClient, respond: Respond) -> None:
+    def open_form(body: dict[str, Any], client: WebClient, respond: Respond) -> None:
         incident = _incident(ctx, body)
         if incident is None or incident.id is None:
             respond(
@@ -72,32 +68,26 @@ def register(app: App, ctx: SlackContext) -> None:
                 replace_original=False,
             )
             return
-        view = modals.status_modal(ctx.catalog, incident_id=incident.id, current=incident.status)
+        if body["actions"][0]["action_id"] == b.CHANGE_STATUS:
+            view = modals.status_modal(
+                ctx.catalog, incident_id=incident.id, current=incident.status
+            )
+        else:
+            view = modals.severity_modal(
+                ctx.catalog, incident_id=incident.id, current=incident.severity
+            )
         client.views_open(trigger_id=body["trigger_id"], view=view)
 
-    def change_severity(
-        ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond
-    ) -> None:
+    def change_form(ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond) -> None:
         ack()
-        incident = _incident(ctx, body)
-        if incident is None or incident.id is None:
-            respond(
-                text="That incident no longer exists.",
-                response_type="ephemeral",
-                replace_original=False,
-            )
-            return
-        view = modals.severity_modal(
-            ctx.catalog, incident_id=incident.id, current=incident.severity
-        )
-        client.views_open(trigger_id=body["trigger_id"], view=view)
+        ctx.work.submit(open_form, body, client, respond)
 
     app.action(b.ACK)(acknowledge)
     app.action(b.CLAIM_COMMANDER)(claim_commander)
     app.action(b.RESOLVE)(resolve)
     app.action(b.CLOSE)(close)
-    app.action(b.CHANGE_STATUS)(change_status)
-    app.action(b.CHANGE_SEVERITY)(change_severity)
+    app.action(b.CHANGE_STATUS)(change_form)
+    app.action(b.CHANGE_SEVERITY)(change_form)
 
 
 def _incident_id(body: dict[str, Any]) -> int | None:
