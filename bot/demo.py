@@ -5,6 +5,7 @@ the channel as people saw it, the timeline and the milestones with MTTx."""
 
 from __future__ import annotations
 
+import re
 import tempfile
 import time
 from datetime import UTC, datetime, timedelta
@@ -13,6 +14,7 @@ from typing import Any
 
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from bot.adapters.slack import blocks as b
 from bot.core.metrics import DEFINITIONS, durations, humanize
@@ -47,7 +49,7 @@ def _play(sb: Sandbox, clock: ScriptedClock) -> None:
     slack = sb.slack
     alice, bob, carol = (slack.user_id(name) for name in ("alice", "bob", "carol"))  # seeded people
     names = {alice: "alice", bob: "bob", carol: "carol", slack.bot_user_id: "incidentbot"}
-    general = slack.channel_by_name("general")["id"]  # seeded, with the three of them
+    general = _need(slack.channel_by_name("general"), "#general")["id"]  # seeded, with all three
     console.rule("[bold]incidentbot demo[/bold] — an offline incident (SQLite + Slack emulator)")
 
     def step(who: str, what: str) -> None:
@@ -55,7 +57,7 @@ def _play(sb: Sandbox, clock: ScriptedClock) -> None:
 
     def command(user: str, channel: str, text: str, minutes: float = 0) -> Any:
         clock.advance(minutes=minutes)
-        step(names[user], f"/incident {text}")
+        step(names[user], _humane(f"/incident {text}", names, {}))
         reply = slack.send_command(user, channel, text)
         _expect(reply.status == 200, f"/incident {text} was answered {reply.status}")
         sb.settle()
@@ -128,16 +130,17 @@ def _play(sb: Sandbox, clock: ScriptedClock) -> None:
 def _report(sb: Sandbox, incident_id: int | None, channel: str, names: dict[str, str]) -> None:
     assert incident_id is not None
     slack = sb.slack
-    info = slack.channel(channel)
+    info = _need(slack.channel(channel), "the incident channel")
     console.rule(f"#{info['name']} — what the responders saw")
-    for message in slack.messages(channel):
+    channels = {channel: info["name"], sb.feed_id: sb.feed}
+    for message in slack.messages(channel, system=False):
         who = names.get(str(message.get("user")), str(message.get("user")))
-        console.print(f"[cyan]{who}[/cyan]: {_readable(message)}")
-    console.print(f"[dim]topic:[/dim] {slack.topic(channel)}")
-    feed = slack.messages(sb.feed_id)
+        console.print(Text(who, style="cyan"), Text(_humane(_readable(message), names, channels)))
+    console.print(Text("topic:", style="dim"), Text(_humane(slack.topic(channel), names, channels)))
+    feed = slack.messages(sb.feed_id, system=False)
     console.rule(f"#{sb.feed} — the announcement")
     for message in feed:
-        console.print(_readable(message))
+        console.print(Text(_humane(_readable(message), names, channels)))
 
     with sb.bot.db.read() as session:
         incident = q.get_incident(session=session, incident_id=incident_id)
@@ -198,11 +201,26 @@ def _report(sb: Sandbox, incident_id: int | None, channel: str, names: dict[str,
     _expect(len(feed) == 1, "the incident was not announced once in the feed")
 
 
+def _humane(text: str, names: dict[str, str], channels: dict[str, str]) -> str:
+    """Slack markup as a reader sees it: @names, #channels, dates, link labels."""
+    text = re.sub(
+        r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>", lambda m: "@" + names.get(m.group(1), m.group(1)), text
+    )
+    text = re.sub(
+        r"<#([CG][A-Z0-9]+)(?:\|[^>]*)?>",
+        lambda m: "#" + channels.get(m.group(1), m.group(1)),
+        text,
+    )
+    text = re.sub(r"<!date\^\d+\^[^|>]*\|([^>]*)>", r"\1", text)
+    text = re.sub(r"<(https?://[^|>]+)\|([^>]*)>", r"\2", text)
+    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+
+
 def _readable(message: dict[str, Any]) -> str:
     parts = []
     for block in message.get("blocks") or []:
         if block.get("type") == "header":
-            parts.append(f"[bold]{block['text']['text']}[/bold]")
+            parts.append(block["text"]["text"].upper())
         elif block.get("type") == "section":
             if block.get("text"):
                 parts.append(block["text"]["text"])
@@ -217,8 +235,13 @@ def _readable(message: dict[str, Any]) -> str:
                     if e.get("type") == "button"
                 )
             )
-    text = " | ".join(p for p in parts if p) or str(message.get("text") or "")
-    return text.replace("[", "\\[") if not parts else text
+    return "\n    ".join(p for p in parts if p) or str(message.get("text") or "")
+
+
+def _need(found: dict[str, Any] | None, what: str) -> dict[str, Any]:
+    _expect(found is not None, f"{what} is missing")
+    assert found is not None
+    return found
 
 
 def _only(items: Any, what: str) -> Any:

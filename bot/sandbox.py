@@ -7,9 +7,11 @@ import socket
 import threading
 import time
 from datetime import datetime, timedelta
+from pathlib import Path
 from types import TracebackType
 
 import uvicorn
+import yaml
 
 from bot import wiring
 from bot.emulators.slack import SlackEmulator
@@ -18,6 +20,15 @@ from bot.settings import Settings
 from bot.store.db import Database
 
 API_TOKEN = "sandbox-api-token"  # noqa: S105  (loopback sandbox only)
+
+
+MANIFEST = Path(__file__).resolve().parents[1] / "slack_manifest.yaml"
+
+
+def manifest_events() -> set[str]:
+    """The events our Slack app manifest subscribes to: the emulator sends only those."""
+    manifest = yaml.safe_load(MANIFEST.read_text(encoding="utf-8"))
+    return set(manifest["settings"]["event_subscriptions"]["bot_events"])
 
 
 class ScriptedClock:
@@ -50,7 +61,7 @@ class Sandbox:
         self.clock = clock
         self.feed = feed
         self.upgrade = upgrade
-        self.slack = SlackEmulator()
+        self.slack = SlackEmulator(subscribed_events=manifest_events())
         self._server: uvicorn.Server | None = None
         self._thread: threading.Thread | None = None
 

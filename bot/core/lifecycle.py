@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from bot.core.catalog import COMMANDER, Catalog, Phase
+from bot.core.metrics import humanize
 from bot.core.milestones import Milestone, Source, Stamp, order_errors, require_aware
 from bot.core.timeline import Entry, EntryKind
 
@@ -147,7 +148,7 @@ def declare(
             Entry(
                 EntryKind.MILESTONE,
                 now,
-                "Impact started at the declared time",
+                f"Impact started {humanize(now - impact)} before the declaration",
                 actor,
                 source,
                 {"milestone": Milestone.IMPACT_STARTED.value, "at": impact.isoformat()},
@@ -297,7 +298,12 @@ def _change_status(
             Entry(
                 EntryKind.RESOLVED,
                 now,
-                f"Resolved ({current.name} → {target.name})",
+                "Resolved"
+                + (
+                    f": {command.summary.strip()}"
+                    if command.summary and command.summary.strip()
+                    else ""
+                ),
                 actor,
                 source,
                 {**data, "summary": command.summary},

@@ -113,7 +113,9 @@ def test_long_and_strange_titles_still_make_a_valid_channel(sb: Sandbox, people:
     mrkdwn = [t for t in _texts(message["blocks"]) if t.get("type") == "mrkdwn"]
     assert mrkdwn and not any("<!channel>" in t["text"] for t in mrkdwn)
     (announcement,) = sb.slack.messages(sb.feed_id)
-    assert "&lt;!channel&gt;" in str(announcement["blocks"]) and "<!channel>" not in str(announcement["blocks"])
+    assert "&lt;!channel&gt;" in str(announcement["blocks"]) and "<!channel>" not in str(
+        announcement["blocks"]
+    )
 
 
 def _texts(node: object) -> list[dict[str, str]]:

@@ -13,6 +13,17 @@ from bot.adapters.slack.listeners import SlackContext, actions, commands, events
 log = logging.getLogger(__name__)
 
 
+class _SameTokenWarning(logging.Filter):
+    """Bolt warns that `token` is unused when it finds SLACK_BOT_TOKEN beside our client; the
+    client carries that very token, so the warning would only mislead operators."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "`token` will be unused" not in record.getMessage()
+
+
+logging.getLogger("slack_bolt").addFilter(_SameTokenWarning())
+
+
 def build_bolt_app(*, client: WebClient, signing_secret: str | None, ctx: SlackContext) -> App:
     """With a signing secret, HTTP requests must carry Slack's signature (Socket Mode needs none)."""
     app = App(

@@ -1,0 +1,42 @@
+"""``python -m bot.emulators.slack``: run the Slack emulator until interrupted."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import threading
+
+from .emulator import SlackEmulator
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description="Loopback Slack emulator for incidentbot.")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8765)
+    parser.add_argument("--bot-url", default=None, help="where to POST Slack requests")
+    parser.add_argument("--signing-secret", default="test-signing-secret")
+    parser.add_argument("--bot-token", default="xoxb-test-token")
+    parser.add_argument("--rate-limits", action="store_true", help="enforce Slack's tiers")
+    args = parser.parse_args(argv)
+    emulator = SlackEmulator(
+        signing_secret=args.signing_secret,
+        bot_token=args.bot_token,
+        host=args.host,
+        port=args.port,
+        bot_url=args.bot_url,
+        rate_limits=args.rate_limits,
+    )
+    emulator.start()
+    print(f"SLACK_API_URL={emulator.api_url}", flush=True)
+    print(f"team={emulator.team_id} bot_user={emulator.bot_user_id} token={args.bot_token}")
+    sys.stdout.flush()
+    try:
+        threading.Event().wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        emulator.stop()
+
+
+if __name__ == "__main__":
+    main()
