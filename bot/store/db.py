@@ -57,6 +57,12 @@ class Database:
             cfg.attributes["connection"] = connection
             command.upgrade(cfg, revision)
 
+    def downgrade(self, revision: str) -> None:
+        cfg = self.alembic_config()
+        with self.engine.begin() as connection:
+            cfg.attributes["connection"] = connection
+            command.downgrade(cfg, revision)
+
     def current_revision(self) -> str | None:
         with self.engine.connect() as connection:
             return MigrationContext.configure(connection).get_current_revision()

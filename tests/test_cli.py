@@ -1,0 +1,82 @@
+"""The `incidentbot` command as an operator meets it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from bot.cli import app
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.chdir(tmp_path)  # no stray .env
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'bot.db'}")
+    monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-test")
+    monkeypatch.setenv("SLACK_SIGNING_SECRET", "secret")
+    for name in ("INCIDENTBOT_CONFIG", "SLACK_APP_TOKEN", "API_TOKEN"):
+        monkeypatch.delenv(name, raising=False)
+    return tmp_path
+
+
+def test_help_lists_the_commands() -> None:
+    result = runner.invoke(app, ["--help"])
+    assert result.exit_code == 0
+    for name in ("serve", "demo", "emulators", "db"):
+        assert name in result.output
+
+
+def test_serve_refuses_an_empty_or_old_schema_and_names_the_fix(env: Path) -> None:
+    result = runner.invoke(app, ["serve", "--port", "0"])
+    assert result.exit_code == 2
+    assert "incidentbot db upgrade" in result.output
+
+
+def test_db_upgrade_is_idempotent(env: Path) -> None:
+    first = runner.invoke(app, ["db", "upgrade"])
+    assert first.exit_code == 0, first.output
+    assert "empty → 0001" in first.output
+    second = runner.invoke(app, ["db", "upgrade"])
+    assert "0001 → 0001" in second.output
+
+
+def test_serve_names_missing_slack_settings(env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("SLACK_BOT_TOKEN")
+    result = runner.invoke(app, ["serve"])
+    assert result.exit_code == 2
+    assert "SLACK_BOT_TOKEN" in result.output
+
+
+@pytest.mark.parametrize(
+    ("content", "needle"),
+    [
+        ("severities: [", "not valid YAML"),
+        ("- just a list", "top level must be a mapping"),
+        ("roles: [{id: comms, name: Comms}]", "must include 'commander'"),
+        (
+            "statuses: [{id: open, name: Open, phase: active}]",
+            "exactly one status must have phase 'resolved'",
+        ),
+    ],
+)
+def test_a_bad_catalog_is_reported_with_its_path(
+    env: Path, monkeypatch: pytest.MonkeyPatch, content: str, needle: str
+) -> None:
+    catalog = env / "catalog.yaml"
+    catalog.write_text(content)
+    monkeypatch.setenv("INCIDENTBOT_CONFIG", str(catalog))
+    result = runner.invoke(app, ["db", "upgrade"])
+    assert result.exit_code == 2
+    assert str(catalog) in result.output.replace("\n", "") and needle in result.output.replace(
+        "\n", " "
+    )
+
+
+def test_a_missing_catalog_file_is_reported(env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("INCIDENTBOT_CONFIG", str(env / "nope.yaml"))
+    result = runner.invoke(app, ["db", "upgrade"])
+    assert result.exit_code == 2 and "cannot read it" in result.output
