@@ -6,51 +6,26 @@ outbox rows for Slack — then delivers the Slack lane. A refusal rolls everythi
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime
 
 from sqlmodel import Session
 
 from bot.core import lifecycle
-from bot.core.catalog import Catalog, Phase
+from bot.core.catalog import Phase
 from bot.core.lifecycle import Refused
 from bot.core.milestones import Source
 from bot.core.timeline import Entry, EntryKind
 from bot.flows import slack_effects as fx
-from bot.flows.outbox import OutboxRunner
-from bot.flows.ports import Clock
+from bot.flows.pins import NOT_AN_INCIDENT, PinFlows
+from bot.flows.unit import Outcome
 from bot.store import incidents as q
 from bot.store import outbox
-from bot.store.db import Database
 from bot.store.models import Incident
 
-NOT_AN_INCIDENT = (
-    "This channel is not an incident channel. Run this in the incident's channel, "
-    "see open incidents with `/incident list`, or declare one with `/incident declare`."
-)
+__all__ = ["NOT_AN_INCIDENT", "IncidentFlows", "Outcome"]
 
 
-@dataclass(frozen=True)
-class Outcome:
-    ok: bool
-    message: str = ""
-    incident_id: int | None = None
-    duplicate: bool = False
-
-
-class _Duplicate(Exception):
-    pass
-
-
-class IncidentFlows:
-    def __init__(
-        self, db: Database, catalog: Catalog, clock: Clock, runner: OutboxRunner | None
-    ) -> None:
-        self.db = db
-        self.catalog = catalog
-        self.clock = clock
-        self.runner = runner
-
+class IncidentFlows(PinFlows):
     # -- declare ---------------------------------------------------------------------------------
     def declare(
         self,
@@ -65,8 +40,7 @@ class IncidentFlows:
         source: Source = Source.SLACK,
         drill: bool = False,
     ) -> Outcome:
-        now = self.clock.now()
-        try:
+        def work(session: Session, now: datetime) -> Outcome:
             opening = lifecycle.declare(
                 self.catalog,
                 title=title,
@@ -78,42 +52,27 @@ class IncidentFlows:
                 impact_started_at=impact_started_at,
                 private=private,
             )
-            with self.db.transaction() as session:
-                self._claim(session, request_key, now)
-                incident = q.create_incident(
-                    session=session,
-                    opening=opening,
-                    now=now,
-                    source=source,
-                    created_by=actor,
-                    drill=drill,
-                )
-                assert incident.id is not None
-                incident_id = incident.id
-                lane = fx.lane(incident_id)
+            incident = q.create_incident(
+                session=session,
+                opening=opening,
+                now=now,
+                source=source,
+                created_by=actor,
+                drill=drill,
+            )
+            assert incident.id is not None
+            lane = fx.lane(incident.id)
+            outbox.enqueue(
+                session=session, lane=lane, kind=fx.OPEN_CHANNEL, now=now, incident_id=incident.id
+            )
+            if not private and not drill:
                 outbox.enqueue(
-                    session=session,
-                    lane=lane,
-                    kind=fx.OPEN_CHANNEL,
-                    now=now,
-                    incident_id=incident_id,
+                    session=session, lane=lane, kind=fx.ANNOUNCE, now=now, incident_id=incident.id
                 )
-                if not private and not drill:
-                    outbox.enqueue(
-                        session=session,
-                        lane=lane,
-                        kind=fx.ANNOUNCE,
-                        now=now,
-                        incident_id=incident_id,
-                    )
-        except Refused as refused:
-            return Outcome(False, refused.reason)
-        except _Duplicate:
-            return Outcome(True, "Already handled.", duplicate=True)
-        self.deliver(incident_id)
-        return Outcome(
-            True, f"Declared {opening.snapshot.severity}: {opening.snapshot.title}", incident_id
-        )
+            snap = opening.snapshot
+            return Outcome(True, f"Declared {snap.severity}: {snap.title}", incident.id)
+
+        return self.run(request_key, work)
 
     # -- act on an existing incident -------------------------------------------------------------
     def act(
@@ -126,98 +85,19 @@ class IncidentFlows:
         incident_id: int | None = None,
         source: Source = Source.SLACK,
     ) -> Outcome:
-        now = self.clock.now()
-        try:
-            with self.db.transaction() as session:
-                self._claim(session, request_key, now)
-                incident = self._locked(session, channel_id, incident_id)
-                if incident is None:
-                    raise Refused(NOT_AN_INCIDENT)
-                assert incident.id is not None
-                found_id = incident.id
-                decision = lifecycle.decide(
-                    self.catalog,
-                    q.snapshot(session=session, incident=incident),
-                    command,
-                    now=now,
-                    actor=actor,
-                    source=source,
-                )
-                q.apply_decision(session=session, incident=incident, decision=decision, now=now)
-                self._announce(session, found_id, decision.entries, now)
-        except Refused as refused:
-            return Outcome(False, refused.reason, incident_id)
-        except _Duplicate:
-            return Outcome(True, "Already handled.", incident_id, duplicate=True)
-        self.deliver(found_id)
-        return Outcome(True, "; ".join(e.text for e in decision.entries), found_id)
+        def work(session: Session, now: datetime) -> Outcome:
+            incident = self._locked(session, channel_id, incident_id)
+            if incident is None or incident.id is None:
+                raise Refused(NOT_AN_INCIDENT)
+            snapshot = q.snapshot(session=session, incident=incident)
+            decision = lifecycle.decide(
+                self.catalog, snapshot, command, now=now, actor=actor, source=source
+            )
+            q.apply_decision(session=session, incident=incident, decision=decision, now=now)
+            self._announce(session, incident.id, decision.entries, now)
+            return Outcome(True, "; ".join(e.text for e in decision.entries), incident.id)
 
-    # -- pins ------------------------------------------------------------------------------------
-    def pin(self, *, channel_id: str, ts: str, actor: str, request_key: str | None) -> Outcome:
-        now = self.clock.now()
-        key = f"pin:{channel_id}:{ts}"
-        try:
-            with self.db.transaction() as session:
-                self._claim(session, request_key, now)
-                incident = q.incident_by_channel(
-                    session=session, channel_id=channel_id, for_update=True
-                )
-                if incident is None or incident.id is None:
-                    return Outcome(False, NOT_AN_INCIDENT)
-                found_id = incident.id
-                existing = q.timeline_entry_by_key(
-                    session=session, incident_id=found_id, dedup_key=key
-                )
-                if existing is not None:  # pinned by one more person
-                    pinned_by = list(existing.data.get("pinned_by", []))
-                    if actor not in pinned_by:
-                        existing.data = {**existing.data, "pinned_by": [*pinned_by, actor]}
-                        session.add(existing)
-                    return Outcome(True, "Already on the timeline.", found_id)
-                said_at = _ts_instant(ts, fallback=now).isoformat()
-                data = {"channel": channel_id, "ts": ts, "said_at": said_at, "pinned_by": [actor]}
-                entry = Entry(EntryKind.PIN, now, "(pinned message)", actor, Source.SLACK, data)
-                (row,) = q.add_entries(
-                    session=session, incident_id=found_id, entries=[entry], now=now, dedup_key=key
-                )
-                outbox.enqueue(
-                    session=session,
-                    lane=fx.lane(found_id),
-                    kind=fx.FILL_PIN,
-                    now=now,
-                    incident_id=found_id,
-                    payload={"entry_id": row.id, "channel": channel_id, "ts": ts},
-                )
-        except _Duplicate:
-            return Outcome(True, "Already handled.", duplicate=True)
-        self.deliver(found_id)
-        return Outcome(True, "Pinned to the timeline.", found_id)
-
-    def unpin(self, *, channel_id: str, ts: str, actor: str, request_key: str | None) -> Outcome:
-        now = self.clock.now()
-        key = f"pin:{channel_id}:{ts}"
-        try:
-            with self.db.transaction() as session:
-                self._claim(session, request_key, now)
-                incident = q.incident_by_channel(
-                    session=session, channel_id=channel_id, for_update=True
-                )
-                if incident is None or incident.id is None:
-                    return Outcome(False, NOT_AN_INCIDENT)
-                existing = q.timeline_entry_by_key(
-                    session=session, incident_id=incident.id, dedup_key=key
-                )
-                if existing is None:
-                    return Outcome(True, "Not on the timeline.", incident.id)
-                remaining = [u for u in existing.data.get("pinned_by", []) if u != actor]
-                if remaining:
-                    existing.data = {**existing.data, "pinned_by": remaining}
-                    session.add(existing)
-                    return Outcome(True, "Still pinned by others.", incident.id)
-                session.delete(existing)
-                return Outcome(True, "Removed from the timeline.", incident.id)
-        except _Duplicate:
-            return Outcome(True, "Already handled.", duplicate=True)
+        return self.run(request_key, work, incident_id=incident_id)
 
     # -- queries ---------------------------------------------------------------------------------
     def open_incidents(self) -> Sequence[Incident]:
@@ -233,16 +113,7 @@ class IncidentFlows:
         with self.db.read() as session:
             return q.incident_by_channel(session=session, channel_id=channel_id)
 
-    # -- delivery --------------------------------------------------------------------------------
-    def deliver(self, incident_id: int) -> None:
-        if self.runner is not None:
-            self.runner.run_lane(fx.lane(incident_id))
-
     # -- internals -------------------------------------------------------------------------------
-    def _claim(self, session: Session, request_key: str | None, now: datetime) -> None:
-        if request_key and not q.claim_request(session=session, key=request_key, now=now):
-            raise _Duplicate
-
     def _locked(
         self, session: Session, channel_id: str | None, incident_id: int | None
     ) -> Incident | None:
@@ -289,11 +160,3 @@ class IncidentFlows:
             incident_id=incident_id,
             coalesce=True,
         )
-
-
-def _ts_instant(ts: str, *, fallback: datetime) -> datetime:
-    """A Slack message ts is its Unix time: when the pinned message was said."""
-    try:
-        return datetime.fromtimestamp(float(ts), tz=fallback.tzinfo)
-    except (ValueError, OverflowError, OSError):
-        return fallback

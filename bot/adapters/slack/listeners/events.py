@@ -12,25 +12,18 @@ PIN = "pushpin"
 
 
 def register(app: App, ctx: SlackContext) -> None:
-    def reaction_added(body: dict[str, Any], event: dict[str, Any]) -> None:
+    def reaction(body: dict[str, Any], event: dict[str, Any]) -> None:
         item = event.get("item") or {}
-        if event.get("reaction") == PIN and item.get("type") == "message":
-            ctx.flows.pin(
-                channel_id=str(item["channel"]),
-                ts=str(item["ts"]),
-                actor=str(event.get("user")),
-                request_key=request_key(body),
-            )
+        if event.get("reaction") != PIN or item.get("type") != "message":
+            return
+        flow = ctx.flows.pin if event.get("type") == "reaction_added" else ctx.flows.unpin
+        ctx.work.submit(
+            flow,
+            channel_id=str(item["channel"]),
+            ts=str(item["ts"]),
+            actor=str(event.get("user")),
+            request_key=request_key(body),
+        )
 
-    def reaction_removed(body: dict[str, Any], event: dict[str, Any]) -> None:
-        item = event.get("item") or {}
-        if event.get("reaction") == PIN and item.get("type") == "message":
-            ctx.flows.unpin(
-                channel_id=str(item["channel"]),
-                ts=str(item["ts"]),
-                actor=str(event.get("user")),
-                request_key=request_key(body),
-            )
-
-    app.event("reaction_added")(reaction_added)
-    app.event("reaction_removed")(reaction_removed)
+    app.event("reaction_added")(reaction)
+    app.event("reaction_removed")(reaction)

@@ -1,0 +1,66 @@
+"""The shape every use case shares: claim the request id, decide, store, commit, deliver."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlmodel import Session
+
+from bot.core.catalog import Catalog
+from bot.core.lifecycle import Refused
+from bot.flows import slack_effects as fx
+from bot.flows.outbox import OutboxRunner
+from bot.flows.ports import Clock
+from bot.store import incidents as q
+from bot.store.db import Database
+
+
+@dataclass(frozen=True)
+class Outcome:
+    ok: bool
+    message: str = ""
+    incident_id: int | None = None
+    duplicate: bool = False
+
+
+class _Duplicate(Exception):
+    pass
+
+
+Work = Callable[[Session, datetime], Outcome]
+
+
+class UnitOfWork:
+    def __init__(
+        self, db: Database, catalog: Catalog, clock: Clock, runner: OutboxRunner | None
+    ) -> None:
+        self.db = db
+        self.catalog = catalog
+        self.clock = clock
+        self.runner = runner
+
+    def run(
+        self, request_key: str | None, work: Work, *, incident_id: int | None = None
+    ) -> Outcome:
+        """One transaction: the request id (a retry, replay or double submit finds it taken and
+        changes nothing), then `work`. A `Refused` rolls it all back, the request id included, so
+        the user can correct and resend. After the commit, the incident's Slack lane is delivered."""
+        now = self.clock.now()
+        try:
+            with self.db.transaction() as session:
+                if request_key and not q.claim_request(session=session, key=request_key, now=now):
+                    raise _Duplicate
+                outcome = work(session, now)
+        except Refused as refused:
+            return Outcome(False, refused.reason, incident_id)
+        except _Duplicate:
+            return Outcome(True, "Already handled.", incident_id, duplicate=True)
+        if outcome.ok and outcome.incident_id is not None:
+            self.deliver(outcome.incident_id)
+        return outcome
+
+    def deliver(self, incident_id: int) -> None:
+        if self.runner is not None:
+            self.runner.run_lane(fx.lane(incident_id))
