@@ -9,6 +9,7 @@ import time
 from datetime import datetime, timedelta
 from pathlib import Path
 from types import TracebackType
+from typing import Any
 
 import uvicorn
 import yaml
@@ -25,10 +26,19 @@ API_TOKEN = "sandbox-api-token"  # noqa: S105  (loopback sandbox only)
 MANIFEST = Path(__file__).resolve().parents[1] / "slack_manifest.yaml"
 
 
+def _manifest() -> dict[str, Any]:
+    return dict(yaml.safe_load(MANIFEST.read_text(encoding="utf-8")))
+
+
 def manifest_events() -> set[str]:
     """The events our Slack app manifest subscribes to: the emulator sends only those."""
-    manifest = yaml.safe_load(MANIFEST.read_text(encoding="utf-8"))
-    return set(manifest["settings"]["event_subscriptions"]["bot_events"])
+    return set(_manifest()["settings"]["event_subscriptions"]["bot_events"])
+
+
+def manifest_scopes() -> set[str]:
+    """The bot scopes the manifest asks for: the emulator grants only those, so a call the
+    manifest forgot fails in the tests with Slack's `missing_scope`."""
+    return set(_manifest()["oauth_config"]["scopes"]["bot"])
 
 
 class ScriptedClock:
@@ -61,7 +71,7 @@ class Sandbox:
         self.clock = clock
         self.feed = feed
         self.upgrade = upgrade
-        self.slack = SlackEmulator(subscribed_events=manifest_events())
+        self.slack = SlackEmulator(subscribed_events=manifest_events(), scopes=manifest_scopes())
         self._server: uvicorn.Server | None = None
         self._thread: threading.Thread | None = None
 

@@ -128,8 +128,11 @@ class SlackEffects:
         if topic != incident.topic:
             self.chat.set_topic(channel, topic)
             self._save(iid, topic=topic)
-        if incident.card_ts is None:
-            self._save(iid, card_ts=self.chat.post_card(channel, card))
+        card_ts = incident.card_ts
+        if card_ts is None:
+            card_ts = self.chat.post_card(channel, card)
+            self._save(iid, card_ts=card_ts)
+        self.chat.pin(channel, card_ts)  # keeps the card one click away in the channel header
 
     def announce(self, row: OutboxRow) -> None:
         incident, card = self._load(row)

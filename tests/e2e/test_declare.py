@@ -22,6 +22,7 @@ def test_declare_with_text_opens_the_channel_card_topic_and_announcement(
         == f"🟠 SEV2 | Investigating | IC: <@{people.alice}> | Checkout API returns 500s"
     )
     message = card(sb, incident)
+    assert message["pinned_to"] == [channel["id"]]
     text = card_text(message)
     assert "SEV2 · Checkout API returns 500s" in text
     assert (

@@ -57,6 +57,9 @@ class FakeChat:
     def update_card(self, channel_id: str, ts: str, card: CardView) -> None:
         self._record("update_card", channel_id, ts, card.status.id, card.severity.id)
 
+    def pin(self, channel_id: str, ts: str) -> None:
+        self._record("pin", channel_id, ts)
+
     def post_line(self, channel_id: str, line: Line, card: CardView) -> str:
         self._record("post_line", channel_id, line.kind, line.text)
         return self._ts()

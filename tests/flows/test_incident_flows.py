@@ -54,7 +54,14 @@ def declare(w: World, key: str = "t1", **kwargs: object) -> int:
 
 def test_declare_stores_everything_and_opens_the_channel_in_order(world: World) -> None:
     incident_id = declare(world)
-    assert world.chat.names() == ["create_channel", "invite", "set_topic", "post_card", "announce"]
+    assert world.chat.names() == [
+        "create_channel",
+        "invite",
+        "set_topic",
+        "post_card",
+        "pin",
+        "announce",
+    ]
     assert world.chat.calls[0][1] == ("inc-20261126-checkout-api-returns-500s", False)
     with world.db.read() as s:
         incident = q.get_incident(session=s, incident_id=incident_id)
@@ -190,6 +197,7 @@ def test_a_slack_outage_holds_the_lane_then_delivers_everything_once_in_order(wo
         "invite",
         "set_topic",
         "post_card",
+        "pin",
         "announce",
         "post_line",
         "update_card",

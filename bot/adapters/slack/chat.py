@@ -113,6 +113,13 @@ class SlackChat:
             blocks=blocks.card_blocks(card),
         )
 
+    def pin(self, channel_id: str, ts: str) -> None:
+        try:
+            self._call(self.client.pins_add, channel=channel_id, timestamp=ts)
+        except IntegrationError as exc:
+            if exc.code != "already_pinned":
+                raise
+
     def post_line(self, channel_id: str, line: Line, card: CardView) -> str:
         text = blocks.line_text(line)
         data = self._call(
