@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 import sys
 from pathlib import Path
@@ -62,6 +63,7 @@ def serve(
         err.print(f"[red]{exc}[/red]")
         raise typer.Exit(2) from exc
     bot = wiring.build(settings, db=db)
+    gc.freeze()  # start-up objects (SDKs, SQLAlchemy, the app) leave the collector's scans: shorter pauses
     sweeper = scheduler.start_in_process(bot.runner) if in_process_scheduler else None
     socket_handler = None
     if settings.slack_app_token is not None and bot.bolt is not None:

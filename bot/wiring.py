@@ -60,14 +60,20 @@ def build(settings: Settings, *, clock: Clock | None = None, db: Database | None
         feed_channel=settings.slack_incidents_channel,
         public_url=settings.public_url,
     )
-    runner = OutboxRunner(db, clock, effects.handlers, on_give_up=effects.gave_up)
-    flows = IncidentFlows(db, catalog, clock, runner)
     work = BackgroundWork()
+    runner = OutboxRunner(
+        db,
+        clock,
+        effects.handlers,
+        on_give_up=effects.gave_up,
+        between_effects=work.gate.yield_to_acks,
+    )
+    flows = IncidentFlows(db, catalog, clock, runner)
     bolt = None
     if settings.slack_bot_token is not None:
         ctx = SlackContext(flows=flows, catalog=catalog, clock=clock, work=work)
         bolt = build_bolt_app(
             client=slack, signing_secret=_secret(settings.slack_signing_secret), ctx=ctx
         )
-    web = build_web_app(db=db, bolt=bolt, api_token=_secret(settings.api_token))
+    web = build_web_app(db=db, bolt=bolt, api_token=_secret(settings.api_token), gate=work.gate)
     return Bot(settings, db, catalog, clock, runner, flows, work, slack, bolt, web)

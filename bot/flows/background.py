@@ -1,12 +1,18 @@
-"""Thread pools that know when they are idle: Bolt's listener pool (acks) and the pool for the
-slow work that runs after the ack. Tests and the demo wait on `wait_idle` between steps."""
+"""Thread pools that know when they are idle, and a gate that gives Slack's acks priority.
+
+Bolt runs listeners (which only parse and ack) on `listeners`; the slow work they hand over runs
+on the work pool. Under a burst of requests that work would compete with the acks for the
+interpreter, so work waits at its start, and between effects, while requests are still being
+answered — for at most `max_yield` each time, so a steady stream of requests cannot starve it."""
 
 from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
 from typing import Any, TypeVar
 
 log = logging.getLogger(__name__)
@@ -40,15 +46,61 @@ class TrackedExecutor(ThreadPoolExecutor):
             return self._cond.wait_for(lambda: self._busy == 0, timeout=timeout)
 
 
-class BackgroundWork:
-    """Bolt's listener pool (only acks run there) and the work pool behind it."""
+class AckGate:
+    """Counts requests being answered; work waits for a quiet moment (none being answered for
+    `quiet` seconds), at most `max_yield` seconds in all."""
 
-    def __init__(self, ack_workers: int = 16, workers: int = 8) -> None:
+    def __init__(self, quiet: float = 0.02, max_yield: float = 0.25) -> None:
+        self.quiet = quiet
+        self.max_yield = max_yield
+        self._answering = 0
+        self._last = 0.0
+        self._cond = threading.Condition()
+
+    @contextmanager
+    def answering(self) -> Iterator[None]:
+        with self._cond:
+            self._answering += 1
+        try:
+            yield
+        finally:
+            with self._cond:
+                self._answering -= 1
+                self._last = time.monotonic()
+                if not self._answering:  # waking the waiters earlier would only cost the acks
+                    self._cond.notify_all()
+
+    def yield_to_acks(self) -> None:
+        deadline = time.monotonic() + self.max_yield
+        with self._cond:
+            while True:
+                now = time.monotonic()
+                if now >= deadline:
+                    return
+                if self._answering:
+                    self._cond.wait(deadline - now)
+                    continue
+                calm = self._last + self.quiet - now
+                if calm <= 0:
+                    return
+                self._cond.wait(min(calm, deadline - now))
+
+
+class BackgroundWork:
+    def __init__(
+        self, ack_workers: int = 16, workers: int = 4, gate: AckGate | None = None
+    ) -> None:
         self.listeners = TrackedExecutor(ack_workers, "bolt")
+        self.gate = gate or AckGate()
         self._pool = TrackedExecutor(workers, "work")
 
     def submit(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> None:
-        self._pool.submit(fn, *args, **kwargs)
+        def after_acks() -> Any:
+            self.gate.yield_to_acks()
+            return fn(*args, **kwargs)
+
+        after_acks.__name__ = getattr(fn, "__name__", "work")
+        self._pool.submit(after_acks)
 
     def wait_idle(self, timeout: float = 30.0) -> bool:
         # Listeners submit work, so wait for them first; then for the work they submitted.

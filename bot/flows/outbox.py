@@ -36,6 +36,7 @@ class OutboxRunner:
         max_attempts: int = 15,
         max_backoff: timedelta = timedelta(minutes=5),
         on_give_up: GiveUp | None = None,
+        between_effects: Callable[[], None] | None = None,
     ) -> None:
         self.db = db
         self.clock = clock
@@ -44,6 +45,7 @@ class OutboxRunner:
         self.max_attempts = max_attempts
         self.max_backoff = max_backoff
         self.on_give_up = on_give_up
+        self.between_effects = between_effects or (lambda: None)
         self.owner = f"{socket.gethostname()}:{os.getpid()}"
         self._local = threading.local()
 
@@ -52,6 +54,7 @@ class OutboxRunner:
         done = 0
         owner = f"{self.owner}:{threading.get_ident()}"
         while done < budget:
+            self.between_effects()
             with self.db.transaction() as session:
                 row = store.claim_head(
                     session=session, lane=lane, owner=owner, now=self.clock.now(), lease=self.lease

@@ -16,6 +16,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from bot.flows.background import AckGate
 from bot.flows.views import incident_detail, incident_summary
 from bot.store import incidents as q
 from bot.store.db import Database
@@ -23,7 +24,11 @@ from bot.store.db import Database
 MAX_SLACK_BODY = 1_000_000  # Slack's payloads are far smaller; anything bigger is not Slack
 
 
-def build_web_app(*, db: Database, bolt: App | None, api_token: str | None) -> Starlette:
+def build_web_app(
+    *, db: Database, bolt: App | None, api_token: str | None, gate: AckGate | None = None
+) -> Starlette:
+    gate = gate or AckGate()
+
     registry = CollectorRegistry()
     slack_requests = Counter(
         "incidentbot_slack_requests", "Slack requests by HTTP status", ["status"], registry=registry
@@ -45,7 +50,8 @@ def build_web_app(*, db: Database, bolt: App | None, api_token: str | None) -> S
             slack_requests.labels("413").inc()
             return JSONResponse({"error": "request body too large"}, status_code=413)
         bolt_request = to_bolt_request(request, body)
-        bolt_response = await run_in_threadpool(bolt.dispatch, bolt_request)
+        with gate.answering():  # work in the background waits while Slack awaits an answer
+            bolt_response = await run_in_threadpool(bolt.dispatch, bolt_request)
         slack_requests.labels(str(bolt_response.status)).inc()
         return to_starlette_response(bolt_response)
 
