@@ -75,5 +75,10 @@ def build(settings: Settings, *, clock: Clock | None = None, db: Database | None
         bolt = build_bolt_app(
             client=slack, signing_secret=_secret(settings.slack_signing_secret), ctx=ctx
         )
-    web = build_web_app(db=db, bolt=bolt, api_token=_secret(settings.api_token), gate=work.gate)
+    # Socket Mode (no signing secret): Slack talks over the socket, so the HTTP endpoint, which
+    # could not verify anything, stays closed.
+    http_bolt = bolt if settings.slack_signing_secret is not None else None
+    web = build_web_app(
+        db=db, bolt=http_bolt, api_token=_secret(settings.api_token), gate=work.gate
+    )
     return Bot(settings, db, catalog, clock, runner, flows, work, slack, bolt, web)

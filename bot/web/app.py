@@ -42,7 +42,9 @@ def build_web_app(
     async def slack_events(request: Request) -> Response:
         if bolt is None:
             return JSONResponse(
-                {"error": "Slack is not configured (set SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET)"},
+                {
+                    "error": "Slack over HTTP is off: set SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET (Socket Mode needs neither endpoint nor secret)"
+                },
                 status_code=503,
             )
         body = await request.body()

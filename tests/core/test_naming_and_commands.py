@@ -116,3 +116,14 @@ def test_catalog_defaults_and_custom_sections() -> None:
 def test_catalog_errors_name_the_problem(data: dict[str, object], needle: str) -> None:
     with pytest.raises(CatalogError, match=re.escape(needle)):
         catalog_from_mapping(data)
+
+
+def test_the_example_catalog_is_valid() -> None:
+    from pathlib import Path
+
+    import yaml
+
+    example = Path(__file__).resolve().parents[2] / "incidentbot.example.yaml"
+    catalog = catalog_from_mapping(yaml.safe_load(example.read_text()))
+    assert catalog.find_status("fixing") is not None and catalog.find_role("ops") is not None
+    assert c.parse("ops", catalog) == c.SetRole("ops", None)

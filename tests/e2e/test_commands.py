@@ -127,3 +127,29 @@ def test_list_shows_open_public_incidents(sb: Sandbox, people: People) -> None:
         and "Checkout" not in listing
         and "Open incidents (1)" in listing
     )
+
+
+def test_an_internal_failure_reaches_the_user_and_leaves_nothing_half_done(
+    sb: Sandbox, people: People
+) -> None:
+    from sqlalchemy import text
+
+    incident = declare(sb, people)
+    channel = incident["channel"]["id"]
+    with sb.bot.db.engine.begin() as conn:  # the timeline table vanishes under the bot
+        conn.execute(text("ALTER TABLE timeline_entry RENAME TO timeline_gone"))
+    try:
+        command(sb, people.bob, channel, "ack")
+    finally:
+        with sb.bot.db.engine.begin() as conn:
+            conn.execute(text("ALTER TABLE timeline_gone RENAME TO timeline_entry"))
+    assert any(
+        e.startswith("Sorry, that failed inside incidentbot") for e in ephemerals(sb, people.bob)
+    )
+    after = api(sb, f"/api/incidents/{incident['id']}").json()
+    assert after["milestones"]["acknowledged_at"] is None  # the whole change rolled back
+    command(sb, people.bob, channel, "ack")  # and the same command works once the fault is gone
+    assert (
+        api(sb, f"/api/incidents/{incident['id']}").json()["milestones"]["acknowledged_at"]["by"]
+        == people.bob
+    )

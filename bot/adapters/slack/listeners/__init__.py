@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from typing import Any
 
@@ -36,3 +39,22 @@ def declared_message(ctx: SlackContext, outcome: Outcome) -> str:
     if incident is not None and incident.channel_id:
         return f"{outcome.message} → <#{incident.channel_id}>"
     return f"{outcome.message}. The channel is on its way (Slack is slow to answer right now)."
+
+
+log = logging.getLogger(__name__)
+
+FAILED = (
+    "Sorry, that failed inside incidentbot (the error is in its log). Nothing was half-done: "
+    "what was saved is complete, and Slack updates still pending are retried. Try again in a moment."
+)
+
+
+@contextmanager
+def reporting_failures(respond: Callable[..., Any], what: str) -> Iterator[None]:
+    """A crash in the work after an ack still reaches the person who asked, as an ephemeral."""
+    try:
+        yield
+    except Exception:
+        log.exception("%s failed", what)
+        with suppress(Exception):
+            respond(text=FAILED, response_type="ephemeral", replace_original=False)

@@ -9,13 +9,17 @@ from slack_sdk import WebClient
 
 from bot.adapters.slack import blocks as b
 from bot.adapters.slack import modals
-from bot.adapters.slack.listeners import SlackContext, request_key
+from bot.adapters.slack.listeners import SlackContext, reporting_failures, request_key
 from bot.core import lifecycle
 from bot.core.catalog import COMMANDER, Phase
 
 
 def register(app: App, ctx: SlackContext) -> None:
     def act(body: dict[str, Any], respond: Respond, command: lifecycle.Command) -> None:
+        with reporting_failures(respond, f"button {body['actions'][0].get('action_id')}"):
+            run(body, respond, command)
+
+    def run(body: dict[str, Any], respond: Respond, command: lifecycle.Command) -> None:
         incident_id = _incident_id(body)
         if incident_id is None:
             respond(
@@ -60,6 +64,10 @@ def register(app: App, ctx: SlackContext) -> None:
         )
 
     def open_form(body: dict[str, Any], client: WebClient, respond: Respond) -> None:
+        with reporting_failures(respond, "opening a form"):
+            show_form(body, client, respond)
+
+    def show_form(body: dict[str, Any], client: WebClient, respond: Respond) -> None:
         incident = _incident(ctx, body)
         if incident is None or incident.id is None:
             respond(

@@ -8,7 +8,12 @@ from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 
 from bot.adapters.slack import modals, replies
-from bot.adapters.slack.listeners import SlackContext, declared_message, request_key
+from bot.adapters.slack.listeners import (
+    SlackContext,
+    declared_message,
+    reporting_failures,
+    request_key,
+)
 from bot.core import commands as c
 from bot.core import lifecycle
 from bot.core.catalog import Phase
@@ -30,6 +35,10 @@ def register(app: App, ctx: SlackContext) -> None:
                 ctx.work.submit(work, request, body, respond, client)
 
     def work(request: c.Request, body: dict[str, Any], respond: Respond, client: WebClient) -> None:
+        with reporting_failures(respond, f"/incident {body.get('text')!r}"):
+            run(request, body, respond, client)
+
+    def run(request: c.Request, body: dict[str, Any], respond: Respond, client: WebClient) -> None:
         user, channel = str(body.get("user_id")), str(body.get("channel_id"))
         match request:
             case c.Declare(severity=severity, title=None):
