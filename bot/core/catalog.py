@@ -53,6 +53,60 @@ class Role(_Strict):
 COMMANDER = "commander"
 
 
+class AlertMapping(_Strict):
+    """How alert labels become an incident's severity and service."""
+
+    severity_labels: tuple[str, ...] = ("severity", "priority")
+    severities: dict[str, str] = Field(
+        default_factory=lambda: {
+            "critical": "SEV1",
+            "page": "SEV1",
+            "p1": "SEV1",
+            "error": "SEV2",
+            "major": "SEV2",
+            "high": "SEV2",
+            "p2": "SEV2",
+            "warning": "SEV3",
+            "minor": "SEV3",
+            "medium": "SEV3",
+            "p3": "SEV3",
+            "info": "SEV4",
+            "low": "SEV4",
+            "none": "SEV4",
+            "p4": "SEV4",
+        }
+    )
+    # Sloth (SLO burn-rate) alerts carry sloth_severity: page (fast burn) or ticket (slow burn).
+    sloth_severities: dict[str, str] = Field(
+        default_factory=lambda: {"page": "SEV2", "ticket": "SEV3"}
+    )
+    service_labels: tuple[str, ...] = ("service", "sloth_service", "team")
+    default_severity: str | None = None  # None: the catalog's default_severity
+
+    @field_validator("severities", "sloth_severities", mode="before")
+    @classmethod
+    def _lower_keys(cls, value: object) -> object:
+        if isinstance(value, dict):
+            return {str(k).lower(): str(v).upper() for k, v in value.items()}
+        return value
+
+
+class PagerDutyTarget(_Strict):
+    service_id: str | None = None
+    escalation_policy_id: str | None = None
+    routing_key: str | None = Field(default=None, min_length=32, max_length=32)
+
+
+class Service(_Strict):
+    id: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$")
+    name: str = ""
+    pagerduty: PagerDutyTarget = Field(default_factory=PagerDutyTarget)
+
+
+class Paging(_Strict):
+    auto_severities: tuple[str, ...] = ("SEV1", "SEV2")  # paged at once when the incident opens
+
+
 class Catalog(_Strict):
     """Validated catalog. Severities are listed most severe first."""
 
@@ -60,6 +114,49 @@ class Catalog(_Strict):
     statuses: tuple[Status, ...]
     roles: tuple[Role, ...]
     default_severity: str = "SEV3"
+    alerts: AlertMapping = Field(default_factory=AlertMapping)
+    services: tuple[Service, ...] = ()
+    paging: Paging = Field(default_factory=Paging)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _scale_defaults(cls, data: Any) -> Any:
+        """Defaults written for SEV1–SEV4 follow a team's own scale by rank: `critical` pages
+        the most severe level, `info` the least, whatever they are called."""
+        if not isinstance(data, dict):
+            return data
+        ids = [
+            s.id if isinstance(s, Severity) else str(s.get("id", "")).upper()
+            for s in data.get("severities") or ()
+        ]
+        if not ids or ids == ["SEV1", "SEV2", "SEV3", "SEV4"]:
+            return data
+
+        def scaled(sev: str) -> str:
+            return ids[min(int(sev[3:]) - 1, len(ids) - 1)]
+
+        data = dict(data)
+        alerts = dict(data.get("alerts") or {})
+        for key, default in (
+            ("severities", AlertMapping().severities),
+            ("sloth_severities", AlertMapping().sloth_severities),
+        ):
+            alerts.setdefault(key, {label: scaled(sev) for label, sev in default.items()})
+        data["alerts"] = alerts
+        paging = dict(data.get("paging") or {})
+        paging.setdefault(
+            "auto_severities", tuple(dict.fromkeys(scaled(s) for s in Paging().auto_severities))
+        )
+        data["paging"] = paging
+        return data
+
+    @field_validator("services", mode="before")
+    @classmethod
+    def _services_by_id(cls, value: object) -> object:
+        """YAML gives services as a mapping `id: {...}`; a list of objects works too."""
+        if isinstance(value, dict):
+            return [{"id": key, **(spec or {})} for key, spec in value.items()]
+        return value
 
     @model_validator(mode="after")
     def _consistent(self) -> Catalog:
@@ -82,6 +179,19 @@ class Catalog(_Strict):
                 raise ValueError(f"exactly one status must have phase {phase.value!r}")
         if COMMANDER not in role_ids:
             raise ValueError("the roles must include 'commander'")
+        known = {s.id for s in self.severities}
+        mapped = {
+            "alerts.severities": set(self.alerts.severities.values()),
+            "alerts.sloth_severities": set(self.alerts.sloth_severities.values()),
+            "paging.auto_severities": {s.upper() for s in self.paging.auto_severities},
+            "alerts.default_severity": {self.alerts.default_severity.upper()}
+            if self.alerts.default_severity
+            else set(),
+        }
+        for where, values in mapped.items():
+            unknown = sorted(values - known)
+            if unknown:
+                raise ValueError(f"{where} names severities the catalog does not have: {unknown}")
         return self
 
     # -- look-ups (case-insensitive; by id or by name) ------------------------------------------
@@ -123,6 +233,12 @@ class Catalog(_Strict):
 
     def status_with_phase(self, phase: Phase) -> Status:
         return next(s for s in self.statuses if s.phase is phase)
+
+    def service(self, service_id: str | None) -> Service | None:
+        if not service_id:
+            return None
+        key = service_id.lower()
+        return next((s for s in self.services if s.id.lower() == key), None)
 
     def severity_rank(self, severity_id: str) -> int:
         """0 for the most severe."""
@@ -214,7 +330,7 @@ def catalog_from_mapping(data: Mapping[str, Any] | None) -> Catalog:
         "statuses": DEFAULT_STATUSES,
         "roles": DEFAULT_ROLES,
     }
-    known = {"severities", "statuses", "roles", "default_severity"}
+    known = {"severities", "statuses", "roles", "default_severity", "alerts", "services", "paging"}
     unknown = sorted(set(data) - known - _LATER_SECTIONS)
     if unknown:
         raise CatalogError(f"unknown catalog keys: {', '.join(unknown)} (known: {sorted(known)})")
@@ -229,5 +345,5 @@ def catalog_from_mapping(data: Mapping[str, Any] | None) -> Catalog:
         raise CatalogError("invalid catalog:\n  " + "\n  ".join(problems)) from exc
 
 
-# Sections owned by later capabilities (services, paging, reminders); accepted, read elsewhere.
-_LATER_SECTIONS = frozenset({"services", "paging", "reminders", "postmortem", "admins"})
+# Sections owned by later capabilities; accepted, read elsewhere.
+_LATER_SECTIONS = frozenset({"reminders", "postmortem", "admins"})
