@@ -12,18 +12,13 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import text
+from sqlmodel import SQLModel
 
+import bot.store.models  # noqa: F401  (registers the tables)
 from bot.store.db import Database
 
 DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-TABLES = [
-    "outbox",
-    "timeline_entry",
-    "role_assignment",
-    "milestone",
-    "processed_request",
-    "incident",
-]
+TABLES = [table.name for table in reversed(SQLModel.metadata.sorted_tables)]  # every table we own
 
 
 def _postgres_url() -> str | None:

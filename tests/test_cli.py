@@ -39,9 +39,9 @@ def test_serve_refuses_an_empty_or_old_schema_and_names_the_fix(env: Path) -> No
 def test_db_upgrade_is_idempotent(env: Path) -> None:
     first = runner.invoke(app, ["db", "upgrade"])
     assert first.exit_code == 0, first.output
-    assert "empty → 0001" in first.output
+    assert "empty → 0002" in first.output
     second = runner.invoke(app, ["db", "upgrade"])
-    assert "0001 → 0001" in second.output
+    assert "0002 → 0002" in second.output
 
 
 def test_serve_names_missing_slack_settings(env: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -64,6 +64,7 @@ class Opening:
 class ChangeStatus:
     status: str
     summary: str | None = None
+    mitigated_at: datetime | None = None  # when the impact really stopped (e.g. alerts resolved)
 
 
 @dataclass(frozen=True)
@@ -266,6 +267,8 @@ def _change_status(
             f"The incident is {current.name}; resolve it first (`/incident resolve`), "
             "then close it."
         )
+    if command.mitigated_at is not None and command.mitigated_at > now:
+        raise Refused("Mitigation can't be in the future.")
     stamps: dict[Milestone, Stamp] = {}
     cleared: set[Milestone] = set()
     entries: list[Entry] = []
@@ -323,7 +326,7 @@ def _change_status(
             )
         )
     if target.phase is Phase.MITIGATED and Milestone.MITIGATED not in incident.milestones:
-        stamps[Milestone.MITIGATED] = Stamp(now, source, actor)
+        stamps[Milestone.MITIGATED] = Stamp(command.mitigated_at or now, source, actor)
     if target.phase is Phase.RESOLVED:
         if Milestone.MITIGATED not in incident.milestones:
             stamps[Milestone.MITIGATED] = Stamp(now, Source.IMPLIED, actor)

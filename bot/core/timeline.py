@@ -22,6 +22,8 @@ class EntryKind(StrEnum):
     REOPENED = "reopened"
     RESOLVED = "resolved"
     CLOSED = "closed"
+    ALERT = "alert"
+    PAGE = "page"
 
 
 @dataclass(frozen=True)

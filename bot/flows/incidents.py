@@ -13,8 +13,9 @@ from sqlmodel import Session
 from bot.core import lifecycle
 from bot.core.catalog import Phase
 from bot.core.lifecycle import Refused
-from bot.core.milestones import Source
+from bot.core.milestones import Milestone, Source
 from bot.core.timeline import Entry, EntryKind
+from bot.flows import paging
 from bot.flows import slack_effects as fx
 from bot.flows.pins import NOT_AN_INCIDENT, PinFlows
 from bot.flows.unit import Outcome
@@ -69,6 +70,14 @@ class IncidentFlows(PinFlows):
                 outbox.enqueue(
                     session=session, lane=lane, kind=fx.ANNOUNCE, now=now, incident_id=incident.id
                 )
+            paging.plan_auto_page(
+                session=session,
+                incident=incident,
+                catalog=self.catalog,
+                defaults=self.paging,
+                now=now,
+                alert_born=False,
+            )
             snap = opening.snapshot
             return Outcome(True, f"Declared {snap.severity}: {snap.title}", incident.id)
 
@@ -95,6 +104,7 @@ class IncidentFlows(PinFlows):
             )
             q.apply_decision(session=session, incident=incident, decision=decision, now=now)
             self._announce(session, incident.id, decision.entries, now)
+            self._follow(session, incident, decision, source, now)
             return Outcome(True, "; ".join(e.text for e in decision.entries), incident.id)
 
         return self.run(request_key, work, incident_id=incident_id)
@@ -114,6 +124,32 @@ class IncidentFlows(PinFlows):
             return q.incident_by_channel(session=session, channel_id=channel_id)
 
     # -- internals -------------------------------------------------------------------------------
+    def _follow(
+        self,
+        session: Session,
+        incident: Incident,
+        decision: lifecycle.Decision,
+        source: Source,
+        now: datetime,
+    ) -> None:
+        """What a change means beyond Slack: PagerDuty follows acks and resolutions made here, and
+        a resolved incident stops collecting its alert group (a recurrence opens a new one)."""
+        assert incident.id is not None
+        phase = self.catalog.status(incident.status).phase
+        if decision.status and phase in (Phase.RESOLVED, Phase.CLOSED):
+            incident.open_group = None
+            session.add(incident)
+        if source is Source.PAGERDUTY:
+            return  # PagerDuty told us; telling it back would only echo
+        if Milestone.ACKNOWLEDGED in decision.set_milestones:
+            paging.follow_status(
+                session=session, incident_id=incident.id, effect=paging.ACKNOWLEDGE, now=now
+            )
+        if decision.status and phase is Phase.RESOLVED:
+            paging.follow_status(
+                session=session, incident_id=incident.id, effect=paging.RESOLVE, now=now
+            )
+
     def _locked(
         self, session: Session, channel_id: str | None, incident_id: int | None
     ) -> Incident | None:

@@ -23,6 +23,7 @@ POST_LINE = "slack.post_line"
 FILL_PIN = "slack.fill_pin"
 NOTICE = "slack.notice"
 INVITE = "slack.invite"
+PROPOSE_MITIGATION = "slack.propose_mitigation"
 
 MAX_NAME_ATTEMPTS = 50
 
@@ -32,6 +33,7 @@ _DESCRIPTIONS = {
     REFRESH: "update the incident card",
     POST_LINE: "post an update",
     INVITE: "invite someone to the channel",
+    PROPOSE_MITIGATION: "propose the mitigation time",
     FILL_PIN: "fetch a pinned message",
 }
 
@@ -68,6 +70,7 @@ class SlackEffects:
             FILL_PIN: self.fill_pin,
             NOTICE: self.notice,
             INVITE: self.invite,
+            PROPOSE_MITIGATION: self.propose_mitigation,
         }
 
     # -- helpers ---------------------------------------------------------------------------------
@@ -159,6 +162,12 @@ class SlackEffects:
     def invite(self, row: OutboxRow) -> None:
         incident, _card = self._load(row)
         self.chat.invite(self._channel(incident), list(row.payload["users"]))
+
+    def propose_mitigation(self, row: OutboxRow) -> None:
+        incident, card = self._load(row)
+        self.chat.propose_mitigation(
+            self._channel(incident), card, datetime.fromisoformat(row.payload["at"])
+        )
 
     def post_line(self, row: OutboxRow) -> None:
         incident, card = self._load(row)

@@ -12,6 +12,8 @@ from bot.core.catalog import Catalog
 from bot.core.lifecycle import Refused
 from bot.flows import slack_effects as fx
 from bot.flows.outbox import OutboxRunner
+from bot.flows.paging import PagingDefaults
+from bot.flows.paging import lane as pager_lane
 from bot.flows.ports import Clock
 from bot.store import incidents as q
 from bot.store.db import Database
@@ -34,12 +36,19 @@ Work = Callable[[Session, datetime], Outcome]
 
 class UnitOfWork:
     def __init__(
-        self, db: Database, catalog: Catalog, clock: Clock, runner: OutboxRunner | None
+        self,
+        db: Database,
+        catalog: Catalog,
+        clock: Clock,
+        runner: OutboxRunner | None,
+        *,
+        paging: PagingDefaults | None = None,
     ) -> None:
         self.db = db
         self.catalog = catalog
         self.clock = clock
         self.runner = runner
+        self.paging = paging or PagingDefaults()
 
     def run(
         self, request_key: str | None, work: Work, *, incident_id: int | None = None
@@ -64,3 +73,4 @@ class UnitOfWork:
     def deliver(self, incident_id: int) -> None:
         if self.runner is not None:
             self.runner.run_lane(fx.lane(incident_id))
+            self.runner.run_lane(pager_lane(incident_id))

@@ -10,6 +10,8 @@ from sqlmodel import Field, SQLModel
 
 
 class Incident(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("open_group", name="uq_incident_open_group"),)
+
     id: int | None = Field(default=None, primary_key=True)
     title: str = Field(max_length=200)
     description: str = ""
@@ -26,6 +28,12 @@ class Incident(SQLModel, table=True):
     topic: str | None = None
     announce_channel: str | None = Field(default=None, max_length=32)
     announce_ts: str | None = Field(default=None, max_length=32)
+    service: str | None = Field(default=None, max_length=64, index=True)
+    # Alert-born incidents: the alert group they stand for. `open_group` holds the same hash
+    # while the incident is open; its unique index lets exactly one open incident per group exist,
+    # however many web replicas receive the group at the same moment.
+    group_key: str | None = None
+    open_group: str | None = Field(default=None, max_length=64)
     created_at: datetime
     updated_at: datetime
 
@@ -112,3 +120,52 @@ class OutboxRow(SQLModel, table=True):
     done_at: datetime | None = None
     failed: bool = False  # given up: done_at set, error kept for the record
     last_error: str | None = None
+
+
+class AlertRow(SQLModel, table=True):
+    """One alert (by fingerprint) of an incident's alert group, as last reported."""
+
+    __tablename__ = "alert"
+    __table_args__ = (
+        UniqueConstraint("incident_id", "fingerprint", name="uq_alert_incident_fingerprint"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    incident_id: int = Field(foreign_key="incident.id", index=True)
+    fingerprint: str = Field(max_length=200)
+    source: str = Field(max_length=16)
+    status: str = Field(max_length=16)
+    name: str = Field(max_length=200)
+    summary: str
+    labels: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    annotations: dict[str, Any] = Field(
+        default_factory=dict, sa_column=Column(JSON, nullable=False)
+    )
+    links: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    starts_at: datetime
+    ends_at: datetime | None = None
+    first_seen_at: datetime
+    last_seen_at: datetime
+
+
+class PageRow(SQLModel, table=True):
+    """A page sent to PagerDuty for an incident: an Events v2 alert or a REST incident, or a
+    responder request. `key` (dedup_key / incident_key) is what makes resending harmless."""
+
+    __tablename__ = "page"
+    __table_args__ = (UniqueConstraint("key", name="uq_page_key"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    incident_id: int = Field(foreign_key="incident.id", index=True)
+    kind: str = Field(max_length=16)  # event | incident | responders
+    key: str = Field(max_length=255)
+    service: str | None = Field(default=None, max_length=64)
+    target: str = Field(
+        max_length=64
+    )  # routing key (masked), PD service id or escalation policy id
+    requested_by: str | None = Field(default=None, max_length=32)
+    status: str = Field(max_length=16)  # pending | triggered | acknowledged | resolved | failed
+    pd_incident_id: str | None = Field(default=None, max_length=32, index=True)
+    html_url: str | None = None
+    created_at: datetime
+    updated_at: datetime

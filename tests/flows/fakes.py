@@ -57,6 +57,10 @@ class FakeChat:
     def update_card(self, channel_id: str, ts: str, card: CardView) -> None:
         self._record("update_card", channel_id, ts, card.status.id, card.severity.id)
 
+    def propose_mitigation(self, channel_id: str, card: CardView, at: datetime) -> str:
+        self._record("propose_mitigation", channel_id, at)
+        return self._ts()
+
     def pin(self, channel_id: str, ts: str) -> None:
         self._record("pin", channel_id, ts)
 

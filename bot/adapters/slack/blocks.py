@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from bot.adapters.slack.text import escape, mention, plain, when
@@ -17,6 +18,7 @@ CHANGE_SEVERITY = "incident.change_severity"
 CLAIM_COMMANDER = "incident.claim_commander"
 RESOLVE = "incident.resolve"
 CLOSE = "incident.close"
+ACCEPT_MITIGATION = "incident.accept_mitigation"
 
 _LINE_ICONS = {
     "status": "🔄",
@@ -192,3 +194,18 @@ def topic(card: CardView) -> str:
         card.title,
     ]
     return plain(" | ".join(parts), 250)
+
+
+def mitigation_proposal(card: CardView, at: datetime) -> tuple[str, list[Block]]:
+    """Every alert has resolved: offer the alerts' end as the mitigation time (not forced)."""
+    text = f"✅ Every alert of this incident has resolved (the last at {when(at, '{time}')}). Was the impact mitigated then?"
+    button = _button(
+        f"Mark mitigated at {at:%H:%M} UTC",
+        ACCEPT_MITIGATION,
+        f"{card.id}|{at.isoformat()}",
+        "primary",
+    )
+    return text, [
+        {"type": "section", "block_id": "mitigation.text", "text": _text(text)},
+        {"type": "actions", "block_id": "mitigation.actions", "elements": [button]},
+    ]

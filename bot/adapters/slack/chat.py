@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from datetime import datetime
 from typing import Any
 
 from slack_sdk import WebClient
@@ -112,6 +113,13 @@ class SlackChat:
             text=blocks.card_fallback(card),
             blocks=blocks.card_blocks(card),
         )
+
+    def propose_mitigation(self, channel_id: str, card: CardView, at: datetime) -> str:
+        text, message_blocks = blocks.mitigation_proposal(card, at)
+        data = self._call(
+            self.client.chat_postMessage, channel=channel_id, text=text, blocks=message_blocks
+        )
+        return str(data["ts"])
 
     def pin(self, channel_id: str, ts: str) -> None:
         try:

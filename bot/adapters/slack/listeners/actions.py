@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from slack_bolt import Ack, App, Respond
@@ -90,7 +91,24 @@ def register(app: App, ctx: SlackContext) -> None:
         ack()
         ctx.work.submit(open_form, body, client, respond)
 
+    def accept_mitigation(ack: Ack, body: dict[str, Any], respond: Respond) -> None:
+        ack()
+        value = str((body.get("actions") or [{}])[0].get("value") or "")
+        _, _, when = value.partition("|")
+        try:
+            at = datetime.fromisoformat(when)
+        except ValueError:
+            respond(
+                text="That button carries no valid time.",
+                response_type="ephemeral",
+                replace_original=False,
+            )
+            return
+        mitigated = ctx.catalog.status_with_phase(Phase.MITIGATED).id
+        ctx.work.submit(act, body, respond, lifecycle.ChangeStatus(mitigated, mitigated_at=at))
+
     app.action(b.ACK)(acknowledge)
+    app.action(b.ACCEPT_MITIGATION)(accept_mitigation)
     app.action(b.CLAIM_COMMANDER)(claim_commander)
     app.action(b.RESOLVE)(resolve)
     app.action(b.CLOSE)(close)
@@ -100,7 +118,7 @@ def register(app: App, ctx: SlackContext) -> None:
 
 def _incident_id(body: dict[str, Any]) -> int | None:
     actions = body.get("actions") or [{}]
-    value = str(actions[0].get("value") or "")
+    value = str(actions[0].get("value") or "").partition("|")[0]
     return int(value) if value.isdigit() else None
 
 

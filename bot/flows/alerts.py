@@ -1,0 +1,196 @@
+"""Alert groups in: one incident per open group, alerts upserted by fingerprint, the channel
+told once per delivery, paging when the severity asks for it."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session
+
+from bot.core import lifecycle
+from bot.core.alert_rules import classify
+from bot.core.alerts import AlertGroup
+from bot.core.catalog import Phase
+from bot.core.lifecycle import Refused
+from bot.core.milestones import Milestone, Source
+from bot.core.timeline import Entry, EntryKind
+from bot.flows import paging
+from bot.flows import slack_effects as fx
+from bot.flows.unit import Outcome, UnitOfWork
+from bot.store import alerts as aq
+from bot.store import incidents as q
+from bot.store import outbox
+from bot.store.alerts import AlertChange
+from bot.store.models import Incident
+
+_ICON = {"new": "🔥 Firing", "refired": "🔥 Firing again", "resolved": "✅ Resolved"}
+
+
+class AlertFlows(UnitOfWork):
+    def ingest(self, group: AlertGroup) -> Outcome:
+        """Idempotent: Alertmanager re-sends whole groups; a repeat changes nothing."""
+        key = aq.group_hash(group.source, group.group_key)
+        try:
+            return self.run(None, lambda session, now: self._ingest(session, now, group, key))
+        except IntegrityError:
+            # Another replica opened the incident for this group between our look and our
+            # insert; the unique open-group key stopped a second one. Attach to theirs.
+            return self.run(None, lambda session, now: self._ingest(session, now, group, key))
+
+    def _ingest(self, session: Session, now: datetime, group: AlertGroup, key: str) -> Outcome:
+        incident = aq.incident_by_open_group(session=session, group=key, for_update=True)
+        opened = incident is None
+        if incident is None:
+            if not group.firing:
+                return Outcome(True, "No open incident for this group; nothing to resolve.")
+            incident = self._open(session, now, group, key)
+        assert incident.id is not None
+        changes = aq.upsert_alerts(
+            session=session,
+            incident_id=incident.id,
+            source=group.source,
+            alerts=group.alerts,
+            now=now,
+        )
+        if not changes:
+            return Outcome(True, "No change.", incident.id)
+        entries = [
+            Entry(
+                EntryKind.ALERT,
+                (c.alert.ends_at or now) if c.change == "resolved" else now,
+                f"{_ICON[c.change]}: {c.alert.summary}",
+                None,
+                Source.ALERT,
+                _alert_data(c),
+            )
+            for c in changes
+        ]
+        q.add_entries(session=session, incident_id=incident.id, entries=entries, now=now)
+        if not opened:
+            self._escalate(session, now, incident, group)
+        lane = fx.lane(incident.id)
+        if not opened:  # a new incident's card already shows its alerts
+            outbox.enqueue(
+                session=session,
+                lane=lane,
+                kind=fx.POST_LINE,
+                now=now,
+                incident_id=incident.id,
+                payload=_summary_line(changes, now),
+            )
+        firing = aq.firing_count(session=session, incident_id=incident.id)
+        if firing == 0 and not opened and self._unmitigated(session, incident):
+            ended = aq.last_end(session=session, incident_id=incident.id) or now
+            outbox.enqueue(
+                session=session,
+                lane=lane,
+                kind=fx.PROPOSE_MITIGATION,
+                now=now,
+                incident_id=incident.id,
+                payload={"at": min(ended, now).isoformat()},
+            )
+        outbox.enqueue(
+            session=session,
+            lane=lane,
+            kind=fx.REFRESH,
+            now=now,
+            incident_id=incident.id,
+            coalesce=True,
+        )
+        return Outcome(True, f"{len(changes)} alert change(s)", incident.id)
+
+    def _open(self, session: Session, now: datetime, group: AlertGroup, key: str) -> Incident:
+        c = classify(group, self.catalog)
+        impact = min(
+            c.impact_started_at or now, now
+        )  # a sender's clock ahead of ours can't make impact start after detection
+        opening = lifecycle.declare(
+            self.catalog,
+            title=c.title,
+            severity=c.severity,
+            now=now,
+            actor=None,
+            source=Source.ALERT,
+            impact_started_at=impact,
+            detected_at=now,
+        )
+        incident = q.create_incident(
+            session=session, opening=opening, now=now, source=Source.ALERT, created_by=None
+        )
+        incident.service, incident.group_key, incident.open_group = c.service, group.group_key, key
+        session.add(incident)
+        session.flush()  # the unique open-group key is checked here
+        assert incident.id is not None
+        lane = fx.lane(incident.id)
+        outbox.enqueue(
+            session=session, lane=lane, kind=fx.OPEN_CHANNEL, now=now, incident_id=incident.id
+        )
+        outbox.enqueue(
+            session=session, lane=lane, kind=fx.ANNOUNCE, now=now, incident_id=incident.id
+        )
+        paging.plan_auto_page(
+            session=session,
+            incident=incident,
+            catalog=self.catalog,
+            defaults=self.paging,
+            now=now,
+            alert_born=True,
+        )
+        return incident
+
+    def _escalate(
+        self, session: Session, now: datetime, incident: Incident, group: AlertGroup
+    ) -> None:
+        """A more severe alert joining the group raises the incident; alerts never lower it."""
+        wanted = classify(group, self.catalog).severity
+        if self.catalog.severity_rank(wanted) >= self.catalog.severity_rank(incident.severity):
+            return
+        try:
+            decision = lifecycle.decide(
+                self.catalog,
+                q.snapshot(session=session, incident=incident),
+                lifecycle.ChangeSeverity(wanted),
+                now=now,
+                actor=None,
+                source=Source.ALERT,
+            )
+        except Refused:
+            return  # closed meanwhile
+        q.apply_decision(session=session, incident=incident, decision=decision, now=now)
+
+    def _unmitigated(self, session: Session, incident: Incident) -> bool:
+        assert incident.id is not None
+        phase = self.catalog.status(incident.status).phase
+        return phase is Phase.ACTIVE and Milestone.MITIGATED not in q.milestones(
+            session=session, incident_id=incident.id
+        )
+
+
+def _alert_data(change: AlertChange) -> dict[str, object]:
+    a = change.alert
+    return {
+        "fingerprint": a.fingerprint,
+        "change": change.change,
+        "name": a.name,
+        "labels": a.labels,
+        "links": a.links,
+        "starts_at": a.starts_at.isoformat(),
+    }
+
+
+def _summary_line(changes: list[AlertChange], now: datetime) -> dict[str, object]:
+    counts: dict[str, list[str]] = {}
+    for c in changes:
+        counts.setdefault(c.change, []).append(c.alert.summary)
+    parts = []
+    for change, summaries in counts.items():
+        shown = "; ".join(dict.fromkeys(summaries))
+        parts.append(f"{_ICON[change]} ({len(summaries)}): {shown}")
+    return {
+        "kind": "alert",
+        "text": "\n".join(parts)[:2900],
+        "actor": None,
+        "at": now.isoformat(),
+        "data": {},
+    }

@@ -1,0 +1,156 @@
+"""Deciding and recording pages: which PagerDuty target an incident pages, and the page rows
+whose keys make every retry harmless. The calls themselves are outbox effects (pager_effects)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlmodel import Session, col, select
+
+from bot.core.catalog import Catalog, PagerDutyTarget
+from bot.core.milestones import Source
+from bot.core.timeline import Entry, EntryKind
+from bot.store import incidents as q
+from bot.store import outbox
+from bot.store.models import Incident, PageRow
+
+TRIGGER_EVENT = "pagerduty.trigger_event"
+CREATE_INCIDENT = "pagerduty.create_incident"
+REQUEST_RESPONDERS = "pagerduty.request_responders"
+ACKNOWLEDGE = "pagerduty.acknowledge"
+RESOLVE = "pagerduty.resolve"
+
+
+def lane(incident_id: int) -> str:
+    return f"pagerduty:{incident_id}"
+
+
+@dataclass(frozen=True)
+class PagingDefaults:
+    """PagerDuty targets for services the catalog does not map (env PAGERDUTY_*)."""
+
+    target: PagerDutyTarget = field(default_factory=PagerDutyTarget)
+    enabled: bool = False  # PAGERDUTY_API_TOKEN or a routing key is configured
+
+
+def target_for(catalog: Catalog, defaults: PagingDefaults, service: str | None) -> PagerDutyTarget:
+    mapped = catalog.service(service)
+    base = defaults.target
+    if mapped is None:
+        return base
+    pd = mapped.pagerduty
+    return PagerDutyTarget(
+        service_id=pd.service_id or base.service_id,
+        escalation_policy_id=pd.escalation_policy_id or base.escalation_policy_id,
+        routing_key=pd.routing_key or base.routing_key,
+    )
+
+
+def plan_auto_page(
+    *,
+    session: Session,
+    incident: Incident,
+    catalog: Catalog,
+    defaults: PagingDefaults,
+    now: datetime,
+    alert_born: bool,
+) -> None:
+    """Page at once when the severity asks for it: alert-born incidents through Events v2
+    (dedup_key = the incident's key), declared ones through REST (incident_key)."""
+    assert incident.id is not None
+    if not defaults.enabled or incident.drill:
+        return
+    if incident.severity not in {s.upper() for s in catalog.paging.auto_severities}:
+        return
+    target = target_for(catalog, defaults, incident.service)
+    key = f"incidentbot-{incident.id}"
+    if alert_born and target.routing_key:
+        add_page(
+            session=session,
+            incident=incident,
+            kind="event",
+            key=key,
+            target=target.routing_key,
+            now=now,
+            effect=TRIGGER_EVENT,
+        )
+    elif target.service_id:
+        add_page(
+            session=session,
+            incident=incident,
+            kind="incident",
+            key=key,
+            target=target.service_id,
+            now=now,
+            effect=CREATE_INCIDENT,
+        )
+    else:
+        why = f"no PagerDuty routing key or service for {incident.service or 'this incident'}"
+        entry = Entry(
+            EntryKind.PAGE,
+            now,
+            f"Not paged: {why}. Map the service in the catalog or set PAGERDUTY_SERVICE_ID.",
+            None,
+            Source.SYSTEM,
+            {},
+        )
+        q.add_entries(session=session, incident_id=incident.id, entries=[entry], now=now)
+
+
+def add_page(
+    *,
+    session: Session,
+    incident: Incident,
+    kind: str,
+    key: str,
+    target: str,
+    now: datetime,
+    effect: str,
+    requested_by: str | None = None,
+    service: str | None = None,
+) -> PageRow:
+    assert incident.id is not None
+    page = PageRow(
+        incident_id=incident.id,
+        kind=kind,
+        key=key,
+        service=service or incident.service,
+        target=target,
+        requested_by=requested_by,
+        status="pending",
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(page)
+    session.flush()
+    outbox.enqueue(
+        session=session,
+        lane=lane(incident.id),
+        kind=effect,
+        now=now,
+        incident_id=incident.id,
+        payload={"page_id": page.id},
+    )
+    return page
+
+
+def pages_of(*, session: Session, incident_id: int) -> list[PageRow]:
+    return list(
+        session.exec(
+            select(PageRow).where(PageRow.incident_id == incident_id).order_by(col(PageRow.id))
+        ).all()
+    )
+
+
+def follow_status(*, session: Session, incident_id: int, effect: str, now: datetime) -> None:
+    """Slack's ack / resolve reach PagerDuty too (once per incident; the effect covers every page)."""
+    if any(p.status not in ("failed",) for p in pages_of(session=session, incident_id=incident_id)):
+        outbox.enqueue(
+            session=session,
+            lane=lane(incident_id),
+            kind=effect,
+            now=now,
+            incident_id=incident_id,
+            coalesce=True,
+        )
