@@ -24,6 +24,20 @@ class Settings(BaseSettings):
     slack_api_url: str = "https://slack.com/api/"
     slack_incidents_channel: str | None = None
 
+    alert_webhook_token: SecretStr | None = None
+
+    pagerduty_api_token: SecretStr | None = None
+    pagerduty_from_email: str | None = None
+    pagerduty_api_url: str = "https://api.pagerduty.com"
+    pagerduty_events_url: str = "https://events.pagerduty.com"
+    pagerduty_webhook_secrets: SecretStr | None = (
+        None  # comma-separated: old and new during rotation
+    )
+    pagerduty_ca_bundle: Path | None = None
+    pagerduty_routing_key: SecretStr | None = None
+    pagerduty_service_id: str | None = None
+    pagerduty_escalation_policy_id: str | None = None
+
     api_token: SecretStr | None = None
     log_level: str = Field(default="INFO")
 
@@ -45,6 +59,14 @@ class Settings(BaseSettings):
             return catalog_from_mapping(data)
         except CatalogError as exc:
             raise CatalogError(f"INCIDENTBOT_CONFIG={path}: {exc}") from exc
+
+    def webhook_secrets(self) -> list[str]:
+        raw = (
+            self.pagerduty_webhook_secrets.get_secret_value()
+            if self.pagerduty_webhook_secrets
+            else ""
+        )
+        return [part.strip() for part in raw.split(",") if part.strip()]
 
     def missing_for_slack(self) -> list[str]:
         missing = []

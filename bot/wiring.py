@@ -8,17 +8,22 @@ from slack_bolt import App
 from slack_sdk import WebClient
 from starlette.applications import Starlette
 
+from bot.adapters.pagerduty import PagerDutyPager
 from bot.adapters.slack.app import build_bolt_app
 from bot.adapters.slack.chat import SlackChat
 from bot.adapters.slack.listeners import SlackContext
-from bot.core.catalog import Catalog
+from bot.core.catalog import Catalog, PagerDutyTarget
+from bot.flows.alerts import AlertFlows
 from bot.flows.background import BackgroundWork
 from bot.flows.incidents import IncidentFlows
 from bot.flows.outbox import OutboxRunner
+from bot.flows.pager_effects import PagerEffects
+from bot.flows.paging import PagingDefaults
 from bot.flows.ports import Clock, SystemClock
 from bot.flows.slack_effects import SlackEffects
 from bot.settings import Settings
 from bot.store.db import Database
+from bot.store.models import OutboxRow
 from bot.web.app import build_web_app
 
 
@@ -30,6 +35,7 @@ class Bot:
     clock: Clock
     runner: OutboxRunner
     flows: IncidentFlows
+    alerts: AlertFlows
     work: BackgroundWork
     slack: WebClient
     bolt: App | None
@@ -45,6 +51,16 @@ def _secret(value: object) -> str | None:
     return getter() if getter is not None else None
 
 
+def paging_defaults(settings: Settings) -> PagingDefaults:
+    routing = _secret(settings.pagerduty_routing_key)
+    target = PagerDutyTarget(
+        service_id=settings.pagerduty_service_id,
+        escalation_policy_id=settings.pagerduty_escalation_policy_id,
+        routing_key=routing,
+    )
+    return PagingDefaults(target=target, enabled=bool(settings.pagerduty_api_token or routing))
+
+
 def build(settings: Settings, *, clock: Clock | None = None, db: Database | None = None) -> Bot:
     db = db or Database(settings.database_url)
     catalog = settings.catalog()
@@ -52,7 +68,15 @@ def build(settings: Settings, *, clock: Clock | None = None, db: Database | None
     slack = WebClient(
         token=_secret(settings.slack_bot_token), base_url=settings.slack_api_url, timeout=10
     )
-    effects = SlackEffects(
+    defaults = paging_defaults(settings)
+    pager = PagerDutyPager(
+        api_token=_secret(settings.pagerduty_api_token),
+        from_email=settings.pagerduty_from_email,
+        api_url=settings.pagerduty_api_url,
+        events_url=settings.pagerduty_events_url,
+        ca_bundle=settings.pagerduty_ca_bundle,
+    )
+    slack_effects = SlackEffects(
         db,
         SlackChat(slack),
         catalog,
@@ -60,15 +84,25 @@ def build(settings: Settings, *, clock: Clock | None = None, db: Database | None
         feed_channel=settings.slack_incidents_channel,
         public_url=settings.public_url,
     )
+    pager_effects = PagerEffects(
+        db, pager, catalog, clock, public_url=settings.public_url, defaults=defaults
+    )
     work = BackgroundWork()
+
+    def gave_up(row: OutboxRow, error: str) -> None:
+        slack_effects.gave_up(row, error)
+        pager_effects.gave_up(row, error)
+
     runner = OutboxRunner(
         db,
         clock,
-        effects.handlers,
-        on_give_up=effects.gave_up,
+        {**slack_effects.handlers, **pager_effects.handlers},
+        on_give_up=gave_up,
+        on_first_failure=pager_effects.still_trying,
         between_effects=work.gate.yield_to_acks,
     )
-    flows = IncidentFlows(db, catalog, clock, runner)
+    flows = IncidentFlows(db, catalog, clock, runner, paging=defaults)
+    alerts = AlertFlows(db, catalog, clock, runner, paging=defaults)
     bolt = None
     if settings.slack_bot_token is not None:
         ctx = SlackContext(flows=flows, catalog=catalog, clock=clock, work=work)
@@ -79,6 +113,11 @@ def build(settings: Settings, *, clock: Clock | None = None, db: Database | None
     # could not verify anything, stays closed.
     http_bolt = bolt if settings.slack_signing_secret is not None else None
     web = build_web_app(
-        db=db, bolt=http_bolt, api_token=_secret(settings.api_token), gate=work.gate
+        db=db,
+        bolt=http_bolt,
+        alerts=alerts,
+        api_token=_secret(settings.api_token),
+        alert_token=_secret(settings.alert_webhook_token),
+        gate=work.gate,
     )
-    return Bot(settings, db, catalog, clock, runner, flows, work, slack, bolt, web)
+    return Bot(settings, db, catalog, clock, runner, flows, alerts, work, slack, bolt, web)

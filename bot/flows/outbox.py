@@ -37,6 +37,7 @@ class OutboxRunner:
         max_backoff: timedelta = timedelta(minutes=5),
         on_give_up: GiveUp | None = None,
         between_effects: Callable[[], None] | None = None,
+        on_first_failure: GiveUp | None = None,
     ) -> None:
         self.db = db
         self.clock = clock
@@ -46,6 +47,7 @@ class OutboxRunner:
         self.max_backoff = max_backoff
         self.on_give_up = on_give_up
         self.between_effects = between_effects or (lambda: None)
+        self.on_first_failure = on_first_failure
         self.owner = f"{socket.gethostname()}:{os.getpid()}"
         self._local = threading.local()
 
@@ -114,8 +116,12 @@ class OutboxRunner:
         with self.db.transaction() as session:
             store.give_up(session=session, row_id=row.id, owner=owner, now=now, error=error)
         if self.on_give_up is not None:
-            try:
-                self.on_give_up(row, error)
-            except Exception:
-                log.exception("reporting the failure of effect #%s failed", row.id)
+            self._report(self.on_give_up, row, error)
         return True  # the lane moves on
+
+    @staticmethod
+    def _report(hook: GiveUp, row: OutboxRow, error: str) -> None:
+        try:
+            hook(row, error)
+        except Exception:
+            log.exception("reporting the failure of effect #%s failed", row.id)

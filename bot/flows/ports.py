@@ -91,6 +91,58 @@ class Chat(Protocol):
     def tell(self, channel_id: str, user_id: str, text: str) -> None: ...
 
 
+@dataclass(frozen=True)
+class PagerIncident:
+    id: str
+    html_url: str
+    status: str
+
+
+@dataclass(frozen=True)
+class OnCall:
+    name: str
+    email: str | None
+    level: int
+    escalation_policy: str
+    until: datetime | None
+
+
+class Pager(Protocol):
+    """PagerDuty: Events API v2 for alert-born pages, REST for the rest."""
+
+    def trigger(
+        self,
+        *,
+        routing_key: str,
+        dedup_key: str,
+        summary: str,
+        source: str,
+        severity: str,
+        timestamp: datetime,
+        custom_details: dict[str, object],
+        links: list[dict[str, str]],
+    ) -> None: ...
+    def event(self, *, routing_key: str, dedup_key: str, action: str) -> None: ...
+    def create_incident(
+        self,
+        *,
+        service_id: str,
+        escalation_policy_id: str | None,
+        title: str,
+        incident_key: str,
+        urgency: str,
+        details: str,
+    ) -> PagerIncident: ...
+    def find_incident(self, *, incident_key: str) -> PagerIncident | None: ...
+    def set_status(self, *, incident_id: str, status: str) -> None: ...
+    def request_responders(
+        self, *, incident_id: str, escalation_policy_id: str, message: str
+    ) -> None: ...
+    def escalation_policy_of(self, service_id: str) -> str | None: ...
+    def oncalls(self, *, escalation_policy_ids: list[str]) -> list[OnCall]: ...
+    def user_email(self, user_id: str) -> str | None: ...
+
+
 class Clock(Protocol):
     def now(self) -> datetime: ...
 

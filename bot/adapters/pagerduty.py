@@ -1,0 +1,263 @@
+"""The Pager port over the `pagerduty` package (python-pagerduty): REST v2 and Events v2.
+
+The client would retry a 429 forever, sleeping in our worker thread; here it retries once, and
+the outbox does the waiting (with PagerDuty's Retry-After when given), so a PagerDuty outage
+holds one page, never a thread."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import pagerduty
+from pagerduty.errors import Error as PagerDutyError
+from pagerduty.errors import HttpError
+
+from bot.flows.ports import IntegrationError, OnCall, PagerIncident
+
+TIMEOUT = 10.0
+
+
+def _tune(client: pagerduty.ApiClient) -> None:
+    client.retry[429] = 1  # one quick retry, then the outbox takes over
+    client.max_http_attempts = 2
+    client.max_network_attempts = 1
+    client.sleep_timer = 0.5
+
+
+@contextmanager
+def _errors(what: str) -> Iterator[None]:
+    try:
+        yield
+    except HttpError as exc:
+        response = exc.response
+        status = int(getattr(response, "status_code", 0) or 0)
+        after = response.headers.get("retry-after") if response is not None else None
+        detail = _message(response)
+        raise IntegrationError(
+            "pagerduty",
+            f"http_{status}",
+            retryable=status == 429 or status >= 500 or status == 0,
+            retry_after=float(after) if after and after.replace(".", "", 1).isdigit() else None,
+            detail=f"{what}: {detail}"[:300],
+        ) from exc
+    except PagerDutyError as exc:  # network errors, timeouts
+        raise IntegrationError(
+            "pagerduty", "unreachable", retryable=True, detail=f"{what}: {exc}"[:300]
+        ) from exc
+
+
+def _message(response: Any) -> str:
+    try:
+        body = response.json()
+    except Exception:
+        return str(getattr(response, "text", ""))[:200]
+    if isinstance(body, dict):
+        error = body.get("error")
+        if isinstance(error, dict):
+            return "; ".join([str(error.get("message", "")), *map(str, error.get("errors", []))])
+        return str(body.get("message") or body.get("errors") or body)
+    return str(body)
+
+
+class PagerDutyPager:
+    def __init__(
+        self,
+        *,
+        api_token: str | None,
+        from_email: str | None,
+        api_url: str,
+        events_url: str,
+        ca_bundle: Path | None = None,
+    ) -> None:
+        self._verify: str | bool = str(ca_bundle) if ca_bundle else True
+        self._events_url = events_url
+        self._events: dict[str, pagerduty.EventsApiV2Client] = {}
+        self._rest: pagerduty.RestApiV2Client | None = None
+        if api_token:
+            self._rest = pagerduty.RestApiV2Client(
+                api_token,
+                default_from=from_email,
+                base_url=api_url,
+                verify=self._verify,
+                timeout=TIMEOUT,
+            )
+            _tune(self._rest)
+
+    @property
+    def rest(self) -> pagerduty.RestApiV2Client:
+        if self._rest is None:
+            raise IntegrationError(
+                "pagerduty",
+                "not_configured",
+                retryable=False,
+                detail="set PAGERDUTY_API_TOKEN and PAGERDUTY_FROM_EMAIL",
+            )
+        return self._rest
+
+    def _events_client(self, routing_key: str) -> pagerduty.EventsApiV2Client:
+        client = self._events.get(routing_key)
+        if client is None:
+            client = pagerduty.EventsApiV2Client(
+                routing_key, base_url=self._events_url, verify=self._verify, timeout=TIMEOUT
+            )
+            _tune(client)
+            self._events[routing_key] = client
+        return client
+
+    # -- Events API v2 ---------------------------------------------------------------------------
+    def trigger(
+        self,
+        *,
+        routing_key: str,
+        dedup_key: str,
+        summary: str,
+        source: str,
+        severity: str,
+        timestamp: datetime,
+        custom_details: dict[str, object],
+        links: list[dict[str, str]],
+    ) -> None:
+        payload = {
+            "summary": summary[:1024],
+            "source": source,
+            "severity": severity,
+            "timestamp": timestamp.isoformat(),
+            "custom_details": custom_details,
+        }
+        with _errors("trigger"):
+            self._events_client(routing_key).send_event(
+                "trigger", dedup_key, payload=payload, links=links, client="incidentbot"
+            )
+
+    def event(self, *, routing_key: str, dedup_key: str, action: str) -> None:
+        with _errors(action):
+            self._events_client(routing_key).send_event(action, dedup_key)
+
+    # -- REST API v2 -----------------------------------------------------------------------------
+    def create_incident(
+        self,
+        *,
+        service_id: str,
+        escalation_policy_id: str | None,
+        title: str,
+        incident_key: str,
+        urgency: str,
+        details: str,
+    ) -> PagerIncident:
+        body: dict[str, Any] = {
+            "type": "incident",
+            "title": title[:255],
+            "service": {"id": service_id, "type": "service_reference"},
+            "incident_key": incident_key,
+            "urgency": urgency,
+            "body": {"type": "incident_body", "details": details},
+        }
+        if escalation_policy_id:
+            body["escalation_policy"] = {
+                "id": escalation_policy_id,
+                "type": "escalation_policy_reference",
+            }
+        with _errors("create incident"):
+            created = self.rest.rpost("incidents", json={"incident": body})
+        return _incident(created)
+
+    def find_incident(self, *, incident_key: str) -> PagerIncident | None:
+        with _errors("find incident"):
+            found = self.rest.rget("incidents", params={"incident_key": incident_key})
+        return _incident(found[0]) if isinstance(found, list) and found else None
+
+    def set_status(self, *, incident_id: str, status: str) -> None:
+        with _errors(f"set status {status}"):
+            self.rest.rput(
+                f"incidents/{incident_id}",
+                json={"incident": {"type": "incident_reference", "status": status}},
+            )
+
+    def request_responders(
+        self, *, incident_id: str, escalation_policy_id: str, message: str
+    ) -> None:
+        requester = self._requester_id()
+        body = {
+            "requester_id": requester,
+            "message": message[:1000],
+            "responder_request_targets": [
+                {
+                    "responder_request_target": {
+                        "id": escalation_policy_id,
+                        "type": "escalation_policy_reference",
+                    }
+                }
+            ],
+        }
+        with _errors("request responders"):
+            self.rest.post(
+                f"incidents/{incident_id}/responder_requests", json=body
+            ).raise_for_status()
+
+    def _requester_id(self) -> str:
+        email = self.rest.default_from
+        with _errors("find the requesting user"):
+            users = self.rest.rget("users", params={"query": email}) if email else []
+        match = (
+            next((u for u in users if isinstance(u, dict) and u.get("email") == email), None)
+            if isinstance(users, list)
+            else None
+        )
+        if match is None:
+            raise IntegrationError(
+                "pagerduty",
+                "from_user_unknown",
+                retryable=False,
+                detail=f"no PagerDuty user with PAGERDUTY_FROM_EMAIL={email}",
+            )
+        return str(match["id"])
+
+    def escalation_policy_of(self, service_id: str) -> str | None:
+        with _errors("read service"):
+            service = self.rest.rget(f"services/{service_id}")
+        policy = service.get("escalation_policy") if isinstance(service, dict) else None
+        return str(policy["id"]) if isinstance(policy, dict) and policy.get("id") else None
+
+    def oncalls(self, *, escalation_policy_ids: list[str]) -> list[OnCall]:
+        with _errors("read on-calls"):
+            entries = self.rest.list_all(
+                "oncalls",
+                params={"escalation_policy_ids[]": escalation_policy_ids, "include[]": ["users"]},
+            )
+        result = []
+        for entry in entries:
+            user = entry.get("user") or {}
+            until = entry.get("end")
+            result.append(
+                OnCall(
+                    name=str(user.get("name") or user.get("summary") or "?"),
+                    email=user.get("email"),
+                    level=int(entry.get("escalation_level") or 1),
+                    escalation_policy=str(
+                        (entry.get("escalation_policy") or {}).get("summary") or ""
+                    ),
+                    until=datetime.fromisoformat(until) if until else None,
+                )
+            )
+        return sorted(result, key=lambda o: (o.escalation_policy, o.level, o.name))
+
+    def user_email(self, user_id: str) -> str | None:
+        with _errors("read user"):
+            user = self.rest.rget(f"users/{user_id}")
+        return str(user.get("email")) if isinstance(user, dict) and user.get("email") else None
+
+
+def _incident(data: Any) -> PagerIncident:
+    if not isinstance(data, dict) or "id" not in data:
+        raise IntegrationError(
+            "pagerduty", "unexpected_answer", retryable=True, detail=str(data)[:200]
+        )
+    return PagerIncident(
+        id=str(data["id"]),
+        html_url=str(data.get("html_url") or ""),
+        status=str(data.get("status") or ""),
+    )
