@@ -18,6 +18,7 @@ from bot.flows.background import BackgroundWork
 from bot.flows.incidents import IncidentFlows
 from bot.flows.outbox import OutboxRunner
 from bot.flows.pager_effects import PagerEffects
+from bot.flows.pagerduty_in import PagerDutyInbound
 from bot.flows.paging import PagingDefaults
 from bot.flows.ports import Clock, SystemClock
 from bot.flows.slack_effects import SlackEffects
@@ -76,9 +77,10 @@ def build(settings: Settings, *, clock: Clock | None = None, db: Database | None
         events_url=settings.pagerduty_events_url,
         ca_bundle=settings.pagerduty_ca_bundle,
     )
+    chat = SlackChat(slack)
     slack_effects = SlackEffects(
         db,
-        SlackChat(slack),
+        chat,
         catalog,
         clock,
         feed_channel=settings.slack_incidents_channel,
@@ -118,6 +120,8 @@ def build(settings: Settings, *, clock: Clock | None = None, db: Database | None
         alerts=alerts,
         api_token=_secret(settings.api_token),
         alert_token=_secret(settings.alert_webhook_token),
+        pagerduty=PagerDutyInbound(flows, pager, chat),
+        pagerduty_secrets=settings.webhook_secrets(),
         gate=work.gate,
     )
     return Bot(settings, db, catalog, clock, runner, flows, alerts, work, slack, bolt, web)

@@ -3,20 +3,16 @@ incident's dedup_key, REST incidents are looked up by incident_key before one is
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
-
-from sqlmodel import Session
 
 from bot.core.catalog import Catalog
 from bot.core.milestones import Milestone, Source
 from bot.core.timeline import Entry, EntryKind
 from bot.flows import paging
-from bot.flows import slack_effects as fx
 from bot.flows.ports import CardView, Clock, IntegrationError, Pager
+from bot.flows.slack_effects import announce_entry
 from bot.flows.views import card_view
 from bot.store import incidents as q
-from bot.store import outbox
 from bot.store.db import Database
 from bot.store.models import Incident, OutboxRow, PageRow
 
@@ -87,7 +83,7 @@ class PagerEffects:
                 "pd_incident_id": stored.pd_incident_id,
                 "html_url": stored.html_url,
             }
-            _tell(
+            announce_entry(
                 session,
                 page.incident_id,
                 Entry(EntryKind.PAGE, now, text, page.requested_by, Source.PAGERDUTY, data),
@@ -247,7 +243,7 @@ class PagerEffects:
                 Source.SYSTEM,
                 {"pending": True},
             )
-            _tell(session, row.incident_id, entry, now)
+            announce_entry(session, row.incident_id, entry, now)
 
     def gave_up(self, row: OutboxRow, error: str) -> None:
         if row.incident_id is None or "page_id" not in row.payload:
@@ -266,31 +262,4 @@ class PagerEffects:
                 Source.SYSTEM,
                 {},
             )
-            _tell(session, row.incident_id, entry, now)
-
-
-def _tell(session: Session, incident_id: int, entry: Entry, now: datetime) -> None:
-    q.add_entries(session=session, incident_id=incident_id, entries=[entry], now=now)
-    payload = {
-        "kind": "page",
-        "text": entry.text,
-        "actor": entry.actor,
-        "at": entry.at.isoformat(),
-        "data": entry.data,
-    }
-    outbox.enqueue(
-        session=session,
-        lane=fx.lane(incident_id),
-        kind=fx.POST_LINE,
-        now=now,
-        incident_id=incident_id,
-        payload=payload,
-    )
-    outbox.enqueue(
-        session=session,
-        lane=fx.lane(incident_id),
-        kind=fx.REFRESH,
-        now=now,
-        incident_id=incident_id,
-        coalesce=True,
-    )
+            announce_entry(session, row.incident_id, entry, now)

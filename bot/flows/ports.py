@@ -89,6 +89,7 @@ class Chat(Protocol):
     def update_announcement(self, channel_id: str, ts: str, card: CardView) -> None: ...
     def fetch_message(self, channel_id: str, ts: str) -> Message: ...
     def tell(self, channel_id: str, user_id: str, text: str) -> None: ...
+    def user_by_email(self, email: str) -> str | None: ...
 
 
 @dataclass(frozen=True)
@@ -105,6 +106,21 @@ class OnCall:
     level: int
     escalation_policy: str
     until: datetime | None
+
+
+@dataclass(frozen=True)
+class PagerDutyEvent:
+    """A PagerDuty v3 webhook event, as much of it as the bot uses."""
+
+    id: str
+    event_type: str
+    incident_id: str
+    incident_key: str | None
+    html_url: str | None
+    status: str | None
+    agent_id: str | None
+    agent_name: str | None
+    title: str | None
 
 
 class Pager(Protocol):

@@ -6,9 +6,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from sqlmodel import Session
+
 from bot.core.catalog import Catalog
 from bot.core.milestones import Milestone
 from bot.core.naming import channel_name
+from bot.core.timeline import Entry
 from bot.flows.ports import CardView, Chat, Clock, IntegrationError, Line, NameTaken
 from bot.flows.views import card_view
 from bot.store import incidents as q
@@ -221,3 +224,31 @@ class SlackEffects:
             return
         line = Line(kind="error", text=row.payload["text"], actor=None, at=self.clock.now())
         self.chat.post_line(target, line, _card)
+
+
+def announce_entry(session: Session, incident_id: int, entry: Entry, now: datetime) -> None:
+    """Put an entry on the timeline and its line in the channel (card refreshed), in the caller's transaction."""
+    q.add_entries(session=session, incident_id=incident_id, entries=[entry], now=now)
+    payload = {
+        "kind": entry.kind.value,
+        "text": entry.text,
+        "actor": entry.actor,
+        "at": entry.at.isoformat(),
+        "data": entry.data,
+    }
+    outbox.enqueue(
+        session=session,
+        lane=lane(incident_id),
+        kind=POST_LINE,
+        now=now,
+        incident_id=incident_id,
+        payload=payload,
+    )
+    outbox.enqueue(
+        session=session,
+        lane=lane(incident_id),
+        kind=REFRESH,
+        now=now,
+        incident_id=incident_id,
+        coalesce=True,
+    )

@@ -7,6 +7,7 @@ from starlette.applications import Starlette
 
 from bot.flows.alerts import AlertFlows
 from bot.flows.background import AckGate
+from bot.flows.pagerduty_in import PagerDutyInbound
 from bot.store.db import Database
 from bot.web import api, slack, webhooks
 from bot.web.common import Metrics
@@ -19,13 +20,21 @@ def build_web_app(
     alerts: AlertFlows,
     api_token: str | None,
     alert_token: str | None,
+    pagerduty: PagerDutyInbound | None = None,
+    pagerduty_secrets: list[str] | None = None,
     gate: AckGate | None = None,
     metrics: Metrics | None = None,
 ) -> Starlette:
     metrics = metrics or Metrics()
     routes = [
         *slack.routes(bolt=bolt, gate=gate or AckGate(), metrics=metrics),
-        *webhooks.routes(alerts=alerts, token=alert_token, metrics=metrics),
+        *webhooks.routes(
+            alerts=alerts,
+            token=alert_token,
+            pagerduty=pagerduty,
+            pagerduty_secrets=pagerduty_secrets or [],
+            metrics=metrics,
+        ),
         *api.routes(db=db, api_token=api_token, metrics=metrics),
     ]
     return Starlette(routes=routes)

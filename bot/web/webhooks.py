@@ -1,4 +1,4 @@
-"""Alert webhooks in: Alertmanager and Grafana (bearer ALERT_WEBHOOK_TOKEN)."""
+"""Webhooks in: Alertmanager and Grafana (bearer ALERT_WEBHOOK_TOKEN), PagerDuty v3 (signed)."""
 
 from __future__ import annotations
 
@@ -11,14 +11,24 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from bot.adapters.pagerduty_webhooks import WebhookPayloadError, parse_event, signature_ok
 from bot.core.alerts import AlertGroup, AlertPayloadError, parse_alertmanager, parse_grafana
 from bot.flows.alerts import AlertFlows
+from bot.flows.pagerduty_in import PagerDutyInbound
 from bot.web.common import BadBody, Metrics, bearer_refusal, parse_json, read_body
 
 MAX_ALERT_BODY = 8_000_000  # a group of 1000 alerts with long annotations stays well below
+MAX_PAGERDUTY_BODY = 1_000_000
 
 
-def routes(*, alerts: AlertFlows, token: str | None, metrics: Metrics) -> list[Route]:
+def routes(
+    *,
+    alerts: AlertFlows,
+    token: str | None,
+    pagerduty: PagerDutyInbound | None,
+    pagerduty_secrets: list[str],
+    metrics: Metrics,
+) -> list[Route]:
     def alert_endpoint(source: str, parse: Callable[[Any], AlertGroup]) -> Callable[[Request], Any]:
         async def endpoint(request: Request) -> Response:
             started = time.perf_counter()
@@ -47,7 +57,42 @@ def routes(*, alerts: AlertFlows, token: str | None, metrics: Metrics) -> list[R
             {"ok": outcome.ok, "incident_id": outcome.incident_id, "result": outcome.message}
         )
 
+    async def pagerduty_endpoint(request: Request) -> Response:
+        started = time.perf_counter()
+        response = await pagerduty_handle(request)
+        metrics.webhooks.labels("pagerduty", str(response.status_code)).inc()
+        metrics.webhook_seconds.labels("pagerduty").observe(time.perf_counter() - started)
+        return response
+
+    async def pagerduty_handle(request: Request) -> Response:
+        if pagerduty is None or not pagerduty_secrets:
+            return JSONResponse(
+                {"error": "PagerDuty webhooks are off: set PAGERDUTY_WEBHOOK_SECRETS"},
+                status_code=401,
+            )
+        try:
+            body = await read_body(request, MAX_PAGERDUTY_BODY)
+        except BadBody as bad:
+            return bad.response()
+        if not signature_ok(body, request.headers.get("x-pagerduty-signature"), pagerduty_secrets):
+            metrics.unauthorized.labels("pagerduty").inc()
+            return JSONResponse(
+                {"error": "X-PagerDuty-Signature does not match any of PAGERDUTY_WEBHOOK_SECRETS"},
+                status_code=401,
+            )
+        try:
+            event = parse_event(parse_json(body))
+        except BadBody as bad:
+            return bad.response()
+        except WebhookPayloadError as bad:
+            return JSONResponse({"error": str(bad)}, status_code=422)
+        outcome = await run_in_threadpool(pagerduty.handle, event)
+        return JSONResponse(
+            {"ok": outcome.ok, "incident_id": outcome.incident_id, "result": outcome.message}
+        )
+
     return [
+        Route("/webhooks/pagerduty", pagerduty_endpoint, methods=["POST"]),
         Route(
             "/webhooks/alertmanager",
             alert_endpoint("alertmanager", parse_alertmanager),

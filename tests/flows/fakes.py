@@ -86,6 +86,10 @@ class FakeChat:
             ),
         )
 
+    def user_by_email(self, email: str) -> str | None:
+        self._record("user_by_email", email)
+        return {"alice@example.com": "U0ALICE", "bob@example.com": "U0BOB"}.get(email)
+
     def tell(self, channel_id: str, user_id: str, text: str) -> None:
         self._record("tell", channel_id, user_id, text)
 

@@ -186,5 +186,14 @@ class SlackChat:
             permalink=str(link.get("permalink") or ""),
         )
 
+    def user_by_email(self, email: str) -> str | None:
+        try:
+            data = self._call(self.client.users_lookupByEmail, email=email)
+        except IntegrationError as exc:
+            if exc.code == "users_not_found":
+                return None
+            raise
+        return str(data["user"]["id"])
+
     def tell(self, channel_id: str, user_id: str, text: str) -> None:
         self._call(self.client.chat_postEphemeral, channel=channel_id, user=user_id, text=text)

@@ -1,0 +1,64 @@
+"""PagerDuty Webhooks v3 in: signature check and parsing into a plain event."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from collections.abc import Sequence
+from typing import Any
+
+from bot.flows.ports import PagerDutyEvent
+
+
+class WebhookPayloadError(ValueError):
+    pass
+
+
+def signature_ok(body: bytes, header: str | None, secrets: Sequence[str]) -> bool:
+    """`X-PagerDuty-Signature` holds one `v1=<hex HMAC-SHA256>` per active secret (two while a
+    secret rotates); any match with any of our secrets is enough. Constant-time compares."""
+    if not header or not secrets:
+        return False
+    given = [part.strip()[3:] for part in header.split(",") if part.strip().startswith("v1=")]
+    expected = [hmac.new(secret.encode(), body, hashlib.sha256).hexdigest() for secret in secrets]
+    found = False
+    for theirs in given:
+        for ours in expected:
+            found |= hmac.compare_digest(theirs.encode(), ours.encode())
+    return found
+
+
+def parse_event(payload: Any) -> PagerDutyEvent:
+    event = payload.get("event") if isinstance(payload, dict) else None
+    if not isinstance(event, dict):
+        raise WebhookPayloadError('expected a PagerDuty v3 webhook: {"event": {...}}')
+    data = event.get("data")
+    problems = [
+        f"event.{key} is missing"
+        for key in ("id", "event_type")
+        if not isinstance(event.get(key), str)
+    ]
+    if not isinstance(data, dict) or not isinstance(data.get("id"), str):
+        problems.append("event.data.id is missing")
+    if problems:
+        raise WebhookPayloadError("; ".join(problems))
+    assert isinstance(data, dict)
+    agent = event.get("agent") if isinstance(event.get("agent"), dict) else {}
+    assert isinstance(agent, dict)
+    return PagerDutyEvent(
+        id=str(event["id"]),
+        event_type=str(event["event_type"]),
+        incident_id=str(data["id"]),
+        incident_key=_str(data.get("incident_key")),
+        html_url=_str(data.get("html_url")),
+        status=_str(data.get("status")),
+        agent_id=_str(agent.get("id"))
+        if agent.get("type", "user_reference") == "user_reference"
+        else None,
+        agent_name=_str(agent.get("summary")),
+        title=_str(data.get("title")),
+    )
+
+
+def _str(value: Any) -> str | None:
+    return str(value) if isinstance(value, str | int) and str(value) else None
