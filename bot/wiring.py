@@ -16,6 +16,7 @@ from bot.core.catalog import Catalog, PagerDutyTarget
 from bot.flows.alerts import AlertFlows
 from bot.flows.background import BackgroundWork
 from bot.flows.incidents import IncidentFlows
+from bot.flows.oncall import OnCallLookup
 from bot.flows.outbox import OutboxRunner
 from bot.flows.pager_effects import PagerEffects
 from bot.flows.pagerduty_in import PagerDutyInbound
@@ -107,7 +108,9 @@ def build(settings: Settings, *, clock: Clock | None = None, db: Database | None
     alerts = AlertFlows(db, catalog, clock, runner, paging=defaults)
     bolt = None
     if settings.slack_bot_token is not None:
-        ctx = SlackContext(flows=flows, catalog=catalog, clock=clock, work=work)
+        ctx = SlackContext(
+            flows=flows, catalog=catalog, clock=clock, work=work, oncall=OnCallLookup(flows, pager)
+        )
         bolt = build_bolt_app(
             client=slack, signing_secret=_secret(settings.slack_signing_secret), ctx=ctx
         )

@@ -63,12 +63,33 @@ class ListOpen:
     pass
 
 
+@dataclass(frozen=True)
+class Page:
+    service: str
+
+
+@dataclass(frozen=True)
+class OnCall:
+    service: str | None
+
+
 Request = (
-    Help | Invalid | Declare | SetStatus | SetSeverity | SetRole | Ack | Note | Close | ListOpen
+    Help
+    | Invalid
+    | Declare
+    | SetStatus
+    | SetSeverity
+    | SetRole
+    | Ack
+    | Note
+    | Close
+    | ListOpen
+    | Page
+    | OnCall
 )
 
 # Sub-commands that act on the incident of the channel they are typed in.
-IN_INCIDENT = (SetStatus, SetSeverity, SetRole, Ack, Note, Close)
+IN_INCIDENT = (SetStatus, SetSeverity, SetRole, Ack, Note, Close, Page)
 
 
 def parse(text: str, catalog: Catalog) -> Request:
@@ -105,6 +126,14 @@ def parse(text: str, catalog: Catalog) -> Request:
         return Close()
     if sub == "list":
         return ListOpen()
+    if sub == "page":
+        if not rest or len(rest.split()) != 1:
+            return Invalid(
+                "Which service? `/incident page <service>` (see `/incident oncall` for who is on call)."
+            )
+        return Page(rest)
+    if sub in ("oncall", "on-call"):
+        return OnCall(rest.split()[0] if rest else None)
     role = catalog.find_role(sub)
     if role is not None and role.id == sub:
         if not rest:

@@ -17,6 +17,7 @@ from bot.core.milestones import Milestone, Source
 from bot.core.timeline import Entry, EntryKind
 from bot.flows import paging
 from bot.flows import slack_effects as fx
+from bot.flows.oncall import PagerFlows
 from bot.flows.pins import NOT_AN_INCIDENT, PinFlows
 from bot.flows.unit import Outcome
 from bot.store import incidents as q
@@ -26,7 +27,7 @@ from bot.store.models import Incident
 __all__ = ["NOT_AN_INCIDENT", "IncidentFlows", "Outcome"]
 
 
-class IncidentFlows(PinFlows):
+class IncidentFlows(PinFlows, PagerFlows):
     # -- declare ---------------------------------------------------------------------------------
     def declare(
         self,

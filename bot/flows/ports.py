@@ -36,6 +36,21 @@ class NameTaken(IntegrationError):
 
 
 @dataclass(frozen=True)
+class AlertLine:
+    name: str
+    summary: str
+    firing: bool
+    links: dict[str, str]
+
+
+@dataclass(frozen=True)
+class PageLine:
+    service: str | None
+    status: str
+    html_url: str | None
+
+
+@dataclass(frozen=True)
 class CardView:
     """Everything a renderer needs to draw an incident (card, topic, announcement)."""
 
@@ -52,6 +67,9 @@ class CardView:
     channel_id: str | None = None
     channel_name: str | None = None
     review_url: str | None = None
+    service: str | None = None
+    alerts: tuple[AlertLine, ...] = ()
+    pages: tuple[PageLine, ...] = ()
 
     def holder(self, role_id: str) -> str | None:
         return next((user for role, user in self.roles if role.id == role_id), None)

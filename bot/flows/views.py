@@ -8,7 +8,9 @@ from sqlmodel import Session
 
 from bot.core.catalog import Catalog
 from bot.core.milestones import ORDER
-from bot.flows.ports import CardView
+from bot.flows import paging
+from bot.flows.ports import AlertLine, CardView, PageLine
+from bot.store import alerts as aq
 from bot.store import incidents as q
 from bot.store.models import Incident
 
@@ -34,6 +36,15 @@ def card_view(
         channel_id=incident.channel_id,
         channel_name=incident.channel_name,
         review_url=f"{public_url.rstrip('/')}/incidents/{incident.id}" if public_url else None,
+        service=incident.service,
+        alerts=tuple(
+            AlertLine(a.name, a.summary, a.status == "firing", dict(a.links))
+            for a in aq.alerts_of(session=session, incident_id=incident.id)
+        ),
+        pages=tuple(
+            PageLine(p.service, p.status, p.html_url)
+            for p in paging.pages_of(session=session, incident_id=incident.id)
+        ),
     )
 
 
@@ -55,6 +66,7 @@ def incident_summary(incident: Incident) -> dict[str, Any]:
         "drill": incident.drill,
         "source": incident.source,
         "channel": {"id": incident.channel_id, "name": incident.channel_name},
+        "service": incident.service,
         "created_by": incident.created_by,
         "created_at": incident.created_at.isoformat(),
         "updated_at": incident.updated_at.isoformat(),
@@ -81,6 +93,29 @@ def incident_detail(*, session: Session, incident: Incident) -> dict[str, Any]:
             )
             for m in ORDER
         },
+        "alerts": [
+            {
+                "fingerprint": a.fingerprint,
+                "name": a.name,
+                "summary": a.summary,
+                "status": a.status,
+                "labels": a.labels,
+                "links": a.links,
+                "starts_at": a.starts_at.isoformat(),
+                "ends_at": a.ends_at.isoformat() if a.ends_at else None,
+            }
+            for a in aq.alerts_of(session=session, incident_id=incident.id)
+        ],
+        "pages": [
+            {
+                "kind": p.kind,
+                "service": p.service,
+                "status": p.status,
+                "pagerduty_incident": p.pd_incident_id,
+                "html_url": p.html_url,
+            }
+            for p in paging.pages_of(session=session, incident_id=incident.id)
+        ],
         "timeline": [
             {
                 "id": row.id,

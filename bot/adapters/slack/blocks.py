@@ -95,6 +95,22 @@ def card_blocks(card: CardView) -> list[Block]:
                 "text": _text(plain(f"*Resolution:* {escape(card.summary)}", 2900)),
             }
         )
+    if card.alerts:
+        blocks.append(
+            {
+                "type": "section",
+                "block_id": "card.alerts",
+                "text": _text(plain(_alerts_text(card), 2900)),
+            }
+        )
+    if card.pages:
+        blocks.append(
+            {
+                "type": "context",
+                "block_id": "card.pages",
+                "elements": [_text(plain(_pages_text(card), 2900))],
+            }
+        )
     stamps = [f"*{m.label}:* {when(card.milestones[m].at)}" for m in ORDER if m in card.milestones]
     blocks.append(
         {
@@ -120,6 +136,46 @@ def card_blocks(card: CardView) -> list[Block]:
             }
         )
     return blocks
+
+
+_LINK_LABELS = (
+    ("generator", "source"),
+    ("runbook", "runbook"),
+    ("dashboard", "dashboard"),
+    ("panel", "panel"),
+    ("silence", "silence"),
+)
+MAX_ALERTS_SHOWN = 6
+
+
+def _alerts_text(card: CardView) -> str:
+    firing = sum(a.firing for a in card.alerts)
+    head = f"*Alerts* — {firing} firing, {len(card.alerts) - firing} resolved"
+    lines = []
+    for alert in sorted(card.alerts, key=lambda a: not a.firing)[:MAX_ALERTS_SHOWN]:
+        links = " · ".join(
+            f"<{alert.links[key]}|{label}>" for key, label in _LINK_LABELS if alert.links.get(key)
+        )
+        icon = "🔥" if alert.firing else "✅"
+        lines.append(
+            f"{icon} *{escape(alert.name)}* {escape(alert.summary) if alert.summary != alert.name else ''} {links}".rstrip()
+        )
+    more = len(card.alerts) - MAX_ALERTS_SHOWN
+    if more > 0:
+        lines.append(f"… and {more} more on the review page")
+    return "\n".join([head, *lines])
+
+
+def _pages_text(card: CardView) -> str:
+    parts = []
+    for page in card.pages:
+        name = escape(page.service or "PagerDuty")
+        parts.append(
+            f"📟 <{page.html_url}|{name}> {page.status}"
+            if page.html_url
+            else f"📟 {name} {page.status}"
+        )
+    return " · ".join(parts)
 
 
 def _card_buttons(card: CardView) -> list[Block]:

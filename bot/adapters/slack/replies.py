@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from bot.adapters.slack.text import escape
+from bot.adapters.slack.text import escape, when
 from bot.core.catalog import Catalog
+from bot.flows.ports import OnCall
 from bot.store.models import Incident
 
 Block = dict[str, Any]
@@ -20,6 +21,8 @@ COMMANDS: tuple[tuple[str, str], ...] = (
     ("note <text>", "Add a note to the timeline (or react with :pushpin: to a message)"),
     ("resolve [summary]", "Mark the incident resolved"),
     ("close", "Close a resolved incident"),
+    ("page <service>", "Page a service's on-call through PagerDuty"),
+    ("oncall [service]", "Who is on call now"),
     ("list", "Show open incidents"),
     ("help", "Show this help"),
 )
@@ -51,4 +54,18 @@ def list_blocks(catalog: Catalog, incidents: Sequence[Incident]) -> tuple[str, l
             f"{status.name if status else incident.status} · {where}"
         )
     text = f"*Open incidents ({len(incidents)})*\n" + "\n".join(rows)
+    return text, [{"type": "section", "text": {"type": "mrkdwn", "text": text[:3000]}}]
+
+
+def oncall_blocks(service: str, people: Sequence[OnCall]) -> tuple[str, list[Block]]:
+    if not people:
+        text = f"Nobody is on call for *{escape(service)}* right now."
+        return text, [{"type": "section", "text": {"type": "mrkdwn", "text": text}}]
+    rows = []
+    for person in people[:20]:
+        until = f" until {when(person.until)}" if person.until else ""
+        rows.append(
+            f"L{person.level} · *{escape(person.name)}*{until} ({escape(person.escalation_policy)})"
+        )
+    text = f"*On call for {escape(service)}*\n" + "\n".join(rows)
     return text, [{"type": "section", "text": {"type": "mrkdwn", "text": text[:3000]}}]

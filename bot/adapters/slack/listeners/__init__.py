@@ -11,6 +11,7 @@ from typing import Any
 from bot.core.catalog import Catalog
 from bot.flows.background import BackgroundWork
 from bot.flows.incidents import IncidentFlows, Outcome
+from bot.flows.oncall import OnCallLookup
 from bot.flows.ports import Clock
 
 
@@ -20,6 +21,7 @@ class SlackContext:
     catalog: Catalog
     clock: Clock
     work: BackgroundWork  # slow work runs here after the ack, never on Bolt's small ack pool
+    oncall: OnCallLookup | None = None
 
 
 def request_key(body: dict[str, Any]) -> str | None:

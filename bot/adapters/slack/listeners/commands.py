@@ -17,6 +17,8 @@ from bot.adapters.slack.listeners import (
 from bot.core import commands as c
 from bot.core import lifecycle
 from bot.core.catalog import Phase
+from bot.core.lifecycle import Refused
+from bot.flows.ports import IntegrationError
 
 
 def register(app: App, ctx: SlackContext) -> None:
@@ -51,6 +53,14 @@ def register(app: App, ctx: SlackContext) -> None:
                     title=title, severity=severity, actor=user, request_key=request_key(body)
                 )
                 respond(text=declared_message(ctx, outcome), response_type="ephemeral")
+            case c.Page(service=service):
+                outcome = ctx.flows.page(
+                    channel_id=channel, service=service, actor=user, request_key=request_key(body)
+                )
+                if not outcome.ok:
+                    respond(text=outcome.message, response_type="ephemeral")
+            case c.OnCall(service=service):
+                respond(**_oncall(ctx, service), response_type="ephemeral")
             case c.ListOpen():
                 text, blocks = replies.list_blocks(ctx.catalog, ctx.flows.open_incidents())
                 respond(text=text, blocks=blocks, response_type="ephemeral")
@@ -80,3 +90,16 @@ def _to_command(ctx: SlackContext, request: c.Request, user: str) -> lifecycle.C
         case c.Close():
             return lifecycle.ChangeStatus(ctx.catalog.status_with_phase(Phase.CLOSED).id)
     raise AssertionError(f"not an incident command: {request!r}")
+
+
+def _oncall(ctx: SlackContext, service: str | None) -> dict[str, Any]:
+    if ctx.oncall is None:
+        return {"text": "PagerDuty is not set up for this bot."}
+    try:
+        name, people = ctx.oncall.who(service)
+    except Refused as refused:
+        return {"text": refused.reason}
+    except IntegrationError as exc:
+        return {"text": f"PagerDuty did not answer ({exc}). Try again in a moment."}
+    text, blocks = replies.oncall_blocks(name, people)
+    return {"text": text, "blocks": blocks}
