@@ -66,11 +66,13 @@ class Sandbox:
         clock: Clock | None = None,
         feed: str = "incidents",
         upgrade: bool = True,
+        pacing: bool = False,
     ) -> None:
         self.database_url = database_url
         self.clock = clock
         self.feed = feed
         self.upgrade = upgrade
+        self.pacing = pacing
         self.slack = SlackEmulator(subscribed_events=manifest_events(), scopes=manifest_scopes())
         self._server: uvicorn.Server | None = None
         self._thread: threading.Thread | None = None
@@ -94,7 +96,7 @@ class Sandbox:
         db = Database(self.database_url)
         if self.upgrade:
             db.upgrade()
-        self.bot = wiring.build(self.settings, clock=self.clock, db=db)
+        self.bot = wiring.build(self.settings, clock=self.clock, db=db, pacing=self.pacing)
         config = uvicorn.Config(self.bot.web, log_level="warning", lifespan="off", access_log=False)
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(

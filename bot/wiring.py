@@ -12,7 +12,9 @@ from bot.adapters.pagerduty import PagerDutyPager
 from bot.adapters.slack.app import build_bolt_app
 from bot.adapters.slack.chat import SlackChat
 from bot.adapters.slack.listeners import SlackContext
+from bot.adapters.slack.pacing import SlackPacer
 from bot.core.catalog import Catalog, PagerDutyTarget
+from bot.core.pacing import Pacer
 from bot.flows.alerts import AlertFlows
 from bot.flows.background import BackgroundWork
 from bot.flows.incidents import IncidentFlows
@@ -63,7 +65,15 @@ def paging_defaults(settings: Settings) -> PagingDefaults:
     return PagingDefaults(target=target, enabled=bool(settings.pagerduty_api_token or routing))
 
 
-def build(settings: Settings, *, clock: Clock | None = None, db: Database | None = None) -> Bot:
+def build(
+    settings: Settings,
+    *,
+    clock: Clock | None = None,
+    db: Database | None = None,
+    pacing: bool = True,
+) -> Bot:
+    """`pacing=False` lifts the client-side rate limits (the sandbox's tests and demo, which
+    would otherwise wait out Slack's one-message-a-second per channel)."""
     db = db or Database(settings.database_url)
     catalog = settings.catalog()
     clock = clock or SystemClock()
@@ -78,7 +88,7 @@ def build(settings: Settings, *, clock: Clock | None = None, db: Database | None
         events_url=settings.pagerduty_events_url,
         ca_bundle=settings.pagerduty_ca_bundle,
     )
-    chat = SlackChat(slack)
+    chat = SlackChat(slack, SlackPacer() if pacing else SlackPacer(Pacer({})))
     slack_effects = SlackEffects(
         db,
         chat,

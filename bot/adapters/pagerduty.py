@@ -6,6 +6,7 @@ holds one page, never a thread."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
@@ -16,9 +17,22 @@ import pagerduty
 from pagerduty.errors import Error as PagerDutyError
 from pagerduty.errors import HttpError
 
-from bot.flows.ports import IntegrationError, OnCall, PagerIncident
+from bot.core.pacing import Pacer
+from bot.flows.ports import Deferred, IntegrationError, OnCall, PagerIncident
 
 TIMEOUT = 10.0
+# Events API v2: about 120 events a minute per routing key; REST: 960 a minute per token.
+PACING = {"events": (110.0, 10.0), "rest": (900.0, 30.0)}
+MAX_SLEEP = 2.0
+
+
+def _pace(pacer: Pacer, name: str, scope: str = "") -> None:
+    wait = pacer.delay(name, time.monotonic(), scope)
+    if wait > MAX_SLEEP:
+        pacer.release(name, scope)
+        raise Deferred("pagerduty", f"{name} paced to PagerDuty's rate limit", wait)
+    if wait > 0:
+        time.sleep(wait)
 
 
 def _tune(client: pagerduty.ApiClient) -> None:
@@ -74,6 +88,7 @@ class PagerDutyPager:
         ca_bundle: Path | None = None,
     ) -> None:
         self._verify: str | bool = str(ca_bundle) if ca_bundle else True
+        self._pacer = Pacer(PACING)
         self._events_url = events_url
         self._events: dict[str, pagerduty.EventsApiV2Client] = {}
         self._rest: pagerduty.RestApiV2Client | None = None
@@ -99,6 +114,7 @@ class PagerDutyPager:
         return self._rest
 
     def _events_client(self, routing_key: str) -> pagerduty.EventsApiV2Client:
+        _pace(self._pacer, "events", routing_key)
         client = self._events.get(routing_key)
         if client is None:
             client = pagerduty.EventsApiV2Client(

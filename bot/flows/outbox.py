@@ -14,7 +14,7 @@ import threading
 from collections.abc import Callable, Mapping
 from datetime import timedelta
 
-from bot.flows.ports import Clock, IntegrationError
+from bot.flows.ports import Clock, Deferred, IntegrationError
 from bot.store import outbox as store
 from bot.store.db import Database
 from bot.store.models import OutboxRow
@@ -80,6 +80,13 @@ class OutboxRunner:
             if handler is None:
                 raise IntegrationError("bot", "unknown_effect", retryable=False, detail=row.kind)
             handler(row)
+        except Deferred as exc:
+            with self.db.transaction() as session:
+                at = self.clock.now() + timedelta(seconds=exc.retry_after or 1.0)
+                store.retry_later(
+                    session=session, row_id=row.id, owner=owner, at=at, error=str(exc), refund=True
+                )
+            return False
         except IntegrationError as exc:
             return self._failed(row, owner, str(exc), exc.retryable, exc.retry_after)
         except Exception as exc:  # a bug or an unexpected client error: keep it, retry, report

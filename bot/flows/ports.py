@@ -30,6 +30,14 @@ class IntegrationError(Exception):
         self.retry_after = retry_after
 
 
+class Deferred(IntegrationError):
+    """Not now: the call would exceed the service's rate limit. Retried after `retry_after`
+    seconds without counting as a failed attempt."""
+
+    def __init__(self, service: str, what: str, retry_after: float) -> None:
+        super().__init__(service, "paced", retryable=True, retry_after=retry_after, detail=what)
+
+
 class NameTaken(IntegrationError):
     def __init__(self, name: str) -> None:
         super().__init__("slack", "name_taken", retryable=False, detail=name)

@@ -105,8 +105,18 @@ def finish(*, session: Session, row_id: int, now: datetime, owner: str) -> None:
     _release(session, row_id, owner, done_at=now, lease_until=None, last_error=None)
 
 
-def retry_later(*, session: Session, row_id: int, owner: str, at: datetime, error: str) -> None:
-    _release(session, row_id, owner, next_attempt_at=at, lease_until=None, last_error=error[:2000])
+def retry_later(
+    *, session: Session, row_id: int, owner: str, at: datetime, error: str, refund: bool = False
+) -> None:
+    """Back to the queue until `at`; `refund` gives the attempt back (it was paced, not failed)."""
+    values: dict[str, Any] = {
+        "next_attempt_at": at,
+        "lease_until": None,
+        "last_error": error[:2000],
+    }
+    if refund:
+        values["attempts"] = OutboxRow.attempts - 1
+    _release(session, row_id, owner, **values)
 
 
 def give_up(*, session: Session, row_id: int, owner: str, now: datetime, error: str) -> None:

@@ -255,3 +255,20 @@ def test_pins_follow_the_reactions(world: World) -> None:
     with world.db.read() as s:
         assert s.exec(select(TimelineRow).where(TimelineRow.kind == "pin")).all() == []
     assert not world.flows.pin(channel_id="CELSEWHERE", ts="1.2", actor=BOB, request_key="e5").ok
+
+
+def test_a_paced_call_waits_without_using_up_attempts(world: World) -> None:
+    from bot.flows.ports import Deferred
+
+    world.runner.max_attempts = 2
+    world.chat.failures = [Deferred("slack", "conversations.create paced", 40.0) for _ in range(5)]
+    declare(world)
+    for _ in range(4):  # paced four more times: far more than max_attempts, still not given up
+        world.clock.advance(seconds=40)
+        world.runner.sweep()
+    with world.db.read() as s:
+        (row,) = [r for r in s.exec(select(OutboxRow)).all() if r.kind == fx.OPEN_CHANNEL]
+        assert (row.attempts, row.failed, row.done_at) == (0, False, None)
+    world.clock.advance(seconds=40)
+    world.runner.sweep()
+    assert world.chat.names()[:2] == ["create_channel", "invite"]

@@ -11,6 +11,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 
 from bot.adapters.slack import blocks
+from bot.adapters.slack.pacing import SlackPacer
 from bot.flows.ports import CardView, IntegrationError, Line, Message, NameTaken
 
 # Slack error codes worth retrying; every other `ok: false` is a permanent answer.
@@ -63,23 +64,24 @@ def _seconds(value: Any) -> float | None:
 
 
 class SlackChat:
-    def __init__(self, client: WebClient) -> None:
+    def __init__(self, client: WebClient, pacer: SlackPacer | None = None) -> None:
         self.client = client
+        self.pacer = pacer or SlackPacer()
 
     def _call(self, method: Callable[..., Any], **kwargs: Any) -> dict[str, Any]:
+        api_method = method.__name__.replace("_", ".", 1)  # chat_postMessage -> chat.postMessage
+        self.pacer.before(api_method, kwargs.get("channel"))
         with _slack_errors():
             response = method(**kwargs)
         return dict(response.data) if isinstance(response.data, dict) else {}
 
     def create_channel(self, name: str, *, private: bool) -> str:
         try:
-            with _slack_errors():
-                data = self.client.conversations_create(name=name, is_private=private).data
+            data = self._call(self.client.conversations_create, name=name, is_private=private)
         except IntegrationError as exc:
             if exc.code == "name_taken":
                 raise NameTaken(name) from exc
             raise
-        assert isinstance(data, dict)
         return str(data["channel"]["id"])
 
     def invite(self, channel_id: str, users: Sequence[str]) -> None:
