@@ -21,6 +21,7 @@ from bot.settings import Settings
 from bot.store.db import Database
 
 API_TOKEN = "sandbox-api-token"  # noqa: S105  (loopback sandbox only)
+ALERT_TOKEN = "sandbox-alert-token"  # noqa: S105
 
 
 MANIFEST = Path(__file__).resolve().parents[1] / "slack_manifest.yaml"
@@ -92,6 +93,7 @@ class Sandbox:
             slack_incidents_channel=self.feed_id,
             public_url=self.url,
             api_token=API_TOKEN,
+            alert_webhook_token=ALERT_TOKEN,
         )
         db = Database(self.database_url)
         if self.upgrade:

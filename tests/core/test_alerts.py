@@ -20,7 +20,7 @@ def test_alertmanager_v4_is_normalised() -> None:
     assert group.source == "alertmanager" and group.status == "firing"
     assert group.group_key == '{}/{severity="critical"}:{alertname="CheckoutHigh5xx"}'
     first = group.alerts[0]
-    assert first.starts_at == datetime(2026, 11, 26, 9, 58, 12, 345678, tzinfo=UTC)  # ns truncated
+    assert first.starts_at == datetime(2026, 11, 26, 6, 58, 12, 345678, tzinfo=UTC)  # ns truncated
     assert first.ends_at is None  # 0001-01-01 means still firing
     assert first.links["runbook"] == "https://runbooks.example.com/checkout-5xx"
     assert first.links["generator"].startswith("http://prometheus.example.com:9090/graph")
@@ -39,7 +39,7 @@ def test_grafana_is_normalised_with_its_links() -> None:
 
 def test_resolved_alerts_keep_their_end() -> None:
     group = parse_alertmanager(resolved(alertmanager()))
-    assert group.alerts[0].ends_at == datetime(2026, 11, 26, 10, 20, tzinfo=UTC)
+    assert group.alerts[0].ends_at == datetime(2026, 11, 26, 7, 20, tzinfo=UTC)
     assert group.firing == ()
 
 
