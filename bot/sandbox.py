@@ -4,6 +4,7 @@ end-to-end tests and the benchmarks. Nothing here is used by `serve`."""
 from __future__ import annotations
 
 import socket
+import tempfile
 import threading
 import time
 from datetime import datetime, timedelta
@@ -15,6 +16,7 @@ import uvicorn
 import yaml
 
 from bot import wiring
+from bot.emulators.pagerduty import PagerDutyEmulator
 from bot.emulators.slack import SlackEmulator
 from bot.flows.ports import Clock
 from bot.settings import Settings
@@ -75,12 +77,32 @@ class Sandbox:
         self.upgrade = upgrade
         self.pacing = pacing
         self.slack = SlackEmulator(subscribed_events=manifest_events(), scopes=manifest_scopes())
+        self.pagerduty = PagerDutyEmulator()
+        self._tmp = tempfile.TemporaryDirectory(prefix="incidentbot-sandbox-")
         self._server: uvicorn.Server | None = None
         self._thread: threading.Thread | None = None
 
+    def catalog(self) -> dict[str, Any]:
+        """The emulated PagerDuty's services, mapped the way a team maps theirs."""
+        pd = self.pagerduty
+        services = {
+            name: {
+                "pagerduty": {
+                    "service_id": pd.service_id(name),
+                    "escalation_policy_id": pd.escalation_policy_id(name),
+                    "routing_key": key,
+                }
+            }
+            for name, key in pd.routing_keys.items()
+        }
+        return {"services": services}
+
     def start(self) -> Sandbox:
         self.slack.start()
+        self.pagerduty.start()
         self.feed_id = self.slack.add_channel(self.feed)
+        catalog = Path(self._tmp.name) / "catalog.yaml"
+        catalog.write_text(yaml.safe_dump(self.catalog()), encoding="utf-8")
         sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
@@ -94,6 +116,16 @@ class Sandbox:
             public_url=self.url,
             api_token=API_TOKEN,
             alert_webhook_token=ALERT_TOKEN,
+            incidentbot_config=catalog,
+            pagerduty_api_token=self.pagerduty.api_token,
+            pagerduty_from_email="alice@example.com",
+            pagerduty_api_url=self.pagerduty.url,
+            pagerduty_events_url=self.pagerduty.url,
+            pagerduty_ca_bundle=Path(self.pagerduty.ca_bundle),
+            pagerduty_webhook_secrets=self.pagerduty.webhook_secret,
+            # a one-service team's default: declared incidents page checkout-api's on-call
+            pagerduty_service_id=self.pagerduty.service_id("checkout-api"),
+            pagerduty_escalation_policy_id=self.pagerduty.escalation_policy_id("checkout-api"),
         )
         db = Database(self.database_url)
         if self.upgrade:
@@ -111,6 +143,7 @@ class Sandbox:
                 raise RuntimeError("the bot's web server did not start")
             time.sleep(0.01)
         self.slack.bot_url = f"{self.url}/slack/events"
+        self.pagerduty.subscribe(f"{self.url}/webhooks/pagerduty")
         return self
 
     def settle(self, timeout: float = 30.0) -> None:
@@ -125,6 +158,8 @@ class Sandbox:
             self._thread.join(timeout=10)
         self.bot.close()
         self.slack.stop()
+        self.pagerduty.stop()
+        self._tmp.cleanup()
 
     def __enter__(self) -> Sandbox:
         return self.start()

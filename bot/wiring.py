@@ -115,7 +115,7 @@ def build(
         between_effects=work.gate.yield_to_acks,
     )
     flows = IncidentFlows(db, catalog, clock, runner, paging=defaults)
-    alerts = AlertFlows(db, catalog, clock, runner, paging=defaults)
+    alerts = AlertFlows(db, catalog, clock, runner, paging=defaults, background=work.submit)
     bolt = None
     if settings.slack_bot_token is not None:
         ctx = SlackContext(

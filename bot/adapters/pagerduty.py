@@ -6,6 +6,7 @@ holds one page, never a thread."""
 
 from __future__ import annotations
 
+import ssl
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -87,7 +88,9 @@ class PagerDutyPager:
         events_url: str,
         ca_bundle: Path | None = None,
     ) -> None:
-        self._verify: str | bool = str(ca_bundle) if ca_bundle else True
+        self._verify: ssl.SSLContext | bool = (
+            ssl.create_default_context(cafile=str(ca_bundle)) if ca_bundle else True
+        )
         self._pacer = Pacer(PACING)
         self._events_url = events_url
         self._events: dict[str, pagerduty.EventsApiV2Client] = {}

@@ -43,12 +43,16 @@ class UnitOfWork:
         runner: OutboxRunner | None,
         *,
         paging: PagingDefaults | None = None,
+        background: Callable[..., None] | None = None,
     ) -> None:
         self.db = db
         self.catalog = catalog
         self.clock = clock
         self.runner = runner
         self.paging = paging or PagingDefaults()
+        # Where delivery runs: inline (Slack listeners already run after their ack) or handed to
+        # a pool (webhooks answer as soon as the change is committed).
+        self.background = background
 
     def run(
         self, request_key: str | None, work: Work, *, incident_id: int | None = None
@@ -71,6 +75,12 @@ class UnitOfWork:
         return outcome
 
     def deliver(self, incident_id: int) -> None:
+        if self.background is not None:
+            self.background(self._deliver, incident_id)
+        else:
+            self._deliver(incident_id)
+
+    def _deliver(self, incident_id: int) -> None:
         if self.runner is not None:
             self.runner.run_lane(fx.lane(incident_id))
             self.runner.run_lane(pager_lane(incident_id))

@@ -100,13 +100,13 @@ def test_the_most_severe_firing_alert_sets_the_severity_and_unknown_falls_back()
         alertmanager(
             alerts=[
                 am_alert(severity="warning"),
-                am_alert(severity="critical", fingerprint="b", starts_at="2026-11-26T09:00:00Z"),
+                am_alert(severity="critical", fingerprint="b", starts_at="2026-11-26T06:00:00Z"),
             ],
             common_annotations={},
         )
     )
     c = classify(group, CAT)
-    assert c.severity == "SEV1" and c.impact_started_at == datetime(2026, 11, 26, 9, tzinfo=UTC)
+    assert c.severity == "SEV1" and c.impact_started_at == datetime(2026, 11, 26, 6, tzinfo=UTC)
     assert c.title == "Checkout API 5xx ratio above 5%"
     unknown = parse_alertmanager(alertmanager(alerts=[am_alert(severity="weird")]))
     assert classify(unknown, CAT).severity == "SEV3"

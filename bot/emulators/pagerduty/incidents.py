@@ -13,6 +13,7 @@ from .state import Account, ApiError
 API: JSON = {"type": "api"}
 WEB: JSON = {"type": "website"}
 TIMEOUT: JSON = {"type": "timeout"}
+_VIA = {"api": "API", "events": "API", "web": "website"}
 
 
 def _already_resolved() -> ApiError:
@@ -109,7 +110,9 @@ def create(
     service.last_incident_at = now
     users = assignees or acct.oncall_users(inc.escalation_policy_id, 1)
     _assign(acct, inc, users)
-    _log(acct, inc, "trigger_log_entry", agent, channel, f"Triggered through the {origin}.")
+    _log(
+        acct, inc, "trigger_log_entry", agent, channel, f"Triggered through the {_VIA[inc.origin]}."
+    )
     _log(acct, inc, "assign_log_entry", agent, channel, "Assigned.", users)
     _emit(acct, inc, "incident.triggered", agent, client)
     if assignees and agent is not None and agent[0] == "user" and assignees == [agent[1]]:
@@ -117,21 +120,24 @@ def create(
     return inc
 
 
+def log_trigger(acct: Account, inc: Incident, agent: Agent, channel: JSON) -> None:
+    """A repeated trigger for an open alert: logged, nothing else changes."""
+    _log(acct, inc, "trigger_log_entry", agent, channel, "Triggered again (same alert).")
+
+
 def acknowledge(
     acct: Account, inc: Incident, agent: Agent, channel: JSON, client: JSON | None = None
 ) -> None:
-    """Acknowledging again is accepted (and adds the acknowledger); resolved is an error.
+    """Acknowledging again is accepted (a new acknowledger is added); resolved is an error.
     A user who acknowledges an incident not assigned to them becomes its assignee."""
     if inc.status == "resolved":
         raise _already_resolved()
-    user_id = agent[1] if agent is not None and agent[0] == "user" else None
-    if inc.status == "acknowledged" and any(u == user_id for u, _ in inc.acknowledgements):
+    if inc.status == "acknowledged" and any(who == agent for who, _ in inc.acknowledgements):
         return
-    now = acct.clock.now()
-    if user_id is not None:
-        inc.acknowledgements.append((user_id, now))
-        if all(u != user_id for u, _ in inc.assignments):
-            _assign(acct, inc, [user_id])
+    if agent is not None:
+        inc.acknowledgements.append((agent, acct.clock.now()))
+        if agent[0] == "user" and all(u != agent[1] for u, _ in inc.assignments):
+            _assign(acct, inc, [agent[1]])
     _status(acct, inc, "acknowledged", agent)
     _log(acct, inc, "acknowledge_log_entry", agent, channel, "Acknowledged.")
     _emit(acct, inc, "incident.acknowledged", agent, client)

@@ -192,7 +192,7 @@ class Incident:
     details: str | None = None
     escalation_level: int = 1
     assignments: list[tuple[str, float]] = field(default_factory=list)
-    acknowledgements: list[tuple[str, float]] = field(default_factory=list)
+    acknowledgements: list[tuple[tuple[AgentKind, str], float]] = field(default_factory=list)
     priority_id: str | None = None
     resolved_at: float | None = None
     updated_at: float = 0.0

@@ -194,7 +194,9 @@ class Account:
                     if kind == "schedule":
                         sched = self.schedules[target]
                         out.append(
-                            OnCall(policy.id, level, sched.user_id, sched.id, sched.start, sched.end)
+                            OnCall(
+                                policy.id, level, sched.user_id, sched.id, sched.start, sched.end
+                            )
                         )
                     else:
                         out.append(OnCall(policy.id, level, target, None, None, None))
@@ -203,9 +205,9 @@ class Account:
     def oncall_users(self, policy_id: str, level: int) -> list[str]:
         users: list[str] = []
         for entry in self.oncalls():
-            if entry.escalation_policy_id == policy_id and entry.level == level:
-                if entry.user_id not in users:
-                    users.append(entry.user_id)
+            same = entry.escalation_policy_id == policy_id and entry.level == level
+            if same and entry.user_id not in users:
+                users.append(entry.user_id)
         return users
 
     # ------------------------------------------------------------- services
