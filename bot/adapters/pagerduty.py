@@ -37,6 +37,7 @@ def _pace(pacer: Pacer, name: str, scope: str = "") -> None:
 
 
 def _tune(client: pagerduty.ApiClient) -> None:
+    client.retry.clear()  # the Events client would retry 5xx up to six times, sleeping
     client.retry[429] = 1  # one quick retry, then the outbox takes over
     client.max_http_attempts = 2
     client.max_network_attempts = 1

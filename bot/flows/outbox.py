@@ -116,6 +116,8 @@ class OutboxRunner:
                 store.retry_later(
                     session=session, row_id=row.id, owner=owner, at=now + delay, error=error
                 )
+            if row.attempts == 1 and self.on_first_failure is not None:
+                self._report(self.on_first_failure, row, error)
             return False
         log.error(
             "effect %s #%s given up after %s attempts: %s", row.kind, row.id, row.attempts, error
