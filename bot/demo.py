@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import httpx
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
@@ -19,7 +20,7 @@ from rich.text import Text
 from bot.adapters.slack import blocks as b
 from bot.core.metrics import DEFINITIONS, durations, humanize
 from bot.core.milestones import ORDER, Milestone
-from bot.sandbox import Sandbox, ScriptedClock
+from bot.sandbox import ALERT_TOKEN, Sandbox, ScriptedClock
 from bot.store import incidents as q
 
 console = Console()
@@ -48,9 +49,17 @@ def run_demo(keep: Path | None = None) -> int:
 def _play(sb: Sandbox, clock: ScriptedClock) -> None:
     slack = sb.slack
     alice, bob, carol = (slack.user_id(name) for name in ("alice", "bob", "carol"))  # seeded people
-    names = {alice: "alice", bob: "bob", carol: "carol", slack.bot_user_id: "incidentbot"}
-    general = _need(slack.channel_by_name("general"), "#general")["id"]  # seeded, with all three
-    console.rule("[bold]incidentbot demo[/bold] — an offline incident (SQLite + Slack emulator)")
+    names = {
+        alice: "alice",
+        bob: "bob",
+        carol: "carol",
+        slack.bot_user_id: "incidentbot",
+        "alertmanager": "alertmanager",
+        "incidentbot": "incidentbot",
+    }
+    console.rule(
+        "[bold]incidentbot demo[/bold] — an offline incident (SQLite, Slack and PagerDuty emulators)"
+    )
 
     def step(who: str, what: str) -> None:
         console.print(f"[dim]{clock.now():%H:%M}[/dim] [bold]{who}[/bold] {what}")
@@ -63,41 +72,44 @@ def _play(sb: Sandbox, clock: ScriptedClock) -> None:
         sb.settle()
         return reply
 
-    # 1. Alice declares through the form: impact started 12 minutes before anyone noticed.
-    clock.advance(minutes=0)
-    impact = clock.now() - timedelta(minutes=12)
-    command(alice, general, "declare")
-    view = _only(slack.views(alice), "the declare form")
-    step("alice", "fills the form: SEV2, 'Checkout API returns 500s', impact started 12 min ago")
-    reply = slack.submit_view(
-        alice,
-        view["id"],
-        {
-            "title": "Checkout API returns 500s",
-            "severity": "SEV2",
-            "description": "5xx rate on /api/checkout above 20% since the 14:05 deploy.",
-            "impact_started_at": int(impact.timestamp()),
-        },
-    )
-    _expect(reply.status == 200, f"the form submission was answered {reply.status}")
-    sb.settle()
+    # 1. Prometheus fires: Alertmanager posts the group to the bot, as its webhook receiver does.
+    impact = clock.now() - timedelta(minutes=4)
+    first = _am_alert("checkout-7d9f", impact, "firing")
+    step("alertmanager", "POST /webhooks/alertmanager — CheckoutHigh5xx (critical) on checkout-api")
+    _alertmanager(sb, [first])
     with sb.bot.db.read() as session:
-        incident = _only(q.list_incidents(session=session), "the new incident")
-    channel = incident.channel_id
-    _expect(channel is not None, "the incident channel was not created")
-    assert channel is not None
-    card_ts = incident.card_ts
-    assert card_ts is not None
+        incident = _only(q.list_incidents(session=session), "the incident opened by the alert")
+    channel, card_ts = incident.channel_id, incident.card_ts
+    _expect(
+        channel is not None and card_ts is not None, "the incident channel and card were not made"
+    )
+    assert channel is not None and card_ts is not None
+    pd = sb.pagerduty
+    _expect(len(pd.incidents()) == 1, "PagerDuty was not paged exactly once")
+    pd_incident = pd.incidents()[0]
+    step(
+        "incidentbot",
+        f"opened #{_need(slack.channel(channel), 'the channel')['name']} and paged PagerDuty ({pd_incident['id']})",
+    )
 
-    # 2. Roles, acknowledgement, investigation.
+    # 2. The on-call acknowledges in PagerDuty; its signed webhook stamps acknowledged_at.
+    clock.advance(minutes=3)
+    step("alice", "acknowledges the page in the PagerDuty app")
+    pd.acknowledge(pd_incident["id"], pd.user_id("alice"))
+    sb.settle()
+    clock.advance(minutes=1)
+    step("alertmanager", "a second instance fires in the same group")
+    _alertmanager(
+        sb, [first, _am_alert("checkout-4c21", clock.now() - timedelta(minutes=1), "firing")]
+    )
+
+    # 3. Roles, investigation, a pinned message, a note.
+    slack.join(channel, alice)
     command(bob, channel, "comms", minutes=1)
     command(alice, channel, f"scribe <@{carol}|carol>", minutes=0.5)
+    command(alice, channel, "status identified", minutes=5)
     clock.advance(minutes=1)
-    step("bob", "clicks [Acknowledge] on the incident card")
-    slack.click_button(bob, channel, card_ts, b.ACK)
-    sb.settle()
-    command(alice, channel, "status identified", minutes=6)
-    clock.advance(minutes=1)
+    slack.join(channel, carol)
     said = slack.post_user_message(
         carol, channel, "Deploy 2026.11.26-3 lines up exactly with the 500s; rolling back."
     )
@@ -105,26 +117,99 @@ def _play(sb: Sandbox, clock: ScriptedClock) -> None:
     slack.add_reaction(alice, channel, said, "pushpin")
     sb.settle()
     command(carol, channel, "note Rollback to 2026.11.26-2 started", minutes=2)
-    command(alice, channel, "status monitoring", minutes=7)
 
-    # 3. Severity through the card's button and its form.
+    # 4. The alerts resolve; the bot proposes the mitigation time, alice accepts it.
+    clock.advance(minutes=6)
+    ended = clock.now() - timedelta(minutes=1)
+    step("alertmanager", "both alerts resolved (send_resolved)")
+    _alertmanager(
+        sb,
+        [
+            _am_alert("checkout-7d9f", impact, "resolved", ended),
+            _am_alert("checkout-4c21", impact, "resolved", ended),
+        ],
+    )
+    proposal = next(
+        m
+        for m in slack.messages(channel)
+        if any(bl.get("block_id") == "mitigation.actions" for bl in m.get("blocks") or [])
+    )
+    clock.advance(minutes=1)
+    step("alice", f"clicks [Mark mitigated at {ended:%H:%M} UTC]")
+    slack.click_button(alice, channel, proposal["ts"], b.ACCEPT_MITIGATION)
+    sb.settle()
+
+    # 5. Severity through the card's button and its form; resolve; close.
     clock.advance(minutes=3)
-    step("alice", "clicks [Change severity] → SEV3 (impact has stopped)")
+    step("alice", "clicks [Change severity] → SEV2 (customers were hit, but not all)")
     slack.click_button(alice, channel, card_ts, b.CHANGE_SEVERITY)
     sb.settle()
     form = _only(slack.views(alice), "the severity form")
-    slack.submit_view(alice, form["id"], {"severity": "SEV3"})
+    slack.submit_view(alice, form["id"], {"severity": "SEV2"})
     sb.settle()
-
-    # 4. Resolve and close.
     command(
         alice,
         channel,
         "resolve Rolled back to 2026.11.26-2; error rate back to baseline",
         minutes=15,
     )
+    _expect(
+        _need(pd.incident(pd_incident["id"]), "the PagerDuty incident")["status"] == "resolved",
+        "PagerDuty's incident was not resolved",
+    )
     command(alice, channel, "close", minutes=30)
     _report(sb, incident.id, channel, names)
+
+
+def _am_alert(
+    instance: str, starts: datetime, status: str, ends: datetime | None = None
+) -> dict[str, Any]:
+    return {
+        "status": status,
+        "labels": {
+            "alertname": "CheckoutHigh5xx",
+            "service": "checkout-api",
+            "severity": "critical",
+            "instance": instance,
+        },
+        "annotations": {
+            "summary": "Checkout API 5xx ratio above 5%",
+            "runbook_url": "https://runbooks.example.com/checkout-5xx",
+        },
+        "startsAt": starts.isoformat(),
+        "endsAt": (ends or datetime(1, 1, 1, tzinfo=UTC)).isoformat(),
+        "generatorURL": "http://prometheus:9090/graph?g0.expr=job%3Acheckout_5xx%3Aratio5m+%3E+0.05",
+        "fingerprint": f"demo-{instance}",
+    }
+
+
+def _alertmanager(sb: Sandbox, alerts: list[dict[str, Any]]) -> None:
+    payload = {
+        "version": "4",
+        "groupKey": '{}:{alertname="CheckoutHigh5xx", service="checkout-api"}',
+        "status": "firing" if any(a["status"] == "firing" for a in alerts) else "resolved",
+        "receiver": "incidentbot",
+        "groupLabels": {"alertname": "CheckoutHigh5xx", "service": "checkout-api"},
+        "commonLabels": {
+            "alertname": "CheckoutHigh5xx",
+            "service": "checkout-api",
+            "severity": "critical",
+        },
+        "commonAnnotations": {"summary": "Checkout API 5xx ratio above 5%"},
+        "externalURL": "http://alertmanager:9093",
+        "alerts": alerts,
+    }
+    response = httpx.post(
+        f"{sb.url}/webhooks/alertmanager",
+        json=payload,
+        headers={"Authorization": f"Bearer {ALERT_TOKEN}"},
+        timeout=30,
+    )
+    _expect(
+        response.status_code == 200,
+        f"the alert webhook was answered {response.status_code}: {response.text}",
+    )
+    sb.settle()
 
 
 def _report(sb: Sandbox, incident_id: int | None, channel: str, names: dict[str, str]) -> None:
