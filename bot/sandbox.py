@@ -44,6 +44,21 @@ def manifest_scopes() -> set[str]:
     return set(_manifest()["oauth_config"]["scopes"]["bot"])
 
 
+def pagerduty_catalog(pd: PagerDutyEmulator) -> dict[str, Any]:
+    """The emulated PagerDuty's services, mapped in the catalog the way a team maps theirs."""
+    services = {
+        name: {
+            "pagerduty": {
+                "service_id": pd.service_id(name),
+                "escalation_policy_id": pd.escalation_policy_id(name),
+                "routing_key": key,
+            }
+        }
+        for name, key in pd.routing_keys.items()
+    }
+    return {"services": services}
+
+
 class ScriptedClock:
     """A clock that moves only when told: the demo plays an hour-long incident in seconds."""
 
@@ -83,19 +98,7 @@ class Sandbox:
         self._thread: threading.Thread | None = None
 
     def catalog(self) -> dict[str, Any]:
-        """The emulated PagerDuty's services, mapped the way a team maps theirs."""
-        pd = self.pagerduty
-        services = {
-            name: {
-                "pagerduty": {
-                    "service_id": pd.service_id(name),
-                    "escalation_policy_id": pd.escalation_policy_id(name),
-                    "routing_key": key,
-                }
-            }
-            for name, key in pd.routing_keys.items()
-        }
-        return {"services": services}
+        return pagerduty_catalog(self.pagerduty)
 
     def start(self) -> Sandbox:
         self.slack.start()
