@@ -184,7 +184,15 @@ def pct(values: list[float], q: int) -> float:
 
 
 def reset_postgres(url: str) -> None:
+    from sqlalchemy.engine import make_url
     from sqlmodel import SQLModel
+
+    target = make_url(url)
+    admin = Database(target.set(database="postgres").render_as_string(hide_password=False))
+    with admin.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        if not conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": target.database}).first():
+            conn.execute(text(f'CREATE DATABASE "{target.database}"'))
+    admin.dispose()
 
     import bot.store.models  # noqa: F401
 

@@ -66,7 +66,7 @@ class AlertFlows(UnitOfWork):
             )
             for c in changes
         ]
-        q.add_entries(session=session, incident_id=incident.id, entries=entries, now=now)
+        q.insert_entries(session=session, incident_id=incident.id, entries=entries, now=now)
         if not opened:
             self._escalate(session, now, incident, group)
         lane = fx.lane(incident.id)

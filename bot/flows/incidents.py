@@ -174,13 +174,7 @@ class IncidentFlows(PinFlows, PagerFlows):
                     incident_id=incident_id,
                     payload={"users": [entry.data["user"]]},
                 )
-            payload = {
-                "kind": entry.kind.value,
-                "text": entry.text,
-                "actor": entry.actor,
-                "at": entry.at.isoformat(),
-                "data": entry.data,
-            }
+            payload = fx.line_payload(entry)
             outbox.enqueue(
                 session=session,
                 lane=lane,

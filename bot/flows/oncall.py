@@ -54,40 +54,31 @@ class PagerFlows(UnitOfWork):
             if incident is None or incident.id is None:
                 raise Refused(NOT_AN_INCIDENT)
             target = self.target(service)
-            existing = [
-                p
-                for p in paging.pages_of(session=session, incident_id=incident.id)
-                if p.kind != "responders"
-            ]
-            key = f"incidentbot-{incident.id}-{service}-{len(paging.pages_of(session=session, incident_id=incident.id))}"
-            if existing and target.escalation_policy_id:
-                paging.add_page(
-                    session=session,
-                    incident=incident,
-                    kind="responders",
-                    key=key,
-                    target=target.escalation_policy_id,
-                    now=now,
-                    effect=paging.REQUEST_RESPONDERS,
-                    requested_by=actor,
-                    service=service,
+            pages = paging.pages_of(session=session, incident_id=incident.id)
+            key = f"incidentbot-{incident.id}-{service}-{len(pages)}"
+            if any(p.kind != "responders" for p in pages) and target.escalation_policy_id:
+                kind, target_id, effect = (
+                    "responders",
+                    target.escalation_policy_id,
+                    paging.REQUEST_RESPONDERS,
                 )
             elif target.service_id:
-                paging.add_page(
-                    session=session,
-                    incident=incident,
-                    kind="incident",
-                    key=key,
-                    target=target.service_id,
-                    now=now,
-                    effect=paging.CREATE_INCIDENT,
-                    requested_by=actor,
-                    service=service,
-                )
+                kind, target_id, effect = "incident", target.service_id, paging.CREATE_INCIDENT
             else:
                 raise Refused(
                     f"`{service}` has no PagerDuty service (nor escalation policy) in the catalog."
                 )
+            paging.add_page(
+                session=session,
+                incident=incident,
+                kind=kind,
+                key=key,
+                target=target_id,
+                now=now,
+                effect=effect,
+                requested_by=actor,
+                service=service,
+            )
             announce_entry(
                 session,
                 incident.id,

@@ -226,23 +226,26 @@ class SlackEffects:
         self.chat.post_line(target, line, _card)
 
 
-def announce_entry(session: Session, incident_id: int, entry: Entry, now: datetime) -> None:
-    """Put an entry on the timeline and its line in the channel (card refreshed), in the caller's transaction."""
-    q.add_entries(session=session, incident_id=incident_id, entries=[entry], now=now)
-    payload = {
+def line_payload(entry: Entry) -> dict[str, Any]:
+    return {
         "kind": entry.kind.value,
         "text": entry.text,
         "actor": entry.actor,
         "at": entry.at.isoformat(),
         "data": entry.data,
     }
+
+
+def announce_entry(session: Session, incident_id: int, entry: Entry, now: datetime) -> None:
+    """Put an entry on the timeline and its line in the channel (card refreshed), in the caller's transaction."""
+    q.add_entries(session=session, incident_id=incident_id, entries=[entry], now=now)
     outbox.enqueue(
         session=session,
         lane=lane(incident_id),
         kind=POST_LINE,
         now=now,
         incident_id=incident_id,
-        payload=payload,
+        payload=line_payload(entry),
     )
     outbox.enqueue(
         session=session,

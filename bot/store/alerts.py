@@ -7,7 +7,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func
+from sqlalchemy import func, insert, update
+from sqlalchemy import select as core_select
 from sqlmodel import Session, col, select
 
 from bot.core.alerts import Alert
@@ -36,48 +37,81 @@ class AlertChange:
 def upsert_alerts(
     *, session: Session, incident_id: int, source: str, alerts: Sequence[Alert], now: datetime
 ) -> list[AlertChange]:
-    """Store each alert by fingerprint; report only what changed (a repeat changes nothing)."""
-    fingerprints = [a.fingerprint for a in alerts]
-    existing = {
+    """Store each alert by fingerprint; report only what changed (a repeat changes nothing).
+
+    Written for storms: new alerts go in as one multi-row INSERT, alerts whose state changed are
+    updated one by one (they are few), and the rest only get `last_seen_at`, in one UPDATE."""
+    table = AlertRow.__table__  # type: ignore[attr-defined]
+    fingerprints = list(dict.fromkeys(a.fingerprint for a in alerts))
+    stored = {
         row.fingerprint: row
-        for row in session.exec(
-            select(AlertRow).where(
-                AlertRow.incident_id == incident_id, col(AlertRow.fingerprint).in_(fingerprints)
-            )
+        for row in session.execute(
+            core_select(
+                table.c.id,
+                table.c.fingerprint,
+                table.c.status,
+                table.c.ends_at,
+                table.c.starts_at,
+                table.c.summary,
+            ).where(table.c.incident_id == incident_id, table.c.fingerprint.in_(fingerprints))
         ).all()
     }
-    changes = []
+    changes: list[AlertChange] = []
+    fresh: dict[str, dict[str, object]] = {}
+    seen: list[str] = []
     for alert in alerts:
-        row = existing.get(alert.fingerprint)
+        row = stored.get(alert.fingerprint)
         if row is None:
-            row = AlertRow(
-                incident_id=incident_id,
-                fingerprint=alert.fingerprint,
-                source=source,
-                status=alert.status,
-                name=alert.name[:200],
-                summary=alert.summary,
-                labels=alert.labels,
-                annotations=alert.annotations,
-                links=alert.links,
-                starts_at=alert.starts_at,
-                ends_at=alert.ends_at,
-                first_seen_at=now,
-                last_seen_at=now,
-            )
-            existing[alert.fingerprint] = row
-            changes.append(AlertChange(alert, "new" if alert.status == "firing" else "resolved"))
-        else:
-            if row.status != alert.status:
+            if alert.fingerprint not in fresh:
                 changes.append(
-                    AlertChange(alert, "resolved" if alert.status == "resolved" else "refired")
+                    AlertChange(alert, "new" if alert.status == "firing" else "resolved")
                 )
-            row.status, row.ends_at, row.last_seen_at = alert.status, alert.ends_at, now
-            row.annotations, row.links, row.summary = alert.annotations, alert.links, alert.summary
-            if alert.status == "firing" and alert.starts_at != row.starts_at:
-                row.starts_at = alert.starts_at
-        session.add(row)
-    session.flush()
+            fresh[alert.fingerprint] = {
+                "incident_id": incident_id,
+                "fingerprint": alert.fingerprint,
+                "source": source,
+                "status": alert.status,
+                "name": alert.name[:200],
+                "summary": alert.summary,
+                "labels": alert.labels,
+                "annotations": alert.annotations,
+                "links": alert.links,
+                "starts_at": alert.starts_at,
+                "ends_at": alert.ends_at,
+                "first_seen_at": now,
+                "last_seen_at": now,
+            }
+            continue
+        if (row.status, row.ends_at, row.summary) == (
+            alert.status,
+            alert.ends_at,
+            alert.summary,
+        ) and (alert.status != "firing" or row.starts_at == alert.starts_at):
+            seen.append(alert.fingerprint)
+            continue
+        if row.status != alert.status:
+            changes.append(
+                AlertChange(alert, "resolved" if alert.status == "resolved" else "refired")
+            )
+        values: dict[str, object] = {
+            "status": alert.status,
+            "ends_at": alert.ends_at,
+            "summary": alert.summary,
+            "annotations": alert.annotations,
+            "links": alert.links,
+            "last_seen_at": now,
+        }
+        if alert.status == "firing":
+            values["starts_at"] = alert.starts_at
+        session.execute(update(table).where(table.c.id == row.id).values(**values))
+    if fresh:
+        session.execute(insert(table), list(fresh.values()))
+    if seen:
+        session.execute(
+            update(table)
+            .where(table.c.incident_id == incident_id, table.c.fingerprint.in_(seen))
+            .values(last_seen_at=now)
+        )
     return changes
 
 

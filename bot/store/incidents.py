@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 
-from sqlalchemy import delete, func
+from sqlalchemy import delete, func, insert
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, select
@@ -182,6 +182,29 @@ def add_entries(
     session.add_all(rows)
     session.flush()
     return rows
+
+
+def insert_entries(
+    *, session: Session, incident_id: int, entries: Sequence[Entry], now: datetime
+) -> None:
+    """Many entries in one multi-row INSERT (alert storms); `add_entries` when you need the rows."""
+    if not entries:
+        return
+    rows = [
+        {
+            "incident_id": incident_id,
+            "at": e.at,
+            "kind": e.kind.value,
+            "text": e.text,
+            "actor": e.actor,
+            "source": e.source.value,
+            "data": dict(e.data),
+            "dedup_key": None,
+            "created_at": now,
+        }
+        for e in entries
+    ]
+    session.execute(insert(TimelineRow.__table__), rows)  # type: ignore[attr-defined]
 
 
 def timeline_entry_by_key(

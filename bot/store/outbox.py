@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, func, or_, update
+from sqlalchemy import and_, func, insert, or_, update
 from sqlmodel import Session, col, select
 
 from bot.store.models import OutboxRow
@@ -27,7 +27,7 @@ def enqueue(
     payload: dict[str, Any] | None = None,
     incident_id: int | None = None,
     coalesce: bool = False,
-) -> OutboxRow | None:
+) -> None:
     """Add an effect. With `coalesce`, an identical-kind row still waiting (not yet claimed) in
     the lane stands for this one: one card refresh serves a burst of changes."""
     if coalesce:
@@ -40,18 +40,18 @@ def enqueue(
             )
         ).first()
         if waiting is not None:
-            return None
-    row = OutboxRow(
-        incident_id=incident_id,
-        lane=lane,
-        kind=kind,
-        payload=payload or {},
-        created_at=now,
-        next_attempt_at=now,
-    )
-    session.add(row)
-    session.flush()
-    return row
+            return
+    values = {
+        "incident_id": incident_id,
+        "lane": lane,
+        "kind": kind,
+        "payload": payload or {},
+        "created_at": now,
+        "next_attempt_at": now,
+        "attempts": 0,
+        "failed": False,
+    }
+    session.execute(insert(OutboxRow.__table__).values(**values))  # type: ignore[attr-defined]
 
 
 def claim_head(

@@ -146,6 +146,12 @@ def test_a_worse_alert_raises_the_severity(sb: Sandbox) -> None:
     [
         (b"{not json", {}, 400, "not valid JSON"),
         (b'{"version": "4"}', {}, 422, "groupKey"),
+        (
+            b'{"version": "3", "groupKey": "g", "status": "firing", "alerts": [{"status": "firing", "labels": {}, "startsAt": "2026-11-26T06:00:00Z"}]}',
+            {},
+            422,
+            "version 4 is supported",
+        ),
         (b"[" * 100 + b"]" * 100, {}, 400, "nested deeper"),
         (b" " * 8_000_100 + b"{}", {}, 413, "over the 8000000-byte limit"),
     ],
