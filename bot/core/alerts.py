@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
+from urllib.parse import quote
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
@@ -156,7 +157,7 @@ def _normalise(group: _WireGroup, source: Literal["alertmanager", "grafana"]) ->
             or group.commonAnnotations.get("runbook_url", ""),
             "dashboard": wire.dashboardURL or wire.annotations.get("dashboard_url", ""),
             "panel": wire.panelURL,
-            "silence": wire.silenceURL,
+            "silence": wire.silenceURL or _silence_url(source, group.externalURL, wire.labels),
         }
         fingerprint = wire.fingerprint or _fingerprint(wire.labels)
         alerts.append(
@@ -184,6 +185,14 @@ def _normalise(group: _WireGroup, source: Literal["alertmanager", "grafana"]) ->
         title=group.title,
         truncated=group.truncatedAlerts,
     )
+
+
+def _silence_url(source: str, external_url: str, labels: Mapping[str, str]) -> str:
+    """Alertmanager's UI opens a new silence pre-filled with the alert's labels."""
+    if source != "alertmanager" or not external_url.startswith(("http://", "https://")):
+        return ""
+    matchers = ",".join(f'{k}="{v}"' for k, v in sorted(labels.items()))
+    return f"{external_url.rstrip('/')}/#/silences/new?filter={quote('{' + matchers + '}')}"
 
 
 def _fingerprint(labels: Mapping[str, str]) -> str:

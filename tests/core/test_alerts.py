@@ -24,6 +24,9 @@ def test_alertmanager_v4_is_normalised() -> None:
     assert first.ends_at is None  # 0001-01-01 means still firing
     assert first.links["runbook"] == "https://runbooks.example.com/checkout-5xx"
     assert first.links["generator"].startswith("http://prometheus.example.com:9090/graph")
+    assert first.links["silence"].startswith(
+        "http://alertmanager.example.com:9093/#/silences/new?filter=%7Balertname%3D%22CheckoutHigh5xx%22"
+    )
     assert [a.fingerprint for a in group.alerts] == ["c0ffee0000000001", "c0ffee02"]
 
 
