@@ -190,7 +190,9 @@ def reset_postgres(url: str) -> None:
     target = make_url(url)
     admin = Database(target.set(database="postgres").render_as_string(hide_password=False))
     with admin.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-        if not conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": target.database}).first():
+        if not conn.execute(
+            text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": target.database}
+        ).first():
             conn.execute(text(f'CREATE DATABASE "{target.database}"'))
     admin.dispose()
 

@@ -2,17 +2,12 @@
 
 from __future__ import annotations
 
-import argparse
-import sys
-import threading
-
+from ..common import runner
 from .emulator import PagerDutyEmulator
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description="Loopback PagerDuty emulator for incidentbot.")
-    parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=8766)
+    parser = runner.parser("Loopback PagerDuty emulator for incidentbot.", port=8766)
     parser.add_argument("--api-token", default="pd-test-token")
     parser.add_argument("--webhook-secret", default="pd-webhook-secret")
     parser.add_argument("--webhook-url", action="append", default=[], help="subscribe this URL")
@@ -35,13 +30,7 @@ def main(argv: list[str] | None = None) -> None:
     for name, key in emulator.routing_keys.items():
         policy = emulator.escalation_policy_id(name)
         print(f"service {name}: id={emulator.service_id(name)} policy={policy} routing_key={key}")
-    sys.stdout.flush()
-    try:
-        threading.Event().wait()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        emulator.stop()
+    runner.serve_until_interrupted(emulator)
 
 
 if __name__ == "__main__":

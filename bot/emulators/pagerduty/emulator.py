@@ -7,8 +7,9 @@ import json
 import ssl
 import threading
 from collections.abc import Iterable
-from types import TracebackType
+from typing import Self
 
+from ..common.facade import LifecycleMixin
 from . import shapes
 from .faults import Fault
 from .humans import HumansMixin
@@ -21,13 +22,18 @@ from .webhooks import Dispatcher, Subscription, WebhookDelivery, WebhookEvent
 MAX_ATTEMPTS = 5  # PagerDuty: "retried up to 4 times (total of 5 attempts)"
 
 
-class PagerDutyEmulator(HumansMixin):
+class PagerDutyEmulator(LifecycleMixin[PagerDutyCall], HumansMixin):
     """A faithful-enough PagerDuty on 127.0.0.1 (stdlib + trustme, thread-safe).
 
     ``RestApiV2Client(token, default_from="alice@example.com", base_url=emu.url,
     verify=emu.ssl_context())`` and ``EventsApiV2Client(emu.routing_key("checkout-api"),
-    base_url=emu.url, verify=emu.ssl_context())`` talk to it.
+    base_url=emu.url, verify=emu.ssl_context())`` talk to it: ``url`` is the base URL of both
+    the REST and the Events API. ``rate_limits`` enforces 960 REST requests/min per token and
+    120 events/min per routing key.
     """
+
+    scheme = "https"
+    _api: ApiServer
 
     def __init__(
         self,
@@ -51,55 +57,31 @@ class PagerDutyEmulator(HumansMixin):
         self.webhook_secret = webhook_secret
         self.tls = Tls([host])
         self._webhooks = Dispatcher(timeout_s=webhook_timeout_s, asynchronous=async_webhooks)
-        self._root_url = ""
         self._api = ApiServer(
             acct=self.account,
             lock=self._lock,
             api_token=api_token,
             host=host,
             port=port,
+            tls=self.tls.server_context,
             after_change=self._deliver,
         )
         self._api.rate_limits = rate_limits
         self._api.latency = latency
 
     # ------------------------------------------------------------ lifecycle
-    def start(self) -> PagerDutyEmulator:
-        self._api.start(self.tls.server_context())
-        host = "127.0.0.1" if self._api.host in ("", "0.0.0.0") else self._api.host
-        self._root_url = f"https://{host}:{self._api.port}"
+    def start(self) -> Self:
+        super().start()
         with self._lock:
-            self.account.api_url = self._root_url
+            self.account.api_url = self.url
         return self
 
     def stop(self) -> None:
-        self._api.stop()
+        super().stop()
         self._webhooks.stop()
         self.tls.cleanup()
 
-    def __enter__(self) -> PagerDutyEmulator:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
-
     # ----------------------------------------------------------- properties
-    @property
-    def url(self) -> str:
-        """``https://127.0.0.1:<port>``: the base URL of both the REST and the Events API."""
-        if not self._root_url:
-            raise RuntimeError("the emulator is not started")
-        return self._root_url
-
-    @property
-    def port(self) -> int:
-        return self._api.port
-
     @property
     def ca_bundle(self) -> str:
         """Path of a PEM file with the emulator's CA certificate (removed on stop)."""
@@ -112,24 +94,6 @@ class PagerDutyEmulator(HumansMixin):
     def ssl_context(self) -> ssl.SSLContext:
         """A client ``SSLContext`` trusting the emulator: pass it as ``verify=``."""
         return self.tls.client_context()
-
-    @property
-    def latency(self) -> float:
-        return self._api.latency
-
-    @latency.setter
-    def latency(self, value: float) -> None:
-        self._api.latency = value
-
-    @property
-    def rate_limits(self) -> bool:
-        """Enforce 960 REST requests/min per token and 120 events/min per routing key."""
-        return self._api.rate_limits
-
-    @rate_limits.setter
-    def rate_limits(self, value: bool) -> None:
-        self._api.rate_limits = value
-        self._api.limiter.reset()
 
     def set_rate_limit(self, scope: str, *, per_minute: float, burst: int | None = None) -> None:
         """``scope``: ``"rest"`` (per API token) or ``"events"`` (per routing key)."""
@@ -153,22 +117,9 @@ class PagerDutyEmulator(HumansMixin):
     def pending_faults(self, route: str | None = None) -> int:
         return self._api.faults.pending(route)
 
-    def clear_faults(self) -> None:
-        self._api.faults.clear()
-
     # ---------------------------------------------------------- call record
-    @property
-    def calls(self) -> list[PagerDutyCall]:
-        with self._lock:
-            return list(self._api.calls)
-
     def calls_to(self, route: str) -> list[PagerDutyCall]:
-        with self._lock:
-            return [c for c in self._api.calls if c.route == route]
-
-    def reset_calls(self) -> None:
-        with self._lock:
-            self._api.calls.clear()
+        return self._calls_where(lambda c: c.route == route)
 
     # ------------------------------------------------------------- account
     def add_user(

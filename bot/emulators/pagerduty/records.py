@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal
 
+from ..common.records import Counters
+
 JSON = dict[str, Any]
 AgentKind = Literal["user", "service"]
 Agent = tuple[AgentKind, str] | None  # who did it: a user, a service (events), or PagerDuty
@@ -34,22 +36,15 @@ def routing_key_for(seed: str) -> str:
     return hashlib.sha256(f"incidentbot-pd-emulator:{seed}".encode()).hexdigest()[:32]
 
 
-class Ids:
+class Ids(Counters):
     """Deterministic PagerDuty-looking ids: ``PSVC001``, ``PUSR002``, ``PINC001`` …"""
 
-    def __init__(self) -> None:
-        self._counters: dict[str, int] = {}
-
     def new(self, prefix: str) -> str:
-        n = self._counters.get(prefix, 0) + 1
-        self._counters[prefix] = n
-        return f"{prefix}{n:0{max(1, 7 - len(prefix))}d}"
+        return f"{prefix}{self.next(prefix):0{max(1, 7 - len(prefix))}d}"
 
     def ulid(self) -> str:
         """A 26-character ULID-looking id (webhook event ids look like this)."""
-        n = self._counters.get("#ulid", 0) + 1
-        self._counters["#ulid"] = n
-        value = (int(time.time() * 1000) << 40) | n
+        value = (int(time.time() * 1000) << 40) | self.next("#ulid")
         out = ""
         for _ in range(26):
             value, rem = divmod(value, 32)

@@ -11,13 +11,14 @@ import ssl
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from dataclasses import dataclass
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs
 
+from ..common.faults import Verdict
+from ..common.server import Answer, Handler, HttpApi, LoopbackServer, Request, json_or_none
 from . import events_api, rest, rest_incidents  # noqa: F401  (registers the incident routes)
-from .faults import Fault, FaultBook, RateLimiter, Verdict
+from .faults import Fault, FaultBook, RateLimiter
 from .records import JSON
 from .state import Account, ApiError, invalid, not_found
 
@@ -60,22 +61,10 @@ class PagerDutyCall:
         return self.headers.get("from")
 
 
-@dataclass
-class Answer:
-    status: int
-    body: str
-    headers: dict[str, str] = field(default_factory=dict)
-    drop: bool = False
-
-
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    allow_reuse_address = True
-
+class _Server(LoopbackServer):
     def __init__(self, address: tuple[str, int], api: ApiServer, ctx: ssl.SSLContext) -> None:
-        self.api = api
         self.tls = ctx
-        super().__init__(address, _Handler)
+        super().__init__(address, api, _Handler)
 
     def finish_request(self, request: Any, client_address: Any) -> None:
         """The TLS handshake happens here, in the connection's thread, not in accept()."""
@@ -91,25 +80,16 @@ class _Server(ThreadingHTTPServer):
         finally:
             conn.close()
 
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        """Clients that hang up are expected here; stay quiet."""
 
-
-class _Handler(BaseHTTPRequestHandler):
-    server: _Server
+class _Handler(Handler):
     protocol_version = "HTTP/1.1"  # keep-alive, like the real API (one TLS handshake)
     disable_nagle_algorithm = True  # headers and body are separate writes
-
-    def do_GET(self) -> None:
-        self.server.api.handle(self)
-
-    do_POST = do_PUT = do_DELETE = do_PATCH = do_GET
-
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
+    do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = Handler.serve
 
 
-class ApiServer:
+class ApiServer(HttpApi[PagerDutyCall, Fault, RateLimiter]):
+    thread_name = "pagerduty-emulator"
+
     def __init__(
         self,
         *,
@@ -118,87 +98,49 @@ class ApiServer:
         api_token: str,
         host: str,
         port: int,
+        tls: Callable[[], ssl.SSLContext],
         after_change: Callable[[], None],
     ) -> None:
+        super().__init__(lock=lock, host=host, port=port, faults=FaultBook(), limiter=RateLimiter())
         self.acct = acct
-        self.lock = lock
         self.api_token = api_token
-        self.host = host
-        self.requested_port = port
+        self.tls = tls
         self.after_change = after_change
-        self.faults = FaultBook()
-        self.limiter = RateLimiter()
-        self.rate_limits = False
-        self.latency = 0.0
-        self.calls: list[PagerDutyCall] = []
-        self._server: _Server | None = None
-        self._thread: threading.Thread | None = None
 
-    @property
-    def port(self) -> int:
-        if self._server is None:
-            raise RuntimeError("the emulator is not started")
-        return int(self._server.server_address[1])
-
-    def start(self, ctx: ssl.SSLContext) -> None:
-        if self._server is not None:
-            return
-        self._server = _Server((self.host, self.requested_port), self, ctx)
-        self._thread = threading.Thread(
-            target=self._server.serve_forever,
-            kwargs={"poll_interval": 0.05},
-            name="pagerduty-emulator",
-            daemon=True,
-        )
-        self._thread.start()
-
-    def stop(self) -> None:
-        server, self._server = self._server, None
-        if server is not None:
-            server.shutdown()
-            server.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-            self._thread = None
+    def make_server(self, address: tuple[str, int]) -> LoopbackServer:
+        return _Server(address, self, self.tls())
 
     # ------------------------------------------------------------- requests
-    def handle(self, req: _Handler) -> None:
-        split = urlsplit(req.path)
-        raw = _read_body(req)
-        headers = {k.lower(): v for k, v in req.headers.items()}
-        query = parse_qs(split.query, keep_blank_values=True)
-        method = req.command
-        if method == "POST" and split.path.rstrip("/") == "/v2/enqueue":
+    def answer(self, request: Request) -> tuple[Answer, PagerDutyCall]:
+        raw, headers = request.raw, request.headers
+        query = parse_qs(request.query, keep_blank_values=True)
+        method = request.command
+        if method == "POST" and request.path.rstrip("/") == "/v2/enqueue":
             route, params = ENQUEUE, dict[str, str]()
             answer, fault, parsed = self._events(raw)
         else:
-            found = rest.match(method, split.path)
-            route, params = found if found else (f"{method} {split.path}", {})
+            found = rest.match(method, request.path)
+            route, params = found if found else (f"{method} {request.path}", {})
             known = route if found else None
             answer, fault, parsed = self._rest(known, params, headers, query, raw)
         call = PagerDutyCall(
             method=method,
-            path=split.path,
+            path=request.path,
             route=route,
             params=params,
             query=query,
             headers=headers,
             json=parsed,
             status=answer.status,
-            response=_loads(answer.body),
+            response=json_or_none(answer.body),
             time=time.time(),
             body=answer.body,
             fault=fault,
         )
-        with self.lock:
-            self.calls.append(call)  # recorded before answering
-        self.after_change()  # webhooks go out before the answer (synchronous delivery)
-        self._reply(req, answer)
+        return answer, call
 
-    def _delay(self, fault: Fault | None) -> None:
-        delay = self.latency + (fault.delay if fault else 0.0)
-        if delay > 0:
-            time.sleep(delay)
+    def before_reply(self) -> None:
+        self.after_change()  # webhooks go out before the answer (synchronous delivery)
 
     def _rest(
         self,
@@ -208,7 +150,7 @@ class ApiServer:
         query: dict[str, list[str]],
         raw: bytes,
     ) -> tuple[Answer, Fault | None, Any]:
-        parsed = _loads(raw.decode("utf-8", "replace")) if raw else None
+        parsed = json_or_none(raw.decode("utf-8", "replace")) if raw else None
         auth = headers.get("authorization", "")
         prefix = "token token="
         token = auth[len(prefix) :].strip() if auth.lower().startswith(prefix) else None
@@ -220,7 +162,7 @@ class ApiServer:
             verdict = self.limiter.check("rest", token)
             extra.update(_ratelimit_headers(verdict))
             if not verdict.allowed:
-                self._delay(None)
+                self.pause(None)
                 return _json(429, RATE_LIMITED, extra), None, parsed
         answer = _json(404, not_found().body(), extra)
         if route is not None and (fault is None or fault.apply):
@@ -228,7 +170,7 @@ class ApiServer:
                 answer = _json(400, invalid("The request body is not valid JSON").body(), extra)
             else:
                 answer = self._run(route, params, headers, query, parsed, extra)
-        self._delay(fault)
+        self.pause(fault)
         if fault is not None:
             return _fault_answer(fault, RATE_LIMITED, INTERNAL_ERROR, extra), fault, parsed
         return answer, None, parsed
@@ -253,12 +195,12 @@ class ApiServer:
         return _json(status, data, extra)
 
     def _events(self, raw: bytes) -> tuple[Answer, Fault | None, Any]:
-        parsed = _loads(raw.decode("utf-8", "replace")) if raw else None
+        parsed = json_or_none(raw.decode("utf-8", "replace")) if raw else None
         fault = self.faults.take(ENQUEUE)
         answer: Answer | None = None
         if fault is None or fault.apply:
             answer = self._enqueue(raw, limited=fault is None)
-        self._delay(fault)
+        self.pause(fault)
         if fault is not None:
             return (
                 _fault_answer(fault, EVENTS_RATE_LIMITED, EVENTS_INTERNAL_ERROR, {}),
@@ -281,32 +223,9 @@ class ApiServer:
         except events_api.EventError as exc:
             return _json(exc.status, exc.body)
 
-    def _reply(self, req: _Handler, answer: Answer) -> None:
-        if answer.drop:
-            req.close_connection = True
-            return
-        data = answer.body.encode()
-        try:
-            req.send_response(answer.status)
-            req.send_header("Content-Type", "application/json; charset=utf-8")
-            req.send_header("Content-Length", str(len(data)))
-            for key, value in answer.headers.items():
-                req.send_header(key, value)
-            req.end_headers()
-            req.wfile.write(data)
-        except OSError:
-            req.close_connection = True
-
 
 def _json(status: int, data: JSON, headers: dict[str, str] | None = None) -> Answer:
     return Answer(status, json.dumps(data), dict(headers or {}))
-
-
-def _loads(text: str) -> Any:
-    try:
-        return json.loads(text)
-    except ValueError:
-        return None
 
 
 def _ratelimit_headers(verdict: Verdict) -> dict[str, str]:
@@ -327,17 +246,3 @@ def _fault_answer(fault: Fault, limited: JSON, internal: JSON, extra: dict[str, 
     if fault.status >= 500:
         return _json(fault.status, internal, extra)
     return _json(fault.status, {"error": {"message": "Fault injected", "code": 2000}}, extra)
-
-
-def _read_body(req: _Handler) -> bytes:
-    if req.headers.get("Transfer-Encoding", "").lower() == "chunked":
-        chunks: list[bytes] = []
-        while True:
-            size = int(req.rfile.readline().split(b";")[0].strip() or b"0", 16)
-            if size == 0:
-                req.rfile.readline()
-                return b"".join(chunks)
-            chunks.append(req.rfile.read(size))
-            req.rfile.readline()
-    length = int(req.headers.get("Content-Length") or 0)
-    return req.rfile.read(length) if length > 0 else b""

@@ -2,17 +2,12 @@
 
 from __future__ import annotations
 
-import argparse
-import sys
-import threading
-
+from ..common import runner
 from .emulator import SlackEmulator
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description="Loopback Slack emulator for incidentbot.")
-    parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=8765)
+    parser = runner.parser("Loopback Slack emulator for incidentbot.", port=8765)
     parser.add_argument("--bot-url", default=None, help="where to POST Slack requests")
     parser.add_argument("--signing-secret", default="test-signing-secret")
     parser.add_argument("--bot-token", default="xoxb-test-token")
@@ -29,13 +24,7 @@ def main(argv: list[str] | None = None) -> None:
     emulator.start()
     print(f"SLACK_API_URL={emulator.api_url}", flush=True)
     print(f"team={emulator.team_id} bot_user={emulator.bot_user_id} token={args.bot_token}")
-    sys.stdout.flush()
-    try:
-        threading.Event().wait()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        emulator.stop()
+    runner.serve_until_interrupted(emulator)
 
 
 if __name__ == "__main__":

@@ -5,8 +5,8 @@ from __future__ import annotations
 import copy
 import threading
 from collections.abc import Iterable
-from types import TracebackType
 
+from ..common.facade import LifecycleMixin
 from .client_side import InteractionsMixin
 from .events import EventsMixin
 from .faults import Fault
@@ -19,12 +19,16 @@ from .transport import BotReply
 from .webapi import DEFAULT_SCOPES
 
 
-class SlackEmulator(InteractionsMixin, ModalsMixin, EventsMixin):
+class SlackEmulator(LifecycleMixin[SlackCall], InteractionsMixin, ModalsMixin, EventsMixin):
     """A faithful-enough Slack on 127.0.0.1 (stdlib only, thread-safe).
 
     Point ``slack_sdk.WebClient(token=bot_token, base_url=emu.api_url)`` at it and set
-    ``bot_url`` to where the bot receives Slack requests.
+    ``bot_url`` to where the bot receives Slack requests. ``rate_limits`` enforces Slack's
+    rate-limit tiers (429 + Retry-After); ``latency`` delays every Web API / response_url
+    answer.
     """
+
+    _api: ApiServer
 
     def __init__(
         self,
@@ -65,7 +69,6 @@ class SlackEmulator(InteractionsMixin, ModalsMixin, EventsMixin):
         self.subscribed_events = None if subscribed_events is None else frozenset(subscribed_events)
         self.replies: list[BotReply] = []
         self._event_bodies: dict[str, bytes] = {}
-        self._root_url = ""
         self._api = ApiServer(
             ws=self.ws,
             lock=self._lock,
@@ -78,43 +81,11 @@ class SlackEmulator(InteractionsMixin, ModalsMixin, EventsMixin):
         self._api.rate_limits = rate_limits
         self._api.latency = latency
 
-    # ------------------------------------------------------------ lifecycle
-    def start(self) -> SlackEmulator:
-        self._api.start()
-        host = "127.0.0.1" if self._api.host in ("", "0.0.0.0") else self._api.host
-        self._root_url = f"http://{host}:{self._api.port}"
-        return self
-
-    def stop(self) -> None:
-        self._api.stop()
-
-    def __enter__(self) -> SlackEmulator:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
-
     # ----------------------------------------------------------- properties
-    @property
-    def url(self) -> str:
-        """``http://127.0.0.1:<port>`` (after start)."""
-        if not self._root_url:
-            raise RuntimeError("the emulator is not started")
-        return self._root_url
-
     @property
     def api_url(self) -> str:
         """What ``WebClient(base_url=...)`` takes: ``http://127.0.0.1:<port>/api/``."""
         return f"{self.url}/api/"
-
-    @property
-    def port(self) -> int:
-        return self._api.port
 
     @property
     def team_id(self) -> str:
@@ -144,25 +115,6 @@ class SlackEmulator(InteractionsMixin, ModalsMixin, EventsMixin):
     def scopes(self, value: Iterable[str]) -> None:
         self._api.scopes = frozenset(value)
 
-    @property
-    def latency(self) -> float:
-        """Seconds every Web API / response_url answer is delayed."""
-        return self._api.latency
-
-    @latency.setter
-    def latency(self, value: float) -> None:
-        self._api.latency = value
-
-    @property
-    def rate_limits(self) -> bool:
-        """Enforce Slack's rate-limit tiers (429 + Retry-After)."""
-        return self._api.rate_limits
-
-    @rate_limits.setter
-    def rate_limits(self, value: bool) -> None:
-        self._api.rate_limits = value
-        self._api.limiter.reset()
-
     # -------------------------------------------------------------- faults
     def fail(
         self,
@@ -183,9 +135,6 @@ class SlackEmulator(InteractionsMixin, ModalsMixin, EventsMixin):
     def pending_faults(self, method: str | None = None) -> int:
         return self._api.faults.pending(method)
 
-    def clear_faults(self) -> None:
-        self._api.faults.clear()
-
     def set_rate_limit(
         self, method: str, *, per_minute: float, burst: int | None = None, per_channel: bool = False
     ) -> None:
@@ -195,18 +144,12 @@ class SlackEmulator(InteractionsMixin, ModalsMixin, EventsMixin):
         )
 
     # ---------------------------------------------------------- call record
-    @property
-    def calls(self) -> list[SlackCall]:
-        with self._lock:
-            return list(self._api.calls)
-
     def calls_to(self, method: str) -> list[SlackCall]:
-        with self._lock:
-            return [c for c in self._api.calls if c.method == method]
+        return self._calls_where(lambda c: c.method == method)
 
     def reset_calls(self) -> None:
         with self._lock:
-            self._api.calls.clear()
+            super().reset_calls()
             self.replies.clear()
 
     # ------------------------------------------------------------- seeding

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import math
-import threading
-import time
 from dataclasses import dataclass
+
+from ..common import faults as shared
+from ..common.faults import Limit, TokenBuckets
 
 
 @dataclass(frozen=True)
@@ -32,29 +32,11 @@ class Fault:
         return self.status == 200 and self.error is None
 
 
-class FaultBook:
+class FaultBook(shared.FaultBook[Fault]):
+    """Faults queued per Web API method."""
+
     def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._queue: list[Fault] = []
-
-    def add(self, fault: Fault, times: int) -> None:
-        with self._lock:
-            self._queue.extend([fault] * times)
-
-    def take(self, method: str) -> Fault | None:
-        with self._lock:
-            for i, fault in enumerate(self._queue):
-                if fault.method in (method, "*"):
-                    return self._queue.pop(i)
-        return None
-
-    def pending(self, method: str | None = None) -> int:
-        with self._lock:
-            return sum(1 for f in self._queue if method is None or f.method == method)
-
-    def clear(self) -> None:
-        with self._lock:
-            self._queue.clear()
+        super().__init__(lambda fault: fault.method)
 
 
 # Published tiers (requests per minute) — https://api.slack.com/apis/rate-limits
@@ -97,54 +79,22 @@ DEFAULT_TIER = 3
 POST_MESSAGE_LIMIT = (5, 1.0, True)
 
 
-@dataclass
-class _Bucket:
-    capacity: float
-    per_second: float
-    tokens: float
-    updated: float
-
-
-class RateLimiter:
+class RateLimiter(TokenBuckets):
     """Token buckets per method (and per channel where Slack limits per channel)."""
 
     def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._limits: dict[str, tuple[int, float, bool]] = {"chat.postMessage": POST_MESSAGE_LIMIT}
-        self._buckets: dict[tuple[str, str], _Bucket] = {}
+        super().__init__({"chat.postMessage": Limit(*POST_MESSAGE_LIMIT)})
 
     def set_limit(
         self, method: str, *, per_minute: float, burst: int | None = None, per_channel: bool = False
     ) -> None:
-        capacity = burst if burst is not None else max(1, int(per_minute))
-        with self._lock:
-            self._limits[method] = (capacity, per_minute / 60.0, per_channel)
-            self._buckets = {k: v for k, v in self._buckets.items() if k[0] != method}
+        self._set(method, Limit.per_minute(per_minute, burst, per_key=per_channel))
 
-    def _limit(self, method: str) -> tuple[int, float, bool]:
-        if method in self._limits:
-            return self._limits[method]
-        per_minute = TIER_PER_MINUTE[METHOD_TIERS.get(method, DEFAULT_TIER)]
-        return per_minute, per_minute / 60.0, False
+    def default_limit(self, scope: str) -> Limit:
+        per_minute = TIER_PER_MINUTE[METHOD_TIERS.get(scope, DEFAULT_TIER)]
+        return Limit(per_minute, per_minute / 60.0, per_key=False)
 
     def check(self, method: str, channel: str | None) -> int | None:
         """Consumes a token; returns Retry-After seconds when the call must be refused."""
-        with self._lock:
-            capacity, per_second, per_channel = self._limit(method)
-            key = (method, (channel or "") if per_channel else "")
-            now = time.monotonic()
-            bucket = self._buckets.get(key)
-            if bucket is None:
-                bucket = self._buckets[key] = _Bucket(capacity, per_second, capacity, now)
-            bucket.tokens = min(
-                bucket.capacity, bucket.tokens + (now - bucket.updated) * bucket.per_second
-            )
-            bucket.updated = now
-            if bucket.tokens >= 1.0:
-                bucket.tokens -= 1.0
-                return None
-            return max(1, math.ceil((1.0 - bucket.tokens) / bucket.per_second))
-
-    def reset(self) -> None:
-        with self._lock:
-            self._buckets.clear()
+        verdict = self.take(method, channel)
+        return None if verdict.allowed else max(1, verdict.reset_s)

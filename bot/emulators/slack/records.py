@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from ..common.records import Counters
+
 JSON = dict[str, Any]
 
 CHANNEL_NAME_MAX = 80
@@ -43,22 +45,15 @@ def tz_details(tz: str) -> tuple[int, str]:
     return (int(offset.total_seconds()) if offset else 0), (now.tzname() or tz)
 
 
-class Ids:
+class Ids(Counters):
     """Deterministic Slack-looking ids per emulator: ``T000000001``, ``C00000000A`` …"""
 
-    def __init__(self) -> None:
-        self._counters: dict[str, int] = {}
-
     def new(self, prefix: str) -> str:
-        n = self._counters.get(prefix, 0) + 1
-        self._counters[prefix] = n
-        return f"{prefix}0{n:08X}"
+        return f"{prefix}0{self.next(prefix):08X}"
 
     def short(self) -> str:
         """A short random-looking id, like the block_id/action_id Slack generates."""
-        n = self._counters.get("", 0) + 1
-        self._counters[""] = n
-        value, out = n * 7919 + 62**4, ""
+        value, out = self.next("") * 7919 + 62**4, ""
         while value:
             value, rem = divmod(value, 62)
             out = _B62[rem] + out

@@ -15,10 +15,10 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import parse_qsl
 
+from ..common.server import Answer, Handler, HttpApi, LoopbackServer, Request, json_or_none
 from . import api_chat, api_conversations, api_views  # noqa: F401  (register handlers)
 from .faults import Fault, FaultBook, RateLimiter
 from .records import JSON
@@ -58,29 +58,8 @@ class SlackCall:
         return str(value) if value is not None else None
 
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    allow_reuse_address = True
-
-    def __init__(self, address: tuple[str, int], api: ApiServer) -> None:
-        self.api = api
-        super().__init__(address, _Handler)
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        """Clients that time out and hang up are expected here; stay quiet."""
-
-
-class _Handler(BaseHTTPRequestHandler):
-    server: _Server
-
-    def do_POST(self) -> None:
-        self.server.api.handle(self)
-
-    def do_GET(self) -> None:
-        self.server.api.handle(self)
-
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
+class _Handler(Handler):
+    do_GET = do_POST = Handler.serve
 
 
 def _parse_multipart(content_type: str, raw: bytes) -> dict[str, Any]:
@@ -129,7 +108,9 @@ def decode_request(
     return params, (str(token) if token else None), body_error
 
 
-class ApiServer:
+class ApiServer(HttpApi[SlackCall, Fault, RateLimiter]):
+    thread_name = "slack-emulator"
+
     def __init__(
         self,
         *,
@@ -141,91 +122,32 @@ class ApiServer:
         port: int,
         on_response_url: ResponseUrlHook,
     ) -> None:
+        super().__init__(lock=lock, host=host, port=port, faults=FaultBook(), limiter=RateLimiter())
         self.ws = ws
-        self.lock = lock
         self.bot_token = bot_token
         self.scopes = scopes
-        self.host = host
-        self.requested_port = port
         self.on_response_url = on_response_url
-        self.faults = FaultBook()
-        self.limiter = RateLimiter()
-        self.rate_limits = False
-        self.latency = 0.0
-        self.calls: list[SlackCall] = []
-        self._server: _Server | None = None
-        self._thread: threading.Thread | None = None
 
-    # ------------------------------------------------------------ lifecycle
-    @property
-    def port(self) -> int:
-        if self._server is None:
-            raise RuntimeError("the emulator is not started")
-        return int(self._server.server_address[1])
-
-    def start(self) -> None:
-        if self._server is not None:
-            return
-        self._server = _Server((self.host, self.requested_port), self)
-        self._thread = threading.Thread(
-            target=self._server.serve_forever,
-            kwargs={"poll_interval": 0.05},
-            name="slack-emulator",
-            daemon=True,
-        )
-        self._thread.start()
-
-    def stop(self) -> None:
-        server, self._server = self._server, None
-        if server is not None:
-            server.shutdown()
-            server.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-            self._thread = None
+    def make_server(self, address: tuple[str, int]) -> LoopbackServer:
+        return LoopbackServer(address, self, _Handler)
 
     # ------------------------------------------------------------- requests
-    def handle(self, req: _Handler) -> None:
-        split = urlsplit(req.path)
-        raw = _read_body(req)
-        headers = {k.lower(): v for k, v in req.headers.items()}
-        if split.path.startswith("/api/"):
-            method = split.path[len("/api/") :].strip("/")
-            status, extra, body, call = self._api_call(method, headers, split.query, raw)
-        elif split.path.startswith("/response/") and req.command == "POST":
-            rid = split.path[len("/response/") :]
-            status, extra, body, call = self._response_url(rid, headers, raw)
-        else:
-            status, extra, body, call = (
-                404,
-                {},
-                json.dumps({"ok": False, "error": "not_found"}),
-                None,
-            )
-        if call is not None:  # recorded before answering: a client never sees an unrecorded call
-            with self.lock:
-                self.calls.append(call)
-        self._reply(req, status, extra, body)
+    def answer(self, request: Request) -> tuple[Answer, SlackCall | None]:
+        if request.path.startswith("/api/"):
+            return self._api_call(request.path[len("/api/") :].strip("/"), request)
+        if request.path.startswith("/response/") and request.command == "POST":
+            return self._response_url(request.path[len("/response/") :], request)
+        return Answer(404, json.dumps({"ok": False, "error": "not_found"})), None
 
-    def _reply(self, req: _Handler, status: int, extra: dict[str, str], body: str) -> None:
-        data = body.encode()
-        try:
-            req.send_response(status)
-            content_type = "text/html" if body.startswith("<") else "application/json"
-            req.send_header("Content-Type", f"{content_type}; charset=utf-8")
-            req.send_header("Content-Length", str(len(data)))
-            req.send_header("X-Slack-Req-Id", secrets.token_hex(16))
-            for key, value in extra.items():
-                req.send_header(key, value)
-            req.end_headers()
-            req.wfile.write(data)
-        except OSError:
-            pass  # the client gave up (timeout tests)
+    def content_type(self, answer: Answer) -> str:
+        return "text/html" if answer.body.startswith("<") else "application/json"
 
-    def _api_call(
-        self, method: str, headers: dict[str, str], query: str, raw: bytes
-    ) -> tuple[int, dict[str, str], str, SlackCall]:
-        params, token, body_error = decode_request(headers, query, raw)
+    def answer_headers(self, answer: Answer) -> dict[str, str]:
+        return {"X-Slack-Req-Id": secrets.token_hex(16), **answer.headers}
+
+    def _api_call(self, method: str, request: Request) -> tuple[Answer, SlackCall]:
+        headers = request.headers
+        params, token, body_error = decode_request(headers, request.query, request.raw)
         fault: Fault | None = None
         extra = {"X-OAuth-Scopes": ",".join(sorted(self.scopes))}
         status = 200
@@ -248,9 +170,7 @@ class ApiServer:
                 extra["Retry-After"] = str(retry_after)
             elif fault is None or fault.apply or fault.passthrough:
                 response = self._run(method, params)
-        delay = self.latency + (fault.delay if fault else 0.0)
-        if delay > 0:
-            time.sleep(delay)
+        self.pause(fault)
         body: str | None = None
         if fault is not None and not fault.passthrough:
             status, response, body = _fault_answer(fault, extra)
@@ -267,7 +187,7 @@ class ApiServer:
             fault=fault,
         )
         call.body = body if body is not None else json.dumps(response)
-        return status, extra, call.body, call
+        return Answer(status, call.body, extra), call
 
     def _run(self, method: str, params: dict[str, Any]) -> JSON:
         ctx = ApiContext(ws=self.ws, scopes=self.scopes)
@@ -278,13 +198,8 @@ class ApiServer:
                 return {"ok": False, "error": exc.error, **exc.extra}
         return {"ok": True, **result}
 
-    def _response_url(
-        self, rid: str, headers: dict[str, str], raw: bytes
-    ) -> tuple[int, dict[str, str], str, SlackCall]:
-        try:
-            payload: Any = json.loads(raw)
-        except ValueError:
-            payload = None
+    def _response_url(self, rid: str, request: Request) -> tuple[Answer, SlackCall]:
+        payload = json_or_none(request.raw)
         with self.lock:
             status, response = self.on_response_url(rid, payload)
         time.sleep(self.latency)
@@ -296,25 +211,11 @@ class ApiServer:
             status=status,
             response=response,
             time=time.time(),
-            content_type=headers.get("content-type", ""),
-            headers=headers,
+            content_type=request.headers.get("content-type", ""),
+            headers=request.headers,
             body=body,
         )
-        return status, {}, body, call
-
-
-def _read_body(req: _Handler) -> bytes:
-    if req.headers.get("Transfer-Encoding", "").lower() == "chunked":
-        chunks: list[bytes] = []
-        while True:
-            size = int(req.rfile.readline().split(b";")[0].strip() or b"0", 16)
-            if size == 0:
-                req.rfile.readline()
-                return b"".join(chunks)
-            chunks.append(req.rfile.read(size))
-            req.rfile.readline()
-    length = int(req.headers.get("Content-Length") or 0)
-    return req.rfile.read(length) if length > 0 else b""
+        return Answer(status, body), call
 
 
 def _channel_key(params: dict[str, Any]) -> str | None:
@@ -331,8 +232,5 @@ def _fault_answer(fault: Fault, extra: dict[str, str]) -> tuple[int, JSON, str |
     if fault.retry_after is not None:
         extra["Retry-After"] = str(fault.retry_after)
     body = fault.body if fault.body is not None else ERROR_PAGE.format(status=fault.status)
-    try:
-        parsed = json.loads(body)
-    except ValueError:
-        parsed = {}
+    parsed = json_or_none(body)
     return fault.status, parsed if isinstance(parsed, dict) else {}, body

@@ -1,0 +1,128 @@
+"""The fault queue and the token-bucket rate limiter behind both emulators.
+
+Each emulator keeps its own ``Fault`` (what a fault answers) and its own limits and refusal
+answer (Slack's tiers and ``Retry-After``, PagerDuty's ``ratelimit-*`` headers).
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Generic, Protocol, TypeVar
+
+F = TypeVar("F")
+
+
+class Delayed(Protocol):
+    """A fault that may hold its answer back for ``delay`` seconds."""
+
+    @property
+    def delay(self) -> float: ...
+
+
+class FaultBook(Generic[F]):
+    """Queued faults, taken first queued first; a fault keyed ``"*"`` matches any key."""
+
+    def __init__(self, key: Callable[[F], str]) -> None:
+        self._key = key
+        self._lock = threading.Lock()
+        self._queue: list[F] = []
+
+    def add(self, fault: F, times: int) -> None:
+        with self._lock:
+            self._queue.extend([fault] * times)
+
+    def take(self, key: str) -> F | None:
+        with self._lock:
+            for i, fault in enumerate(self._queue):
+                if self._key(fault) in (key, "*"):
+                    return self._queue.pop(i)
+        return None
+
+    def pending(self, key: str | None = None) -> int:
+        with self._lock:
+            return sum(1 for f in self._queue if key is None or self._key(f) == key)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._queue.clear()
+
+
+@dataclass(frozen=True)
+class Limit:
+    """``capacity`` tokens refilled at ``per_second``; one bucket per key when ``per_key``,
+    else one bucket for the whole scope."""
+
+    capacity: int
+    per_second: float
+    per_key: bool = True
+
+    @classmethod
+    def per_minute(cls, per_minute: float, burst: int | None = None, *, per_key: bool) -> Limit:
+        capacity = burst if burst is not None else max(1, int(per_minute))
+        return cls(capacity, per_minute / 60.0, per_key)
+
+
+@dataclass(frozen=True)
+class Verdict:
+    allowed: bool
+    limit: int
+    remaining: int
+    reset_s: int  # seconds until a request would be allowed again (ratelimit-reset)
+
+
+@dataclass
+class _Bucket:
+    capacity: float
+    per_second: float
+    tokens: float
+    updated: float
+
+
+class TokenBuckets:
+    """Token buckets per ``(scope, key)``, thread-safe; subclasses name the scopes and limits."""
+
+    def __init__(self, limits: dict[str, Limit]) -> None:
+        self._lock = threading.Lock()
+        self._limits = dict(limits)
+        self._buckets: dict[tuple[str, str], _Bucket] = {}
+
+    def default_limit(self, scope: str) -> Limit:
+        """The limit of a scope nobody set (called under the lock)."""
+        raise KeyError(scope)
+
+    def _set(self, scope: str, limit: Limit) -> None:
+        """Replaces the limit of ``scope``; its buckets start full again."""
+        with self._lock:
+            self._limits[scope] = limit
+            self._buckets = {k: v for k, v in self._buckets.items() if k[0] != scope}
+
+    def take(self, scope: str, key: str | None) -> Verdict:
+        """Consumes a token if one is left."""
+        with self._lock:
+            limit = self._limits.get(scope)
+            if limit is None:
+                limit = self.default_limit(scope)
+            at = (scope, (key or "") if limit.per_key else "")
+            now = time.monotonic()
+            bucket = self._buckets.get(at)
+            if bucket is None:
+                capacity = limit.capacity
+                bucket = self._buckets[at] = _Bucket(capacity, limit.per_second, capacity, now)
+            bucket.tokens = min(
+                bucket.capacity, bucket.tokens + (now - bucket.updated) * bucket.per_second
+            )
+            bucket.updated = now
+            allowed = bucket.tokens >= 1.0
+            if allowed:
+                bucket.tokens -= 1.0
+            missing = max(0.0, 1.0 - bucket.tokens)
+            reset = math.ceil(missing / bucket.per_second) if missing > 0 else 0
+            return Verdict(allowed, int(limit.capacity), int(bucket.tokens), max(reset, 0))
+
+    def reset(self) -> None:
+        with self._lock:
+            self._buckets.clear()
