@@ -17,9 +17,7 @@ import argparse
 import asyncio
 import os
 import secrets
-import socket
 import sqlite3
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -28,6 +26,7 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 import httpx
+from loopback import free_port, pct, request_bytes, timed
 
 from bot.emulators.slack import sign
 
@@ -37,12 +36,6 @@ TEXT = "declare sev3 Bench incident {n}"
 TOKEN = "xoxb-bench"
 # The emulator's seeded workspace: alice, bob, carol in #general.
 TEAM, GENERAL, USERS = "T000000001", "C000000001", ["U000000002", "U000000003", "U000000004"]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def wait_up(url: str, proc: subprocess.Popen[bytes]) -> None:
@@ -84,26 +77,8 @@ def slash_command(emulator: str, n: int, text: str) -> tuple[bytes, dict[str, st
     return body, headers
 
 
-async def one(host: str, port: int, path: str, request: bytes, go: asyncio.Event) -> float:
-    """Connect first, wait for the starting gun, then time write → complete response."""
-    reader, writer = await asyncio.open_connection(host, port)
-    await go.wait()
-    began = time.perf_counter()
-    writer.write(request)
-    await writer.drain()
-    head = await reader.readuntil(b"\r\n\r\n")
-    length = next(
-        (
-            int(line.split(b":")[1])
-            for line in head.split(b"\r\n")
-            if line.lower().startswith(b"content-length:")
-        ),
-        0,
-    )
-    await reader.readexactly(length)
-    elapsed = (time.perf_counter() - began) * 1000
-    writer.close()
-    status = int(head.split(b" ", 2)[1])
+async def one(port: int, path: str, request: bytes, go: asyncio.Event) -> float:
+    status, elapsed = await timed(port, request, go)
     if status != 200:
         raise RuntimeError(f"{path} answered {status}")
     return elapsed
@@ -111,22 +86,13 @@ async def one(host: str, port: int, path: str, request: bytes, go: asyncio.Event
 
 async def burst(url: str, emulator: str, start: int, concurrency: int, text: str) -> list[float]:
     parsed = httpx.URL(url)
+    port = parsed.port or 80
     requests = []
     for n in range(start, start + concurrency):  # built and signed before the clock starts
         body, headers = slash_command(emulator, n, text.format(n=n))
-        lines = [
-            f"POST {parsed.path} HTTP/1.1",
-            f"Host: {parsed.host}:{parsed.port}",
-            f"Content-Length: {len(body)}",
-            "Connection: close",
-        ]
-        lines += [f"{k}: {v}" for k, v in headers.items()]
-        requests.append(("\r\n".join(lines) + "\r\n\r\n").encode() + body)
+        requests.append(request_bytes(port, parsed.path, body, headers))
     go = asyncio.Event()
-    tasks = [
-        asyncio.create_task(one(parsed.host, parsed.port or 80, parsed.path, r, go))
-        for r in requests
-    ]
+    tasks = [asyncio.create_task(one(port, parsed.path, r, go)) for r in requests]
     await asyncio.sleep(0.2)  # every connection is open
     go.set()
     return list(await asyncio.gather(*tasks))
@@ -155,10 +121,6 @@ def work_done(path: str) -> tuple[int, int]:
             0
         ]
     return int(incidents), int(channels)
-
-
-def pct(values: list[float], q: int) -> float:
-    return statistics.quantiles(values, n=100, method="inclusive")[q - 1]
 
 
 def main() -> int:

@@ -20,8 +20,6 @@ import argparse
 import asyncio
 import json
 import os
-import socket
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -32,6 +30,7 @@ from typing import Any
 
 import httpx
 import yaml
+from loopback import free_port, pct, request_bytes, timed
 from sqlalchemy import text
 
 from bot.emulators.pagerduty import PagerDutyEmulator
@@ -45,12 +44,6 @@ PG_URL = os.environ.get(
 )
 STEPS = (5, 10, 15, 20)  # alerts in each successive notification of a group
 SERVICES = ("checkout-api", "payments", "search")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def notifications(groups: int) -> list[dict[str, Any]]:
@@ -98,27 +91,10 @@ def notifications(groups: int) -> list[dict[str, Any]]:
 
 
 async def post(port: int, body: bytes) -> float:
-    reader, writer = await asyncio.open_connection("127.0.0.1", port)
-    request = (
-        f"POST /webhooks/alertmanager HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nContent-Type: application/json\r\n"
-        f"Authorization: Bearer {TOKEN}\r\nContent-Length: {len(body)}\r\nConnection: close\r\n\r\n"
-    ).encode() + body
-    began = time.perf_counter()
-    writer.write(request)
-    await writer.drain()
-    head = await reader.readuntil(b"\r\n\r\n")
-    length = next(
-        (
-            int(line.split(b":")[1])
-            for line in head.split(b"\r\n")
-            if line.lower().startswith(b"content-length:")
-        ),
-        0,
+    headers = {"Content-Type": "application/json", "Authorization": f"Bearer {TOKEN}"}
+    status, elapsed = await timed(
+        port, request_bytes(port, "/webhooks/alertmanager", body, headers)
     )
-    await reader.readexactly(length)
-    elapsed = (time.perf_counter() - began) * 1000
-    writer.close()
-    status = int(head.split(b" ", 2)[1])
     if status != 200:
         raise RuntimeError(f"webhook answered {status}")
     return elapsed
@@ -177,10 +153,6 @@ def raw_insert_rate(url: str, batches: list[dict[str, Any]]) -> float:
         conn.execute(text("DROP TABLE storm_baseline"))
     db.dispose()
     return rows / elapsed
-
-
-def pct(values: list[float], q: int) -> float:
-    return statistics.quantiles(values, n=100, method="inclusive")[q - 1]
 
 
 def reset_postgres(url: str) -> None:

@@ -15,7 +15,6 @@ from bot.core.catalog import Phase
 from bot.core.lifecycle import Refused
 from bot.core.milestones import Milestone, Source
 from bot.core.timeline import Entry, EntryKind
-from bot.flows import paging
 from bot.flows import slack_effects as fx
 from bot.flows.unit import Outcome, UnitOfWork
 from bot.store import alerts as aq
@@ -121,22 +120,7 @@ class AlertFlows(UnitOfWork):
         incident.service, incident.group_key, incident.open_group = c.service, group.group_key, key
         session.add(incident)
         session.flush()  # the unique open-group key is checked here
-        assert incident.id is not None
-        lane = fx.lane(incident.id)
-        outbox.enqueue(
-            session=session, lane=lane, kind=fx.OPEN_CHANNEL, now=now, incident_id=incident.id
-        )
-        outbox.enqueue(
-            session=session, lane=lane, kind=fx.ANNOUNCE, now=now, incident_id=incident.id
-        )
-        paging.plan_auto_page(
-            session=session,
-            incident=incident,
-            catalog=self.catalog,
-            defaults=self.paging,
-            now=now,
-            alert_born=True,
-        )
+        self.opened(session, incident, now, alert_born=True)
         return incident
 
     def _escalate(

@@ -62,23 +62,7 @@ class IncidentFlows(PinFlows, PagerFlows):
                 created_by=actor,
                 drill=drill,
             )
-            assert incident.id is not None
-            lane = fx.lane(incident.id)
-            outbox.enqueue(
-                session=session, lane=lane, kind=fx.OPEN_CHANNEL, now=now, incident_id=incident.id
-            )
-            if not private and not drill:
-                outbox.enqueue(
-                    session=session, lane=lane, kind=fx.ANNOUNCE, now=now, incident_id=incident.id
-                )
-            paging.plan_auto_page(
-                session=session,
-                incident=incident,
-                catalog=self.catalog,
-                defaults=self.paging,
-                now=now,
-                alert_born=False,
-            )
+            self.opened(session, incident, now, alert_born=False)
             snap = opening.snapshot
             return Outcome(True, f"Declared {snap.severity}: {snap.title}", incident.id)
 

@@ -12,11 +12,13 @@ from bot.core.catalog import Catalog
 from bot.core.lifecycle import Refused
 from bot.flows import slack_effects as fx
 from bot.flows.outbox import OutboxRunner
-from bot.flows.paging import PagingDefaults
+from bot.flows.paging import PagingDefaults, plan_auto_page
 from bot.flows.paging import lane as pager_lane
 from bot.flows.ports import Clock
 from bot.store import incidents as q
+from bot.store import outbox
 from bot.store.db import Database
+from bot.store.models import Incident
 
 
 @dataclass(frozen=True)
@@ -73,6 +75,29 @@ class UnitOfWork:
         if outcome.ok and outcome.incident_id is not None:
             self.deliver(outcome.incident_id)
         return outcome
+
+    def opened(
+        self, session: Session, incident: Incident, now: datetime, *, alert_born: bool
+    ) -> None:
+        """What every new incident sets off, in its creating transaction: the channel (with the
+        card), the announcement (never for private incidents or drills), and the automatic page."""
+        assert incident.id is not None
+        lane = fx.lane(incident.id)
+        outbox.enqueue(
+            session=session, lane=lane, kind=fx.OPEN_CHANNEL, now=now, incident_id=incident.id
+        )
+        if not incident.private and not incident.drill:
+            outbox.enqueue(
+                session=session, lane=lane, kind=fx.ANNOUNCE, now=now, incident_id=incident.id
+            )
+        plan_auto_page(
+            session=session,
+            incident=incident,
+            catalog=self.catalog,
+            defaults=self.paging,
+            now=now,
+            alert_born=alert_born,
+        )
 
     def deliver(self, incident_id: int) -> None:
         if self.background is not None:

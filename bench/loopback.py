@@ -1,0 +1,50 @@
+"""Shared by the benchmarks: free ports, raw HTTP/1.1 requests timed from write to full answer
+(no client library in the measurement), and percentiles."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import statistics
+import time
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def request_bytes(port: int, path: str, body: bytes, headers: dict[str, str]) -> bytes:
+    lines = [
+        f"POST {path} HTTP/1.1",
+        f"Host: 127.0.0.1:{port}",
+        f"Content-Length: {len(body)}",
+        "Connection: close",
+    ]
+    lines += [f"{k}: {v}" for k, v in headers.items()]
+    return ("\r\n".join(lines) + "\r\n\r\n").encode() + body
+
+
+async def timed(port: int, request: bytes, go: asyncio.Event | None = None) -> tuple[int, float]:
+    """Connect, wait for `go` if given, then time write → complete response. (status, ms)"""
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    if go is not None:
+        await go.wait()
+    began = time.perf_counter()
+    writer.write(request)
+    await writer.drain()
+    head = await reader.readuntil(b"\r\n\r\n")
+    lengths = [
+        int(line.split(b":")[1])
+        for line in head.split(b"\r\n")
+        if line.lower().startswith(b"content-length:")
+    ]
+    await reader.readexactly(lengths[0] if lengths else 0)
+    elapsed = (time.perf_counter() - began) * 1000
+    writer.close()
+    return int(head.split(b" ", 2)[1]), elapsed
+
+
+def pct(values: list[float], q: int) -> float:
+    return statistics.quantiles(values, n=100, method="inclusive")[q - 1]
