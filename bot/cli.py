@@ -20,6 +20,8 @@ app = typer.Typer(
 )
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
+playbooks_app = typer.Typer(help="Runbook playbooks (playbooks/*.yaml).", no_args_is_help=True)
+app.add_typer(playbooks_app, name="playbooks")
 err = Console(stderr=True)
 
 
@@ -90,6 +92,26 @@ def db_upgrade(revision: Annotated[str, typer.Argument(help="Target revision.")]
     db.upgrade(revision)
     after = db.current_revision()
     Console().print(f"Database {_redact(settings.database_url)}: {before or 'empty'} → {after}")
+
+
+@playbooks_app.command("lint")
+def playbooks_lint(
+    directory: Annotated[Path, typer.Argument(help="Folder of playbook YAML files.")] = Path(
+        "playbooks"
+    ),
+) -> None:
+    """Check every playbook against the schema and the catalog; print each problem as file:line."""
+    from bot.playbook_files import lint, load_directory
+
+    catalog = _settings().catalog()
+    problems = lint(directory, catalog)
+    for problem in problems:
+        print(problem)
+    if problems:
+        err.print(f"[red]{len(problems)} problem(s) in {directory}[/red]")
+        raise typer.Exit(1)
+    count = len(load_directory(directory, catalog).playbooks)
+    Console().print(f"{count} playbooks OK in {directory}")
 
 
 @app.command()

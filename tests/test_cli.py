@@ -80,3 +80,17 @@ def test_a_missing_catalog_file_is_reported(env: Path, monkeypatch: pytest.Monke
     monkeypatch.setenv("INCIDENTBOT_CONFIG", str(env / "nope.yaml"))
     result = runner.invoke(app, ["db", "upgrade"])
     assert result.exit_code == 2 and "cannot read it" in result.output
+
+
+def test_playbooks_lint_reports_file_and_line_and_fails(env: Path) -> None:
+    shipped = Path(__file__).resolve().parents[1] / "playbooks"
+    ok = runner.invoke(app, ["playbooks", "lint", str(shipped)])
+    assert ok.exit_code == 0 and "playbooks OK" in ok.output
+    bad = env / "bad"
+    bad.mkdir()
+    (bad / "x.yaml").write_text(
+        "name: x\ndescription: d\nsteps:\n  - id: a\n    title: t\n    due_after: soon\n"
+    )
+    result = runner.invoke(app, ["playbooks", "lint", str(bad)])
+    assert result.exit_code == 1
+    assert f"{bad / 'x.yaml'}:6: steps[0].due_after: 'soon' is not a duration" in result.output
