@@ -66,7 +66,9 @@ def serve(
         raise typer.Exit(2) from exc
     bot = wiring.build(settings, db=db)
     gc.freeze()  # start-up objects (SDKs, SQLAlchemy, the app) leave the collector's scans: shorter pauses
-    sweeper = scheduler.start_in_process(bot.runner) if in_process_scheduler else None
+    in_process = (
+        scheduler.start_in_process(bot.runner, bot.timers, db) if in_process_scheduler else None
+    )
     socket_handler = None
     if settings.slack_app_token is not None and bot.bolt is not None:
         from slack_bolt.adapter.socket_mode import SocketModeHandler
@@ -78,8 +80,34 @@ def serve(
     finally:
         if socket_handler is not None:
             socket_handler.close()  # type: ignore[no-untyped-call]
-        if sweeper is not None:
-            sweeper.shutdown(wait=False)
+        if in_process is not None:
+            jobs, leadership = in_process
+            jobs.shutdown(wait=False)
+            leadership.release()
+        bot.close()
+
+
+@app.command("scheduler")
+def scheduler_command() -> None:
+    """Fire reminders and retry pending effects; one process leads, the others stand by."""
+    from bot import scheduler, wiring
+
+    settings = _settings()
+    logging.basicConfig(
+        level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    db = Database(settings.database_url)
+    try:
+        db.require_current_schema()
+    except SchemaOutOfDate as exc:
+        err.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2) from exc
+    bot = wiring.build(settings, db=db)
+    try:
+        scheduler.run_forever(bot.runner, bot.timers, db)
+    except KeyboardInterrupt:
+        pass
+    finally:
         bot.close()
 
 

@@ -1,24 +1,106 @@
-"""Periodic work. Inside `serve` (single process, SQLite default): the outbox sweeper that
-retries effects whose first delivery failed."""
+"""The scheduler: fires durable timers and sweeps the outbox (APScheduler 3.11 interval jobs).
+
+Correctness never rests on there being one scheduler: timers are claimed row by row (`FOR
+UPDATE SKIP LOCKED`) and outbox lanes by lease. Leadership only keeps the others idle: on
+PostgreSQL an advisory lock held on its own connection (it goes with the process, so a standby
+takes over at its next try, within seconds); on SQLite a file lock beside the database."""
 
 from __future__ import annotations
 
+import fcntl
 import logging
+import os
+import time
+from pathlib import Path
+from typing import Any
 
 from apscheduler.schedulers.background import BackgroundScheduler
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
 
 from bot.flows.outbox import OutboxRunner
+from bot.flows.timers import TimerFlows
+from bot.store.db import Database
 
 log = logging.getLogger(__name__)
+LOCK_KEY = 0x1C1DE27B07  # pg_advisory_lock key of "incidentbot scheduler"
 
 
-def start_in_process(runner: OutboxRunner, *, every_seconds: float = 5.0) -> BackgroundScheduler:
+class Leadership:
+    """Try to become the one active scheduler; `held()` says whether we still are."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self._connection: Any = None
+        self._file: Any = None
+
+    def try_acquire(self) -> bool:
+        if self.db.is_postgres:
+            if self._connection is None:
+                self._connection = self.db.engine.connect()
+            got = bool(
+                self._connection.execute(
+                    text("SELECT pg_try_advisory_lock(:k)"), {"k": LOCK_KEY}
+                ).scalar()
+            )
+            self._connection.commit()
+            return got
+        path = _lock_path(self.db.url)
+        self._file = open(path, "a+")  # noqa: SIM115  (held for the life of the leadership)
+        try:
+            fcntl.flock(self._file.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            self._file.close()
+            self._file = None
+            return False
+        return True
+
+    def held(self) -> bool:
+        if self.db.is_postgres:
+            try:
+                self._connection.execute(text("SELECT 1"))
+            except Exception:
+                log.error("lost the database connection that holds the scheduler lock")
+                return False
+            return True
+        return self._file is not None
+
+    def release(self) -> None:
+        if self._connection is not None:
+            try:
+                self._connection.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": LOCK_KEY})
+                self._connection.commit()
+            finally:
+                self._connection.invalidate()  # not back to the pool: the session (and any lock) ends
+                self._connection = None
+        if self._file is not None:
+            self._file.close()
+            self._file = None
+
+
+def _lock_path(url: str) -> Path:
+    database = make_url(url).database or ""
+    if database in ("", ":memory:"):
+        return Path(f"/tmp/incidentbot-scheduler-{os.getuid()}.lock")  # noqa: S108
+    return Path(database + ".scheduler.lock")
+
+
+def start_jobs(
+    runner: OutboxRunner, timers: TimerFlows, *, timer_every: float = 1.0, sweep_every: float = 5.0
+) -> BackgroundScheduler:
     scheduler = BackgroundScheduler(timezone="UTC")
     scheduler.add_job(
-        _sweep,
+        _guard(timers.fire_due, "timers"),
         "interval",
-        args=[runner],
-        seconds=every_seconds,
+        seconds=timer_every,
+        id="timers",
+        max_instances=1,
+        coalesce=True,
+    )
+    scheduler.add_job(
+        _guard(runner.sweep, "outbox sweep"),
+        "interval",
+        seconds=sweep_every,
         id="outbox-sweep",
         max_instances=1,
         coalesce=True,
@@ -27,10 +109,42 @@ def start_in_process(runner: OutboxRunner, *, every_seconds: float = 5.0) -> Bac
     return scheduler
 
 
-def _sweep(runner: OutboxRunner) -> None:
-    try:
-        delivered = runner.sweep()
-        if delivered:
-            log.info("outbox sweep delivered %s effects", delivered)
-    except Exception:
-        log.exception("outbox sweep failed")
+def start_in_process(
+    runner: OutboxRunner, timers: TimerFlows, db: Database
+) -> tuple[BackgroundScheduler, Leadership] | None:
+    """Inside `serve`: run the jobs only if no other process is the scheduler."""
+    leadership = Leadership(db)
+    if not leadership.try_acquire():
+        log.info("another process is the scheduler; this one serves only")
+        return None
+    return start_jobs(runner, timers), leadership
+
+
+def run_forever(
+    runner: OutboxRunner, timers: TimerFlows, db: Database, *, standby_poll: float = 2.0
+) -> None:
+    """`incidentbot scheduler`: wait to lead, lead until the lock is lost, then wait again."""
+    leadership = Leadership(db)
+    while True:
+        if not leadership.try_acquire():
+            time.sleep(standby_poll)
+            continue
+        log.warning("this process is now the scheduler")
+        jobs = start_jobs(runner, timers)
+        try:
+            while leadership.held():
+                time.sleep(standby_poll)
+        finally:
+            jobs.shutdown(wait=True)
+            leadership.release()
+
+
+def _guard(job: Any, name: str) -> Any:
+    def run() -> None:
+        try:
+            job()
+        except Exception:
+            log.exception("%s failed", name)
+
+    run.__name__ = name
+    return run

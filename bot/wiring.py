@@ -25,6 +25,7 @@ from bot.flows.pagerduty_in import PagerDutyInbound
 from bot.flows.paging import PagingDefaults
 from bot.flows.ports import Clock, SystemClock
 from bot.flows.slack_effects import SlackEffects
+from bot.flows.timers import TimerFlows
 from bot.settings import Settings
 from bot.store.db import Database
 from bot.store.models import OutboxRow
@@ -40,6 +41,7 @@ class Bot:
     runner: OutboxRunner
     flows: IncidentFlows
     alerts: AlertFlows
+    timers: TimerFlows
     work: BackgroundWork
     slack: WebClient
     bolt: App | None
@@ -137,4 +139,5 @@ def build(
         pagerduty_secrets=settings.webhook_secrets(),
         gate=work.gate,
     )
-    return Bot(settings, db, catalog, clock, runner, flows, alerts, work, slack, bolt, web)
+    timers = TimerFlows(db, catalog, clock)
+    return Bot(settings, db, catalog, clock, runner, flows, alerts, timers, work, slack, bolt, web)

@@ -103,6 +103,20 @@ class Service(_Strict):
     pagerduty: PagerDutyTarget = Field(default_factory=PagerDutyTarget)
 
 
+class Reminders(_Strict):
+    """Cadences of the scheduler's reminders, in minutes."""
+
+    status_update: dict[str, int] = Field(
+        default_factory=lambda: {"SEV1": 15, "SEV2": 30, "SEV3": 60}
+    )
+    commander_nudge: int = Field(default=5, ge=1)
+
+    @field_validator("status_update", mode="before")
+    @classmethod
+    def _upper(cls, value: object) -> object:
+        return {str(k).upper(): v for k, v in value.items()} if isinstance(value, dict) else value
+
+
 class Paging(_Strict):
     auto_severities: tuple[str, ...] = ("SEV1", "SEV2")  # paged at once when the incident opens
 
@@ -117,6 +131,7 @@ class Catalog(_Strict):
     alerts: AlertMapping = Field(default_factory=AlertMapping)
     services: tuple[Service, ...] = ()
     paging: Paging = Field(default_factory=Paging)
+    reminders: Reminders = Field(default_factory=Reminders)
 
     @model_validator(mode="before")
     @classmethod
@@ -330,7 +345,16 @@ def catalog_from_mapping(data: Mapping[str, Any] | None) -> Catalog:
         "statuses": DEFAULT_STATUSES,
         "roles": DEFAULT_ROLES,
     }
-    known = {"severities", "statuses", "roles", "default_severity", "alerts", "services", "paging"}
+    known = {
+        "severities",
+        "statuses",
+        "roles",
+        "default_severity",
+        "alerts",
+        "services",
+        "paging",
+        "reminders",
+    }
     unknown = sorted(set(data) - known - _LATER_SECTIONS)
     if unknown:
         raise CatalogError(f"unknown catalog keys: {', '.join(unknown)} (known: {sorted(known)})")
@@ -346,4 +370,4 @@ def catalog_from_mapping(data: Mapping[str, Any] | None) -> Catalog:
 
 
 # Sections owned by later capabilities; accepted, read elsewhere.
-_LATER_SECTIONS = frozenset({"reminders", "postmortem", "admins"})
+_LATER_SECTIONS = frozenset({"postmortem", "admins"})

@@ -15,7 +15,7 @@ from bot.core.catalog import Phase
 from bot.core.lifecycle import Refused
 from bot.core.milestones import Milestone, Source
 from bot.core.timeline import Entry, EntryKind
-from bot.flows import paging
+from bot.flows import paging, timers
 from bot.flows import slack_effects as fx
 from bot.flows.oncall import PagerFlows
 from bot.flows.pins import NOT_AN_INCIDENT, PinFlows
@@ -124,6 +124,15 @@ class IncidentFlows(PinFlows, PagerFlows):
         if decision.status and phase in (Phase.RESOLVED, Phase.CLOSED):
             incident.open_group = None
             session.add(incident)
+            timers.stop_for(session, incident.id, now)  # reminders end with the incident
+        elif decision.status or decision.severity or decision.roles:
+            timers.arm_for(
+                session,
+                self.catalog,
+                incident,
+                now,
+                status_update=bool(decision.status or decision.severity),
+            )
         if source is Source.PAGERDUTY:
             return  # PagerDuty told us; telling it back would only echo
         if Milestone.ACKNOWLEDGED in decision.set_milestones:

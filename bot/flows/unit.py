@@ -11,6 +11,7 @@ from sqlmodel import Session
 from bot.core.catalog import Catalog
 from bot.core.lifecycle import Refused
 from bot.flows import slack_effects as fx
+from bot.flows import timers
 from bot.flows.outbox import OutboxRunner
 from bot.flows.paging import PagingDefaults, plan_auto_page
 from bot.flows.paging import lane as pager_lane
@@ -98,6 +99,7 @@ class UnitOfWork:
             now=now,
             alert_born=alert_born,
         )
+        timers.arm_for(session, self.catalog, incident, now)
 
     def deliver(self, incident_id: int) -> None:
         if self.background is not None:

@@ -169,3 +169,35 @@ class PageRow(SQLModel, table=True):
     html_url: str | None = None
     created_at: datetime
     updated_at: datetime
+
+
+class TimerRow(SQLModel, table=True):
+    """A durable timer, written by the flows in the transaction that needs it and fired by the
+    one active scheduler. One pending timer per (incident, kind): re-arming moves it."""
+
+    __tablename__ = "timer"
+    __table_args__ = (
+        Index(
+            "ix_timer_due",
+            "due_at",
+            postgresql_where=text("fired_at IS NULL"),
+            sqlite_where=text("fired_at IS NULL"),
+        ),
+        Index(
+            "uq_timer_pending",
+            "incident_id",
+            "kind",
+            unique=True,
+            postgresql_where=text("fired_at IS NULL"),
+            sqlite_where=text("fired_at IS NULL"),
+        ),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    incident_id: int = Field(foreign_key="incident.id")
+    kind: str = Field(max_length=64)
+    due_at: datetime
+    payload: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    created_at: datetime
+    fired_at: datetime | None = None
+    outcome: str | None = None  # fired | cancelled | skipped: why it did not need to fire

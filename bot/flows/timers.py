@@ -1,0 +1,160 @@
+"""The scheduler's timers: status-update reminders to the commander and a nudge when nobody has
+taken command. A timer fires inside the transaction that claims it and only writes the database
+(the reminder itself is an outbox effect), so a crash before commit leaves it pending and a
+commit makes it fired: never lost, never doubled."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+from sqlmodel import Session
+
+from bot.core.catalog import COMMANDER, Catalog, Phase
+from bot.core.milestones import Source
+from bot.core.timeline import Entry, EntryKind
+from bot.flows.ports import Clock
+from bot.flows.slack_effects import POST_LINE, lane, line_payload
+from bot.store import incidents as q
+from bot.store import outbox
+from bot.store import timers as store
+from bot.store.db import Database
+from bot.store.models import Incident, TimerRow
+
+STATUS_UPDATE = "status_update"
+COMMANDER_NUDGE = "commander_nudge"
+
+Handler = Callable[[Session, TimerRow, Incident, datetime], str]
+
+
+def arm_for(
+    session: Session,
+    catalog: Catalog,
+    incident: Incident,
+    now: datetime,
+    *,
+    status_update: bool = True,
+) -> None:
+    """(Re-)arm what an open incident needs: the status-update reminder at its severity's
+    cadence (a status or severity change counts as an update), and the commander nudge while
+    nobody is in command."""
+    assert incident.id is not None
+    minutes = catalog.reminders.status_update.get(incident.severity)
+    if not status_update:
+        pass
+    elif minutes:
+        store.arm(
+            session=session,
+            incident_id=incident.id,
+            kind=STATUS_UPDATE,
+            due_at=now + timedelta(minutes=minutes),
+            now=now,
+        )
+    else:
+        store.cancel(session=session, incident_id=incident.id, now=now, kinds=[STATUS_UPDATE])
+    if COMMANDER in q.roles(session=session, incident_id=incident.id):
+        store.cancel(session=session, incident_id=incident.id, now=now, kinds=[COMMANDER_NUDGE])
+    else:
+        store.arm(
+            session=session,
+            incident_id=incident.id,
+            kind=COMMANDER_NUDGE,
+            due_at=now + timedelta(minutes=catalog.reminders.commander_nudge),
+            now=now,
+        )
+
+
+def stop_for(session: Session, incident_id: int, now: datetime) -> None:
+    store.cancel(session=session, incident_id=incident_id, now=now)
+
+
+class TimerFlows:
+    def __init__(self, db: Database, catalog: Catalog, clock: Clock) -> None:
+        self.db = db
+        self.catalog = catalog
+        self.clock = clock
+        self.handlers: dict[str, Handler] = {
+            STATUS_UPDATE: self._status_update,
+            COMMANDER_NUDGE: self._commander_nudge,
+        }
+
+    def fire_due(self, *, batch: int = 200, limit: int = 10_000) -> int:
+        """Fire every due timer, `batch` per transaction. Returns how many were claimed."""
+        fired = 0
+        while fired < limit:
+            with self.db.transaction() as session:
+                now = self.clock.now()
+                rows = store.claim_due(session=session, now=now, limit=batch)
+                for row in rows:
+                    row.fired_at = now  # first, so that a handler can arm the next one
+                    session.add(row)
+                    session.flush()
+                    incident = q.get_incident(session=session, incident_id=row.incident_id)
+                    handler = self.handlers.get(row.kind)
+                    if incident is None or handler is None:
+                        row.outcome = "skipped"
+                    else:
+                        row.outcome = handler(session, row, incident, now)
+                    session.add(row)
+            fired += len(rows)
+            if len(rows) < batch:
+                return fired
+        return fired
+
+    def _open(self, incident: Incident) -> bool:
+        return self.catalog.status(incident.status).phase in (Phase.ACTIVE, Phase.MITIGATED)
+
+    def _say(
+        self, session: Session, incident: Incident, text: str, now: datetime, kind: str
+    ) -> None:
+        assert incident.id is not None
+        entry = Entry(EntryKind.NOTE, now, text, None, Source.SYSTEM, {"reminder": kind})
+        outbox.enqueue(
+            session=session,
+            lane=lane(incident.id),
+            kind=POST_LINE,
+            now=now,
+            incident_id=incident.id,
+            payload={**line_payload(entry), "kind": "reminder"},
+        )
+
+    def _status_update(
+        self, session: Session, row: TimerRow, incident: Incident, now: datetime
+    ) -> str:
+        if not self._open(incident):
+            return "skipped"
+        commander = q.roles(session=session, incident_id=row.incident_id).get(COMMANDER)
+        minutes = self.catalog.reminders.status_update.get(incident.severity)
+        who = f"<@{commander}>" if commander else "Commander (nobody yet)"
+        self._say(
+            session,
+            incident,
+            f"{who}: time for a status update — what changed, what's next, when the next update is. (every {minutes} min at {incident.severity})",
+            now,
+            STATUS_UPDATE,
+        )
+        if minutes:  # the next one; arm() in this same transaction replaces this fired row's role
+            store.arm(
+                session=session,
+                incident_id=row.incident_id,
+                kind=STATUS_UPDATE,
+                due_at=now + timedelta(minutes=minutes),
+                now=now,
+            )
+        return "fired"
+
+    def _commander_nudge(
+        self, session: Session, row: TimerRow, incident: Incident, now: datetime
+    ) -> str:
+        if not self._open(incident) or COMMANDER in q.roles(
+            session=session, incident_id=row.incident_id
+        ):
+            return "skipped"
+        self._say(
+            session,
+            incident,
+            "Nobody has taken command yet. Claim it with `/incident commander` or the card's button.",
+            now,
+            COMMANDER_NUDGE,
+        )
+        return "fired"

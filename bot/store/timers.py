@@ -1,0 +1,72 @@
+"""Durable timers: armed by the flows inside their own transaction, claimed by the scheduler
+(`FOR UPDATE SKIP LOCKED` on PostgreSQL; SQLite serialises writers), fired at most once."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import update
+from sqlmodel import Session, col, select
+
+from bot.store.models import TimerRow
+
+
+def arm(
+    *,
+    session: Session,
+    incident_id: int,
+    kind: str,
+    due_at: datetime,
+    now: datetime,
+    payload: dict[str, Any] | None = None,
+) -> None:
+    """Set the incident's pending timer of this kind to `due_at` (one pending per kind)."""
+    pending = session.exec(
+        select(TimerRow).where(
+            TimerRow.incident_id == incident_id,
+            TimerRow.kind == kind,
+            col(TimerRow.fired_at).is_(None),
+        )
+    ).first()
+    if pending is None:
+        pending = TimerRow(
+            incident_id=incident_id, kind=kind, due_at=due_at, created_at=now, payload=payload or {}
+        )
+    else:
+        pending.due_at, pending.payload = due_at, payload or pending.payload
+    session.add(pending)
+    session.flush()
+
+
+def cancel(
+    *, session: Session, incident_id: int, now: datetime, kinds: Iterable[str] | None = None
+) -> None:
+    statement = update(TimerRow).where(
+        col(TimerRow.incident_id) == incident_id, col(TimerRow.fired_at).is_(None)
+    )
+    if kinds is not None:
+        statement = statement.where(col(TimerRow.kind).in_(list(kinds)))
+    session.execute(statement.values(fired_at=now, outcome="cancelled"))
+
+
+def claim_due(*, session: Session, now: datetime, limit: int) -> Sequence[TimerRow]:
+    """Lock up to `limit` due timers for this transaction; other schedulers skip them."""
+    query = (
+        select(TimerRow)
+        .where(col(TimerRow.fired_at).is_(None), col(TimerRow.due_at) <= now)
+        .order_by(col(TimerRow.due_at), col(TimerRow.id))
+        .limit(limit)
+    )
+    if session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=True)
+    return session.exec(query).all()
+
+
+def pending(*, session: Session, incident_id: int) -> Sequence[TimerRow]:
+    return session.exec(
+        select(TimerRow)
+        .where(TimerRow.incident_id == incident_id, col(TimerRow.fired_at).is_(None))
+        .order_by(col(TimerRow.due_at))
+    ).all()

@@ -1,0 +1,138 @@
+"""Durable timers: armed with the change that needs them, fired once, stopped with the incident."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+
+import pytest
+from sqlmodel import select
+
+from bot.core import lifecycle as lc
+from bot.core.catalog import default_catalog
+from bot.flows import slack_effects as fx
+from bot.flows.incidents import IncidentFlows
+from bot.flows.outbox import OutboxRunner
+from bot.flows.timers import COMMANDER_NUDGE, STATUS_UPDATE, TimerFlows
+from bot.scheduler import Leadership
+from bot.store import timers as store
+from bot.store.db import Database
+from bot.store.models import OutboxRow
+from tests.flows.fakes import FakeChat, StepClock
+from tests.flows.test_incident_flows import World
+
+
+@pytest.fixture
+def world(db: Database) -> Iterator[World]:
+    chat, clock, catalog = FakeChat(), StepClock(), default_catalog()
+    effects = fx.SlackEffects(db, chat, catalog, clock, feed_channel=None, public_url=None)
+    runner = OutboxRunner(db, clock, effects.handlers)
+    yield World(db, chat, clock, IncidentFlows(db, catalog, clock, runner), runner)
+
+
+def pending(world: World, incident_id: int) -> dict[str, object]:
+    with world.db.read() as s:
+        return {t.kind: t.due_at for t in store.pending(session=s, incident_id=incident_id)}
+
+
+def reminders(world: World) -> list[str]:
+    with world.db.read() as s:
+        return [
+            r.payload["text"]
+            for r in s.exec(select(OutboxRow)).all()
+            if r.payload.get("kind") == "reminder"
+        ]
+
+
+def test_reminders_fire_once_rearm_and_stop_with_the_incident(world: World) -> None:
+    timers = TimerFlows(world.db, world.flows.catalog, world.clock)
+    outcome = world.flows.declare(
+        title="Checkout down", severity="SEV2", actor="U0ALICE", request_key="d"
+    )
+    incident_id = outcome.incident_id
+    assert incident_id is not None
+    start = world.clock.now()
+    assert pending(world, incident_id) == {
+        STATUS_UPDATE: start.replace() + __import__("datetime").timedelta(minutes=30)
+    }
+    world.clock.advance(minutes=29)
+    assert timers.fire_due() == 0
+    world.clock.advance(minutes=1)
+    assert timers.fire_due() == 1
+    assert timers.fire_due() == 0  # fired once
+    (text,) = reminders(world)
+    assert (
+        text.startswith("<@U0ALICE>: time for a status update") and "every 30 min at SEV2" in text
+    )
+    world.clock.advance(minutes=10)
+    world.flows.act(
+        command=lc.ChangeSeverity("SEV1"), actor="U0ALICE", request_key="s", incident_id=incident_id
+    )
+    assert list(pending(world, incident_id).values()) == [
+        world.clock.now() + __import__("datetime").timedelta(minutes=15)
+    ]
+    world.flows.act(
+        command=lc.ChangeStatus("resolved"),
+        actor="U0ALICE",
+        request_key="r",
+        incident_id=incident_id,
+    )
+    assert pending(world, incident_id) == {}
+    world.clock.advance(hours=5)
+    assert timers.fire_due() == 0
+    world.flows.act(
+        command=lc.ChangeStatus("investigating"),
+        actor="U0ALICE",
+        request_key="o",
+        incident_id=incident_id,
+    )
+    assert set(pending(world, incident_id)) == {STATUS_UPDATE}  # reopened: reminders resume
+
+
+def test_nobody_in_command_is_nudged_until_someone_claims_it(world: World) -> None:
+    timers = TimerFlows(world.db, world.flows.catalog, world.clock)
+    outcome = world.flows.declare(title="Disk full", severity="SEV4", actor=None, request_key="d")
+    incident_id = outcome.incident_id
+    assert incident_id is not None
+    assert set(pending(world, incident_id)) == {COMMANDER_NUDGE}  # SEV4 has no status cadence
+    world.flows.act(
+        command=lc.AssignRole("commander", "U0BOB"),
+        actor="U0BOB",
+        request_key="c",
+        incident_id=incident_id,
+    )
+    assert pending(world, incident_id) == {}
+    world.clock.advance(minutes=10)
+    assert timers.fire_due() == 0 and reminders(world) == []
+
+
+def test_two_schedulers_fire_each_timer_exactly_once(world: World) -> None:
+    for n in range(60):
+        world.flows.declare(
+            title=f"Incident {n}", severity="SEV3", actor="U0ALICE", request_key=f"d{n}"
+        )
+    world.clock.advance(minutes=61)
+    schedulers = [TimerFlows(world.db, world.flows.catalog, world.clock) for _ in range(3)]
+    counts: list[int] = []
+    barrier = threading.Barrier(len(schedulers))
+
+    def run(t: TimerFlows) -> None:
+        barrier.wait()
+        counts.append(t.fire_due(batch=7))
+
+    threads = [threading.Thread(target=run, args=(t,)) for t in schedulers]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sum(counts) == 60
+    assert len(reminders(world)) == 60
+
+
+def test_one_leader_at_a_time(db: Database) -> None:
+    first, second = Leadership(db), Leadership(db)
+    assert first.try_acquire() and first.held()
+    assert not second.try_acquire()
+    first.release()
+    assert second.try_acquire()
+    second.release()
