@@ -5,7 +5,8 @@ commit makes it fired: never lost, never doubled."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlmodel import Session
@@ -23,8 +24,6 @@ from bot.store.models import Incident, TimerRow
 
 STATUS_UPDATE = "status_update"
 COMMANDER_NUDGE = "commander_nudge"
-
-Handler = Callable[[Session, TimerRow, Incident, datetime], str]
 
 
 def arm_for(
@@ -68,6 +67,18 @@ def stop_for(session: Session, incident_id: int, now: datetime) -> None:
     store.cancel(session=session, incident_id=incident_id, now=now)
 
 
+@dataclass(frozen=True)
+class Due:
+    """A claimed timer with what its handler needs, loaded for the whole batch at once."""
+
+    row: TimerRow
+    incident: Incident
+    roles: dict[str, str]
+
+
+Handler = Callable[[Session, Due, datetime], str]
+
+
 class TimerFlows:
     def __init__(self, db: Database, catalog: Catalog, clock: Clock) -> None:
         self.db = db
@@ -85,21 +96,33 @@ class TimerFlows:
             with self.db.transaction() as session:
                 now = self.clock.now()
                 rows = store.claim_due(session=session, now=now, limit=batch)
-                for row in rows:
-                    row.fired_at = now  # first, so that a handler can arm the next one
-                    session.add(row)
-                    session.flush()
-                    incident = q.get_incident(session=session, incident_id=row.incident_id)
-                    handler = self.handlers.get(row.kind)
-                    if incident is None or handler is None:
-                        row.outcome = "skipped"
-                    else:
-                        row.outcome = handler(session, row, incident, now)
-                    session.add(row)
+                self._fire(session, rows, now)
             fired += len(rows)
             if len(rows) < batch:
                 return fired
         return fired
+
+    def _fire(self, session: Session, rows: Sequence[TimerRow], now: datetime) -> None:
+        if not rows:
+            return
+        # Fired first (one UPDATE), so that handlers can arm the next timer of the same kind.
+        store.mark_fired(
+            session=session, timer_ids=[r.id for r in rows if r.id is not None], now=now
+        )
+        incident_ids = sorted({r.incident_id for r in rows})
+        incidents = q.incidents_by_id(session=session, incident_ids=incident_ids)
+        roles = q.roles_by_incident(session=session, incident_ids=incident_ids)
+        outcomes: dict[str, list[int]] = {}
+        for row in rows:
+            incident, handler = incidents.get(row.incident_id), self.handlers.get(row.kind)
+            outcome = (
+                "skipped"
+                if incident is None or handler is None
+                else handler(session, Due(row, incident, roles.get(row.incident_id, {})), now)
+            )
+            outcomes.setdefault(outcome, []).append(int(row.id or 0))
+        for outcome, ids in outcomes.items():
+            store.set_outcome(session=session, timer_ids=ids, outcome=outcome)
 
     def _open(self, incident: Incident) -> bool:
         return self.catalog.status(incident.status).phase in (Phase.ACTIVE, Phase.MITIGATED)
@@ -118,12 +141,11 @@ class TimerFlows:
             payload={**line_payload(entry), "kind": "reminder"},
         )
 
-    def _status_update(
-        self, session: Session, row: TimerRow, incident: Incident, now: datetime
-    ) -> str:
+    def _status_update(self, session: Session, due: Due, now: datetime) -> str:
+        incident = due.incident
         if not self._open(incident):
             return "skipped"
-        commander = q.roles(session=session, incident_id=row.incident_id).get(COMMANDER)
+        commander = due.roles.get(COMMANDER)
         minutes = self.catalog.reminders.status_update.get(incident.severity)
         who = f"<@{commander}>" if commander else "Commander (nobody yet)"
         self._say(
@@ -133,26 +155,22 @@ class TimerFlows:
             now,
             STATUS_UPDATE,
         )
-        if minutes:  # the next one; arm() in this same transaction replaces this fired row's role
-            store.arm(
+        if minutes:
+            store.add(
                 session=session,
-                incident_id=row.incident_id,
+                incident_id=due.row.incident_id,
                 kind=STATUS_UPDATE,
                 due_at=now + timedelta(minutes=minutes),
                 now=now,
             )
         return "fired"
 
-    def _commander_nudge(
-        self, session: Session, row: TimerRow, incident: Incident, now: datetime
-    ) -> str:
-        if not self._open(incident) or COMMANDER in q.roles(
-            session=session, incident_id=row.incident_id
-        ):
+    def _commander_nudge(self, session: Session, due: Due, now: datetime) -> str:
+        if not self._open(due.incident) or COMMANDER in due.roles:
             return "skipped"
         self._say(
             session,
-            incident,
+            due.incident,
             "Nobody has taken command yet. Claim it with `/incident commander` or the card's button.",
             now,
             COMMANDER_NUDGE,

@@ -95,6 +95,22 @@ def roles(*, session: Session, incident_id: int) -> dict[str, str]:
     return {r.role: r.user_id for r in rows}
 
 
+def incidents_by_id(*, session: Session, incident_ids: Sequence[int]) -> dict[int, Incident]:
+    rows = session.exec(select(Incident).where(col(Incident.id).in_(list(incident_ids)))).all()
+    return {int(r.id or 0): r for r in rows}
+
+
+def roles_by_incident(
+    *, session: Session, incident_ids: Sequence[int]
+) -> dict[int, dict[str, str]]:
+    result: dict[int, dict[str, str]] = {}
+    for r in session.exec(
+        select(RoleAssignment).where(col(RoleAssignment.incident_id).in_(list(incident_ids)))
+    ).all():
+        result.setdefault(r.incident_id, {})[r.role] = r.user_id
+    return result
+
+
 def snapshot(*, session: Session, incident: Incident) -> Snapshot:
     assert incident.id is not None
     return Snapshot(
