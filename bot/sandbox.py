@@ -103,6 +103,8 @@ class Sandbox:
     def start(self) -> Sandbox:
         self.slack.start()
         self.pagerduty.start()
+        for team in ("database", "security"):  # the on-call teams the shipped playbooks page
+            self.pagerduty.add_service(team)
         self.feed_id = self.slack.add_channel(self.feed)
         catalog = Path(self._tmp.name) / "catalog.yaml"
         catalog.write_text(yaml.safe_dump(self.catalog()), encoding="utf-8")
@@ -120,6 +122,7 @@ class Sandbox:
             api_token=API_TOKEN,
             alert_webhook_token=ALERT_TOKEN,
             incidentbot_config=catalog,
+            playbooks_dir=Path(__file__).resolve().parents[1] / "playbooks",
             pagerduty_api_token=self.pagerduty.api_token,
             pagerduty_from_email="alice@example.com",
             pagerduty_api_url=self.pagerduty.url,

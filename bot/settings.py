@@ -16,6 +16,7 @@ class Settings(BaseSettings):
 
     database_url: str = "sqlite:///incidentbot.db"
     incidentbot_config: Path | None = None
+    playbooks_dir: Path = Path("playbooks")
     public_url: str | None = None
 
     slack_bot_token: SecretStr | None = None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 
 from slack_bolt import App
@@ -15,6 +16,7 @@ from bot.adapters.slack.listeners import SlackContext
 from bot.adapters.slack.pacing import SlackPacer
 from bot.core.catalog import Catalog, PagerDutyTarget
 from bot.core.pacing import Pacer
+from bot.core.playbooks import Playbook
 from bot.flows.alerts import AlertFlows
 from bot.flows.background import BackgroundWork
 from bot.flows.incidents import IncidentFlows
@@ -26,10 +28,13 @@ from bot.flows.paging import PagingDefaults
 from bot.flows.ports import Clock, SystemClock
 from bot.flows.slack_effects import SlackEffects
 from bot.flows.timers import TimerFlows
+from bot.playbook_files import load_directory
 from bot.settings import Settings
 from bot.store.db import Database
 from bot.store.models import OutboxRow
 from bot.web.app import build_web_app
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -55,6 +60,17 @@ class Bot:
 def _secret(value: object) -> str | None:
     getter = getattr(value, "get_secret_value", None)
     return getter() if getter is not None else None
+
+
+def load_playbooks(settings: Settings, catalog: Catalog) -> dict[str, Playbook]:
+    """The playbooks that pass lint; each broken one is logged (CI runs `playbooks lint`)."""
+    if not settings.playbooks_dir.is_dir():
+        log.info("no playbooks folder at %s", settings.playbooks_dir)
+        return {}
+    loaded = load_directory(settings.playbooks_dir, catalog)
+    for problem in loaded.problems:
+        log.error("playbook problem (left out): %s", problem)
+    return {p.name: p for p in loaded.playbooks}
 
 
 def paging_defaults(settings: Settings) -> PagingDefaults:
@@ -116,8 +132,11 @@ def build(
         on_first_failure=pager_effects.still_trying,
         between_effects=work.gate.yield_to_acks,
     )
-    flows = IncidentFlows(db, catalog, clock, runner, paging=defaults)
-    alerts = AlertFlows(db, catalog, clock, runner, paging=defaults, background=work.submit)
+    playbooks = load_playbooks(settings, catalog)
+    flows = IncidentFlows(db, catalog, clock, runner, paging=defaults, playbooks=playbooks)
+    alerts = AlertFlows(
+        db, catalog, clock, runner, paging=defaults, background=work.submit, playbooks=playbooks
+    )
     bolt = None
     if settings.slack_bot_token is not None:
         ctx = SlackContext(

@@ -73,6 +73,11 @@ class OnCall:
     service: str | None
 
 
+@dataclass(frozen=True)
+class PlaybookRequest:
+    name: str | None  # None: list the ones that match
+
+
 Request = (
     Help
     | Invalid
@@ -86,6 +91,7 @@ Request = (
     | ListOpen
     | Page
     | OnCall
+    | PlaybookRequest
 )
 
 # Sub-commands that act on the incident of the channel they are typed in.
@@ -132,6 +138,8 @@ def parse(text: str, catalog: Catalog) -> Request:
                 "Which service? `/incident page <service>` (see `/incident oncall` for who is on call)."
             )
         return Page(rest)
+    if sub in ("playbook", "playbooks"):
+        return PlaybookRequest(rest.split()[0] if rest else None)
     if sub in ("oncall", "on-call"):
         return OnCall(rest.split()[0] if rest else None)
     role = catalog.find_role(sub)

@@ -24,6 +24,8 @@ class EntryKind(StrEnum):
     CLOSED = "closed"
     ALERT = "alert"
     PAGE = "page"
+    PLAYBOOK = "playbook"
+    STEP = "step"
 
 
 @dataclass(frozen=True)

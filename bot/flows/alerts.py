@@ -120,7 +120,13 @@ class AlertFlows(UnitOfWork):
         incident.service, incident.group_key, incident.open_group = c.service, group.group_key, key
         session.add(incident)
         session.flush()  # the unique open-group key is checked here
-        self.opened(session, incident, now, alert_born=True)
+        self.opened(
+            session,
+            incident,
+            now,
+            alert_born=True,
+            labels={**group.group_labels, **group.common_labels},
+        )
         return incident
 
     def _escalate(

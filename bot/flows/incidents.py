@@ -19,6 +19,7 @@ from bot.flows import paging, timers
 from bot.flows import slack_effects as fx
 from bot.flows.oncall import PagerFlows
 from bot.flows.pins import NOT_AN_INCIDENT, PinFlows
+from bot.flows.playbooks import PlaybookFlows
 from bot.flows.unit import Outcome
 from bot.store import incidents as q
 from bot.store import outbox
@@ -27,7 +28,7 @@ from bot.store.models import Incident
 __all__ = ["NOT_AN_INCIDENT", "IncidentFlows", "Outcome"]
 
 
-class IncidentFlows(PinFlows, PagerFlows):
+class IncidentFlows(PinFlows, PagerFlows, PlaybookFlows):
     # -- declare ---------------------------------------------------------------------------------
     def declare(
         self,

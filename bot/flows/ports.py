@@ -84,6 +84,27 @@ class CardView:
 
 
 @dataclass(frozen=True)
+class StepView:
+    step: str
+    title: str
+    owner: str  # the role's name
+    runbook_url: str | None
+    due_at: datetime | None
+    state: str  # open | done | skipped
+    by: str | None
+    at: datetime | None
+    skip_reason: str | None
+
+
+@dataclass(frozen=True)
+class ChecklistView:
+    run_id: int
+    playbook: str
+    title: str
+    steps: tuple[StepView, ...]
+
+
+@dataclass(frozen=True)
 class Line:
     """A short update posted into the incident channel."""
 
@@ -110,6 +131,8 @@ class Chat(Protocol):
     def update_card(self, channel_id: str, ts: str, card: CardView) -> None: ...
     def pin(self, channel_id: str, ts: str) -> None: ...
     def propose_mitigation(self, channel_id: str, card: CardView, at: datetime) -> str: ...
+    def post_checklist(self, channel_id: str, checklist: ChecklistView) -> str: ...
+    def update_checklist(self, channel_id: str, ts: str, checklist: ChecklistView) -> None: ...
     def post_line(self, channel_id: str, line: Line, card: CardView) -> str: ...
     def announce(self, feed: str, card: CardView) -> tuple[str, str]: ...
     def update_announcement(self, channel_id: str, ts: str, card: CardView) -> None: ...

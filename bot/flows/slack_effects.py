@@ -6,18 +6,27 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
 from bot.core.catalog import Catalog
 from bot.core.milestones import Milestone
 from bot.core.naming import channel_name
 from bot.core.timeline import Entry
-from bot.flows.ports import CardView, Chat, Clock, IntegrationError, Line, NameTaken
+from bot.flows.ports import (
+    CardView,
+    Chat,
+    ChecklistView,
+    Clock,
+    IntegrationError,
+    Line,
+    NameTaken,
+    StepView,
+)
 from bot.flows.views import card_view
 from bot.store import incidents as q
 from bot.store import outbox
 from bot.store.db import Database
-from bot.store.models import Incident, OutboxRow, TimelineRow
+from bot.store.models import Incident, OutboxRow, PlaybookRun, PlaybookStep, TimelineRow
 
 OPEN_CHANNEL = "slack.open_channel"
 ANNOUNCE = "slack.announce"
@@ -27,6 +36,7 @@ FILL_PIN = "slack.fill_pin"
 NOTICE = "slack.notice"
 INVITE = "slack.invite"
 PROPOSE_MITIGATION = "slack.propose_mitigation"
+CHECKLIST = "slack.checklist"
 
 MAX_NAME_ATTEMPTS = 50
 
@@ -37,6 +47,7 @@ _DESCRIPTIONS = {
     POST_LINE: "post an update",
     INVITE: "invite someone to the channel",
     PROPOSE_MITIGATION: "propose the mitigation time",
+    CHECKLIST: "post the playbook checklist",
     FILL_PIN: "fetch a pinned message",
 }
 
@@ -74,6 +85,7 @@ class SlackEffects:
             NOTICE: self.notice,
             INVITE: self.invite,
             PROPOSE_MITIGATION: self.propose_mitigation,
+            CHECKLIST: self.checklist,
         }
 
     # -- helpers ---------------------------------------------------------------------------------
@@ -170,6 +182,55 @@ class SlackEffects:
         incident, card = self._load(row)
         self.chat.propose_mitigation(
             self._channel(incident), card, datetime.fromisoformat(row.payload["at"])
+        )
+
+    def checklist(self, row: OutboxRow) -> None:
+        """Post or update the checklist of every playbook on the incident (idempotent)."""
+        incident, _card = self._load(row)
+        channel = self._channel(incident)
+        with self.db.read() as session:
+            runs = session.exec(
+                select(PlaybookRun)
+                .where(PlaybookRun.incident_id == incident.id)
+                .order_by(col(PlaybookRun.id))
+            ).all()
+            views = [(run, self._checklist_view(session, run)) for run in runs]
+        for run, view in views:
+            if run.message_ts:
+                self.chat.update_checklist(channel, run.message_ts, view)
+                continue
+            ts = self.chat.post_checklist(channel, view)
+            with self.db.transaction() as session:
+                stored = session.get(PlaybookRun, run.id)
+                if stored is not None:
+                    stored.message_ts = ts
+                    session.add(stored)
+
+    def _checklist_view(self, session: Session, run: PlaybookRun) -> ChecklistView:
+        steps = session.exec(
+            select(PlaybookStep)
+            .where(PlaybookStep.run_id == run.id)
+            .order_by(col(PlaybookStep.position))
+        ).all()
+        role_names = {r.id: r.name for r in self.catalog.roles}
+        return ChecklistView(
+            run_id=int(run.id or 0),
+            playbook=run.playbook,
+            title=run.title,
+            steps=tuple(
+                StepView(
+                    s.step,
+                    s.title,
+                    role_names.get(s.owner_role, s.owner_role),
+                    s.runbook_url,
+                    s.due_at,
+                    s.state,
+                    s.by,
+                    s.at,
+                    s.skip_reason,
+                )
+                for s in steps
+            ),
         )
 
     def post_line(self, row: OutboxRow) -> None:

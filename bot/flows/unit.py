@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -10,6 +10,7 @@ from sqlmodel import Session
 
 from bot.core.catalog import Catalog
 from bot.core.lifecycle import Refused
+from bot.core.playbooks import Playbook
 from bot.flows import slack_effects as fx
 from bot.flows import timers
 from bot.flows.outbox import OutboxRunner
@@ -47,6 +48,7 @@ class UnitOfWork:
         *,
         paging: PagingDefaults | None = None,
         background: Callable[..., None] | None = None,
+        playbooks: Mapping[str, Playbook] | None = None,
     ) -> None:
         self.db = db
         self.catalog = catalog
@@ -56,6 +58,7 @@ class UnitOfWork:
         # Where delivery runs: inline (Slack listeners already run after their ack) or handed to
         # a pool (webhooks answer as soon as the change is committed).
         self.background = background
+        self.playbooks: Mapping[str, Playbook] = playbooks or {}
 
     def run(
         self, request_key: str | None, work: Work, *, incident_id: int | None = None
@@ -78,7 +81,13 @@ class UnitOfWork:
         return outcome
 
     def opened(
-        self, session: Session, incident: Incident, now: datetime, *, alert_born: bool
+        self,
+        session: Session,
+        incident: Incident,
+        now: datetime,
+        *,
+        alert_born: bool,
+        labels: Mapping[str, str] | None = None,
     ) -> None:
         """What every new incident sets off, in its creating transaction: the channel (with the
         card), the announcement (never for private incidents or drills), and the automatic page."""
@@ -100,6 +109,12 @@ class UnitOfWork:
             alert_born=alert_born,
         )
         timers.arm_for(session, self.catalog, incident, now)
+        if self.playbooks:
+            from bot.flows.playbooks import auto_attach
+
+            auto_attach(
+                session, incident, list(self.playbooks.values()), self.catalog, now, labels or {}
+            )
 
     def deliver(self, incident_id: int) -> None:
         if self.background is not None:

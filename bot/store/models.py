@@ -201,3 +201,40 @@ class TimerRow(SQLModel, table=True):
     created_at: datetime
     fired_at: datetime | None = None
     outcome: str | None = None  # fired | cancelled | skipped: why it did not need to fire
+
+
+class PlaybookRun(SQLModel, table=True):
+    """A playbook attached to an incident; its checklist message lives in the channel."""
+
+    __tablename__ = "playbook_run"
+    __table_args__ = (
+        UniqueConstraint("incident_id", "playbook", name="uq_playbook_run_incident_playbook"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    incident_id: int = Field(foreign_key="incident.id", index=True)
+    playbook: str = Field(max_length=64)
+    title: str = Field(max_length=200)
+    attached_by: str | None = Field(default=None, max_length=32)  # None: matched automatically
+    attached_at: datetime
+    message_ts: str | None = Field(default=None, max_length=32)
+
+
+class PlaybookStep(SQLModel, table=True):
+    """One step of an attached playbook, with who did or skipped it and when."""
+
+    __tablename__ = "playbook_step"
+    __table_args__ = (UniqueConstraint("run_id", "step", name="uq_playbook_step_run_step"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    run_id: int = Field(foreign_key="playbook_run.id", index=True)
+    step: str = Field(max_length=64)
+    position: int
+    title: str
+    owner_role: str = Field(max_length=32)
+    runbook_url: str | None = None
+    due_at: datetime | None = None
+    state: str = Field(default="open", max_length=16)  # open | done | skipped
+    by: str | None = Field(default=None, max_length=32)
+    at: datetime | None = None
+    skip_reason: str | None = None

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from bot.flows.ports import CardView, IntegrationError, Line, Message, NameTaken
+from bot.flows.ports import CardView, ChecklistView, IntegrationError, Line, Message, NameTaken
 
 
 @dataclass
@@ -60,6 +60,13 @@ class FakeChat:
     def propose_mitigation(self, channel_id: str, card: CardView, at: datetime) -> str:
         self._record("propose_mitigation", channel_id, at)
         return self._ts()
+
+    def post_checklist(self, channel_id: str, checklist: ChecklistView) -> str:
+        self._record("post_checklist", channel_id, checklist.playbook)
+        return self._ts()
+
+    def update_checklist(self, channel_id: str, ts: str, checklist: ChecklistView) -> None:
+        self._record("update_checklist", channel_id, ts, tuple(s.state for s in checklist.steps))
 
     def pin(self, channel_id: str, ts: str) -> None:
         self._record("pin", channel_id, ts)

@@ -11,8 +11,9 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 
 from bot.adapters.slack import blocks
+from bot.adapters.slack.checklist import checklist_blocks
 from bot.adapters.slack.pacing import SlackPacer
-from bot.flows.ports import CardView, IntegrationError, Line, Message, NameTaken
+from bot.flows.ports import CardView, ChecklistView, IntegrationError, Line, Message, NameTaken
 
 # Slack error codes worth retrying; every other `ok: false` is a permanent answer.
 _RETRYABLE = {
@@ -122,6 +123,23 @@ class SlackChat:
             self.client.chat_postMessage, channel=channel_id, text=text, blocks=message_blocks
         )
         return str(data["ts"])
+
+    def post_checklist(self, channel_id: str, checklist: ChecklistView) -> str:
+        text, message_blocks = checklist_blocks(checklist)
+        data = self._call(
+            self.client.chat_postMessage,
+            channel=channel_id,
+            text=text,
+            blocks=message_blocks,
+            unfurl_links=False,
+        )
+        return str(data["ts"])
+
+    def update_checklist(self, channel_id: str, ts: str, checklist: ChecklistView) -> None:
+        text, message_blocks = checklist_blocks(checklist)
+        self._call(
+            self.client.chat_update, channel=channel_id, ts=ts, text=text, blocks=message_blocks
+        )
 
     def pin(self, channel_id: str, ts: str) -> None:
         try:

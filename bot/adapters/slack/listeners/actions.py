@@ -9,7 +9,7 @@ from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 
 from bot.adapters.slack import blocks as b
-from bot.adapters.slack import modals
+from bot.adapters.slack import checklist, modals
 from bot.adapters.slack.listeners import SlackContext, reporting_failures, request_key
 from bot.core import lifecycle
 from bot.core.catalog import COMMANDER, Phase
@@ -107,6 +107,40 @@ def register(app: App, ctx: SlackContext) -> None:
         mitigated = ctx.catalog.status_with_phase(Phase.MITIGATED).id
         ctx.work.submit(act, body, respond, lifecycle.ChangeStatus(mitigated, mitigated_at=at))
 
+    def step_done(ack: Ack, body: dict[str, Any], respond: Respond) -> None:
+        ack()
+        run_id, step = _step(body)
+        user = str(body["user"]["id"])
+        ctx.work.submit(
+            _mark,
+            ctx,
+            respond,
+            run_id=run_id,
+            step=step,
+            actor=user,
+            request_key=request_key(body),
+            done=True,
+        )
+
+    def step_skip(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
+        ack()
+        run_id, step = _step(body)
+        title = next(
+            (
+                b["text"]["text"]
+                for b in body.get("message", {}).get("blocks", [])
+                if b.get("block_id") == f"step.{step}"
+            ),
+            step,
+        )
+        ctx.work.submit(
+            client.views_open,
+            trigger_id=body["trigger_id"],
+            view=checklist.skip_form(run_id, step, title),
+        )
+
+    app.action(checklist.DONE)(step_done)
+    app.action(checklist.SKIP)(step_skip)
     app.action(b.ACK)(acknowledge)
     app.action(b.ACCEPT_MITIGATION)(accept_mitigation)
     app.action(b.CLAIM_COMMANDER)(claim_commander)
@@ -125,3 +159,16 @@ def _incident_id(body: dict[str, Any]) -> int | None:
 def _incident(ctx: SlackContext, body: dict[str, Any]) -> Any:
     incident_id = _incident_id(body)
     return ctx.flows.incident(incident_id) if incident_id is not None else None
+
+
+def _step(body: dict[str, Any]) -> tuple[int, str]:
+    value = str((body.get("actions") or [{}])[0].get("value") or "")
+    run, _, step = value.partition(":")
+    return (int(run) if run.isdigit() else 0), step
+
+
+def _mark(ctx: SlackContext, respond: Respond, **kwargs: Any) -> None:
+    with reporting_failures(respond, "marking a step"):
+        outcome = ctx.flows.mark_step(**kwargs)
+        if not outcome.ok:
+            respond(text=outcome.message, response_type="ephemeral", replace_original=False)

@@ -59,6 +59,14 @@ def register(app: App, ctx: SlackContext) -> None:
                 )
                 if not outcome.ok:
                     respond(text=outcome.message, response_type="ephemeral")
+            case c.PlaybookRequest(name=None):
+                respond(text=_playbooks(ctx, channel), response_type="ephemeral")
+            case c.PlaybookRequest(name=str(name)):
+                outcome = ctx.flows.attach_by_name(
+                    channel_id=channel, name=name, actor=user, request_key=request_key(body)
+                )
+                if not outcome.ok:
+                    respond(text=outcome.message, response_type="ephemeral")
             case c.OnCall(service=service):
                 respond(**_oncall(ctx, service), response_type="ephemeral")
             case c.ListOpen():
@@ -103,3 +111,17 @@ def _oncall(ctx: SlackContext, service: str | None) -> dict[str, Any]:
         return {"text": f"PagerDuty did not answer ({exc}). Try again in a moment."}
     text, blocks = replies.oncall_blocks(name, people)
     return {"text": text, "blocks": blocks}
+
+
+def _playbooks(ctx: SlackContext, channel: str) -> str:
+    try:
+        found, attached = ctx.flows.candidates(channel)
+    except Refused as refused:
+        return refused.reason
+    if not found:
+        return "No playbook matches this incident. Attach one by name: `/incident playbook <name>`."
+    lines = [
+        f"• `{p.name}`{' (attached)' if p.name in attached else ''}: {p.description.split('.')[0]}"
+        for p in found
+    ]
+    return "*Playbooks for this incident* (most specific first)\n" + "\n".join(lines)

@@ -8,7 +8,7 @@ from typing import Any
 from slack_bolt import Ack, App
 from slack_sdk import WebClient
 
-from bot.adapters.slack import modals
+from bot.adapters.slack import checklist, modals
 from bot.adapters.slack.listeners import SlackContext, declared_message, request_key
 from bot.core import lifecycle
 from bot.core.lifecycle import Refused
@@ -75,6 +75,25 @@ def register(app: App, ctx: SlackContext) -> None:
             ctx, body, view, client, lifecycle.ChangeSeverity(modals.read_select(view, "severity"))
         )
 
+    def skip_step(ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient) -> None:
+        reason = modals.read_text(view, "reason").strip()
+        if not reason:
+            ack(response_action="errors", errors={"reason": "Say why the step is skipped."})
+            return
+        ack()
+        meta = modals.metadata(view)
+        user = str(body["user"]["id"])
+        ctx.work.submit(
+            _skip,
+            ctx,
+            client,
+            meta,
+            user,
+            reason,
+            request_key(body) or f"slack:view:{view.get('id')}",
+        )
+
+    app.view(checklist.SKIP_FORM)(skip_step)
     app.view(modals.DECLARE)(declare)
     app.view(modals.STATUS)(change_status)
     app.view(modals.SEVERITY)(change_severity)
@@ -108,3 +127,18 @@ def _tell(client: WebClient, channel: str, user: str, text: str) -> None:
         client.chat_postEphemeral(channel=channel, user=user, text=text)
     except Exception:  # the user left the channel, or Slack is down: the flow's work is done
         log.warning("could not tell %s in %s: %s", user, channel, text)
+
+
+def _skip(
+    ctx: SlackContext, client: WebClient, meta: dict[str, Any], user: str, reason: str, key: str
+) -> None:
+    run_id, step = meta.get("run_id"), meta.get("step")
+    if not isinstance(run_id, int) or not isinstance(step, str):
+        return
+    outcome = ctx.flows.mark_step(
+        run_id=run_id, step=step, actor=user, request_key=key, done=False, reason=reason
+    )
+    if not outcome.ok and outcome.incident_id is not None:
+        incident = ctx.flows.incident(outcome.incident_id)
+        if incident is not None and incident.channel_id:
+            _tell(client, incident.channel_id, user, outcome.message)

@@ -1,0 +1,205 @@
+"""Playbooks on incidents: attached when an incident opens (every matching playbook, the most
+specific first) or by hand, shown as a checklist in the channel, each step stamped with who
+did or skipped it and when."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+
+from sqlmodel import Session, col, select
+
+from bot.core.catalog import Catalog, Phase
+from bot.core.lifecycle import Refused
+from bot.core.milestones import Source
+from bot.core.playbooks import Playbook, matching
+from bot.core.timeline import Entry, EntryKind
+from bot.flows import slack_effects as fx
+from bot.flows.pins import NOT_AN_INCIDENT
+from bot.flows.unit import Outcome, UnitOfWork
+from bot.store import incidents as q
+from bot.store import outbox
+from bot.store.models import Incident, PlaybookRun, PlaybookStep
+
+
+def attach(
+    session: Session, incident: Incident, playbook: Playbook, now: datetime, actor: str | None
+) -> PlaybookRun | None:
+    """None when the playbook is already on the incident."""
+    assert incident.id is not None
+    if session.exec(
+        select(PlaybookRun).where(
+            PlaybookRun.incident_id == incident.id, PlaybookRun.playbook == playbook.name
+        )
+    ).first():
+        return None
+    run = PlaybookRun(
+        incident_id=incident.id,
+        playbook=playbook.name,
+        title=playbook.description.split(".")[0][:200] or playbook.name,
+        attached_by=actor,
+        attached_at=now,
+    )
+    session.add(run)
+    session.flush()
+    assert run.id is not None
+    for position, step in enumerate(playbook.steps):
+        session.add(
+            PlaybookStep(
+                run_id=run.id,
+                step=step.id,
+                position=position,
+                title=step.title,
+                owner_role=step.owner_role,
+                runbook_url=step.runbook_url,
+                due_at=now + step.due_after if step.due_after else None,
+            )
+        )
+    how = "by hand" if actor else "(it matches this incident)"
+    entry = Entry(
+        EntryKind.PLAYBOOK,
+        now,
+        f"Playbook {playbook.name} attached {how}",
+        actor,
+        Source.SLACK if actor else Source.SYSTEM,
+        {"playbook": playbook.name},
+    )
+    q.add_entries(session=session, incident_id=incident.id, entries=[entry], now=now)
+    outbox.enqueue(
+        session=session,
+        lane=fx.lane(incident.id),
+        kind=fx.CHECKLIST,
+        now=now,
+        incident_id=incident.id,
+        payload={"run_id": run.id},
+    )
+    return run
+
+
+def auto_attach(
+    session: Session,
+    incident: Incident,
+    playbooks: Sequence[Playbook],
+    catalog: Catalog,
+    now: datetime,
+    labels: Mapping[str, str],
+) -> None:
+    for playbook in matching(
+        playbooks,
+        severity=incident.severity,
+        service=incident.service,
+        labels=labels,
+        catalog=catalog,
+    ):
+        attach(session, incident, playbook, now, None)
+
+
+def steps_of(session: Session, run_id: int) -> list[PlaybookStep]:
+    return list(
+        session.exec(
+            select(PlaybookStep)
+            .where(PlaybookStep.run_id == run_id)
+            .order_by(col(PlaybookStep.position))
+        ).all()
+    )
+
+
+class PlaybookFlows(UnitOfWork):
+    def attach_by_name(
+        self, *, channel_id: str, name: str, actor: str, request_key: str | None
+    ) -> Outcome:
+        def work(session: Session, now: datetime) -> Outcome:
+            incident = self._open_incident(session, channel_id)
+            playbook = self.playbooks.get(name)
+            if playbook is None:
+                known = (
+                    ", ".join(f"`{n}`" for n in sorted(self.playbooks))
+                    or "none (add YAML files to playbooks/)"
+                )
+                raise Refused(f"No playbook `{name}`. Playbooks: {known}.")
+            if attach(session, incident, playbook, now, actor) is None:
+                raise Refused(f"`{name}` is already on this incident.")
+            return Outcome(True, f"Attached {name}.", incident.id)
+
+        return self.run(request_key, work)
+
+    def candidates(self, channel_id: str) -> tuple[list[Playbook], set[str]]:
+        """The playbooks that match this incident (most specific first), and those attached."""
+        with self.db.read() as session:
+            incident = self._open_incident(session, channel_id)
+            attached = set(
+                session.exec(
+                    select(PlaybookRun.playbook).where(PlaybookRun.incident_id == incident.id)
+                ).all()
+            )
+        found = matching(
+            self.playbooks.values(),
+            severity=incident.severity,
+            service=incident.service,
+            labels={},
+            catalog=self.catalog,
+        )
+        return found, attached
+
+    def mark_step(
+        self,
+        *,
+        run_id: int,
+        step: str,
+        actor: str,
+        request_key: str | None,
+        done: bool,
+        reason: str | None = None,
+    ) -> Outcome:
+        def work(session: Session, now: datetime) -> Outcome:
+            run = session.get(PlaybookRun, run_id)
+            row = (
+                session.exec(
+                    select(PlaybookStep).where(
+                        PlaybookStep.run_id == run_id, PlaybookStep.step == step
+                    )
+                ).first()
+                if run
+                else None
+            )
+            if run is None or row is None:
+                raise Refused("That step is not on any playbook here.")
+            incident = q.get_incident(session=session, incident_id=run.incident_id, for_update=True)
+            assert incident is not None
+            if row.state != "open":
+                raise Refused(f"Already {row.state} by <@{row.by}>.")
+            if not done and not (reason or "").strip():
+                raise Refused("Say why the step is skipped.")
+            row.state, row.by, row.at = ("done" if done else "skipped"), actor, now
+            row.skip_reason = None if done else (reason or "").strip()[:1000]
+            session.add(row)
+            verb = "Done" if done else f"Skipped ({row.skip_reason})"
+            entry = Entry(
+                EntryKind.STEP,
+                now,
+                f"{verb}: {row.title}",
+                actor,
+                Source.SLACK,
+                {"playbook": run.playbook, "step": step, "state": row.state},
+            )
+            q.add_entries(session=session, incident_id=run.incident_id, entries=[entry], now=now)
+            outbox.enqueue(
+                session=session,
+                lane=fx.lane(run.incident_id),
+                kind=fx.CHECKLIST,
+                now=now,
+                incident_id=run.incident_id,
+                payload={"run_id": run_id},
+                coalesce=True,
+            )
+            return Outcome(True, entry.text, run.incident_id)
+
+        return self.run(request_key, work)
+
+    def _open_incident(self, session: Session, channel_id: str) -> Incident:
+        incident = q.incident_by_channel(session=session, channel_id=channel_id)
+        if incident is None or incident.id is None:
+            raise Refused(NOT_AN_INCIDENT)
+        if self.catalog.status(incident.status).phase is Phase.CLOSED:
+            raise Refused("This incident is closed.")
+        return incident
