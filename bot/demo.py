@@ -55,6 +55,7 @@ def _play(sb: Sandbox, clock: ScriptedClock) -> None:
         carol: "carol",
         slack.bot_user_id: "incidentbot",
         "alertmanager": "alertmanager",
+        "scheduler": "scheduler",
         "incidentbot": "incidentbot",
     }
     console.rule(
@@ -118,6 +119,31 @@ def _play(sb: Sandbox, clock: ScriptedClock) -> None:
     sb.settle()
     command(carol, channel, "note Rollback to 2026.11.26-2 started", minutes=2)
 
+    # The high-error-rate playbook attached itself; the team works its checklist.
+    board = _checklist(slack, channel)
+    step("alice", "ticks [Done] on 'Quantify the impact' in the playbook checklist")
+    slack.click_button(
+        alice, channel, board["ts"], "playbook.done", block_id="step.quantify-impact.actions"
+    )
+    sb.settle()
+    step("carol", "skips 'Check saturation and upstreams': the deploy explains it")
+    slack.join(channel, carol)
+    slack.click_button(
+        carol, channel, board["ts"], "playbook.skip", block_id="step.check-saturation.actions"
+    )
+    sb.settle()
+    form = _only(slack.views(carol), "the skip form")
+    slack.submit_view(
+        carol, form["id"], {"reason": "The deploy explains the errors; saturation is normal"}
+    )
+    sb.settle()
+
+    # Nobody has posted a status update for a while: the scheduler reminds the commander.
+    clock.advance(minutes=12)  # 15 min after the last status change
+    fired = sb.bot.timers.fire_due()
+    sb.bot.flows.deliver(incident.id or 0)
+    step("scheduler", f"fires {fired} due reminder(s): the SEV1 status update is due every 15 min")
+
     # 4. The alerts resolve; the bot proposes the mitigation time, alice accepts it.
     clock.advance(minutes=6)
     ended = clock.now() - timedelta(minutes=1)
@@ -159,6 +185,15 @@ def _play(sb: Sandbox, clock: ScriptedClock) -> None:
     )
     command(alice, channel, "close", minutes=30)
     _report(sb, incident.id, channel, names)
+
+
+def _checklist(slack: Any, channel: str) -> dict[str, Any]:
+    boards = [
+        m
+        for m in slack.messages(channel)
+        if any(b.get("block_id") == "checklist.head" for b in m.get("blocks") or [])
+    ]
+    return _only(boards, "the playbook checklist")  # type: ignore[no-any-return]
 
 
 def _am_alert(

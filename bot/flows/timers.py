@@ -128,10 +128,17 @@ class TimerFlows:
         return self.catalog.status(incident.status).phase in (Phase.ACTIVE, Phase.MITIGATED)
 
     def _say(
-        self, session: Session, incident: Incident, text: str, now: datetime, kind: str
+        self,
+        session: Session,
+        incident: Incident,
+        text: str,
+        now: datetime,
+        kind: str,
+        to: str | None = None,
     ) -> None:
+        """A reminder line; `to` is the Slack user it is for (rendered as a mention)."""
         assert incident.id is not None
-        entry = Entry(EntryKind.NOTE, now, text, None, Source.SYSTEM, {"reminder": kind})
+        entry = Entry(EntryKind.NOTE, now, text, None, Source.SYSTEM, {"reminder": kind, "to": to})
         outbox.enqueue(
             session=session,
             lane=lane(incident.id),
@@ -147,13 +154,13 @@ class TimerFlows:
             return "skipped"
         commander = due.roles.get(COMMANDER)
         minutes = self.catalog.reminders.status_update.get(incident.severity)
-        who = f"<@{commander}>" if commander else "Commander (nobody yet)"
         self._say(
             session,
             incident,
-            f"{who}: time for a status update — what changed, what's next, when the next update is. (every {minutes} min at {incident.severity})",
+            f"time for a status update — what changed, what's next, when the next update is. (every {minutes} min at {incident.severity})",
             now,
             STATUS_UPDATE,
+            to=commander,
         )
         if minutes:
             store.add(

@@ -61,9 +61,7 @@ def test_reminders_fire_once_rearm_and_stop_with_the_incident(world: World) -> N
     assert timers.fire_due() == 1
     assert timers.fire_due() == 0  # fired once
     (text,) = reminders(world)
-    assert (
-        text.startswith("<@U0ALICE>: time for a status update") and "every 30 min at SEV2" in text
-    )
+    assert text.startswith("time for a status update") and "every 30 min at SEV2" in text
     world.clock.advance(minutes=10)
     world.flows.act(
         command=lc.ChangeSeverity("SEV1"), actor="U0ALICE", request_key="s", incident_id=incident_id

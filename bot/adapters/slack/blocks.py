@@ -235,6 +235,9 @@ def line_text(line: Line) -> str:
     by = f" — {mention(line.actor, '')}" if line.actor else ""
     if line.kind == "note":
         return f"{icon} Note{by}:\n{escape(line.text)}"
+    if line.kind == "reminder":
+        to = line.data.get("to")
+        return f"⏰ {mention(str(to)) if to else 'Commander (nobody yet)'}: {escape(line.text)}"
     if line.kind == "role":
         user = line.data.get("user")
         return f"{icon} {mention(str(user) if user else None)} is now *{escape(line.text.removesuffix(' assigned'))}*{by}"
