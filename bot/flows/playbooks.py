@@ -15,10 +15,12 @@ from bot.core.milestones import Source
 from bot.core.playbooks import Playbook, matching
 from bot.core.timeline import Entry, EntryKind
 from bot.flows import slack_effects as fx
+from bot.flows import timers
 from bot.flows.pins import NOT_AN_INCIDENT
 from bot.flows.unit import Outcome, UnitOfWork
 from bot.store import incidents as q
 from bot.store import outbox
+from bot.store import timers as timer_store
 from bot.store.models import Incident, PlaybookRun, PlaybookStep
 
 
@@ -44,17 +46,25 @@ def attach(
     session.flush()
     assert run.id is not None
     for position, step in enumerate(playbook.steps):
-        session.add(
-            PlaybookStep(
-                run_id=run.id,
-                step=step.id,
-                position=position,
-                title=step.title,
-                owner_role=step.owner_role,
-                runbook_url=step.runbook_url,
-                due_at=now + step.due_after if step.due_after else None,
-            )
+        row = PlaybookStep(
+            run_id=run.id,
+            step=step.id,
+            position=position,
+            title=step.title,
+            owner_role=step.owner_role,
+            runbook_url=step.runbook_url,
+            due_at=now + step.due_after if step.due_after else None,
         )
+        session.add(row)
+        session.flush()
+        if row.due_at is not None and row.id is not None:
+            timer_store.arm(
+                session=session,
+                incident_id=incident.id,
+                kind=timers.step_kind(row.id),
+                due_at=row.due_at,
+                now=now,
+            )
     how = "by hand" if actor else "(it matches this incident)"
     entry = Entry(
         EntryKind.PLAYBOOK,
@@ -171,6 +181,12 @@ class PlaybookFlows(UnitOfWork):
             if not done and not (reason or "").strip():
                 raise Refused("Say why the step is skipped.")
             row.state, row.by, row.at = ("done" if done else "skipped"), actor, now
+            timer_store.cancel(
+                session=session,
+                incident_id=run.incident_id,
+                now=now,
+                kinds=[timers.step_kind(int(row.id or 0))],
+            )
             row.skip_reason = None if done else (reason or "").strip()[:1000]
             session.add(row)
             verb = "Done" if done else f"Skipped ({row.skip_reason})"

@@ -20,10 +20,15 @@ from bot.store import incidents as q
 from bot.store import outbox
 from bot.store import timers as store
 from bot.store.db import Database
-from bot.store.models import Incident, TimerRow
+from bot.store.models import Incident, PlaybookStep, TimerRow
 
 STATUS_UPDATE = "status_update"
 COMMANDER_NUDGE = "commander_nudge"
+STEP_DUE = "step"  # kind "step:<playbook_step.id>": one timer per step with a due time
+
+
+def step_kind(step_id: int) -> str:
+    return f"{STEP_DUE}:{step_id}"
 
 
 def arm_for(
@@ -87,6 +92,7 @@ class TimerFlows:
         self.handlers: dict[str, Handler] = {
             STATUS_UPDATE: self._status_update,
             COMMANDER_NUDGE: self._commander_nudge,
+            STEP_DUE: self._step_due,
         }
 
     def fire_due(self, *, batch: int = 200, limit: int = 10_000) -> int:
@@ -114,7 +120,10 @@ class TimerFlows:
         roles = q.roles_by_incident(session=session, incident_ids=incident_ids)
         outcomes: dict[str, list[int]] = {}
         for row in rows:
-            incident, handler = incidents.get(row.incident_id), self.handlers.get(row.kind)
+            incident, handler = (
+                incidents.get(row.incident_id),
+                self.handlers.get(row.kind.split(":")[0]),
+            )
             outcome = (
                 "skipped"
                 if incident is None or handler is None
@@ -170,6 +179,23 @@ class TimerFlows:
                 due_at=now + timedelta(minutes=minutes),
                 now=now,
             )
+        return "fired"
+
+    def _step_due(self, session: Session, due: Due, now: datetime) -> str:
+        step = session.get(PlaybookStep, int(due.row.kind.split(":")[1]))
+        if step is None or step.state != "open" or not self._open(due.incident):
+            return "skipped"
+        role = next(
+            (r.name for r in self.catalog.roles if r.id == step.owner_role), step.owner_role
+        )
+        self._say(
+            session,
+            due.incident,
+            f"playbook step past due: {step.title} ({role})",
+            now,
+            STEP_DUE,
+            to=due.roles.get(step.owner_role) or due.roles.get(COMMANDER),
+        )
         return "fired"
 
     def _commander_nudge(self, session: Session, due: Due, now: datetime) -> str:

@@ -134,3 +134,40 @@ def test_one_leader_at_a_time(db: Database) -> None:
     first.release()
     assert second.try_acquire()
     second.release()
+
+
+def test_a_step_past_due_reminds_its_owner_once_and_done_steps_stay_quiet(world: World) -> None:
+    from pathlib import Path
+
+    from bot.playbook_files import load_directory
+    from bot.store.models import PlaybookStep
+
+    shipped = load_directory(Path(__file__).resolve().parents[2] / "playbooks", world.flows.catalog)
+    world.flows.playbooks = {p.name: p for p in shipped.playbooks}
+    timers = TimerFlows(world.db, world.flows.catalog, world.clock)
+    outcome = world.flows.declare(
+        title="Checkout 5xx", severity="SEV3", actor="U0ALICE", request_key="d"
+    )
+    world.chat.channels["C0001"] = "x"
+    assert world.flows.attach_by_name(
+        channel_id="C0001", name="high-error-rate", actor="U0ALICE", request_key="p"
+    ).ok
+    with world.db.read() as s:
+        steps = {r.step: r for r in s.exec(select(PlaybookStep)).all()}
+    assert world.flows.mark_step(
+        run_id=steps["quantify-impact"].run_id,
+        step="quantify-impact",
+        actor="U0ALICE",
+        request_key="m",
+        done=True,
+    ).ok
+    world.clock.advance(
+        minutes=16
+    )  # quantify-impact (10m, done) and what-changed (15m, open) are due
+    timers.fire_due()
+    texts = reminders(world)
+    assert texts == [
+        "playbook step past due: Find what changed in the last two hours (Incident Commander)"
+    ]
+    assert outcome.incident_id is not None
+    assert STATUS_UPDATE in pending(world, outcome.incident_id)
