@@ -125,7 +125,11 @@ class IncidentFlows(PinFlows, PagerFlows, PlaybookFlows):
         if decision.status and phase in (Phase.RESOLVED, Phase.CLOSED):
             incident.open_group = None
             session.add(incident)
-            timers.stop_for(session, incident.id, now)  # reminders end with the incident
+            timers.stop_for(session, incident.id, now, resolved=phase is Phase.RESOLVED)
+        elif any(e.kind is EntryKind.REOPENED for e in decision.entries):
+            timers.stop_for(session, incident.id, now)  # the stale-resolution watch
+            timers.arm_for(session, self.catalog, incident, now)
+            timers.watch_open(session, incident.id, now)
         elif decision.status or decision.severity or decision.roles:
             timers.arm_for(
                 session,

@@ -24,6 +24,10 @@ from bot.store.models import Incident, PlaybookStep, TimerRow
 
 STATUS_UPDATE = "status_update"
 COMMANDER_NUDGE = "commander_nudge"
+STALE_RESOLVED = "stale_resolved"  # resolved but not closed after a day
+STALE_OPEN = "stale_open"  # still open a week after it opened
+STALE_RESOLVED_AFTER = timedelta(hours=24)
+STALE_OPEN_AFTER = timedelta(days=7)
 STEP_DUE = "step"  # kind "step:<playbook_step.id>": one timer per step with a due time
 
 
@@ -68,8 +72,27 @@ def arm_for(
         )
 
 
-def stop_for(session: Session, incident_id: int, now: datetime) -> None:
+def stop_for(session: Session, incident_id: int, now: datetime, *, resolved: bool = False) -> None:
+    """Everything stops with the incident; a resolved one is watched for not being closed."""
     store.cancel(session=session, incident_id=incident_id, now=now)
+    if resolved:
+        store.arm(
+            session=session,
+            incident_id=incident_id,
+            kind=STALE_RESOLVED,
+            due_at=now + STALE_RESOLVED_AFTER,
+            now=now,
+        )
+
+
+def watch_open(session: Session, incident_id: int, now: datetime) -> None:
+    store.arm(
+        session=session,
+        incident_id=incident_id,
+        kind=STALE_OPEN,
+        due_at=now + STALE_OPEN_AFTER,
+        now=now,
+    )
 
 
 @dataclass(frozen=True)
@@ -93,6 +116,8 @@ class TimerFlows:
             STATUS_UPDATE: self._status_update,
             COMMANDER_NUDGE: self._commander_nudge,
             STEP_DUE: self._step_due,
+            STALE_RESOLVED: self._stale_resolved,
+            STALE_OPEN: self._stale_open,
         }
 
     def fire_due(self, *, batch: int = 200, limit: int = 10_000) -> int:
@@ -195,6 +220,32 @@ class TimerFlows:
             now,
             STEP_DUE,
             to=due.roles.get(step.owner_role) or due.roles.get(COMMANDER),
+        )
+        return "fired"
+
+    def _stale_resolved(self, session: Session, due: Due, now: datetime) -> str:
+        if self.catalog.status(due.incident.status).phase is not Phase.RESOLVED:
+            return "skipped"
+        self._say(
+            session,
+            due.incident,
+            "resolved a day ago and still not closed: close it (`/incident close`) or reopen it if it is not over",
+            now,
+            STALE_RESOLVED,
+            to=due.roles.get(COMMANDER),
+        )
+        return "fired"
+
+    def _stale_open(self, session: Session, due: Due, now: datetime) -> str:
+        if not self._open(due.incident):
+            return "skipped"
+        self._say(
+            session,
+            due.incident,
+            "this incident has been open for a week: resolve it, or lower its severity and track the rest as follow-ups",
+            now,
+            STALE_OPEN,
+            to=due.roles.get(COMMANDER),
         )
         return "fired"
 

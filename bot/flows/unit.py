@@ -109,6 +109,7 @@ class UnitOfWork:
             alert_born=alert_born,
         )
         timers.arm_for(session, self.catalog, incident, now)
+        timers.watch_open(session, incident.id, now)
         if self.playbooks:
             from bot.flows.playbooks import auto_attach
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
+from datetime import timedelta
 
 import pytest
 from sqlmodel import select
@@ -13,7 +14,7 @@ from bot.core.catalog import default_catalog
 from bot.flows import slack_effects as fx
 from bot.flows.incidents import IncidentFlows
 from bot.flows.outbox import OutboxRunner
-from bot.flows.timers import COMMANDER_NUDGE, STATUS_UPDATE, TimerFlows
+from bot.flows.timers import COMMANDER_NUDGE, STALE_OPEN, STALE_RESOLVED, STATUS_UPDATE, TimerFlows
 from bot.scheduler import Leadership
 from bot.store import timers as store
 from bot.store.db import Database
@@ -53,7 +54,8 @@ def test_reminders_fire_once_rearm_and_stop_with_the_incident(world: World) -> N
     assert incident_id is not None
     start = world.clock.now()
     assert pending(world, incident_id) == {
-        STATUS_UPDATE: start.replace() + __import__("datetime").timedelta(minutes=30)
+        STATUS_UPDATE: start + timedelta(minutes=30),
+        STALE_OPEN: start + timedelta(days=7),
     }
     world.clock.advance(minutes=29)
     assert timers.fire_due() == 0
@@ -66,16 +68,15 @@ def test_reminders_fire_once_rearm_and_stop_with_the_incident(world: World) -> N
     world.flows.act(
         command=lc.ChangeSeverity("SEV1"), actor="U0ALICE", request_key="s", incident_id=incident_id
     )
-    assert list(pending(world, incident_id).values()) == [
-        world.clock.now() + __import__("datetime").timedelta(minutes=15)
-    ]
+    assert pending(world, incident_id)[STATUS_UPDATE] == world.clock.now() + timedelta(minutes=15)
     world.flows.act(
         command=lc.ChangeStatus("resolved"),
         actor="U0ALICE",
         request_key="r",
         incident_id=incident_id,
     )
-    assert pending(world, incident_id) == {}
+    resolved_at = world.clock.now()
+    assert pending(world, incident_id) == {STALE_RESOLVED: resolved_at + timedelta(hours=24)}
     world.clock.advance(hours=5)
     assert timers.fire_due() == 0
     world.flows.act(
@@ -84,7 +85,19 @@ def test_reminders_fire_once_rearm_and_stop_with_the_incident(world: World) -> N
         request_key="o",
         incident_id=incident_id,
     )
-    assert set(pending(world, incident_id)) == {STATUS_UPDATE}  # reopened: reminders resume
+    assert set(pending(world, incident_id)) == {
+        STATUS_UPDATE,
+        STALE_OPEN,
+    }  # reopened: reminders resume
+    world.flows.act(
+        command=lc.ChangeStatus("resolved"),
+        actor="U0ALICE",
+        request_key="r2",
+        incident_id=incident_id,
+    )
+    world.clock.advance(hours=24)
+    assert timers.fire_due() == 1
+    assert reminders(world)[-1].startswith("resolved a day ago and still not closed")
 
 
 def test_nobody_in_command_is_nudged_until_someone_claims_it(world: World) -> None:
@@ -92,14 +105,17 @@ def test_nobody_in_command_is_nudged_until_someone_claims_it(world: World) -> No
     outcome = world.flows.declare(title="Disk full", severity="SEV4", actor=None, request_key="d")
     incident_id = outcome.incident_id
     assert incident_id is not None
-    assert set(pending(world, incident_id)) == {COMMANDER_NUDGE}  # SEV4 has no status cadence
+    assert set(pending(world, incident_id)) == {
+        COMMANDER_NUDGE,
+        STALE_OPEN,
+    }  # SEV4: no status cadence
     world.flows.act(
         command=lc.AssignRole("commander", "U0BOB"),
         actor="U0BOB",
         request_key="c",
         incident_id=incident_id,
     )
-    assert pending(world, incident_id) == {}
+    assert set(pending(world, incident_id)) == {STALE_OPEN}
     world.clock.advance(minutes=10)
     assert timers.fire_due() == 0 and reminders(world) == []
 
