@@ -6,7 +6,7 @@ outbox rows for Slack — then delivers the Slack lane. A refusal rolls everythi
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlmodel import Session
 
@@ -23,6 +23,7 @@ from bot.flows.playbooks import PlaybookFlows
 from bot.flows.unit import Outcome
 from bot.store import incidents as q
 from bot.store import outbox
+from bot.store import timers as timer_store
 from bot.store.models import Incident
 
 __all__ = ["NOT_AN_INCIDENT", "IncidentFlows", "Outcome"]
@@ -92,6 +93,29 @@ class IncidentFlows(PinFlows, PagerFlows, PlaybookFlows):
             self._announce(session, incident.id, decision.entries, now)
             self._follow(session, incident, decision, source, now)
             return Outcome(True, "; ".join(e.text for e in decision.entries), incident.id)
+
+        return self.run(request_key, work, incident_id=incident_id)
+
+    def snooze_status_update(
+        self, *, incident_id: int, minutes: int, actor: str, request_key: str | None
+    ) -> Outcome:
+        """Push the next status-update reminder back (the commander asked for quiet)."""
+
+        def work(session: Session, now: datetime) -> Outcome:
+            incident = q.get_incident(session=session, incident_id=incident_id, for_update=True)
+            if incident is None or self.catalog.status(incident.status).phase not in (
+                Phase.ACTIVE,
+                Phase.MITIGATED,
+            ):
+                raise Refused("This incident no longer needs status updates.")
+            timer_store.arm(
+                session=session,
+                incident_id=incident_id,
+                kind=timers.STATUS_UPDATE,
+                due_at=now + timedelta(minutes=minutes),
+                now=now,
+            )
+            return Outcome(True, f"Next status-update reminder in {minutes} min.", incident_id)
 
         return self.run(request_key, work, incident_id=incident_id)
 

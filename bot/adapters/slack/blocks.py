@@ -19,6 +19,8 @@ CLAIM_COMMANDER = "incident.claim_commander"
 RESOLVE = "incident.resolve"
 CLOSE = "incident.close"
 ACCEPT_MITIGATION = "incident.accept_mitigation"
+SNOOZE = "incident.snooze_status_update"
+SNOOZE_MINUTES = (15, 30, 60)
 
 _LINE_ICONS = {
     "status": "🔄",
@@ -267,4 +269,15 @@ def mitigation_proposal(card: CardView, at: datetime) -> tuple[str, list[Block]]
     return text, [
         {"type": "section", "block_id": "mitigation.text", "text": _text(text)},
         {"type": "actions", "block_id": "mitigation.actions", "elements": [button]},
+    ]
+
+
+def snooze_blocks(text: str, incident_id: int) -> list[Block]:
+    """The status-update reminder, with buttons that push the next one back."""
+    buttons = [
+        _button(f"Snooze {m} min", f"{SNOOZE}.{m}", f"{incident_id}|{m}") for m in SNOOZE_MINUTES
+    ]
+    return [
+        {"type": "section", "block_id": "reminder.text", "text": _text(plain(text, 2900))},
+        {"type": "actions", "block_id": "reminder.snooze", "elements": buttons},
     ]

@@ -150,8 +150,13 @@ class SlackChat:
 
     def post_line(self, channel_id: str, line: Line, card: CardView) -> str:
         text = blocks.line_text(line)
+        extra = (
+            {"blocks": blocks.snooze_blocks(text, card.id)}
+            if line.data.get("reminder") == "status_update"
+            else {}
+        )
         data = self._call(
-            self.client.chat_postMessage, channel=channel_id, text=text, unfurl_links=False
+            self.client.chat_postMessage, channel=channel_id, text=text, unfurl_links=False, **extra
         )
         return str(data["ts"])
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Any
 
@@ -139,6 +140,27 @@ def register(app: App, ctx: SlackContext) -> None:
             view=checklist.skip_form(run_id, step, title),
         )
 
+    def snooze(ack: Ack, body: dict[str, Any], respond: Respond) -> None:
+        ack()
+        value = str((body.get("actions") or [{}])[0].get("value") or "")
+        incident, _, minutes = value.partition("|")
+        if not (incident.isdigit() and minutes.isdigit()):
+            return
+        user = str(body["user"]["id"])
+
+        def run() -> None:
+            with reporting_failures(respond, "snoozing"):
+                outcome = ctx.flows.snooze_status_update(
+                    incident_id=int(incident),
+                    minutes=int(minutes),
+                    actor=user,
+                    request_key=request_key(body),
+                )
+                respond(text=outcome.message, response_type="ephemeral", replace_original=False)
+
+        ctx.work.submit(run)
+
+    app.action(re.compile(rf"^{re.escape(b.SNOOZE)}\.\d+$"))(snooze)
     app.action(checklist.DONE)(step_done)
     app.action(checklist.SKIP)(step_skip)
     app.action(b.ACK)(acknowledge)

@@ -1,0 +1,58 @@
+"""The scheduler's reminders as the channel sees them, with a scripted clock."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from bot.adapters.slack import blocks as b
+from bot.flows.timers import STATUS_UPDATE
+from bot.sandbox import Sandbox, ScriptedClock
+from bot.store import timers as store
+from tests.e2e.conftest import People, ephemerals
+
+
+@pytest.fixture
+def clocked(db_url: str) -> Iterator[tuple[Sandbox, ScriptedClock]]:
+    clock = ScriptedClock(datetime.now(UTC).replace(microsecond=0) - timedelta(hours=3))
+    with Sandbox(db_url, clock=clock) as sandbox:
+        yield sandbox, clock
+
+
+def test_status_update_reminder_mentions_the_commander_and_snoozes(
+    clocked: tuple[Sandbox, ScriptedClock],
+) -> None:
+    sb, clock = clocked
+    people = People(
+        *(sb.slack.user_id(n) for n in ("alice", "bob", "carol")),
+        sb.slack.channel_by_name("general")["id"],
+    )  # type: ignore[index]
+    sb.slack.send_command(people.alice, people.general, "declare sev1 Payments failing")
+    sb.settle()
+    incident = sb.bot.flows.incident(1)
+    assert incident is not None and incident.channel_id
+    clock.advance(minutes=15)
+    assert sb.bot.timers.fire_due() == 1
+    sb.bot.flows.deliver(1)
+    (reminder,) = [
+        m
+        for m in sb.slack.messages(incident.channel_id)
+        if "time for a status update" in m.get("text", "")
+    ]
+    assert reminder["text"].startswith(f"⏰ <@{people.alice}>: time for a status update")
+    sb.slack.join(incident.channel_id, people.alice)
+    assert (
+        sb.slack.click_button(
+            people.alice, incident.channel_id, reminder["ts"], f"{b.SNOOZE}.30", value="1|30"
+        ).status
+        == 200
+    )
+    sb.settle()
+    assert ephemerals(sb, people.alice)[-1] == "Next status-update reminder in 30 min."
+    with sb.bot.db.read() as session:
+        (timer,) = [
+            t for t in store.pending(session=session, incident_id=1) if t.kind == STATUS_UPDATE
+        ]
+    assert timer.due_at == clock.now() + timedelta(minutes=30)
