@@ -158,5 +158,5 @@ def build(
         pagerduty_secrets=settings.webhook_secrets(),
         gate=work.gate,
     )
-    timers = TimerFlows(db, catalog, clock)
+    timers = TimerFlows(db, catalog, clock, defaults)
     return Bot(settings, db, catalog, clock, runner, flows, alerts, timers, work, slack, bolt, web)

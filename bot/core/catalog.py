@@ -119,6 +119,7 @@ class Reminders(_Strict):
 
 class Paging(_Strict):
     auto_severities: tuple[str, ...] = ("SEV1", "SEV2")  # paged at once when the incident opens
+    ack_timeout_minutes: int = Field(default=10, ge=1)  # not acknowledged by then: page again
 
 
 class Catalog(_Strict):

@@ -162,6 +162,10 @@ class IncidentFlows(PinFlows, PagerFlows, PlaybookFlows):
                 now,
                 status_update=bool(decision.status or decision.severity),
             )
+        if Milestone.ACKNOWLEDGED in decision.set_milestones:
+            timer_store.cancel(
+                session=session, incident_id=incident.id, now=now, kinds=[paging.REPAGE_TIMER]
+            )
         if source is Source.PAGERDUTY:
             return  # PagerDuty told us; telling it back would only echo
         if Milestone.ACKNOWLEDGED in decision.set_milestones:

@@ -78,6 +78,7 @@ class PagerFlows(UnitOfWork):
                 effect=effect,
                 requested_by=actor,
                 service=service,
+                ack_timeout_minutes=self.catalog.paging.ack_timeout_minutes,
             )
             announce_entry(
                 session,

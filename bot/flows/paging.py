@@ -4,7 +4,7 @@ whose keys make every retry harmless. The calls themselves are outbox effects (p
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlmodel import Session, col, select
 
@@ -13,6 +13,7 @@ from bot.core.milestones import Source
 from bot.core.timeline import Entry, EntryKind
 from bot.store import incidents as q
 from bot.store import outbox
+from bot.store import timers as timer_store
 from bot.store.models import Incident, PageRow
 
 TRIGGER_EVENT = "pagerduty.trigger_event"
@@ -20,6 +21,7 @@ CREATE_INCIDENT = "pagerduty.create_incident"
 REQUEST_RESPONDERS = "pagerduty.request_responders"
 ACKNOWLEDGE = "pagerduty.acknowledge"
 RESOLVE = "pagerduty.resolve"
+REPAGE_TIMER = "repage"
 
 
 def lane(incident_id: int) -> str:
@@ -74,6 +76,7 @@ def plan_auto_page(
             target=target.routing_key,
             now=now,
             effect=TRIGGER_EVENT,
+            ack_timeout_minutes=catalog.paging.ack_timeout_minutes,
         )
     elif target.service_id:
         add_page(
@@ -84,6 +87,7 @@ def plan_auto_page(
             target=target.service_id,
             now=now,
             effect=CREATE_INCIDENT,
+            ack_timeout_minutes=catalog.paging.ack_timeout_minutes,
         )
     else:
         why = f"no PagerDuty routing key or service for {incident.service or 'this incident'}"
@@ -109,6 +113,7 @@ def add_page(
     effect: str,
     requested_by: str | None = None,
     service: str | None = None,
+    ack_timeout_minutes: int = 10,
 ) -> PageRow:
     assert incident.id is not None
     page = PageRow(
@@ -132,6 +137,16 @@ def add_page(
         incident_id=incident.id,
         payload={"page_id": page.id},
     )
+    if kind != "responders":  # unacknowledged by the deadline: the scheduler pages again
+        deadline = now + timedelta(minutes=ack_timeout_minutes)
+        timer_store.arm(
+            session=session,
+            incident_id=incident.id,
+            kind=REPAGE_TIMER,
+            due_at=deadline,
+            now=now,
+            payload={"page_id": page.id},
+        )
     return page
 
 

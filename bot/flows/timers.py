@@ -12,15 +12,16 @@ from datetime import datetime, timedelta
 from sqlmodel import Session
 
 from bot.core.catalog import COMMANDER, Catalog, Phase
-from bot.core.milestones import Source
+from bot.core.milestones import Milestone, Source
 from bot.core.timeline import Entry, EntryKind
+from bot.flows.paging import REPAGE_TIMER, REQUEST_RESPONDERS, PagingDefaults, add_page, target_for
 from bot.flows.ports import Clock
 from bot.flows.slack_effects import POST_LINE, lane, line_payload
 from bot.store import incidents as q
 from bot.store import outbox
 from bot.store import timers as store
 from bot.store.db import Database
-from bot.store.models import Incident, PlaybookStep, TimerRow
+from bot.store.models import Incident, PageRow, PlaybookStep, TimerRow
 
 STATUS_UPDATE = "status_update"
 COMMANDER_NUDGE = "commander_nudge"
@@ -108,7 +109,10 @@ Handler = Callable[[Session, Due, datetime], str]
 
 
 class TimerFlows:
-    def __init__(self, db: Database, catalog: Catalog, clock: Clock) -> None:
+    def __init__(
+        self, db: Database, catalog: Catalog, clock: Clock, paging: PagingDefaults | None = None
+    ) -> None:
+        self.paging = paging or PagingDefaults()
         self.db = db
         self.catalog = catalog
         self.clock = clock
@@ -118,6 +122,7 @@ class TimerFlows:
             STEP_DUE: self._step_due,
             STALE_RESOLVED: self._stale_resolved,
             STALE_OPEN: self._stale_open,
+            REPAGE_TIMER: self._repage,
         }
 
     def fire_due(self, *, batch: int = 200, limit: int = 10_000) -> int:
@@ -247,6 +252,37 @@ class TimerFlows:
             STALE_OPEN,
             to=due.roles.get(COMMANDER),
         )
+        return "fired"
+
+    def _repage(self, session: Session, due: Due, now: datetime) -> str:
+        """Still not acknowledged when the page's deadline passes: ask PagerDuty for the
+        escalation policy's responders, and say so in the channel."""
+        incident = due.incident
+        acknowledged = Milestone.ACKNOWLEDGED in q.milestones(
+            session=session, incident_id=due.row.incident_id
+        )
+        page = session.get(PageRow, due.row.payload.get("page_id"))
+        if acknowledged or not self._open(incident) or page is None:
+            return "skipped"
+        minutes = self.catalog.paging.ack_timeout_minutes
+        policy = target_for(self.catalog, self.paging, page.service).escalation_policy_id
+        if policy:
+            add_page(
+                session=session,
+                incident=incident,
+                kind="responders",
+                key=f"{page.key}-repage-{due.row.id}",
+                target=policy,
+                now=now,
+                effect=REQUEST_RESPONDERS,
+                service=page.service,
+            )
+        text = (
+            f"not acknowledged {minutes} min after the page: paging {page.service or 'the on-call'} again"
+            if policy
+            else f"not acknowledged {minutes} min after the page, and no escalation policy to page again: page by hand with /incident page <service>"
+        )
+        self._say(session, incident, text, now, REPAGE_TIMER, to=due.roles.get(COMMANDER))
         return "fired"
 
     def _commander_nudge(self, session: Session, due: Due, now: datetime) -> str:

@@ -34,7 +34,7 @@ def test_status_update_reminder_mentions_the_commander_and_snoozes(
     incident = sb.bot.flows.incident(1)
     assert incident is not None and incident.channel_id
     clock.advance(minutes=15)
-    assert sb.bot.timers.fire_due() == 1
+    assert sb.bot.timers.fire_due() == 2  # the status update, and the page nobody acknowledged
     sb.bot.flows.deliver(1)
     (reminder,) = [
         m
@@ -56,3 +56,34 @@ def test_status_update_reminder_mentions_the_commander_and_snoozes(
             t for t in store.pending(session=session, incident_id=1) if t.kind == STATUS_UPDATE
         ]
     assert timer.due_at == clock.now() + timedelta(minutes=30)
+
+
+def test_an_unacknowledged_page_pages_again_and_an_ack_stops_it(
+    clocked: tuple[Sandbox, ScriptedClock],
+) -> None:
+    sb, clock = clocked
+    alice = sb.slack.user_id("alice")
+    general = sb.slack.channel_by_name("general")["id"]  # type: ignore[index]
+    for title in ("Payments failing", "Search down"):
+        sb.slack.send_command(alice, general, f"declare sev1 {title}")
+        sb.settle()
+    pd = sb.pagerduty
+    assert len(pd.incidents()) == 2
+    sb.slack.join(sb.bot.flows.incident(2).channel_id or "", alice)  # type: ignore[union-attr]
+    sb.slack.send_command(alice, sb.bot.flows.incident(2).channel_id or "", "ack")  # type: ignore[union-attr]
+    sb.settle()
+    clock.advance(minutes=10)
+    sb.bot.timers.fire_due()
+    for incident_id in (1, 2):
+        sb.bot.flows.deliver(incident_id)
+    (request,) = pd.calls_to(
+        "POST /incidents/{id}/responder_requests"
+    )  # only the unacknowledged one
+    target = request.json["responder_request_targets"][0]["responder_request_target"]
+    assert target["id"] == pd.escalation_policy_id("checkout-api")
+    first = sb.bot.flows.incident(1)
+    assert first is not None and first.channel_id
+    assert any(
+        "not acknowledged 10 min after the page" in m.get("text", "")
+        for m in sb.slack.messages(first.channel_id)
+    )
