@@ -23,6 +23,7 @@ COMMANDS: tuple[tuple[str, str], ...] = (
     ("close", "Close a resolved incident"),
     ("page <service>", "Page a service's on-call through PagerDuty"),
     ("oncall [service]", "Who is on call now"),
+    ("playbook [name]", "List the playbooks that match, or attach one"),
     ("list", "Show open incidents"),
     ("help", "Show this help"),
 )
