@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck pytest install serve bench clean
+.PHONY: demo test lint typecheck pytest install serve bench bench-storm bench-timers clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -31,6 +31,12 @@ pytest: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/ack_latency.py
+
+bench-storm: $(STAMP)
+	$(BIN)/python bench/alert_storm.py
+
+bench-timers: $(STAMP)
+	$(BIN)/python bench/timers.py
 
 serve: $(STAMP)
 	$(BIN)/incidentbot db upgrade
