@@ -232,7 +232,7 @@ def announcement_blocks(card: CardView) -> list[Block]:
     return blocks
 
 
-def line_text(line: Line) -> str:
+def line_text(line: Line, card: CardView) -> str:
     icon = _LINE_ICONS.get(line.kind, "•")
     by = f" — {mention(line.actor, '')}" if line.actor else ""
     if line.kind == "note":
@@ -242,7 +242,11 @@ def line_text(line: Line) -> str:
         return f"⏰ {mention(str(to)) if to else 'Commander (nobody yet)'}: {escape(line.text)}"
     if line.kind == "role":
         user = line.data.get("user")
-        return f"{icon} {mention(str(user) if user else None)} is now *{escape(line.text.removesuffix(' assigned'))}*{by}"
+        name = next(
+            (r.name for r, _holder in card.roles if r.id == line.data.get("role")),
+            str(line.data.get("role")),
+        )
+        return f"{icon} {mention(str(user) if user else None)} is now *{escape(name)}*{by}"
     return f"{icon} *{escape(line.text)}*{by}"
 
 

@@ -149,7 +149,7 @@ class SlackChat:
                 raise
 
     def post_line(self, channel_id: str, line: Line, card: CardView) -> str:
-        text = blocks.line_text(line)
+        text = blocks.line_text(line, card)
         extra = (
             {"blocks": blocks.snooze_blocks(text, card.id)}
             if line.data.get("reminder") == "status_update"
@@ -219,6 +219,3 @@ class SlackChat:
                 return None
             raise
         return str(data["user"]["id"])
-
-    def tell(self, channel_id: str, user_id: str, text: str) -> None:
-        self._call(self.client.chat_postEphemeral, channel=channel_id, user=user_id, text=text)
