@@ -94,9 +94,6 @@ Request = (
     | PlaybookRequest
 )
 
-# Sub-commands that act on the incident of the channel they are typed in.
-IN_INCIDENT = (SetStatus, SetSeverity, SetRole, Ack, Note, Close, Page)
-
 
 def parse(text: str, catalog: Catalog) -> Request:
     words = text.strip().split(maxsplit=1)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from enum import StrEnum
 
 
@@ -91,9 +91,3 @@ def order_errors(instants: Mapping[Milestone, datetime]) -> list[str]:
 
 def _fmt(at: datetime) -> str:
     return at.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
-
-
-def duration(start: datetime | None, end: datetime | None) -> timedelta | None:
-    if start is None or end is None:
-        return None
-    return end - start

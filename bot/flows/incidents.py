@@ -129,10 +129,6 @@ class IncidentFlows(PinFlows, PagerFlows, PlaybookFlows):
         with self.db.read() as session:
             return q.get_incident(session=session, incident_id=incident_id)
 
-    def incident_for_channel(self, channel_id: str) -> Incident | None:
-        with self.db.read() as session:
-            return q.incident_by_channel(session=session, channel_id=channel_id)
-
     # -- internals -------------------------------------------------------------------------------
     def _follow(
         self,

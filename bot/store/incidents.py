@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 
-from sqlalchemy import delete, func, insert
+from sqlalchemy import delete, insert
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, select
@@ -260,7 +260,3 @@ def list_incidents(
         .offset(offset)
     )
     return session.exec(query).all()
-
-
-def count_incidents(*, session: Session) -> int:
-    return int(session.exec(select(func.count()).select_from(Incident)).one())

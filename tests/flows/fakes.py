@@ -97,9 +97,6 @@ class FakeChat:
         self._record("user_by_email", email)
         return {"alice@example.com": "U0ALICE", "bob@example.com": "U0BOB"}.get(email)
 
-    def tell(self, channel_id: str, user_id: str, text: str) -> None:
-        self._record("tell", channel_id, user_id, text)
-
 
 class StepClock:
     def __init__(self, start: datetime | None = None) -> None:
