@@ -19,7 +19,8 @@ from sqlalchemy import insert, text
 import bot.store.models  # noqa: F401
 from bot.core.catalog import default_catalog
 from bot.flows.ports import SystemClock
-from bot.flows.timers import STATUS_UPDATE, TimerFlows
+from bot.flows.timer_flows import TimerFlows
+from bot.flows.timers import STATUS_UPDATE
 from bot.store.db import Database
 from bot.store.models import Incident, TimerRow
 

@@ -19,7 +19,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
 from bot.flows.outbox import OutboxRunner
-from bot.flows.timers import TimerFlows
+from bot.flows.timer_flows import TimerFlows
 from bot.store.db import Database
 
 log = logging.getLogger(__name__)

@@ -27,7 +27,8 @@ from bot.flows.pagerduty_in import PagerDutyInbound
 from bot.flows.paging import PagingDefaults
 from bot.flows.ports import Clock, SystemClock
 from bot.flows.slack_effects import SlackEffects
-from bot.flows.timers import TimerFlows
+from bot.flows.step_effects import StepEffects
+from bot.flows.timer_flows import TimerFlows
 from bot.playbook_files import load_directory
 from bot.settings import Settings
 from bot.store.db import Database
@@ -120,14 +121,17 @@ def build(
     )
     work = BackgroundWork()
 
+    step_effects = StepEffects(db, slack_effects, clock)
+
     def gave_up(row: OutboxRow, error: str) -> None:
         slack_effects.gave_up(row, error)
         pager_effects.gave_up(row, error)
+        step_effects.gave_up(row, error)
 
     runner = OutboxRunner(
         db,
         clock,
-        {**slack_effects.handlers, **pager_effects.handlers},
+        {**slack_effects.handlers, **pager_effects.handlers, **step_effects.handlers},
         on_give_up=gave_up,
         on_first_failure=pager_effects.still_trying,
         between_effects=work.gate.yield_to_acks,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import date
 
 from bot.core.catalog import Catalog
 
@@ -78,6 +79,23 @@ class PlaybookRequest:
     name: str | None  # None: list the ones that match
 
 
+@dataclass(frozen=True)
+class AddFollowup:
+    text: str
+    owner: str | None
+    due_on: date | None
+
+
+@dataclass(frozen=True)
+class ListFollowups:
+    pass
+
+
+@dataclass(frozen=True)
+class Postmortem:
+    pass
+
+
 Request = (
     Help
     | Invalid
@@ -92,6 +110,9 @@ Request = (
     | Page
     | OnCall
     | PlaybookRequest
+    | AddFollowup
+    | ListFollowups
+    | Postmortem
 )
 
 
@@ -137,6 +158,10 @@ def parse(text: str, catalog: Catalog) -> Request:
         return Page(rest)
     if sub in ("playbook", "playbooks"):
         return PlaybookRequest(rest.split()[0] if rest else None)
+    if sub in ("followup", "follow-up"):
+        return _followup(rest)
+    if sub in ("followups", "follow-ups"):
+        return ListFollowups()
     if sub in ("oncall", "on-call"):
         return OnCall(rest.split()[0] if rest else None)
     role = catalog.find_role(sub)
@@ -158,6 +183,34 @@ def _declare(rest: str, catalog: Catalog) -> Request:
     if first.upper() in {s.id for s in catalog.severities}:
         return Declare(first.upper(), remainder.strip() or None)
     return Declare(None, rest or None)
+
+
+FOLLOWUP_USAGE = "`/incident followup <what needs doing> [@owner] [due YYYY-MM-DD]`"
+
+
+def _followup(rest: str) -> Request:
+    """`<text> [@owner] [due YYYY-MM-DD]`: owner and due date are read off the end, in any order."""
+    words = rest.split()
+    owner: str | None = None
+    due_on: date | None = None
+    for _ in range(2):
+        if len(words) >= 2 and words[-2].lower() == "due" and due_on is None:
+            try:
+                due_on = date.fromisoformat(words[-1])
+            except ValueError:
+                return Invalid(
+                    f"`{words[-1]}` is not a date: write it as YYYY-MM-DD, e.g. due 2026-12-01."
+                )
+            words = words[:-2]
+        elif words and owner is None and (match := _MENTION.match(words[-1])):
+            owner = match.group(1)
+            words = words[:-1]
+    text = " ".join(words)
+    if not text:
+        return Invalid(f"A follow-up needs to say what needs doing: {FOLLOWUP_USAGE}.")
+    if len(text) > 1000:
+        return Invalid("A follow-up is at most 1000 characters; link a document for the rest.")
+    return AddFollowup(text, owner, due_on)
 
 
 def _status_ids(catalog: Catalog) -> list[str]:

@@ -29,6 +29,8 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    PlainSerializer,
+    TypeAdapter,
     ValidationError,
     ValidationInfo,
     field_validator,
@@ -121,8 +123,10 @@ def _url(value: str) -> str:
     return value
 
 
-Duration = Annotated[timedelta, BeforeValidator(_duration)]
-Every = Annotated[timedelta, BeforeValidator(_duration), AfterValidator(_every)]
+# Stored as JSON the way the YAML says it ("10m"), so a stored action validates back as it was.
+_AS_TEXT = PlainSerializer(lambda d: format_duration(d), return_type=str, when_used="json")
+Duration = Annotated[timedelta, BeforeValidator(_duration), _AS_TEXT]
+Every = Annotated[timedelta, BeforeValidator(_duration), AfterValidator(_every), _AS_TEXT]
 Url = Annotated[str, AfterValidator(_url)]
 Text = Annotated[str, Field(min_length=1, max_length=3000)]
 
@@ -264,6 +268,41 @@ Action = Annotated[
     Field(discriminator="type"),
 ]
 ACTION_MODELS: tuple[type[BaseModel], ...] = get_args(get_args(Action)[0])
+ACTIONS: TypeAdapter[Action] = TypeAdapter(Action)
+AnyAction = (
+    PageAction
+    | InviteAction
+    | PostAction
+    | SetSeverityAction
+    | RemindAction
+    | StatusUpdateDueAction
+    | CreateFollowupAction
+)
+
+
+def describe(action: AnyAction) -> str:
+    """What the bot does for the step, in a few words ("pages database")."""
+    match action:
+        case PageAction(service=service):
+            return f"pages {service}"
+        case InviteAction(users=users, usergroup=group):
+            who = [f"@{group}"] if group else []
+            if users:
+                who.append(f"{len(users)} {'person' if len(users) == 1 else 'people'}")
+            return "invites " + " and ".join(who)
+        case PostAction(to=to):
+            return "posts in the channel" if to == "channel" else "posts in the incident feed"
+        case SetSeverityAction(severity=severity):
+            return f"sets the severity to {severity}"
+        case RemindAction(every=every, until=until):
+            return f"reminds every {format_duration(every)} until {until}"
+        case StatusUpdateDueAction(every=every):
+            return f"asks for a status update every {format_duration(every)}"
+        case CreateFollowupAction():
+            return "records a follow-up"
+    raise AssertionError(action)
+
+
 ACTION_TYPES = tuple(str(get_args(m.model_fields["type"].annotation)[0]) for m in ACTION_MODELS)
 
 

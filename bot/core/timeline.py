@@ -26,6 +26,8 @@ class EntryKind(StrEnum):
     PAGE = "page"
     PLAYBOOK = "playbook"
     STEP = "step"
+    FOLLOWUP = "followup"
+    POSTMORTEM = "postmortem"
 
 
 @dataclass(frozen=True)

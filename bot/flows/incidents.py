@@ -13,23 +13,22 @@ from sqlmodel import Session
 from bot.core import lifecycle
 from bot.core.catalog import Phase
 from bot.core.lifecycle import Refused
-from bot.core.milestones import Milestone, Source
-from bot.core.timeline import Entry, EntryKind
-from bot.flows import paging, timers
-from bot.flows import slack_effects as fx
+from bot.core.milestones import Source
+from bot.flows import timers
+from bot.flows.changes import apply_command
+from bot.flows.followups import FollowupFlows
 from bot.flows.oncall import PagerFlows
 from bot.flows.pins import NOT_AN_INCIDENT, PinFlows
 from bot.flows.playbooks import PlaybookFlows
 from bot.flows.unit import Outcome
 from bot.store import incidents as q
-from bot.store import outbox
 from bot.store import timers as timer_store
 from bot.store.models import Incident
 
 __all__ = ["NOT_AN_INCIDENT", "IncidentFlows", "Outcome"]
 
 
-class IncidentFlows(PinFlows, PagerFlows, PlaybookFlows):
+class IncidentFlows(PinFlows, PagerFlows, PlaybookFlows, FollowupFlows):
     # -- declare ---------------------------------------------------------------------------------
     def declare(
         self,
@@ -85,13 +84,9 @@ class IncidentFlows(PinFlows, PagerFlows, PlaybookFlows):
             incident = self._locked(session, channel_id, incident_id)
             if incident is None or incident.id is None:
                 raise Refused(NOT_AN_INCIDENT)
-            snapshot = q.snapshot(session=session, incident=incident)
-            decision = lifecycle.decide(
-                self.catalog, snapshot, command, now=now, actor=actor, source=source
+            decision = apply_command(
+                session, self.catalog, incident, command, actor=actor, source=source, now=now
             )
-            q.apply_decision(session=session, incident=incident, decision=decision, now=now)
-            self._announce(session, incident.id, decision.entries, now)
-            self._follow(session, incident, decision, source, now)
             return Outcome(True, "; ".join(e.text for e in decision.entries), incident.id)
 
         return self.run(request_key, work, incident_id=incident_id)
@@ -130,49 +125,6 @@ class IncidentFlows(PinFlows, PagerFlows, PlaybookFlows):
             return q.get_incident(session=session, incident_id=incident_id)
 
     # -- internals -------------------------------------------------------------------------------
-    def _follow(
-        self,
-        session: Session,
-        incident: Incident,
-        decision: lifecycle.Decision,
-        source: Source,
-        now: datetime,
-    ) -> None:
-        """What a change means beyond Slack: PagerDuty follows acks and resolutions made here, and
-        a resolved incident stops collecting its alert group (a recurrence opens a new one)."""
-        assert incident.id is not None
-        phase = self.catalog.status(incident.status).phase
-        if decision.status and phase in (Phase.RESOLVED, Phase.CLOSED):
-            incident.open_group = None
-            session.add(incident)
-            timers.stop_for(session, incident.id, now, resolved=phase is Phase.RESOLVED)
-        elif any(e.kind is EntryKind.REOPENED for e in decision.entries):
-            timers.stop_for(session, incident.id, now)  # the stale-resolution watch
-            timers.arm_for(session, self.catalog, incident, now)
-            timers.watch_open(session, incident.id, now)
-        elif decision.status or decision.severity or decision.roles:
-            timers.arm_for(
-                session,
-                self.catalog,
-                incident,
-                now,
-                status_update=bool(decision.status or decision.severity),
-            )
-        if Milestone.ACKNOWLEDGED in decision.set_milestones:
-            timer_store.cancel(
-                session=session, incident_id=incident.id, now=now, kinds=[paging.REPAGE_TIMER]
-            )
-        if source is Source.PAGERDUTY:
-            return  # PagerDuty told us; telling it back would only echo
-        if Milestone.ACKNOWLEDGED in decision.set_milestones:
-            paging.follow_status(
-                session=session, incident_id=incident.id, effect=paging.ACKNOWLEDGE, now=now
-            )
-        if decision.status and phase is Phase.RESOLVED:
-            paging.follow_status(
-                session=session, incident_id=incident.id, effect=paging.RESOLVE, now=now
-            )
-
     def _locked(
         self, session: Session, channel_id: str | None, incident_id: int | None
     ) -> Incident | None:
@@ -181,35 +133,3 @@ class IncidentFlows(PinFlows, PagerFlows, PlaybookFlows):
         if channel_id is not None:
             return q.incident_by_channel(session=session, channel_id=channel_id, for_update=True)
         return None
-
-    def _announce(
-        self, session: Session, incident_id: int, entries: Sequence[Entry], now: datetime
-    ) -> None:
-        lane = fx.lane(incident_id)
-        for entry in entries:
-            if entry.kind is EntryKind.ROLE and entry.data.get("user"):  # bring them in first
-                outbox.enqueue(
-                    session=session,
-                    lane=lane,
-                    kind=fx.INVITE,
-                    now=now,
-                    incident_id=incident_id,
-                    payload={"users": [entry.data["user"]]},
-                )
-            payload = fx.line_payload(entry)
-            outbox.enqueue(
-                session=session,
-                lane=lane,
-                kind=fx.POST_LINE,
-                now=now,
-                incident_id=incident_id,
-                payload=payload,
-            )
-        outbox.enqueue(
-            session=session,
-            lane=lane,
-            kind=fx.REFRESH,
-            now=now,
-            incident_id=incident_id,
-            coalesce=True,
-        )

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from datetime import datetime
 
 from sqlmodel import Session
@@ -18,67 +17,31 @@ from bot.flows.slack_effects import announce_entry
 from bot.flows.unit import Outcome, UnitOfWork
 from bot.store import incidents as q
 
-_PD_ID = re.compile(r"^P[A-Z0-9]{5,13}$")
-NOT_CONFIGURED = "PagerDuty is not set up: set PAGERDUTY_API_TOKEN and PAGERDUTY_FROM_EMAIL (see README → PagerDuty)."
+NOT_CONFIGURED = paging.NOT_CONFIGURED
 
 
 class PagerFlows(UnitOfWork):
     def target(self, service: str | None) -> PagerDutyTarget:
         """A catalog service, or a PagerDuty service id typed as is."""
-        if service and self.catalog.service(service) is None and _PD_ID.match(service):
-            return PagerDutyTarget(service_id=service)
-        if service and self.catalog.service(service) is None and service != self.default_name:
-            known = (
-                ", ".join(f"`{s.id}`" for s in self.catalog.services)
-                or "none yet (add them to the catalog)"
-            )
-            raise Refused(
-                f"Unknown service `{service}`. Services: {known}, or a PagerDuty service id."
-            )
-        return paging.target_for(self.catalog, self.paging, service)
-
-    default_name = "default"
+        return paging.resolve_target(self.catalog, self.paging, service)
 
     def page(
         self, *, channel_id: str, service: str, actor: str, request_key: str | None
     ) -> Outcome:
-        """REST incident on the service; responders on its escalation policy when PagerDuty
-        already has an incident for ours (a second page must not open a second incident)."""
-
         def work(session: Session, now: datetime) -> Outcome:
-            if not self.paging.enabled:
-                raise Refused(NOT_CONFIGURED)
             incident = q.incident_by_channel(
                 session=session, channel_id=channel_id, for_update=True
             )
             if incident is None or incident.id is None:
                 raise Refused(NOT_AN_INCIDENT)
-            target = self.target(service)
-            pages = paging.pages_of(session=session, incident_id=incident.id)
-            key = f"incidentbot-{incident.id}-{service}-{len(pages)}"
-            if any(p.kind != "responders" for p in pages) and target.escalation_policy_id:
-                kind, target_id, effect = (
-                    "responders",
-                    target.escalation_policy_id,
-                    paging.REQUEST_RESPONDERS,
-                )
-            elif target.service_id:
-                kind, target_id, effect = "incident", target.service_id, paging.CREATE_INCIDENT
-            else:
-                raise Refused(
-                    f"`{service}` has no PagerDuty service (nor escalation policy) in the catalog."
-                )
-            paging.add_page(
+            paging.plan_page(
                 session=session,
+                catalog=self.catalog,
+                defaults=self.paging,
                 incident=incident,
-                kind=kind,
-                key=key,
-                target=target_id,
-                now=now,
-                effect=effect,
-                requested_by=actor,
                 service=service,
-                ack_timeout_minutes=self.catalog.paging.ack_timeout_minutes,
+                actor=actor,
+                now=now,
             )
             announce_entry(
                 session,

@@ -8,7 +8,7 @@ from typing import Any
 from bot.core.catalog import Catalog
 from bot.core.milestones import Milestone, Source
 from bot.core.timeline import Entry, EntryKind
-from bot.flows import paging
+from bot.flows import paging, step_actions
 from bot.flows.ports import CardView, Clock, IntegrationError, Pager
 from bot.flows.slack_effects import announce_entry
 from bot.flows.views import card_view
@@ -68,8 +68,9 @@ class PagerEffects:
                 ),
             )
 
-    def _landed(self, page: PageRow, text: str, **values: Any) -> None:
-        """Record the page's new state, on the timeline and in the channel, in one transaction."""
+    def _landed(self, row: OutboxRow, page: PageRow, text: str, **values: Any) -> None:
+        """Record the page's new state, on the timeline and in the channel, and the playbook
+        step that asked for it as done, in one transaction."""
         now = self.clock.now()
         with self.db.transaction() as session:
             stored = session.get(PageRow, page.id)
@@ -89,6 +90,15 @@ class PagerEffects:
                 Entry(EntryKind.PAGE, now, text, page.requested_by, Source.PAGERDUTY, data),
                 now,
             )
+            if "step_id" in row.payload:
+                result = (
+                    f"{text}: {stored.html_url}"
+                    if stored.html_url and stored.html_url not in text
+                    else text
+                )
+                step_actions.finish(
+                    session, row.payload["step_id"], ok=True, result=result, now=now
+                )
 
     def _pd_severity(self, severity: str) -> str:
         return PD_SEVERITIES[min(self.catalog.severity_rank(severity), len(PD_SEVERITIES) - 1)]
@@ -129,7 +139,10 @@ class PagerEffects:
             links=self._links(card),
         )
         self._landed(
-            page, f"Paged PagerDuty ({incident.service or 'default routing'})", status="triggered"
+            row,
+            page,
+            f"Paged PagerDuty ({incident.service or 'default routing'})",
+            status="triggered",
         )
 
     def create_incident(self, row: OutboxRow) -> None:
@@ -159,6 +172,7 @@ class PagerEffects:
                 details=details,
             )
         self._landed(
+            row,
             page,
             f"Paged PagerDuty: {found.html_url or found.id}",
             status="triggered",
@@ -192,6 +206,7 @@ class PagerEffects:
             message=f"Help needed on [{card.severity.id}] {card.title}",
         )
         self._landed(
+            row,
             page,
             f"Requested responders from PagerDuty ({page.service or page.target})",
             status="triggered",
@@ -254,6 +269,14 @@ class PagerEffects:
             if page is not None:
                 page.status, page.updated_at = "failed", now
                 session.add(page)
+            if "step_id" in row.payload:
+                step_actions.finish(
+                    session,
+                    row.payload["step_id"],
+                    ok=False,
+                    result=f"PagerDuty said {error}",
+                    now=now,
+                )
             entry = Entry(
                 EntryKind.PAGE,
                 now,

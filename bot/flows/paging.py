@@ -3,12 +3,14 @@ whose keys make every retry harmless. The calls themselves are outbox effects (p
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from sqlmodel import Session, col, select
 
 from bot.core.catalog import Catalog, PagerDutyTarget
+from bot.core.lifecycle import Refused
 from bot.core.milestones import Source
 from bot.core.timeline import Entry, EntryKind
 from bot.store import incidents as q
@@ -46,6 +48,68 @@ def target_for(catalog: Catalog, defaults: PagingDefaults, service: str | None) 
         service_id=pd.service_id or base.service_id,
         escalation_policy_id=pd.escalation_policy_id or base.escalation_policy_id,
         routing_key=pd.routing_key or base.routing_key,
+    )
+
+
+_PD_ID = re.compile(r"^P[A-Z0-9]{5,13}$")
+DEFAULT_SERVICE = "default"
+NOT_CONFIGURED = "PagerDuty is not set up: set PAGERDUTY_API_TOKEN and PAGERDUTY_FROM_EMAIL (see README → PagerDuty)."
+
+
+def resolve_target(
+    catalog: Catalog, defaults: PagingDefaults, service: str | None
+) -> PagerDutyTarget:
+    """A catalog service, `default`, or a PagerDuty service id typed as is; Refused otherwise."""
+    if service and catalog.service(service) is None and _PD_ID.match(service):
+        return PagerDutyTarget(service_id=service)
+    if service and catalog.service(service) is None and service != DEFAULT_SERVICE:
+        known = (
+            ", ".join(f"`{s.id}`" for s in catalog.services) or "none yet (add them to the catalog)"
+        )
+        raise Refused(f"Unknown service `{service}`. Services: {known}, or a PagerDuty service id.")
+    return target_for(catalog, defaults, service)
+
+
+def plan_page(
+    *,
+    session: Session,
+    catalog: Catalog,
+    defaults: PagingDefaults,
+    incident: Incident,
+    service: str,
+    actor: str | None,
+    now: datetime,
+    step_id: int | None = None,
+) -> PageRow:
+    """Page `service` on an incident (Refused when it cannot be): a REST incident on the
+    service, or responders on its escalation policy when PagerDuty already has an incident for
+    ours (a second page must not open a second incident)."""
+    assert incident.id is not None
+    if not defaults.enabled:
+        raise Refused(NOT_CONFIGURED)
+    target = resolve_target(catalog, defaults, service)
+    pages = pages_of(session=session, incident_id=incident.id)
+    key = f"incidentbot-{incident.id}-{service}-{len(pages)}"
+    if any(p.kind != "responders" for p in pages) and target.escalation_policy_id:
+        kind, target_id, effect = "responders", target.escalation_policy_id, REQUEST_RESPONDERS
+    elif target.service_id:
+        kind, target_id, effect = "incident", target.service_id, CREATE_INCIDENT
+    else:
+        raise Refused(
+            f"`{service}` has no PagerDuty service (nor escalation policy) in the catalog."
+        )
+    return add_page(
+        session=session,
+        incident=incident,
+        kind=kind,
+        key=key,
+        target=target_id,
+        now=now,
+        effect=effect,
+        requested_by=actor,
+        service=service,
+        ack_timeout_minutes=catalog.paging.ack_timeout_minutes,
+        step_id=step_id,
     )
 
 
@@ -114,6 +178,7 @@ def add_page(
     requested_by: str | None = None,
     service: str | None = None,
     ack_timeout_minutes: int = 10,
+    step_id: int | None = None,
 ) -> PageRow:
     assert incident.id is not None
     page = PageRow(
@@ -135,7 +200,7 @@ def add_page(
         kind=effect,
         now=now,
         incident_id=incident.id,
-        payload={"page_id": page.id},
+        payload={"page_id": page.id, **({"step_id": step_id} if step_id is not None else {})},
     )
     if kind != "responders":  # unacknowledged by the deadline: the scheduler pages again
         deadline = now + timedelta(minutes=ack_timeout_minutes)

@@ -9,13 +9,13 @@ from datetime import datetime
 
 from sqlmodel import Session, col, select
 
-from bot.core.catalog import Catalog, Phase
+from bot.core.catalog import Phase
 from bot.core.lifecycle import Refused
 from bot.core.milestones import Source
 from bot.core.playbooks import Playbook, matching
 from bot.core.timeline import Entry, EntryKind
 from bot.flows import slack_effects as fx
-from bot.flows import timers
+from bot.flows import step_actions, timers
 from bot.flows.pins import NOT_AN_INCIDENT
 from bot.flows.unit import Outcome, UnitOfWork
 from bot.store import incidents as q
@@ -25,9 +25,15 @@ from bot.store.models import Incident, PlaybookRun, PlaybookStep
 
 
 def attach(
-    session: Session, incident: Incident, playbook: Playbook, now: datetime, actor: str | None
+    session: Session,
+    incident: Incident,
+    playbook: Playbook,
+    now: datetime,
+    actor: str | None,
+    auto: step_actions.Automation,
 ) -> PlaybookRun | None:
-    """None when the playbook is already on the incident."""
+    """None when the playbook is already on the incident. Automated steps without a due time
+    start now (after the checklist is queued, so it is posted before what they say)."""
     assert incident.id is not None
     if session.exec(
         select(PlaybookRun).where(
@@ -54,6 +60,7 @@ def attach(
             owner_role=step.owner_role,
             runbook_url=step.runbook_url,
             due_at=now + step.due_after if step.due_after else None,
+            action=step.action.model_dump(mode="json") if step.action else None,
         )
         session.add(row)
         session.flush()
@@ -83,6 +90,9 @@ def attach(
         incident_id=incident.id,
         payload={"run_id": run.id},
     )
+    for row in steps_of(session, run.id):
+        if row.action and row.due_at is None:
+            step_actions.start(session, auto, incident, run, row, now)
     return run
 
 
@@ -90,7 +100,7 @@ def auto_attach(
     session: Session,
     incident: Incident,
     playbooks: Sequence[Playbook],
-    catalog: Catalog,
+    auto: step_actions.Automation,
     now: datetime,
     labels: Mapping[str, str],
 ) -> None:
@@ -99,9 +109,9 @@ def auto_attach(
         severity=incident.severity,
         service=incident.service,
         labels=labels,
-        catalog=catalog,
+        catalog=auto.catalog,
     ):
-        attach(session, incident, playbook, now, None)
+        attach(session, incident, playbook, now, None, auto)
 
 
 def steps_of(session: Session, run_id: int) -> list[PlaybookStep]:
@@ -115,6 +125,10 @@ def steps_of(session: Session, run_id: int) -> list[PlaybookStep]:
 
 
 class PlaybookFlows(UnitOfWork):
+    @property
+    def automation(self) -> step_actions.Automation:
+        return step_actions.Automation(self.catalog, self.paging)
+
     def attach_by_name(
         self, *, channel_id: str, name: str, actor: str, request_key: str | None
     ) -> Outcome:
@@ -127,7 +141,7 @@ class PlaybookFlows(UnitOfWork):
                     or "none (add YAML files to playbooks/)"
                 )
                 raise Refused(f"No playbook `{name}`. Playbooks: {known}.")
-            if attach(session, incident, playbook, now, actor) is None:
+            if attach(session, incident, playbook, now, actor, self.automation) is None:
                 raise Refused(f"`{name}` is already on this incident.")
             return Outcome(True, f"Attached {name}.", incident.id)
 
@@ -163,50 +177,31 @@ class PlaybookFlows(UnitOfWork):
     ) -> Outcome:
         def work(session: Session, now: datetime) -> Outcome:
             run = session.get(PlaybookRun, run_id)
-            row = (
-                session.exec(
-                    select(PlaybookStep).where(
-                        PlaybookStep.run_id == run_id, PlaybookStep.step == step
-                    )
-                ).first()
-                if run
-                else None
-            )
-            if run is None or row is None:
+            # The incident's lock first, then the step: a concurrent click sees the first's mark.
+            if (
+                run is None
+                or q.get_incident(session=session, incident_id=run.incident_id, for_update=True)
+                is None
+            ):
                 raise Refused("That step is not on any playbook here.")
-            incident = q.get_incident(session=session, incident_id=run.incident_id, for_update=True)
-            assert incident is not None
-            if row.state != "open":
-                raise Refused(f"Already {row.state} by <@{row.by}>.")
+            row = session.exec(
+                select(PlaybookStep).where(PlaybookStep.run_id == run_id, PlaybookStep.step == step)
+            ).first()
+            if row is None:
+                raise Refused("That step is not on any playbook here.")
+            if row.state not in step_actions.OPEN_STATES:
+                by = f"<@{row.by}>" if row.by else "the bot"
+                raise Refused(f"Already {row.state} by {by}.")
             if not done and not (reason or "").strip():
                 raise Refused("Say why the step is skipped.")
-            row.state, row.by, row.at = ("done" if done else "skipped"), actor, now
-            timer_store.cancel(
-                session=session,
-                incident_id=run.incident_id,
+            entry = step_actions.record(
+                session,
+                run,
+                row,
+                state="done" if done else "skipped",
                 now=now,
-                kinds=[timers.step_kind(int(row.id or 0))],
-            )
-            row.skip_reason = None if done else (reason or "").strip()[:1000]
-            session.add(row)
-            verb = "Done" if done else f"Skipped ({row.skip_reason})"
-            entry = Entry(
-                EntryKind.STEP,
-                now,
-                f"{verb}: {row.title}",
-                actor,
-                Source.SLACK,
-                {"playbook": run.playbook, "step": step, "state": row.state},
-            )
-            q.add_entries(session=session, incident_id=run.incident_id, entries=[entry], now=now)
-            outbox.enqueue(
-                session=session,
-                lane=fx.lane(run.incident_id),
-                kind=fx.CHECKLIST,
-                now=now,
-                incident_id=run.incident_id,
-                payload={"run_id": run_id},
-                coalesce=True,
+                actor=actor,
+                reason=None if done else reason,
             )
             return Outcome(True, entry.text, run.incident_id)
 

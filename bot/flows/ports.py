@@ -90,10 +90,12 @@ class StepView:
     owner: str  # the role's name
     runbook_url: str | None
     due_at: datetime | None
-    state: str  # open | done | skipped
-    by: str | None
+    state: str  # open | running | done | skipped | failed
+    by: str | None  # None on a done or failed step: the bot's action
     at: datetime | None
     skip_reason: str | None
+    result: str | None = None  # what the bot's action did, or why it failed
+    automated: str | None = None  # what the bot does for this step ("pages database")
 
 
 @dataclass(frozen=True)
@@ -138,6 +140,9 @@ class Chat(Protocol):
     def update_announcement(self, channel_id: str, ts: str, card: CardView) -> None: ...
     def fetch_message(self, channel_id: str, ts: str) -> Message: ...
     def user_by_email(self, email: str) -> str | None: ...
+    def usergroup_members(self, handle: str) -> list[str] | None: ...
+    def direct_message(self, user_id: str, line: Line) -> str: ...
+    def user_email(self, user_id: str) -> str | None: ...
 
 
 @dataclass(frozen=True)

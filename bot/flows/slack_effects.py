@@ -11,6 +11,7 @@ from sqlmodel import Session, col, select
 from bot.core.catalog import Catalog
 from bot.core.milestones import Milestone
 from bot.core.naming import channel_name
+from bot.core.playbooks import ACTIONS, describe
 from bot.core.timeline import Entry
 from bot.flows.ports import (
     CardView,
@@ -37,6 +38,8 @@ NOTICE = "slack.notice"
 INVITE = "slack.invite"
 PROPOSE_MITIGATION = "slack.propose_mitigation"
 CHECKLIST = "slack.checklist"
+DIRECT = "slack.direct"  # a direct message to one person (follow-up reminders)
+STEP_ACTION = "slack.step_action"  # a playbook step inviting or posting (step_effects)
 
 MAX_NAME_ATTEMPTS = 50
 
@@ -48,6 +51,8 @@ _DESCRIPTIONS = {
     INVITE: "invite someone to the channel",
     PROPOSE_MITIGATION: "propose the mitigation time",
     CHECKLIST: "post the playbook checklist",
+    STEP_ACTION: "do an automated playbook step",
+    DIRECT: "send a direct message",
     FILL_PIN: "fetch a pinned message",
 }
 
@@ -86,10 +91,11 @@ class SlackEffects:
             INVITE: self.invite,
             PROPOSE_MITIGATION: self.propose_mitigation,
             CHECKLIST: self.checklist,
+            DIRECT: self.direct,
         }
 
     # -- helpers ---------------------------------------------------------------------------------
-    def _load(self, row: OutboxRow) -> tuple[Incident, CardView]:
+    def load(self, row: OutboxRow) -> tuple[Incident, CardView]:
         assert row.incident_id is not None
         with self.db.read() as session:
             incident = q.get_incident(session=session, incident_id=row.incident_id)
@@ -107,14 +113,14 @@ class SlackEffects:
                 setattr(incident, key, value)
             session.add(incident)
 
-    def _channel(self, incident: Incident) -> str:
+    def channel(self, incident: Incident) -> str:
         if incident.channel_id is None:  # the lane's order makes this rare: open_channel gave up
             raise IntegrationError("slack", "no_channel_yet", retryable=True)
         return incident.channel_id
 
     # -- handlers --------------------------------------------------------------------------------
     def open_channel(self, row: OutboxRow) -> None:
-        incident, card = self._load(row)
+        incident, card = self.load(row)
         iid = card.id
         if incident.channel_id is None:
             declared = card.milestones.get(Milestone.DECLARED)
@@ -135,8 +141,8 @@ class SlackEffects:
                     detail=f"{MAX_NAME_ATTEMPTS} names tried",
                 )
             self._save(iid, channel_id=channel_id, channel_name=name)
-            incident, card = self._load(row)
-        channel = self._channel(incident)
+            incident, card = self.load(row)
+        channel = self.channel(incident)
         people = [user for _role, user in card.roles if user]
         if incident.created_by and incident.created_by not in people:
             people.insert(0, incident.created_by)
@@ -153,18 +159,18 @@ class SlackEffects:
         self.chat.pin(channel, card_ts)  # keeps the card one click away in the channel header
 
     def announce(self, row: OutboxRow) -> None:
-        incident, card = self._load(row)
+        incident, card = self.load(row)
         assert incident.id is not None
         if incident.announce_ts or not self.feed_channel or incident.private:
             return
-        self._channel(incident)
+        self.channel(incident)
         feed, ts = self.chat.announce(self.feed_channel, card)
         self._save(incident.id, announce_channel=feed, announce_ts=ts)
 
     def refresh(self, row: OutboxRow) -> None:
-        incident, card = self._load(row)
+        incident, card = self.load(row)
         assert incident.id is not None
-        channel = self._channel(incident)
+        channel = self.channel(incident)
         if incident.card_ts:
             self.chat.update_card(channel, incident.card_ts, card)
         topic = self.chat.topic_for(card)
@@ -175,19 +181,19 @@ class SlackEffects:
             self.chat.update_announcement(incident.announce_channel, incident.announce_ts, card)
 
     def invite(self, row: OutboxRow) -> None:
-        incident, _card = self._load(row)
-        self.chat.invite(self._channel(incident), list(row.payload["users"]))
+        incident, _card = self.load(row)
+        self.chat.invite(self.channel(incident), list(row.payload["users"]))
 
     def propose_mitigation(self, row: OutboxRow) -> None:
-        incident, card = self._load(row)
+        incident, card = self.load(row)
         self.chat.propose_mitigation(
-            self._channel(incident), card, datetime.fromisoformat(row.payload["at"])
+            self.channel(incident), card, datetime.fromisoformat(row.payload["at"])
         )
 
     def checklist(self, row: OutboxRow) -> None:
         """Post or update the checklist of every playbook on the incident (idempotent)."""
-        incident, _card = self._load(row)
-        channel = self._channel(incident)
+        incident, _card = self.load(row)
+        channel = self.channel(incident)
         with self.db.read() as session:
             runs = session.exec(
                 select(PlaybookRun)
@@ -228,13 +234,26 @@ class SlackEffects:
                     s.by,
                     s.at,
                     s.skip_reason,
+                    s.result,
+                    describe(ACTIONS.validate_python(s.action)) if s.action else None,
                 )
                 for s in steps
             ),
         )
 
+    def direct(self, row: OutboxRow) -> None:
+        p = row.payload
+        line = Line(
+            kind=p["kind"],
+            text=p["text"],
+            actor=None,
+            at=datetime.fromisoformat(p["at"]),
+            data=p.get("data", {}),
+        )
+        self.chat.direct_message(p["user"], line)
+
     def post_line(self, row: OutboxRow) -> None:
-        incident, card = self._load(row)
+        incident, card = self.load(row)
         p = row.payload
         line = Line(
             kind=p["kind"],
@@ -243,7 +262,7 @@ class SlackEffects:
             at=datetime.fromisoformat(p["at"]),
             data=p.get("data", {}),
         )
-        self.chat.post_line(self._channel(incident), line, card)
+        self.chat.post_line(self.channel(incident), line, card)
 
     def fill_pin(self, row: OutboxRow) -> None:
         p = row.payload
@@ -279,7 +298,7 @@ class SlackEffects:
 
     def notice(self, row: OutboxRow) -> None:
         """A visible report that an effect was given up (to the channel, else the feed)."""
-        incident, _card = self._load(row)
+        incident, _card = self.load(row)
         target = incident.channel_id or self.feed_channel
         if target is None:
             return

@@ -17,6 +17,7 @@ from bot.flows.outbox import OutboxRunner
 from bot.flows.paging import PagingDefaults, plan_auto_page
 from bot.flows.paging import lane as pager_lane
 from bot.flows.ports import Clock
+from bot.flows.step_actions import Automation
 from bot.store import incidents as q
 from bot.store import outbox
 from bot.store.db import Database
@@ -114,7 +115,12 @@ class UnitOfWork:
             from bot.flows.playbooks import auto_attach
 
             auto_attach(
-                session, incident, list(self.playbooks.values()), self.catalog, now, labels or {}
+                session,
+                incident,
+                list(self.playbooks.values()),
+                Automation(self.catalog, self.paging),
+                now,
+                labels or {},
             )
 
     def deliver(self, incident_id: int) -> None:

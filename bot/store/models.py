@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import JSON, Column, Index, UniqueConstraint, text
@@ -34,6 +34,8 @@ class Incident(SQLModel, table=True):
     # however many web replicas receive the group at the same moment.
     group_key: str | None = None
     open_group: str | None = Field(default=None, max_length=64)
+    # A playbook's status_update_due action overrides the catalog's cadence for this incident.
+    status_update_minutes: int | None = None
     created_at: datetime
     updated_at: datetime
 
@@ -234,7 +236,30 @@ class PlaybookStep(SQLModel, table=True):
     owner_role: str = Field(max_length=32)
     runbook_url: str | None = None
     due_at: datetime | None = None
-    state: str = Field(default="open", max_length=16)  # open | done | skipped
-    by: str | None = Field(default=None, max_length=32)
+    state: str = Field(default="open", max_length=16)  # open | running | done | skipped | failed
+    by: str | None = Field(default=None, max_length=32)  # None on a done step: the bot did it
     at: datetime | None = None
     skip_reason: str | None = None
+    # The automated action (the playbook's `action`, as validated), and what came of it.
+    action: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    result: str | None = None
+
+
+class Followup(SQLModel, table=True):
+    """A follow-up action item recorded during an incident; exported to Jira at close."""
+
+    __tablename__ = "followup"
+
+    id: int | None = Field(default=None, primary_key=True)
+    incident_id: int = Field(foreign_key="incident.id", index=True)
+    text: str = Field(max_length=1000)
+    owner: str | None = Field(default=None, max_length=32)  # Slack user id
+    due_on: date | None = None
+    state: str = Field(default="open", max_length=16)  # open | done
+    created_by: str | None = Field(default=None, max_length=32)  # None: a playbook step
+    created_at: datetime
+    source: str = Field(max_length=16)  # slack | shortcut | playbook
+    permalink: str | None = None  # the message it was made from (shortcut)
+    jira_key: str | None = Field(default=None, max_length=32)
+    jira_url: str | None = None
+    updated_at: datetime

@@ -41,13 +41,21 @@ def arm(
 
 
 def cancel(
-    *, session: Session, incident_id: int, now: datetime, kinds: Iterable[str] | None = None
+    *,
+    session: Session,
+    incident_id: int,
+    now: datetime,
+    kinds: Iterable[str] | None = None,
+    keep_prefixes: Iterable[str] = (),
 ) -> None:
+    """Cancel the incident's pending timers: those of `kinds`, or all but `keep_prefixes`."""
     statement = update(TimerRow).where(
         col(TimerRow.incident_id) == incident_id, col(TimerRow.fired_at).is_(None)
     )
     if kinds is not None:
         statement = statement.where(col(TimerRow.kind).in_(list(kinds)))
+    for prefix in keep_prefixes:
+        statement = statement.where(col(TimerRow.kind).notlike(f"{prefix}%"))
     session.execute(statement.values(fired_at=now, outcome="cancelled"))
 
 

@@ -97,6 +97,18 @@ class FakeChat:
         self._record("user_by_email", email)
         return {"alice@example.com": "U0ALICE", "bob@example.com": "U0BOB"}.get(email)
 
+    def user_email(self, user_id: str) -> str | None:
+        self._record("user_email", user_id)
+        return {"U0ALICE": "alice@example.com", "U0BOB": "bob@example.com"}.get(user_id)
+
+    def direct_message(self, user_id: str, line: Line) -> str:
+        self._record("direct_message", user_id, line.text)
+        return self._ts()
+
+    def usergroup_members(self, handle: str) -> list[str] | None:
+        self._record("usergroup_members", handle)
+        return {"dba-oncall": ["U0CAROL"]}.get(handle)
+
 
 class StepClock:
     def __init__(self, start: datetime | None = None) -> None:

@@ -14,7 +14,8 @@ from bot.core.catalog import default_catalog
 from bot.flows import slack_effects as fx
 from bot.flows.incidents import IncidentFlows
 from bot.flows.outbox import OutboxRunner
-from bot.flows.timers import COMMANDER_NUDGE, STALE_OPEN, STALE_RESOLVED, STATUS_UPDATE, TimerFlows
+from bot.flows.timer_flows import TimerFlows
+from bot.flows.timers import COMMANDER_NUDGE, STALE_OPEN, STALE_RESOLVED, STATUS_UPDATE
 from bot.scheduler import Leadership
 from bot.store import timers as store
 from bot.store.db import Database
@@ -182,8 +183,9 @@ def test_a_step_past_due_reminds_its_owner_once_and_done_steps_stay_quiet(world:
     )  # quantify-impact (10m, done) and what-changed (15m, open) are due
     timers.fire_due()
     texts = reminders(world)
-    assert texts == [
-        "playbook step past due: Find what changed in the last two hours (Incident Commander)"
+    assert texts == [  # and the playbook's own 15-minute reminder, its condition unmet
+        "playbook step past due: Find what changed in the last two hours (Incident Commander)",
+        "Is the 5m burn rate below 1×? If so, set the status to monitoring. (every 15m until mitigated)",
     ]
     assert outcome.incident_id is not None
     assert STATUS_UPDATE in pending(world, outcome.incident_id)

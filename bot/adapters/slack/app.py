@@ -8,7 +8,7 @@ from typing import Any
 from slack_bolt import App, BoltResponse
 from slack_sdk import WebClient
 
-from bot.adapters.slack.listeners import SlackContext, actions, commands, events, views
+from bot.adapters.slack.listeners import SlackContext, actions, commands, events, shortcuts, views
 
 log = logging.getLogger(__name__)
 
@@ -35,7 +35,7 @@ def build_bolt_app(*, client: WebClient, signing_secret: str | None, ctx: SlackC
         listener_executor=ctx.work.listeners,
         logger=logging.getLogger("slack_bolt"),
     )
-    for module in (commands, actions, views, events):
+    for module in (commands, actions, views, events, shortcuts):
         module.register(app, ctx)
 
     @app.error

@@ -33,6 +33,8 @@ _LINE_ICONS = {
     "closed": "🔒",
     "milestone": "⏱️",
     "error": "⚠️",
+    "step": "📋",
+    "page": "📟",
 }
 
 
@@ -240,6 +242,13 @@ def line_text(line: Line, card: CardView) -> str:
     if line.kind == "reminder":
         to = line.data.get("to")
         return f"⏰ {mention(str(to)) if to else 'Commander (nobody yet)'}: {escape(line.text)}"
+    if line.kind == "playbook":  # a playbook's `post` step: the author's mrkdwn, kept as written
+        where = (
+            f"*{card.severity.id} · {escape(card.title)}* (#{escape(card.channel_name or '')}): "
+            if line.data.get("feed")
+            else ""
+        )
+        return f"📋 {where}{plain(line.text, 3000)}"
     if line.kind == "role":
         user = line.data.get("user")
         name = next(
@@ -248,6 +257,13 @@ def line_text(line: Line, card: CardView) -> str:
         )
         return f"{icon} {mention(str(user) if user else None)} is now *{escape(name)}*{by}"
     return f"{icon} *{escape(line.text)}*{by}"
+
+
+def direct_text(line: Line) -> str:
+    """A reminder in someone's direct messages, pointing at the incident channel."""
+    channel = line.data.get("channel_id")
+    where = f" (<#{channel}>)" if channel else ""
+    return f"⏰ {escape(line.text)}{where}"
 
 
 def topic(card: CardView) -> str:

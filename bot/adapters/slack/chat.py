@@ -219,3 +219,32 @@ class SlackChat:
                 return None
             raise
         return str(data["user"]["id"])
+
+    def user_email(self, user_id: str) -> str | None:
+        try:
+            data = self._call(self.client.users_info, user=user_id)
+        except IntegrationError as exc:
+            if exc.code == "user_not_found":
+                return None
+            raise
+        email = data["user"].get("profile", {}).get("email")
+        return str(email) if email else None
+
+    def direct_message(self, user_id: str, line: Line) -> str:
+        """A message from the bot in its direct conversation with the user."""
+        opened = self._call(self.client.conversations_open, users=user_id)
+        data = self._call(
+            self.client.chat_postMessage,
+            channel=opened["channel"]["id"],
+            text=blocks.direct_text(line),
+            unfurl_links=False,
+        )
+        return str(data["ts"])
+
+    def usergroup_members(self, handle: str) -> list[str] | None:
+        """The members of the user group `@handle`; None when no enabled group has it."""
+        data = self._call(self.client.usergroups_list, include_users=True)
+        for group in data.get("usergroups", []):
+            if group.get("handle") == handle and not group.get("date_delete"):
+                return [str(u) for u in group.get("users", [])]
+        return None

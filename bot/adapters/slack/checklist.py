@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from bot.adapters.slack.text import escape, mention, plain, when
+from bot.adapters.slack.text import escape, escape_but_mentions, mention, plain, when
 from bot.flows.ports import ChecklistView, StepView
 
 Block = dict[str, Any]
@@ -13,11 +13,12 @@ Block = dict[str, Any]
 DONE = "playbook.done"
 SKIP = "playbook.skip"
 SKIP_FORM = "playbook.skip_reason"
-_ICON = {"open": "⬜", "done": "✅", "skipped": "⏭️"}
+_ICON = {"open": "⬜", "running": "⏳", "done": "✅", "skipped": "⏭️", "failed": "⚠️"}
+_ACTIONABLE = ("open", "running", "failed")  # a person can still tick these off
 
 
 def checklist_blocks(view: ChecklistView) -> tuple[str, list[Block]]:
-    done = sum(s.state != "open" for s in view.steps)
+    done = sum(s.state in ("done", "skipped") for s in view.steps)
     head = f"📋 *Playbook {escape(view.playbook)}* — {escape(view.title)} · {done}/{len(view.steps)} steps"
     blocks: list[Block] = [
         {
@@ -34,7 +35,7 @@ def checklist_blocks(view: ChecklistView) -> tuple[str, list[Block]]:
                 "text": {"type": "mrkdwn", "text": plain(_line(number, step), 2900)},
             }
         )
-        if step.state == "open":
+        if step.state in _ACTIONABLE:
             value = f"{view.run_id}:{step.step}"
             blocks.append(
                 {
@@ -63,10 +64,16 @@ def checklist_blocks(view: ChecklistView) -> tuple[str, list[Block]]:
 def _line(number: int, step: StepView) -> str:
     title = f"<{step.runbook_url}|{escape(step.title)}>" if step.runbook_url else escape(step.title)
     text = f"{_ICON.get(step.state, '⬜')} *{number}.* {title} — {escape(step.owner)}"
+    if step.automated:
+        text += f" · 🤖 {escape(step.automated)}"
     if step.state == "open" and step.due_at:
-        text += f" · due {when(step.due_at, '{time}')}"
-    if step.state != "open" and step.at:
-        text += f" · {step.state} by {mention(step.by, 'someone')} {when(step.at, '{time}')}"
+        verb = "runs" if step.automated else "due"
+        text += f" · {verb} {when(step.due_at, '{time}')}"
+    if step.state in ("done", "skipped", "failed") and step.at:
+        by = mention(step.by) if step.by else "the bot"
+        text += f" · {step.state} by {by} {when(step.at, '{time}')}"
+    if step.result and step.state in ("running", "done", "failed") and not step.by:
+        text += f"\n> {escape_but_mentions(step.result)}"
     if step.skip_reason:
         text += f"\n> {escape(step.skip_reason)}"
     return text

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from bot.core.catalog import Catalog, Phase
@@ -12,6 +12,8 @@ from bot.core.catalog import Catalog, Phase
 DECLARE = "incident.declare"
 STATUS = "incident.status"
 SEVERITY = "incident.severity"
+FOLLOWUP = "incident.followup"
+ADD_FOLLOWUP_SHORTCUT = "incident.add_followup"  # the message shortcut's callback id
 
 Block = dict[str, Any]
 
@@ -199,3 +201,55 @@ def read_select(view: dict[str, Any], block: str) -> str:
 def read_text(view: dict[str, Any], block: str) -> str:
     values = view.get("state", {}).get("values", {})
     return str(_value(values, block, block).get("value") or "")
+
+
+def followup_modal(*, channel_id: str, text: str, permalink: str | None) -> Block:
+    """ "Add follow-up" from a message: its text to start from, an owner and a due date."""
+    blocks = [
+        _input(
+            "text",
+            "What needs doing",
+            {
+                "type": "plain_text_input",
+                "action_id": "text",
+                "multiline": True,
+                "max_length": 1000,
+                "initial_value": text[:1000],
+            },
+        ),
+        _input("owner", "Owner", {"type": "users_select", "action_id": "owner"}, optional=True),
+        _input("due", "Due", {"type": "datepicker", "action_id": "due"}, optional=True),
+    ]
+    return _modal(
+        FOLLOWUP,
+        "Add a follow-up",
+        "Add",
+        blocks,
+        {"channel_id": channel_id, "permalink": permalink},
+    )
+
+
+@dataclass(frozen=True)
+class FollowupForm:
+    text: str
+    owner: str | None
+    due_on: date | None
+    channel_id: str | None
+    permalink: str | None
+
+
+def read_followup(view: dict[str, Any]) -> FollowupForm:
+    values = view.get("state", {}).get("values", {})
+    due = _value(values, "due", "due").get("selected_date")
+    meta = metadata(view)
+    try:
+        due_on = date.fromisoformat(str(due)) if due else None
+    except ValueError:
+        due_on = None
+    return FollowupForm(
+        text=str(_value(values, "text", "text").get("value") or "").strip(),
+        owner=_value(values, "owner", "owner").get("selected_user") or None,
+        due_on=due_on,
+        channel_id=meta.get("channel_id"),
+        permalink=meta.get("permalink"),
+    )

@@ -8,7 +8,7 @@ from typing import Any
 from bot.adapters.slack.text import escape, when
 from bot.core.catalog import Catalog
 from bot.flows.ports import OnCall
-from bot.store.models import Incident
+from bot.store.models import Followup, Incident
 
 Block = dict[str, Any]
 
@@ -20,7 +20,13 @@ COMMANDS: tuple[tuple[str, str], ...] = (
     ("ack", "Acknowledge the incident"),
     ("note <text>", "Add a note to the timeline (or react with :pushpin: to a message)"),
     ("resolve [summary]", "Mark the incident resolved"),
-    ("close", "Close a resolved incident"),
+    ("close", "Close a resolved incident: drafts the post-mortem into Jira"),
+    (
+        "followup <text> [@owner] [due YYYY-MM-DD]",
+        "Record a follow-up action (or *Add follow-up* on a message)",
+    ),
+    ("followups", "List the follow-ups with owners and state"),
+    ("postmortem", "Preview the post-mortem draft"),
     ("page <service>", "Page a service's on-call through PagerDuty"),
     ("oncall [service]", "Who is on call now"),
     ("playbook [name]", "List the playbooks that match, or attach one"),
@@ -69,4 +75,22 @@ def oncall_blocks(service: str, people: Sequence[OnCall]) -> tuple[str, list[Blo
             f"L{person.level} · *{escape(person.name)}*{until} ({escape(person.escalation_policy)})"
         )
     text = f"*On call for {escape(service)}*\n" + "\n".join(rows)
+    return text, [{"type": "section", "text": {"type": "mrkdwn", "text": text[:3000]}}]
+
+
+def followups_blocks(incident: Incident, followups: Sequence[Followup]) -> tuple[str, list[Block]]:
+    if not followups:
+        text = "No follow-ups yet. Add one: `/incident followup <what needs doing> [@owner] [due YYYY-MM-DD]`, or *Add follow-up* on any message."
+        return text, [{"type": "section", "text": {"type": "mrkdwn", "text": text}}]
+    rows = []
+    for f in followups[:40]:
+        icon = "✅" if f.state == "done" else "⬜"
+        owner = f"<@{f.owner}>" if f.owner else "_no owner_"
+        due = f" · due {f.due_on.isoformat()}" if f.due_on else ""
+        jira = f" · <{f.jira_url}|{escape(f.jira_key or 'Jira')}>" if f.jira_url else ""
+        rows.append(f"{icon} #{f.id} {escape(f.text)} — {owner}{due}{jira}")
+    text = (
+        f"*Follow-ups of #{incident.id} {escape(incident.title)} ({len(followups)})*\n"
+        + "\n".join(rows)
+    )
     return text, [{"type": "section", "text": {"type": "mrkdwn", "text": text[:3000]}}]

@@ -174,6 +174,11 @@ class SlackEmulator(LifecycleMixin[SlackCall], InteractionsMixin, ModalsMixin, E
         with self._lock:
             return self.ws.add_channel(name, is_private=is_private, members=list(members))
 
+    def add_usergroup(self, handle: str, members: Iterable[str], *, name: str | None = None) -> str:
+        """A user group (``@handle``); ``security-oncall`` and ``dba-oncall`` are seeded."""
+        with self._lock:
+            return self.ws.add_usergroup(handle, list(members), name=name)
+
     def user_id(self, name: str) -> str:
         """The id of the user called ``name`` (``"alice"``, ``"bob"``, ``"carol"`` seeded)."""
         with self._lock:
@@ -205,6 +210,14 @@ class SlackEmulator(LifecycleMixin[SlackCall], InteractionsMixin, ModalsMixin, E
                 for m in self.ws.messages.get(channel_id, [])
                 if system or not m.subtype or m.subtype == "thread_broadcast"
             ]
+
+    def direct_messages(self, user_id: str) -> list[JSON]:
+        """What the bot said to ``user_id`` in their direct conversation (none if never opened)."""
+        with self._lock:
+            channel = next(
+                (c for c in self.ws.channels.values() if c.is_im and c.im_user == user_id), None
+            )
+        return self.messages(channel.id) if channel else []
 
     def message(self, channel_id: str, ts: str) -> JSON | None:
         with self._lock:

@@ -94,6 +94,20 @@ class User:
 
 
 @dataclass
+class UserGroup:
+    """A user group (``@handle``), as usergroups.list shows it."""
+
+    id: str
+    handle: str
+    name: str
+    users: list[str]
+    created_by: str
+    description: str = ""
+    created: int = field(default_factory=lambda: int(time.time()))
+    disabled: bool = False
+
+
+@dataclass
 class Channel:
     id: str
     name: str

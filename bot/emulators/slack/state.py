@@ -18,6 +18,7 @@ from .records import (
     ResponseTarget,
     Trigger,
     User,
+    UserGroup,
     View,
     channel_name_error,
 )
@@ -46,6 +47,7 @@ class Workspace:
         self.app_id = self.ids.new("A")
         self.bot_id = self.ids.new("B")
         self.users: dict[str, User] = {}
+        self.usergroups: dict[str, UserGroup] = {}
         self.channels: dict[str, Channel] = {}
         self.messages: dict[str, list[Message]] = {}
         self.ephemerals: list[Ephemeral] = []
@@ -68,6 +70,19 @@ class Workspace:
         self.users[alice].is_owner = True
         general = self.add_channel("general", members=(alice, bob, carol), creator=alice)
         self.channels[general].is_general = True
+        self.add_usergroup("security-oncall", [bob, carol], name="Security on-call")
+        self.add_usergroup("dba-oncall", [carol], name="DBA on-call")
+
+    def add_usergroup(self, handle: str, users: list[str], *, name: str | None = None) -> str:
+        if any(g.handle == handle for g in self.usergroups.values()):
+            raise ValueError(f"name_already_exists: {handle!r}")
+        for uid in users:
+            if uid not in self.users:
+                raise ValueError(f"user_not_found: {uid!r}")
+        gid = self.ids.new("S")
+        creator = next((u.id for u in self.users.values() if u.is_owner), self.bot_user_id)
+        self.usergroups[gid] = UserGroup(gid, handle, name or handle, list(users), creator)
+        return gid
 
     # ---------------------------------------------------------------- users
     def add_user(

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from .records import JSON, Channel, Message
+from .records import JSON, Channel, Message, UserGroup
 from .shapes import channel_json, message_json, user_json
 from .state import Workspace
 
@@ -35,6 +35,7 @@ DEFAULT_SCOPES: tuple[str, ...] = (
     "reactions:read",
     "reactions:write",
     "team:read",
+    "usergroups:read",
     "users:read",
     "users:read.email",
 )
@@ -207,6 +208,55 @@ def users_lookup_by_email(ctx: ApiContext, p: Params) -> JSON:
     if user is None:
         raise ApiError("users_not_found")
     return {"user": user_json(ctx.ws, user)}
+
+
+def _usergroup_json(ctx: ApiContext, group: UserGroup, *, include_users: bool) -> JSON:
+    body: JSON = {
+        "id": group.id,
+        "team_id": ctx.ws.team_id,
+        "is_usergroup": True,
+        "is_subteam": True,
+        "name": group.name,
+        "description": group.description,
+        "handle": group.handle,
+        "is_external": False,
+        "date_create": group.created,
+        "date_update": group.created,
+        "date_delete": group.created if group.disabled else 0,
+        "auto_type": None,
+        "created_by": group.created_by,
+        "updated_by": group.created_by,
+        "deleted_by": None,
+        "prefs": {"channels": [], "groups": []},
+        "user_count": len(group.users),
+    }
+    if include_users:
+        body["users"] = list(group.users)
+    return body
+
+
+@api("usergroups.list")
+def usergroups_list(ctx: ApiContext, p: Params) -> JSON:
+    ctx.require_scope("usergroups:read")
+    include_users = p.get_bool("include_users")
+    include_disabled = p.get_bool("include_disabled")
+    groups = [
+        _usergroup_json(ctx, g, include_users=include_users)
+        for g in ctx.ws.usergroups.values()
+        if include_disabled or not g.disabled
+    ]
+    return {"usergroups": groups}
+
+
+@api("usergroups.users.list")
+def usergroups_users_list(ctx: ApiContext, p: Params) -> JSON:
+    ctx.require_scope("usergroups:read")
+    group = ctx.ws.usergroups.get(p.get_str("usergroup") or "")
+    if group is None:
+        raise ApiError("no_such_subteam")
+    if group.disabled and not p.get_bool("include_disabled"):
+        raise ApiError("no_such_subteam")
+    return {"users": list(group.users)}
 
 
 def _reaction_target(ctx: ApiContext, p: Params) -> tuple[Channel, Message, str]:

@@ -67,6 +67,25 @@ def register(app: App, ctx: SlackContext) -> None:
                 )
                 if not outcome.ok:
                     respond(text=outcome.message, response_type="ephemeral")
+            case c.AddFollowup(text=text, owner=owner, due_on=due_on):
+                outcome = ctx.flows.add_followup(
+                    channel_id=channel,
+                    text=text,
+                    owner=owner,
+                    due_on=due_on,
+                    actor=user,
+                    request_key=request_key(body),
+                )
+                if not outcome.ok:
+                    respond(text=outcome.message, response_type="ephemeral")
+            case c.ListFollowups():
+                try:
+                    incident, rows = ctx.flows.followups(channel)
+                except Refused as refused:
+                    respond(text=refused.reason, response_type="ephemeral")
+                    return
+                text, blocks = replies.followups_blocks(incident, rows)
+                respond(text=text, blocks=blocks, response_type="ephemeral")
             case c.OnCall(service=service):
                 respond(**_oncall(ctx, service), response_type="ephemeral")
             case c.ListOpen():

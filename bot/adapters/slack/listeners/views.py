@@ -93,6 +93,28 @@ def register(app: App, ctx: SlackContext) -> None:
             request_key(body) or f"slack:view:{view.get('id')}",
         )
 
+    def add_followup(
+        ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient
+    ) -> None:
+        form = modals.read_followup(view)
+        if not form.text:
+            ack(response_action="errors", errors={"text": "Say what needs doing."})
+            return
+        if form.due_on is not None and form.due_on < ctx.clock.now().date():
+            ack(response_action="errors", errors={"due": "That date is in the past."})
+            return
+        ack()
+        user = str(body["user"]["id"])
+        ctx.work.submit(
+            _add_followup,
+            ctx,
+            client,
+            form,
+            user,
+            request_key(body) or f"slack:view:{view.get('id')}",
+        )
+
+    app.view(modals.FOLLOWUP)(add_followup)
     app.view(checklist.SKIP_FORM)(skip_step)
     app.view(modals.DECLARE)(declare)
     app.view(modals.STATUS)(change_status)
@@ -142,3 +164,22 @@ def _skip(
         incident = ctx.flows.incident(outcome.incident_id)
         if incident is not None and incident.channel_id:
             _tell(client, incident.channel_id, user, outcome.message)
+
+
+def _add_followup(
+    ctx: SlackContext, client: WebClient, form: modals.FollowupForm, user: str, key: str
+) -> None:
+    if not form.channel_id:
+        return
+    outcome = ctx.flows.add_followup(
+        channel_id=form.channel_id,
+        text=form.text,
+        owner=form.owner,
+        due_on=form.due_on,
+        actor=user,
+        request_key=key,
+        source="shortcut",
+        permalink=form.permalink,
+    )
+    if not outcome.ok:
+        _tell(client, form.channel_id, user, outcome.message)

@@ -1,0 +1,168 @@
+"""Follow-up actions: recorded during (or after) an incident, listed with owners and state,
+reminded to their owner the day before they are due and the day after they were due, and
+exported to Jira with the post-mortem. They outlive the incident: closing it keeps their timers."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, date, datetime, time, timedelta
+
+from sqlmodel import Session, col, select
+
+from bot.core.lifecycle import Refused
+from bot.core.milestones import Source
+from bot.core.timeline import Entry, EntryKind
+from bot.flows.pins import NOT_AN_INCIDENT
+from bot.flows.slack_effects import announce_entry
+from bot.flows.unit import Outcome, UnitOfWork
+from bot.store import incidents as q
+from bot.store import timers as timer_store
+from bot.store.models import Followup, Incident
+
+DUE_SOON = "followup_due"  # kind "followup_due:<id>": the day before it is due
+OVERDUE = "followup_overdue"  # kind "followup_overdue:<id>": the day after it was due
+KINDS = (DUE_SOON, OVERDUE)
+REMIND_AT = time(9, 0, tzinfo=UTC)  # reminders go out at 09:00 UTC
+
+
+def reminder_times(due_on: date) -> dict[str, datetime]:
+    return {
+        DUE_SOON: datetime.combine(due_on - timedelta(days=1), REMIND_AT),
+        OVERDUE: datetime.combine(due_on + timedelta(days=1), REMIND_AT),
+    }
+
+
+def add(
+    session: Session,
+    incident: Incident,
+    *,
+    text: str,
+    owner: str | None,
+    due_on: date | None,
+    actor: str | None,
+    source: str,
+    now: datetime,
+    permalink: str | None = None,
+) -> Followup:
+    """Record a follow-up (its line in the channel, its reminders armed), in the caller's transaction."""
+    assert incident.id is not None
+    if due_on is not None and due_on < now.astimezone(UTC).date():
+        raise Refused(f"{due_on.isoformat()} is in the past: give a due date from today on.")
+    row = Followup(
+        incident_id=incident.id,
+        text=text.strip()[:1000],
+        owner=owner,
+        due_on=due_on,
+        created_by=actor,
+        created_at=now,
+        updated_at=now,
+        source=source,
+        permalink=permalink,
+    )
+    session.add(row)
+    session.flush()
+    assert row.id is not None
+    for kind, at in (reminder_times(due_on) if due_on else {}).items():
+        if at > now:
+            timer_store.arm(
+                session=session,
+                incident_id=incident.id,
+                kind=f"{kind}:{row.id}",
+                due_at=at,
+                now=now,
+            )
+    entry = Entry(
+        EntryKind.FOLLOWUP,
+        now,
+        f"Follow-up: {row.text}",
+        actor,
+        Source.SLACK if actor else Source.SYSTEM,
+        {
+            "followup": row.id,
+            "owner": owner,
+            "due_on": due_on.isoformat() if due_on else None,
+        },
+    )
+    announce_entry(session, incident.id, entry, now)
+    return row
+
+
+def of_incident(session: Session, incident_id: int) -> Sequence[Followup]:
+    return session.exec(
+        select(Followup).where(Followup.incident_id == incident_id).order_by(col(Followup.id))
+    ).all()
+
+
+class FollowupFlows(UnitOfWork):
+    def add_followup(
+        self,
+        *,
+        channel_id: str,
+        text: str,
+        owner: str | None,
+        due_on: date | None,
+        actor: str,
+        request_key: str | None,
+        source: str = "slack",
+        permalink: str | None = None,
+    ) -> Outcome:
+        def work(session: Session, now: datetime) -> Outcome:
+            incident = q.incident_by_channel(
+                session=session, channel_id=channel_id, for_update=True
+            )
+            if incident is None or incident.id is None:
+                raise Refused(NOT_AN_INCIDENT)
+            row = add(
+                session,
+                incident,
+                text=text,
+                owner=owner,
+                due_on=due_on,
+                actor=actor,
+                source=source,
+                now=now,
+                permalink=permalink,
+            )
+            return Outcome(True, f"Follow-up #{row.id} recorded.", incident.id)
+
+        return self.run(request_key, work)
+
+    def followups(self, channel_id: str) -> tuple[Incident, Sequence[Followup]]:
+        with self.db.read() as session:
+            incident = q.incident_by_channel(session=session, channel_id=channel_id)
+            if incident is None or incident.id is None:
+                raise Refused(NOT_AN_INCIDENT)
+            return incident, of_incident(session, incident.id)
+
+    def set_followup_state(
+        self, *, followup_id: int, done: bool, actor: str, request_key: str | None
+    ) -> Outcome:
+        def work(session: Session, now: datetime) -> Outcome:
+            row = session.get(Followup, followup_id)
+            if row is None:
+                raise Refused("That follow-up no longer exists.")
+            state = "done" if done else "open"
+            if row.state == state:
+                raise Refused(f"Follow-up #{row.id} is already {state}.")
+            row.state, row.updated_at = state, now
+            session.add(row)
+            if done:
+                timer_store.cancel(
+                    session=session,
+                    incident_id=row.incident_id,
+                    now=now,
+                    kinds=[f"{kind}:{row.id}" for kind in KINDS],
+                )
+            verb = "done" if done else "reopened"
+            entry = Entry(
+                EntryKind.FOLLOWUP,
+                now,
+                f"Follow-up {verb}: {row.text}",
+                actor,
+                Source.SLACK,
+                {"followup": row.id, "state": state},
+            )
+            announce_entry(session, row.incident_id, entry, now)
+            return Outcome(True, f"Follow-up #{row.id} {verb}.", row.incident_id)
+
+        return self.run(request_key, work)

@@ -1,0 +1,258 @@
+"""Playbook steps the bot does itself. A step's `action` starts when its playbook attaches, or at
+its `due_after` when it has one. What needs no outside call (severity, reminders, cadence,
+follow-ups) is done in the starting transaction; paging, inviting and posting are outbox effects
+and the step shows "running" until the effect lands (done, with its result) or is given up
+(failed, with the reason; a person can still do it by hand and tick it off)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlmodel import Session
+
+from bot.core import lifecycle
+from bot.core.catalog import COMMANDER, Catalog
+from bot.core.lifecycle import Refused
+from bot.core.milestones import Milestone, Source
+from bot.core.playbooks import (
+    ACTIONS,
+    AnyAction,
+    CreateFollowupAction,
+    InviteAction,
+    PageAction,
+    PostAction,
+    RemindAction,
+    SetSeverityAction,
+    StatusUpdateDueAction,
+    describe,
+)
+from bot.core.timeline import Entry, EntryKind
+from bot.flows import paging, timers
+from bot.flows import slack_effects as fx
+from bot.flows.changes import apply_command
+from bot.store import incidents as q
+from bot.store import outbox
+from bot.store import timers as timer_store
+from bot.store.models import Followup, Incident, PlaybookRun, PlaybookStep
+
+STEP_ACTION = fx.STEP_ACTION  # invite / post: done by step_effects.StepEffects
+OPEN_STATES = ("open", "running", "failed")  # a person may still tick these off
+
+
+@dataclass(frozen=True)
+class Automation:
+    """What starting an action needs to know beyond the incident."""
+
+    catalog: Catalog
+    paging: paging.PagingDefaults
+
+
+def action_of(step: PlaybookStep) -> AnyAction | None:
+    return ACTIONS.validate_python(step.action) if step.action else None
+
+
+def record(
+    session: Session,
+    run: PlaybookRun,
+    step: PlaybookStep,
+    *,
+    state: str,
+    now: datetime,
+    actor: str | None = None,
+    reason: str | None = None,
+    result: str | None = None,
+) -> Entry:
+    """Stamp a step done / skipped / failed (by `actor`, or by the bot when None), put it on the
+    timeline and refresh the checklist; its due timer stops unless it merely failed."""
+    step.state, step.by, step.at = state, actor, now
+    step.skip_reason = reason.strip()[:1000] if reason else None
+    if result is not None:
+        step.result = result[:1000]
+    session.add(step)
+    if state != "failed":
+        timer_store.cancel(
+            session=session,
+            incident_id=run.incident_id,
+            now=now,
+            kinds=[timers.step_kind(int(step.id or 0))],
+        )
+    verb = {"done": "Done", "skipped": f"Skipped ({step.skip_reason})", "failed": "Failed"}[state]
+    text = f"{verb}: {step.title}" + (f" — {step.result}" if actor is None and step.result else "")
+    entry = Entry(
+        EntryKind.STEP,
+        now,
+        text,
+        actor,
+        Source.SLACK if actor else Source.SYSTEM,
+        {"playbook": run.playbook, "step": step.step, "state": state, "result": step.result},
+    )
+    q.add_entries(session=session, incident_id=run.incident_id, entries=[entry], now=now)
+    outbox.enqueue(
+        session=session,
+        lane=fx.lane(run.incident_id),
+        kind=fx.CHECKLIST,
+        now=now,
+        incident_id=run.incident_id,
+        payload={"run_id": run.id},
+        coalesce=True,
+    )
+    return entry
+
+
+def finish(
+    session: Session, step_id: int, *, ok: bool, result: str, now: datetime
+) -> PlaybookStep | None:
+    """The bot's action on `step_id` came back. A step someone already ticked off stays as is."""
+    step = session.get(PlaybookStep, step_id)
+    run = session.get(PlaybookRun, step.run_id) if step else None
+    if step is None or run is None or step.state not in ("open", "running"):
+        return None
+    record(session, run, step, state="done" if ok else "failed", now=now, result=result)
+    if not ok:  # say it where people look
+        fx.announce_entry(
+            session,
+            run.incident_id,
+            Entry(
+                EntryKind.STEP,
+                now,
+                f"The automated step “{step.title}” failed ({describe_step(step)}): {result}. Do it by hand and tick it off.",
+                None,
+                Source.SYSTEM,
+                {"step": step.step},
+            ),
+            now,
+        )
+    return step
+
+
+def describe_step(step: PlaybookStep) -> str:
+    action = action_of(step)
+    return describe(action) if action else "by hand"
+
+
+def start(
+    session: Session,
+    auto: Automation,
+    incident: Incident,
+    run: PlaybookRun,
+    step: PlaybookStep,
+    now: datetime,
+) -> None:
+    """Start the step's action, in the caller's transaction."""
+    action = action_of(step)
+    if action is None or step.state != "open":
+        return
+    assert incident.id is not None and step.id is not None
+    match action:
+        case PageAction(service=service):
+            try:
+                paging.plan_page(
+                    session=session,
+                    catalog=auto.catalog,
+                    defaults=auto.paging,
+                    incident=incident,
+                    service=service,
+                    actor=None,
+                    now=now,
+                    step_id=step.id,
+                )
+            except Refused as refused:
+                finish(session, step.id, ok=False, result=refused.reason, now=now)
+                return
+            _running(session, step, f"paging {service}…")
+        case InviteAction() | PostAction():
+            _running(session, step, describe(action) + "…")
+            outbox.enqueue(
+                session=session,
+                lane=fx.lane(incident.id),
+                kind=STEP_ACTION,
+                now=now,
+                incident_id=incident.id,
+                payload={"step_id": step.id},
+            )
+        case SetSeverityAction(severity=severity):
+            try:
+                apply_command(
+                    session,
+                    auto.catalog,
+                    incident,
+                    lifecycle.ChangeSeverity(severity),
+                    actor=None,
+                    source=Source.SYSTEM,
+                    now=now,
+                )
+                result = f"severity set to {severity}"
+            except Refused as refused:
+                if incident.severity != severity:
+                    finish(session, step.id, ok=False, result=refused.reason, now=now)
+                    return
+                result = f"already {severity}"
+            record(session, run, step, state="done", now=now, result=result)
+        case RemindAction(every=every):
+            timer_store.arm(
+                session=session,
+                incident_id=incident.id,
+                kind=timers.remind_kind(step.id),
+                due_at=now + every,
+                now=now,
+            )
+            record(
+                session,
+                run,
+                step,
+                state="done",
+                now=now,
+                result=f"reminder set: {describe(action)[8:]}",
+            )
+        case StatusUpdateDueAction(every=every):
+            incident.status_update_minutes = max(1, int(every.total_seconds() // 60))
+            session.add(incident)
+            timers.arm_for(session, auto.catalog, incident, now)
+            record(
+                session,
+                run,
+                step,
+                state="done",
+                now=now,
+                result=f"status updates due every {incident.status_update_minutes} min",
+            )
+        case CreateFollowupAction(text=text, owner_role=role):
+            owner = q.roles(session=session, incident_id=incident.id).get(role) if role else None
+            session.add(
+                Followup(
+                    incident_id=incident.id,
+                    text=text[:1000],
+                    owner=owner,
+                    created_at=now,
+                    updated_at=now,
+                    source="playbook",
+                )
+            )
+            whose = (
+                f" for <@{owner}>"
+                if owner
+                else (f" for the {role} (nobody holds it yet)" if role else "")
+            )
+            record(session, run, step, state="done", now=now, result=f"follow-up recorded{whose}")
+
+
+def _running(session: Session, step: PlaybookStep, result: str) -> None:
+    step.state, step.result = "running", result
+    session.add(step)
+
+
+def remind_met(session: Session, incident: Incident, until: str) -> bool:
+    """Whether a `remind` action's condition holds (then it stops)."""
+    assert incident.id is not None
+    wanted = {
+        "acknowledged": Milestone.ACKNOWLEDGED,
+        "mitigated": Milestone.MITIGATED,
+        "resolved": Milestone.RESOLVED,
+    }[until]
+    return wanted in q.milestones(session=session, incident_id=incident.id)
+
+
+def remind_target(session: Session, incident_id: int, step: PlaybookStep) -> str | None:
+    roles = q.roles(session=session, incident_id=incident_id)
+    return roles.get(step.owner_role) or roles.get(COMMANDER)

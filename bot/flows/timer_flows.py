@@ -1,0 +1,306 @@
+"""The scheduler firing durable timers: status-update reminders to the commander, a nudge when
+nobody has taken command, re-pages, playbook steps coming due, step reminders, stale incidents.
+A timer fires inside the transaction that claims it and only writes the database (the reminder
+itself is an outbox effect), so a crash before commit leaves it pending and a commit makes it
+fired: never lost, never doubled."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlmodel import Session
+
+from bot.core.catalog import COMMANDER, Catalog, Phase
+from bot.core.milestones import Milestone, Source
+from bot.core.playbooks import RemindAction, format_duration
+from bot.core.timeline import Entry, EntryKind
+from bot.flows import followups, step_actions
+from bot.flows.paging import REPAGE_TIMER, REQUEST_RESPONDERS, PagingDefaults, add_page, target_for
+from bot.flows.ports import Clock
+from bot.flows.slack_effects import DIRECT, POST_LINE, lane, line_payload
+from bot.flows.timers import (
+    COMMANDER_NUDGE,
+    REMIND,
+    STALE_OPEN,
+    STALE_RESOLVED,
+    STATUS_UPDATE,
+    STEP_DUE,
+    status_update_minutes,
+)
+from bot.store import incidents as q
+from bot.store import outbox
+from bot.store import timers as store
+from bot.store.db import Database
+from bot.store.models import Followup, Incident, PageRow, PlaybookRun, PlaybookStep, TimerRow
+
+
+@dataclass(frozen=True)
+class Due:
+    """A claimed timer with what its handler needs, loaded for the whole batch at once."""
+
+    row: TimerRow
+    incident: Incident
+    roles: dict[str, str]
+
+
+Handler = Callable[[Session, Due, datetime], str]
+
+
+class TimerFlows:
+    def __init__(
+        self, db: Database, catalog: Catalog, clock: Clock, paging: PagingDefaults | None = None
+    ) -> None:
+        self.paging = paging or PagingDefaults()
+        self.db = db
+        self.catalog = catalog
+        self.clock = clock
+        self.handlers: dict[str, Handler] = {
+            STATUS_UPDATE: self._status_update,
+            COMMANDER_NUDGE: self._commander_nudge,
+            STEP_DUE: self._step_due,
+            REMIND: self._remind,
+            followups.DUE_SOON: self._followup,
+            followups.OVERDUE: self._followup,
+            STALE_RESOLVED: self._stale_resolved,
+            STALE_OPEN: self._stale_open,
+            REPAGE_TIMER: self._repage,
+        }
+
+    def fire_due(self, *, batch: int = 200, limit: int = 10_000) -> int:
+        """Fire every due timer, `batch` per transaction. Returns how many were claimed."""
+        fired = 0
+        while fired < limit:
+            with self.db.transaction() as session:
+                now = self.clock.now()
+                rows = store.claim_due(session=session, now=now, limit=batch)
+                self._fire(session, rows, now)
+            fired += len(rows)
+            if len(rows) < batch:
+                return fired
+        return fired
+
+    def _fire(self, session: Session, rows: Sequence[TimerRow], now: datetime) -> None:
+        if not rows:
+            return
+        # Fired first (one UPDATE), so that handlers can arm the next timer of the same kind.
+        store.mark_fired(
+            session=session, timer_ids=[r.id for r in rows if r.id is not None], now=now
+        )
+        incident_ids = sorted({r.incident_id for r in rows})
+        incidents = q.incidents_by_id(session=session, incident_ids=incident_ids)
+        roles = q.roles_by_incident(session=session, incident_ids=incident_ids)
+        outcomes: dict[str, list[int]] = {}
+        for row in rows:
+            incident, handler = (
+                incidents.get(row.incident_id),
+                self.handlers.get(row.kind.split(":")[0]),
+            )
+            outcome = (
+                "skipped"
+                if incident is None or handler is None
+                else handler(session, Due(row, incident, roles.get(row.incident_id, {})), now)
+            )
+            outcomes.setdefault(outcome, []).append(int(row.id or 0))
+        for outcome, ids in outcomes.items():
+            store.set_outcome(session=session, timer_ids=ids, outcome=outcome)
+
+    def _open(self, incident: Incident) -> bool:
+        return self.catalog.status(incident.status).phase in (Phase.ACTIVE, Phase.MITIGATED)
+
+    def _say(
+        self,
+        session: Session,
+        incident: Incident,
+        text: str,
+        now: datetime,
+        kind: str,
+        to: str | None = None,
+    ) -> None:
+        """A reminder line; `to` is the Slack user it is for (rendered as a mention)."""
+        assert incident.id is not None
+        entry = Entry(EntryKind.NOTE, now, text, None, Source.SYSTEM, {"reminder": kind, "to": to})
+        outbox.enqueue(
+            session=session,
+            lane=lane(incident.id),
+            kind=POST_LINE,
+            now=now,
+            incident_id=incident.id,
+            payload={**line_payload(entry), "kind": "reminder"},
+        )
+
+    def _status_update(self, session: Session, due: Due, now: datetime) -> str:
+        incident = due.incident
+        if not self._open(incident):
+            return "skipped"
+        commander = due.roles.get(COMMANDER)
+        minutes = status_update_minutes(self.catalog, incident)
+        self._say(
+            session,
+            incident,
+            f"time for a status update — what changed, what's next, when the next update is. (every {minutes} min at {incident.severity})",
+            now,
+            STATUS_UPDATE,
+            to=commander,
+        )
+        if minutes:
+            store.add(
+                session=session,
+                incident_id=due.row.incident_id,
+                kind=STATUS_UPDATE,
+                due_at=now + timedelta(minutes=minutes),
+                now=now,
+            )
+        return "fired"
+
+    def _step_due(self, session: Session, due: Due, now: datetime) -> str:
+        """An automated step starts at its due time; a step for people is reminded of."""
+        step = session.get(PlaybookStep, int(due.row.kind.split(":")[1]))
+        run = session.get(PlaybookRun, step.run_id) if step else None
+        if step is None or run is None or step.state != "open" or not self._open(due.incident):
+            return "skipped"
+        if step.action:
+            automation = step_actions.Automation(self.catalog, self.paging)
+            step_actions.start(session, automation, due.incident, run, step, now)
+            return "fired"
+        role = next(
+            (r.name for r in self.catalog.roles if r.id == step.owner_role), step.owner_role
+        )
+        self._say(
+            session,
+            due.incident,
+            f"playbook step past due: {step.title} ({role})",
+            now,
+            STEP_DUE,
+            to=due.roles.get(step.owner_role) or due.roles.get(COMMANDER),
+        )
+        return "fired"
+
+    def _remind(self, session: Session, due: Due, now: datetime) -> str:
+        """A playbook's `remind` action: say its text every N until its condition holds."""
+        step = session.get(PlaybookStep, int(due.row.kind.split(":")[1]))
+        action = step_actions.action_of(step) if step else None
+        if (
+            step is None
+            or not isinstance(action, RemindAction)
+            or not self._open(due.incident)
+            or step_actions.remind_met(session, due.incident, action.until)
+        ):
+            return "skipped"
+        self._say(
+            session,
+            due.incident,
+            f"{action.text} (every {format_duration(action.every)} until {action.until})",
+            now,
+            REMIND,
+            to=step_actions.remind_target(session, due.row.incident_id, step),
+        )
+        store.add(
+            session=session,
+            incident_id=due.row.incident_id,
+            kind=due.row.kind,
+            due_at=now + action.every,
+            now=now,
+        )
+        return "fired"
+
+    def _followup(self, session: Session, due: Due, now: datetime) -> str:
+        """A follow-up due tomorrow, or due yesterday and still open: tell its owner directly (the
+        incident's channel may be archived by now), else the commander, else the channel."""
+        kind, _, followup_id = due.row.kind.partition(":")
+        row = session.get(Followup, int(followup_id))
+        if row is None or row.state != "open" or row.due_on is None:
+            return "skipped"
+        when = "is due tomorrow" if kind == followups.DUE_SOON else "was due yesterday"
+        text = f"Follow-up from incident #{row.incident_id} {when} ({row.due_on.isoformat()}): {row.text}"
+        to = row.owner or due.roles.get(COMMANDER)
+        if to is None:
+            self._say(session, due.incident, text, now, kind)
+            return "fired"
+        entry = Entry(
+            EntryKind.FOLLOWUP,
+            now,
+            text,
+            None,
+            Source.SYSTEM,
+            {"channel_id": due.incident.channel_id},
+        )
+        outbox.enqueue(
+            session=session,
+            lane=lane(due.row.incident_id),
+            kind=DIRECT,
+            now=now,
+            incident_id=due.row.incident_id,
+            payload={**line_payload(entry), "user": to},
+        )
+        return "fired"
+
+    def _stale_resolved(self, session: Session, due: Due, now: datetime) -> str:
+        if self.catalog.status(due.incident.status).phase is not Phase.RESOLVED:
+            return "skipped"
+        self._say(
+            session,
+            due.incident,
+            "resolved a day ago and still not closed: close it (`/incident close`) or reopen it if it is not over",
+            now,
+            STALE_RESOLVED,
+            to=due.roles.get(COMMANDER),
+        )
+        return "fired"
+
+    def _stale_open(self, session: Session, due: Due, now: datetime) -> str:
+        if not self._open(due.incident):
+            return "skipped"
+        self._say(
+            session,
+            due.incident,
+            "this incident has been open for a week: resolve it, or lower its severity and track the rest as follow-ups",
+            now,
+            STALE_OPEN,
+            to=due.roles.get(COMMANDER),
+        )
+        return "fired"
+
+    def _repage(self, session: Session, due: Due, now: datetime) -> str:
+        """Still not acknowledged when the page's deadline passes: ask PagerDuty for the
+        escalation policy's responders, and say so in the channel."""
+        incident = due.incident
+        acknowledged = Milestone.ACKNOWLEDGED in q.milestones(
+            session=session, incident_id=due.row.incident_id
+        )
+        page = session.get(PageRow, due.row.payload.get("page_id"))
+        if acknowledged or not self._open(incident) or page is None:
+            return "skipped"
+        minutes = self.catalog.paging.ack_timeout_minutes
+        policy = target_for(self.catalog, self.paging, page.service).escalation_policy_id
+        if policy:
+            add_page(
+                session=session,
+                incident=incident,
+                kind="responders",
+                key=f"{page.key}-repage-{due.row.id}",
+                target=policy,
+                now=now,
+                effect=REQUEST_RESPONDERS,
+                service=page.service,
+            )
+        text = (
+            f"not acknowledged {minutes} min after the page: paging {page.service or 'the on-call'} again"
+            if policy
+            else f"not acknowledged {minutes} min after the page, and no escalation policy to page again: page by hand with /incident page <service>"
+        )
+        self._say(session, incident, text, now, REPAGE_TIMER, to=due.roles.get(COMMANDER))
+        return "fired"
+
+    def _commander_nudge(self, session: Session, due: Due, now: datetime) -> str:
+        if not self._open(due.incident) or COMMANDER in due.roles:
+            return "skipped"
+        self._say(
+            session,
+            due.incident,
+            "Nobody has taken command yet. Claim it with `/incident commander` or the card's button.",
+            now,
+            COMMANDER_NUDGE,
+        )
+        return "fired"
