@@ -1,7 +1,8 @@
 """`incidentbot demo`: a whole incident, offline, over real HTTP against the Slack emulator.
 
-Declare (form) → roles → acknowledge → status changes → 📌 → severity → resolve → close; then
-the channel as people saw it, the timeline and the milestones with MTTx."""
+Declare (form) → roles → acknowledge → status changes → 📌 → follow-ups → playbook checklist →
+reminder → severity → resolve → close; then the channel as people saw it, the timeline, the
+milestones with MTTx, and the post-mortem as the close drafted it into Jira (the emulator)."""
 
 from __future__ import annotations
 
@@ -118,6 +119,18 @@ def _play(sb: Sandbox, clock: ScriptedClock) -> None:
     slack.add_reaction(alice, channel, said, "pushpin")
     sb.settle()
     command(carol, channel, "note Rollback to 2026.11.26-2 started", minutes=2)
+    due = (clock.now() + timedelta(days=7)).date().isoformat()
+    command(
+        carol, channel, f"followup Add a canary stage for checkout deploys <@{bob}|bob> due {due}"
+    )
+    step("alice", "makes a follow-up of carol's message with the Add follow-up shortcut")
+    slack.message_shortcut(alice, channel, said, "incident.add_followup")
+    sb.settle()
+    form = _only(slack.views(alice), "the follow-up form")
+    slack.submit_view(
+        alice, form["id"], {"text": "Alert when a deploy and a 5xx rise line up", "owner": carol}
+    )
+    sb.settle()
 
     # The high-error-rate playbook attached itself; the team works its checklist.
     board = _checklist(slack, channel)
@@ -185,6 +198,45 @@ def _play(sb: Sandbox, clock: ScriptedClock) -> None:
     )
     command(alice, channel, "close", minutes=30)
     _report(sb, incident.id, channel, names)
+    _postmortem(sb, incident.id or 0)
+
+
+def _postmortem(sb: Sandbox, incident_id: int) -> None:
+    """Closing drafted the post-mortem into Jira (the emulator): show it as Jira has it."""
+    jira = sb.jira
+    issues = jira.issues()
+    postmortem = _only(
+        [i for i in issues if "postmortem" in i["fields"]["labels"]], "the post-mortem issue"
+    )
+    key = postmortem["key"]
+    console.rule(f"Jira {key} — {postmortem['fields']['summary']}")
+    console.print(Text(postmortem["fields"]["description"]))
+    table = Table(title=f"Follow-ups linked to {key}")
+    for column in ("key", "summary", "assignee", "link"):
+        table.add_column(column)
+    followups = [i for i in issues if "postmortem-followup" in i["fields"]["labels"]]
+    for issue in followups:
+        link = next(
+            (
+                str(x["type"])
+                for x in jira.links
+                if {x["inwardIssue"], x["outwardIssue"]} == {key, issue["key"]}
+            ),
+            "—",
+        )
+        assignee = (issue["fields"].get("assignee") or {}).get("displayName", "—")
+        table.add_row(issue["key"], issue["fields"]["summary"], assignee, link)
+    console.print(table)
+    remote = [r["object"]["title"] for r in jira.remote_links(key)]
+    console.print(f"Links on {key}: " + ", ".join(remote))
+    # carol's typed one, alice's from the shortcut, and the playbook's error-budget review
+    _expect(len(followups) == 3, f"{len(followups)} follow-ups in Jira, not 3")
+    _expect(all(r != "—" for r in remote), "the post-mortem has no links back")
+    incident = sb.bot.flows.incident(incident_id)
+    _expect(
+        incident is not None and incident.postmortem_key == key,
+        "the incident does not know its post-mortem",
+    )
 
 
 def _checklist(slack: Any, channel: str) -> dict[str, Any]:

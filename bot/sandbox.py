@@ -10,12 +10,13 @@ import time
 from datetime import datetime, timedelta
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import Any, Literal
 
 import uvicorn
 import yaml
 
 from bot import wiring
+from bot.emulators.jira import JiraEmulator
 from bot.emulators.pagerduty import PagerDutyEmulator
 from bot.emulators.slack import SlackEmulator
 from bot.flows.ports import Clock
@@ -85,7 +86,12 @@ class Sandbox:
         feed: str = "incidents",
         upgrade: bool = True,
         pacing: bool = False,
+        jira_flavour: Literal["cloud", "server"] = "cloud",
+        jira_api_version: int = 2,
+        catalog_extra: dict[str, Any] | None = None,
     ) -> None:
+        self.jira_api_version = jira_api_version
+        self.catalog_extra = catalog_extra or {}
         self.database_url = database_url
         self.clock = clock
         self.feed = feed
@@ -93,16 +99,18 @@ class Sandbox:
         self.pacing = pacing
         self.slack = SlackEmulator(subscribed_events=manifest_events(), scopes=manifest_scopes())
         self.pagerduty = PagerDutyEmulator()
+        self.jira = JiraEmulator(jira_flavour)
         self._tmp = tempfile.TemporaryDirectory(prefix="incidentbot-sandbox-")
         self._server: uvicorn.Server | None = None
         self._thread: threading.Thread | None = None
 
     def catalog(self) -> dict[str, Any]:
-        return pagerduty_catalog(self.pagerduty)
+        return {**pagerduty_catalog(self.pagerduty), **self.catalog_extra}
 
     def start(self) -> Sandbox:
         self.slack.start()
         self.pagerduty.start()
+        self.jira.start()
         for team in ("database", "security"):  # the on-call teams the shipped playbooks page
             self.pagerduty.add_service(team)
         self.feed_id = self.slack.add_channel(self.feed)
@@ -132,6 +140,14 @@ class Sandbox:
             # a one-service team's default: declared incidents page checkout-api's on-call
             pagerduty_service_id=self.pagerduty.service_id("checkout-api"),
             pagerduty_escalation_policy_id=self.pagerduty.escalation_policy_id("checkout-api"),
+            jira_url=self.jira.url,
+            jira_project="OPS",
+            jira_api_version=self.jira_api_version,
+            jira_ca_bundle=Path(self.jira.ca_bundle),
+            postmortem_templates_dir=Path(__file__).resolve().parents[1] / "postmortem_templates",
+            jira_email=self.jira.email if self.jira.cloud else None,
+            jira_api_token=self.jira.api_token if self.jira.cloud else None,
+            jira_pat=None if self.jira.cloud else self.jira.pat,
         )
         db = Database(self.database_url)
         if self.upgrade:
@@ -165,6 +181,7 @@ class Sandbox:
         self.bot.close()
         self.slack.stop()
         self.pagerduty.stop()
+        self.jira.stop()
         self._tmp.cleanup()
 
     def __enter__(self) -> Sandbox:

@@ -39,6 +39,15 @@ class Settings(BaseSettings):
     pagerduty_service_id: str | None = None
     pagerduty_escalation_policy_id: str | None = None
 
+    jira_url: str | None = None
+    jira_project: str | None = None
+    jira_email: str | None = None  # Cloud: with JIRA_API_TOKEN
+    jira_api_token: SecretStr | None = None
+    jira_pat: SecretStr | None = None  # Data Center: a personal access token
+    jira_ca_bundle: Path | None = None
+    jira_api_version: int = Field(default=2, ge=2, le=3)  # 2: wiki markup; 3: ADF (Cloud)
+    postmortem_templates_dir: Path = Path("postmortem_templates")
+
     api_token: SecretStr | None = None
     log_level: str = Field(default="INFO")
 

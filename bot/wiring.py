@@ -9,6 +9,7 @@ from slack_bolt import App
 from slack_sdk import WebClient
 from starlette.applications import Starlette
 
+from bot.adapters.jira import JiraTracker
 from bot.adapters.pagerduty import PagerDutyPager
 from bot.adapters.slack.app import build_bolt_app
 from bot.adapters.slack.chat import SlackChat
@@ -20,12 +21,14 @@ from bot.core.playbooks import Playbook
 from bot.flows.alerts import AlertFlows
 from bot.flows.background import BackgroundWork
 from bot.flows.incidents import IncidentFlows
+from bot.flows.jira_effects import JiraEffects
 from bot.flows.oncall import OnCallLookup
 from bot.flows.outbox import OutboxRunner
 from bot.flows.pager_effects import PagerEffects
 from bot.flows.pagerduty_in import PagerDutyInbound
 from bot.flows.paging import PagingDefaults
 from bot.flows.ports import Clock, SystemClock
+from bot.flows.postmortem import Drafter
 from bot.flows.slack_effects import SlackEffects
 from bot.flows.step_effects import StepEffects
 from bot.flows.timer_flows import TimerFlows
@@ -122,18 +125,37 @@ def build(
     work = BackgroundWork()
 
     step_effects = StepEffects(db, slack_effects, clock)
+    jira_effects = JiraEffects(
+        db,
+        jira_tracker(settings),
+        Drafter(catalog, settings.postmortem_templates_dir),
+        chat,
+        catalog,
+        clock,
+        public_url=settings.public_url,
+    )
 
     def gave_up(row: OutboxRow, error: str) -> None:
         slack_effects.gave_up(row, error)
         pager_effects.gave_up(row, error)
         step_effects.gave_up(row, error)
+        jira_effects.gave_up(row, error)
+
+    def still_trying(row: OutboxRow, error: str) -> None:
+        pager_effects.still_trying(row, error)
+        jira_effects.still_trying(row, error)
 
     runner = OutboxRunner(
         db,
         clock,
-        {**slack_effects.handlers, **pager_effects.handlers, **step_effects.handlers},
+        {
+            **slack_effects.handlers,
+            **pager_effects.handlers,
+            **step_effects.handlers,
+            **jira_effects.handlers,
+        },
         on_give_up=gave_up,
-        on_first_failure=pager_effects.still_trying,
+        on_first_failure=still_trying,
         between_effects=work.gate.yield_to_acks,
     )
     playbooks = load_playbooks(settings, catalog)
@@ -144,7 +166,12 @@ def build(
     bolt = None
     if settings.slack_bot_token is not None:
         ctx = SlackContext(
-            flows=flows, catalog=catalog, clock=clock, work=work, oncall=OnCallLookup(flows, pager)
+            flows=flows,
+            catalog=catalog,
+            clock=clock,
+            work=work,
+            oncall=OnCallLookup(flows, pager),
+            postmortems=jira_effects,
         )
         bolt = build_bolt_app(
             client=slack, signing_secret=_secret(settings.slack_signing_secret), ctx=ctx
@@ -164,3 +191,20 @@ def build(
     )
     timers = TimerFlows(db, catalog, clock, defaults)
     return Bot(settings, db, catalog, clock, runner, flows, alerts, timers, work, slack, bolt, web)
+
+
+def jira_tracker(settings: Settings) -> JiraTracker | None:
+    """Jira when JIRA_URL, JIRA_PROJECT and credentials are set; else post-mortems stay drafts."""
+    if not (settings.jira_url and settings.jira_project):
+        return None
+    if settings.jira_pat is None and not (settings.jira_email and settings.jira_api_token):
+        return None
+    return JiraTracker(
+        url=settings.jira_url,
+        project=settings.jira_project,
+        email=settings.jira_email,
+        api_token=_secret(settings.jira_api_token),
+        pat=_secret(settings.jira_pat),
+        ca_bundle=str(settings.jira_ca_bundle) if settings.jira_ca_bundle else None,
+        api_version=settings.jira_api_version,
+    )

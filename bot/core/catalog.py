@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from enum import StrEnum
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
@@ -122,6 +122,25 @@ class Paging(_Strict):
     ack_timeout_minutes: int = Field(default=10, ge=1)  # not acknowledged by then: page again
 
 
+class Postmortems(_Strict):
+    """How the post-mortem is drafted and exported (templates live in postmortem_templates/)."""
+
+    template: str = Field(default="default", pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$")
+    templates_by_severity: dict[str, str] = Field(default_factory=dict)  # SEV1: major
+    templates_by_service: dict[str, str] = Field(default_factory=dict)  # checkout: payments
+    jira_project: str | None = None  # else JIRA_PROJECT
+    issue_type: str = "Task"
+    followup_issue_type: str = "Task"
+    followups_as: Literal["linked", "subtasks"] = "linked"  # "relates to" links, or sub-tasks
+    link_type: str = "Relates"
+    archive_channel: bool = True  # archive the incident channel once the post-mortem is in Jira
+
+    def template_for(self, severity: str, service: str | None) -> str:
+        if service and service in self.templates_by_service:
+            return self.templates_by_service[service]
+        return self.templates_by_severity.get(severity.upper(), self.template)
+
+
 class Catalog(_Strict):
     """Validated catalog. Severities are listed most severe first."""
 
@@ -133,6 +152,7 @@ class Catalog(_Strict):
     services: tuple[Service, ...] = ()
     paging: Paging = Field(default_factory=Paging)
     reminders: Reminders = Field(default_factory=Reminders)
+    postmortem: Postmortems = Field(default_factory=Postmortems)
 
     @model_validator(mode="before")
     @classmethod
@@ -355,6 +375,7 @@ def catalog_from_mapping(data: Mapping[str, Any] | None) -> Catalog:
         "services",
         "paging",
         "reminders",
+        "postmortem",
     }
     unknown = sorted(set(data) - known - _LATER_SECTIONS)
     if unknown:
@@ -371,4 +392,4 @@ def catalog_from_mapping(data: Mapping[str, Any] | None) -> Catalog:
 
 
 # Sections owned by later capabilities; accepted, read elsewhere.
-_LATER_SECTIONS = frozenset({"postmortem", "admins"})
+_LATER_SECTIONS = frozenset({"admins"})

@@ -93,7 +93,7 @@ class ListFollowups:
 
 @dataclass(frozen=True)
 class Postmortem:
-    pass
+    export: bool = False  # `postmortem export`: draft into Jira now (again)
 
 
 Request = (
@@ -162,6 +162,12 @@ def parse(text: str, catalog: Catalog) -> Request:
         return _followup(rest)
     if sub in ("followups", "follow-ups"):
         return ListFollowups()
+    if sub in ("postmortem", "post-mortem"):
+        if rest.lower() not in ("", "export"):
+            return Invalid(
+                "`/incident postmortem` previews the draft; `/incident postmortem export` drafts it into Jira."
+            )
+        return Postmortem(export=rest.lower() == "export")
     if sub in ("oncall", "on-call"):
         return OnCall(rest.split()[0] if rest else None)
     role = catalog.find_role(sub)

@@ -14,7 +14,7 @@ from bot.core import lifecycle
 from bot.core.catalog import Phase
 from bot.core.lifecycle import Refused
 from bot.core.milestones import Source
-from bot.flows import timers
+from bot.flows import jira_effects, timers
 from bot.flows.changes import apply_command
 from bot.flows.followups import FollowupFlows
 from bot.flows.oncall import PagerFlows
@@ -111,6 +111,19 @@ class IncidentFlows(PinFlows, PagerFlows, PlaybookFlows, FollowupFlows):
                 now=now,
             )
             return Outcome(True, f"Next status-update reminder in {minutes} min.", incident_id)
+
+        return self.run(request_key, work, incident_id=incident_id)
+
+    def export_postmortem(
+        self, *, incident_id: int, actor: str, request_key: str | None
+    ) -> Outcome:
+        """Draft the post-mortem into Jira now (again: the same issue is updated)."""
+
+        def work(session: Session, now: datetime) -> Outcome:
+            if q.get_incident(session=session, incident_id=incident_id, for_update=True) is None:
+                raise Refused(NOT_AN_INCIDENT)
+            jira_effects.enqueue_export(session, incident_id, now)
+            return Outcome(True, "Drafting the post-mortem into Jira…", incident_id)
 
         return self.run(request_key, work, incident_id=incident_id)
 

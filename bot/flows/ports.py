@@ -75,6 +75,8 @@ class CardView:
     channel_id: str | None = None
     channel_name: str | None = None
     review_url: str | None = None
+    postmortem_key: str | None = None
+    postmortem_url: str | None = None
     service: str | None = None
     alerts: tuple[AlertLine, ...] = ()
     pages: tuple[PageLine, ...] = ()
@@ -142,7 +144,40 @@ class Chat(Protocol):
     def user_by_email(self, email: str) -> str | None: ...
     def usergroup_members(self, handle: str) -> list[str] | None: ...
     def direct_message(self, user_id: str, line: Line) -> str: ...
+    def user_name(self, user_id: str) -> str | None: ...
+    def archive(self, channel_id: str) -> None: ...
     def user_email(self, user_id: str) -> str | None: ...
+
+
+@dataclass(frozen=True)
+class TrackerIssue:
+    key: str
+    url: str
+
+
+class Tracker(Protocol):
+    """Jira, as the post-mortem export needs it. Descriptions arrive as Markdown; the adapter
+    writes them in the flavour its API version takes (wiki markup or ADF)."""
+
+    project: str
+
+    def find(self, *, label: str) -> TrackerIssue | None: ...
+    def create(
+        self,
+        *,
+        project: str,
+        issue_type: str,
+        summary: str,
+        description: str,
+        labels: Sequence[str],
+        assignee_email: str | None = None,
+        parent: str | None = None,
+    ) -> TrackerIssue: ...
+    def update(
+        self, key: str, *, summary: str, description: str, labels: Sequence[str]
+    ) -> None: ...
+    def link(self, *, link_type: str, inward: str, outward: str) -> None: ...
+    def remote_link(self, key: str, *, global_id: str, url: str, title: str) -> None: ...
 
 
 @dataclass(frozen=True)

@@ -38,6 +38,7 @@ NOTICE = "slack.notice"
 INVITE = "slack.invite"
 PROPOSE_MITIGATION = "slack.propose_mitigation"
 CHECKLIST = "slack.checklist"
+ARCHIVE = "slack.archive"  # the incident channel, once the post-mortem is exported
 DIRECT = "slack.direct"  # a direct message to one person (follow-up reminders)
 STEP_ACTION = "slack.step_action"  # a playbook step inviting or posting (step_effects)
 
@@ -53,6 +54,7 @@ _DESCRIPTIONS = {
     CHECKLIST: "post the playbook checklist",
     STEP_ACTION: "do an automated playbook step",
     DIRECT: "send a direct message",
+    ARCHIVE: "archive the incident channel",
     FILL_PIN: "fetch a pinned message",
 }
 
@@ -92,6 +94,7 @@ class SlackEffects:
             PROPOSE_MITIGATION: self.propose_mitigation,
             CHECKLIST: self.checklist,
             DIRECT: self.direct,
+            ARCHIVE: self.archive,
         }
 
     # -- helpers ---------------------------------------------------------------------------------
@@ -241,6 +244,10 @@ class SlackEffects:
             ),
         )
 
+    def archive(self, row: OutboxRow) -> None:
+        incident, _card = self.load(row)
+        self.chat.archive(self.channel(incident))
+
     def direct(self, row: OutboxRow) -> None:
         p = row.payload
         line = Line(
@@ -282,8 +289,8 @@ class SlackEffects:
 
     def gave_up(self, row: OutboxRow, error: str) -> None:
         """Make a given-up effect visible in the incident channel (or the feed)."""
-        if row.kind == NOTICE or row.incident_id is None:
-            return
+        if row.kind == NOTICE or row.incident_id is None or row.kind.startswith("jira."):
+            return  # Jira's failures are told by jira_effects, with what to fix
         what = _DESCRIPTIONS.get(row.kind, row.kind)
         text = f"I could not {what} after {row.attempts} attempts ({error}). The incident itself is saved; check the bot's Slack access and logs."
         with self.db.transaction() as session:

@@ -224,12 +224,13 @@ def start(
                     incident_id=incident.id,
                     text=text[:1000],
                     owner=owner,
+                    owner_role=None if owner else role,
                     created_at=now,
                     updated_at=now,
                     source="playbook",
                 )
             )
-            whose = (
+            whose = (  # nobody holds the role yet: whoever does at export time owns it
                 f" for <@{owner}>"
                 if owner
                 else (f" for the {role} (nobody holds it yet)" if role else "")

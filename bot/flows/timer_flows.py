@@ -214,7 +214,7 @@ class TimerFlows:
             return "skipped"
         when = "is due tomorrow" if kind == followups.DUE_SOON else "was due yesterday"
         text = f"Follow-up from incident #{row.incident_id} {when} ({row.due_on.isoformat()}): {row.text}"
-        to = row.owner or due.roles.get(COMMANDER)
+        to = row.owner or due.roles.get(row.owner_role or "") or due.roles.get(COMMANDER)
         if to is None:
             self._say(session, due.incident, text, now, kind)
             return "fired"

@@ -133,4 +133,5 @@ class UnitOfWork:
         if self.runner is not None:
             self.runner.run_lane(fx.lane(incident_id))
             self.runner.run_lane(pager_lane(incident_id))
+            self.runner.run_lane(f"jira:{incident_id}")
             self.runner.run_lane(fx.lane(incident_id))  # what the pages told the channel

@@ -36,6 +36,8 @@ def card_view(
         channel_id=incident.channel_id,
         channel_name=incident.channel_name,
         review_url=f"{public_url.rstrip('/')}/incidents/{incident.id}" if public_url else None,
+        postmortem_key=incident.postmortem_key,
+        postmortem_url=incident.postmortem_url,
         service=incident.service,
         alerts=tuple(
             AlertLine(a.name, a.summary, a.status == "firing", dict(a.links))

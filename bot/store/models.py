@@ -36,6 +36,9 @@ class Incident(SQLModel, table=True):
     open_group: str | None = Field(default=None, max_length=64)
     # A playbook's status_update_due action overrides the catalog's cadence for this incident.
     status_update_minutes: int | None = None
+    # The post-mortem's Jira issue, once exported (a re-export updates it, never a second one).
+    postmortem_key: str | None = Field(default=None, max_length=32)
+    postmortem_url: str | None = None
     created_at: datetime
     updated_at: datetime
 
@@ -254,6 +257,7 @@ class Followup(SQLModel, table=True):
     incident_id: int = Field(foreign_key="incident.id", index=True)
     text: str = Field(max_length=1000)
     owner: str | None = Field(default=None, max_length=32)  # Slack user id
+    owner_role: str | None = Field(default=None, max_length=32)  # else whoever holds this role
     due_on: date | None = None
     state: str = Field(default="open", max_length=16)  # open | done
     created_by: str | None = Field(default=None, max_length=32)  # None: a playbook step

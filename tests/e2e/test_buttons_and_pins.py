@@ -50,6 +50,7 @@ def test_card_buttons_drive_the_incident(sb: Sandbox, people: People) -> None:
         "severity",
         "resolved",
         "closed",
+        "postmortem",  # drafted into Jira by the close
     ]
     assert after["roles"]["commander"] == people.carol
     assert after["milestones"]["acknowledged_at"]["by"] == people.bob

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 import pytest
 
@@ -102,7 +102,7 @@ def test_add_followup_from_a_message_shortcut(
         {"text": "Alert on queue depth", "owner": people.carol, "due": "2026-12-10"},
     )
     sb.settle()
-    incident, rows = sb.bot.flows.followups(channel)
+    _incident, rows = sb.bot.flows.followups(channel)
     (row,) = rows
     assert (row.text, row.owner, str(row.due_on), row.source) == (
         "Alert on queue depth",

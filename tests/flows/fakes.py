@@ -105,6 +105,13 @@ class FakeChat:
         self._record("direct_message", user_id, line.text)
         return self._ts()
 
+    def user_name(self, user_id: str) -> str | None:
+        self._record("user_name", user_id)
+        return {"U0ALICE": "alice", "U0BOB": "bob"}.get(user_id)
+
+    def archive(self, channel_id: str) -> None:
+        self._record("archive", channel_id)
+
     def usergroup_members(self, handle: str) -> list[str] | None:
         self._record("usergroup_members", handle)
         return {"dba-oncall": ["U0CAROL"]}.get(handle)

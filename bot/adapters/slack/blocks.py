@@ -35,6 +35,8 @@ _LINE_ICONS = {
     "error": "⚠️",
     "step": "📋",
     "page": "📟",
+    "followup": "📌",
+    "postmortem": "📝",
 }
 
 
@@ -130,6 +132,9 @@ def card_blocks(card: CardView) -> list[Block]:
     footer = [
         "🔒 Private incident" if card.private else None,
         f"<{card.review_url}|Review page>" if card.review_url else None,
+        f"📝 Post-mortem <{card.postmortem_url}|{escape(card.postmortem_key or 'in Jira')}>"
+        if card.postmortem_url
+        else None,
     ]
     if any(footer):
         blocks.append(
@@ -249,6 +254,10 @@ def line_text(line: Line, card: CardView) -> str:
             else ""
         )
         return f"📋 {where}{plain(line.text, 3000)}"
+    if line.kind == "postmortem" and line.data.get("jira_url"):
+        key, url = str(line.data.get("jira_key")), str(line.data["jira_url"])
+        rest = escape(line.text.removeprefix(f"Post-mortem drafted in Jira: {key}"))
+        return f"📝 *Post-mortem drafted in Jira: <{url}|{escape(key)}>*{rest}"
     if line.kind == "role":
         user = line.data.get("user")
         name = next(

@@ -220,14 +220,19 @@ class SlackChat:
             raise
         return str(data["user"]["id"])
 
-    def user_email(self, user_id: str) -> str | None:
+    def _user(self, user_id: str) -> dict[str, Any] | None:
         try:
             data = self._call(self.client.users_info, user=user_id)
         except IntegrationError as exc:
             if exc.code == "user_not_found":
                 return None
             raise
-        email = data["user"].get("profile", {}).get("email")
+        user: dict[str, Any] = data["user"]
+        return user
+
+    def user_email(self, user_id: str) -> str | None:
+        user = self._user(user_id) or {}
+        email = user.get("profile", {}).get("email")
         return str(email) if email else None
 
     def direct_message(self, user_id: str, line: Line) -> str:
@@ -240,6 +245,20 @@ class SlackChat:
             unfurl_links=False,
         )
         return str(data["ts"])
+
+    def user_name(self, user_id: str) -> str | None:
+        """The name people know them by (display name, else real name)."""
+        user = self._user(user_id) or {}
+        profile = user.get("profile", {})
+        name = profile.get("display_name") or profile.get("real_name") or user.get("name")
+        return str(name) if name else None
+
+    def archive(self, channel_id: str) -> None:
+        try:
+            self._call(self.client.conversations_archive, channel=channel_id)
+        except IntegrationError as exc:
+            if exc.code != "already_archived":
+                raise
 
     def usergroup_members(self, handle: str) -> list[str] | None:
         """The members of the user group `@handle`; None when no enabled group has it."""

@@ -8,6 +8,7 @@ from typing import Any
 from bot.adapters.slack.text import escape, when
 from bot.core.catalog import Catalog
 from bot.flows.ports import OnCall
+from bot.markup import to_slack_mrkdwn
 from bot.store.models import Followup, Incident
 
 Block = dict[str, Any]
@@ -85,7 +86,11 @@ def followups_blocks(incident: Incident, followups: Sequence[Followup]) -> tuple
     rows = []
     for f in followups[:40]:
         icon = "✅" if f.state == "done" else "⬜"
-        owner = f"<@{f.owner}>" if f.owner else "_no owner_"
+        owner = (
+            f"<@{f.owner}>"
+            if f.owner
+            else (f"_the {escape(f.owner_role)}_" if f.owner_role else "_no owner_")
+        )
         due = f" · due {f.due_on.isoformat()}" if f.due_on else ""
         jira = f" · <{f.jira_url}|{escape(f.jira_key or 'Jira')}>" if f.jira_url else ""
         rows.append(f"{icon} #{f.id} {escape(f.text)} — {owner}{due}{jira}")
@@ -94,3 +99,42 @@ def followups_blocks(incident: Incident, followups: Sequence[Followup]) -> tuple
         + "\n".join(rows)
     )
     return text, [{"type": "section", "text": {"type": "mrkdwn", "text": text[:3000]}}]
+
+
+def postmortem_blocks(markdown: str, template: str) -> tuple[str, list[Block]]:
+    """The draft as Slack shows it: mrkdwn sections of up to 3000 characters, split on lines."""
+    chunks = _sections(to_slack_mrkdwn(markdown), 2900)
+    head = f"📝 *Post-mortem draft* (template `{escape(template)}`). `/incident close` drafts it into Jira; `/incident postmortem export` does it now."
+    blocks: list[Block] = [{"type": "section", "text": {"type": "mrkdwn", "text": head}}]
+    blocks += [
+        {"type": "section", "text": {"type": "mrkdwn", "text": c}} for c in chunks if c.strip()
+    ]
+    if len(blocks) > 50:
+        blocks = [
+            *blocks[:49],
+            {
+                "type": "context",
+                "elements": [{"type": "mrkdwn", "text": "… (the rest is in the full draft)"}],
+            },
+        ]
+    return "Post-mortem draft", blocks
+
+
+def _sections(text: str, limit: int) -> list[str]:
+    """Cut text into pieces of at most `limit` characters at line ends; a ``` block cut in two
+    is closed at the end of one piece and reopened at the start of the next."""
+    chunks: list[str] = []
+    current: list[str] = []
+    size, fenced = 0, False
+    for line in text.splitlines():
+        line = line[: limit - 8]
+        if current and size + len(line) + 1 > limit - 4:
+            chunks.append("\n".join([*current, "```"] if fenced else current))
+            current, size = (["```"], 3) if fenced else ([], 0)
+        current.append(line)
+        size += len(line) + 1
+        if line.startswith("```"):
+            fenced = not fenced
+    if current:
+        chunks.append("\n".join(current))
+    return chunks

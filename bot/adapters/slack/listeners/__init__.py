@@ -11,6 +11,7 @@ from typing import Any
 from bot.core.catalog import Catalog
 from bot.flows.background import BackgroundWork
 from bot.flows.incidents import IncidentFlows, Outcome
+from bot.flows.jira_effects import JiraEffects
 from bot.flows.oncall import OnCallLookup
 from bot.flows.ports import Clock
 
@@ -22,6 +23,7 @@ class SlackContext:
     clock: Clock
     work: BackgroundWork  # slow work runs here after the ack, never on Bolt's small ack pool
     oncall: OnCallLookup | None = None
+    postmortems: JiraEffects | None = None  # drafts for /incident postmortem
 
 
 def request_key(body: dict[str, Any]) -> str | None:

@@ -86,6 +86,11 @@ def register(app: App, ctx: SlackContext) -> None:
                     return
                 text, blocks = replies.followups_blocks(incident, rows)
                 respond(text=text, blocks=blocks, response_type="ephemeral")
+            case c.Postmortem(export=export):
+                respond(
+                    **_postmortem(ctx, channel, user, export, request_key(body)),
+                    response_type="ephemeral",
+                )
             case c.OnCall(service=service):
                 respond(**_oncall(ctx, service), response_type="ephemeral")
             case c.ListOpen():
@@ -144,3 +149,23 @@ def _playbooks(ctx: SlackContext, channel: str) -> str:
         for p in found
     ]
     return "*Playbooks for this incident* (most specific first)\n" + "\n".join(lines)
+
+
+def _postmortem(
+    ctx: SlackContext, channel: str, user: str, export: bool, key: str | None
+) -> dict[str, Any]:
+    if ctx.postmortems is None:
+        return {"text": "Post-mortems are not set up for this bot."}
+    try:
+        incident, _rows = ctx.flows.followups(channel)  # the channel's incident, or Refused
+        assert incident.id is not None
+        if export:
+            outcome = ctx.flows.export_postmortem(
+                incident_id=incident.id, actor=user, request_key=key
+            )
+            return {"text": outcome.message}
+        draft = ctx.postmortems.draft(incident.id)
+    except Refused as refused:
+        return {"text": refused.reason}
+    text, blocks = replies.postmortem_blocks(draft.markdown, draft.template)
+    return {"text": text, "blocks": blocks}

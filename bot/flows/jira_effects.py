@@ -1,0 +1,256 @@
+"""Exporting the post-mortem to Jira, as one outbox effect that lands exactly once.
+
+Each thing it makes is recorded as soon as Jira answers (the post-mortem issue's key on the
+incident, each follow-up's key on the follow-up), and each carries a label naming it
+(`incidentbot-<incident>`, `incidentbot-followup-<id>`) that is searched before creating, so
+a retry after a crash between Jira's answer and our commit finds the issue instead of making a
+second. Links are idempotent (issue links checked first, remote links upserted by globalId).
+Re-exporting (close again, or /incident postmortem export) updates the same issues."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from bot.core.catalog import Catalog
+from bot.core.lifecycle import Refused
+from bot.core.milestones import Source
+from bot.core.timeline import Entry, EntryKind
+from bot.flows import slack_effects as fx
+from bot.flows.ports import Chat, Clock, IntegrationError, Tracker, TrackerIssue
+from bot.flows.postmortem import Draft, Drafter, facts_of
+from bot.store import incidents as q
+from bot.store import outbox
+from bot.store.db import Database
+from bot.store.models import Followup, Incident, OutboxRow
+
+EXPORT = "jira.export_postmortem"
+ARCHIVE = fx.ARCHIVE
+
+
+def lane(incident_id: int) -> str:
+    return f"jira:{incident_id}"
+
+
+def marker(incident_id: int) -> str:
+    return f"incidentbot-{incident_id}"
+
+
+def followup_marker(followup_id: int) -> str:
+    return f"incidentbot-followup-{followup_id}"
+
+
+def _label(text: str) -> str:
+    """Jira labels have no spaces."""
+    return re.sub(r"\s+", "-", text.strip().lower())[:255]
+
+
+def enqueue_export(session: Session, incident_id: int, now: datetime) -> None:
+    outbox.enqueue(
+        session=session,
+        lane=lane(incident_id),
+        kind=EXPORT,
+        now=now,
+        incident_id=incident_id,
+        coalesce=True,
+    )
+
+
+class JiraEffects:
+    def __init__(
+        self,
+        db: Database,
+        tracker: Tracker | None,
+        drafter: Drafter,
+        chat: Chat,
+        catalog: Catalog,
+        clock: Clock,
+        *,
+        public_url: str | None,
+    ) -> None:
+        self.db = db
+        self.tracker = tracker
+        self.drafter = drafter
+        self.chat = chat
+        self.catalog = catalog
+        self.clock = clock
+        self.public_url = public_url
+
+    @property
+    def handlers(self) -> dict[str, Any]:
+        return {EXPORT: self.export}
+
+    # -- failures ----------------------------------------------------------------------------------
+    def still_trying(self, row: OutboxRow, error: str) -> None:
+        """The first failure is said in the channel; the export keeps being retried."""
+        if row.kind == EXPORT and row.incident_id is not None:
+            self._say(
+                row.incident_id,
+                f"Jira did not take the post-mortem yet ({error}); retrying until it does",
+            )
+
+    def gave_up(self, row: OutboxRow, error: str) -> None:
+        if row.kind != EXPORT or row.incident_id is None:
+            return
+        self._say(
+            row.incident_id,
+            f"Jira refused the post-mortem: {error}. Check JIRA_PROJECT and the catalog's postmortem "
+            "settings (jira_project, issue_type, followup_issue_type, link_type), then run "
+            "/incident postmortem export",
+        )
+
+    def _say(self, incident_id: int, text: str) -> None:
+        now = self.clock.now()
+        with self.db.transaction() as session:
+            entry = Entry(EntryKind.POSTMORTEM, now, text, None, Source.SYSTEM, {"pending": True})
+            fx.announce_entry(session, incident_id, entry, now)
+
+    # -- drafting ----------------------------------------------------------------------------------
+    def draft(self, incident_id: int) -> Draft:
+        """The current draft, with people named as Slack knows them."""
+        with self.db.read() as session:
+            incident = q.get_incident(session=session, incident_id=incident_id)
+            if incident is None:
+                raise Refused("No such incident.")
+            facts = facts_of(session, incident, public_url=self.public_url)
+        people = {u for u in facts.roles.values()} | {e.actor for e in facts.timeline if e.actor}
+        people |= {f.owner for f in facts.followups if f.owner}
+        names = {}
+        for user in sorted(p for p in people if p):
+            try:
+                names[user] = self.chat.user_name(user) or user
+            except IntegrationError:
+                names[user] = user  # a name is a nicety; the draft is what matters
+        return self.drafter.render(facts, self.clock.now(), names)
+
+    # -- the effect --------------------------------------------------------------------------------
+    def export(self, row: OutboxRow) -> None:
+        assert row.incident_id is not None
+        iid = row.incident_id
+        with self.db.read() as session:
+            incident = q.get_incident(session=session, incident_id=iid)
+        if incident is None:
+            raise IntegrationError("bot", "incident_gone", retryable=False)
+        if self.tracker is None or incident.drill:
+            self._finished(iid, None, 0)
+            return
+        tracker, pm = self.tracker, self.catalog.postmortem
+        project = pm.jira_project or tracker.project
+        draft = self.draft(iid)
+        labels = ["postmortem", _label(incident.severity), marker(iid)]
+        if incident.service:
+            labels.append(_label(incident.service))
+        issue = self._postmortem_issue(incident, tracker, project, draft, labels)
+        followups = self._followups(iid, tracker, project, issue)
+        final = self.draft(iid)  # with the follow-ups' Jira keys
+        tracker.update(issue.key, summary=final.title, description=final.markdown, labels=labels)
+        seen: dict[str, int] = {}
+        for link in final.postmortem.facts.links:  # Slack, the review page, PagerDuty
+            kind = link.label.split()[0].lower()
+            seen[kind] = seen.get(kind, 0) + 1
+            suffix = f"-{seen[kind]}" if seen[kind] > 1 else ""
+            tracker.remote_link(  # upserted by globalId: a retry updates the same link
+                issue.key,
+                global_id=f"incidentbot:{iid}:{kind}{suffix}",
+                url=link.url,
+                title=link.label,
+            )
+        self._finished(iid, issue, followups)
+
+    def _postmortem_issue(
+        self, incident: Incident, tracker: Tracker, project: str, draft: Draft, labels: list[str]
+    ) -> TrackerIssue:
+        assert incident.id is not None
+        if incident.postmortem_key and incident.postmortem_url:
+            return TrackerIssue(incident.postmortem_key, incident.postmortem_url)
+        issue = tracker.find(label=marker(incident.id)) or tracker.create(
+            project=project,
+            issue_type=self.catalog.postmortem.issue_type,
+            summary=draft.title,
+            description=draft.markdown,
+            labels=labels,
+        )
+        with self.db.transaction() as session:
+            stored = q.get_incident(session=session, incident_id=incident.id, for_update=True)
+            assert stored is not None
+            stored.postmortem_key, stored.postmortem_url = issue.key, issue.url
+            session.add(stored)
+        return issue
+
+    def _followups(self, iid: int, tracker: Tracker, project: str, parent: TrackerIssue) -> int:
+        pm = self.catalog.postmortem
+        with self.db.read() as session:
+            rows = session.exec(
+                select(Followup).where(Followup.incident_id == iid).order_by(col(Followup.id))
+            ).all()
+            roles = q.roles(session=session, incident_id=iid)
+        for row in rows:
+            assert row.id is not None
+            if row.jira_key is None:
+                email = self._email(row.owner or roles.get(row.owner_role or ""))
+                issue = tracker.find(label=followup_marker(row.id)) or tracker.create(
+                    project=project,
+                    issue_type="Sub-task"
+                    if pm.followups_as == "subtasks"
+                    else pm.followup_issue_type,
+                    summary=row.text.splitlines()[0][:255] if row.text else f"Follow-up {row.id}",
+                    description=f"{row.text}\n\nFollow-up of incident #{iid} — see {parent.key}.",
+                    labels=["postmortem-followup", marker(iid), followup_marker(row.id)],
+                    assignee_email=email,
+                    parent=parent.key if pm.followups_as == "subtasks" else None,
+                )
+                with self.db.transaction() as session:
+                    stored = session.get(Followup, row.id)
+                    assert stored is not None
+                    stored.jira_key, stored.jira_url = issue.key, issue.url
+                    stored.updated_at = self.clock.now()
+                    session.add(stored)
+                row.jira_key = issue.key
+            if pm.followups_as == "linked":
+                tracker.link(link_type=pm.link_type, inward=parent.key, outward=row.jira_key)
+        return len(rows)
+
+    def _email(self, user: str | None) -> str | None:
+        if user is None:
+            return None
+        try:
+            return self.chat.user_email(user)
+        except IntegrationError:
+            return None
+
+    def _finished(self, iid: int, issue: TrackerIssue | None, followups: int) -> None:
+        """Say it in the channel (and on the card), then archive the channel if the catalog
+        says so and the incident is closed."""
+        now = self.clock.now()
+        with self.db.transaction() as session:
+            incident = q.get_incident(session=session, incident_id=iid, for_update=True)
+            assert incident is not None
+            if issue is not None:
+                text = f"Post-mortem drafted in Jira: {issue.key}" + (
+                    f" with {followups} follow-up{'s' if followups != 1 else ''}"
+                    if followups
+                    else ""
+                )
+                data = {"jira_key": issue.key, "jira_url": issue.url}
+            else:
+                why = "a drill" if incident.drill else "Jira is not set up (JIRA_URL)"
+                text = (
+                    f"Post-mortem drafted (not exported: {why}); see it with /incident postmortem"
+                )
+                data = {}
+            fx.announce_entry(
+                session, iid, Entry(EntryKind.POSTMORTEM, now, text, None, Source.SYSTEM, data), now
+            )
+            closed = self.catalog.status(incident.status).phase.value == "closed"
+            if closed and self.catalog.postmortem.archive_channel and incident.channel_id:
+                outbox.enqueue(
+                    session=session,
+                    lane=fx.lane(iid),
+                    kind=ARCHIVE,
+                    now=now,
+                    incident_id=iid,
+                    coalesce=True,
+                )

@@ -1,0 +1,185 @@
+"""Drafting the post-mortem: the incident's facts out of the store, the catalog's template for
+its severity or service (Jinja2, Markdown out), responders' text escaped and blame language
+marked for the review."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from jinja2 import (
+    Environment,
+    FileSystemLoader,
+    StrictUndefined,
+    TemplateNotFound,
+    pass_context,
+)
+from jinja2.runtime import Context
+from sqlmodel import Session, col, select
+
+from bot.core import blame
+from bot.core.catalog import Catalog
+from bot.core.lifecycle import Refused
+from bot.core.metrics import humanize
+from bot.core.postmortem import (
+    Facts,
+    FollowupItem,
+    Link,
+    Postmortem,
+    StepItem,
+    TimelineItem,
+    build,
+)
+from bot.markup import escape_markdown
+from bot.store import incidents as q
+from bot.store.models import AlertRow, Followup, Incident, PageRow, PlaybookRun, PlaybookStep
+
+SUFFIX = ".md.j2"
+
+
+@dataclass(frozen=True)
+class Draft:
+    postmortem: Postmortem
+    template: str
+    markdown: str
+
+    @property
+    def title(self) -> str:
+        facts = self.postmortem.facts
+        return f"Post-mortem: #{facts.id} {facts.title}"[:255]
+
+
+def facts_of(
+    session: Session, incident: Incident, *, public_url: str | None, slack_team: str | None = None
+) -> Facts:
+    """Everything stored about the incident, in the core's plain values."""
+    assert incident.id is not None
+    iid = incident.id
+    timeline = [
+        TimelineItem(r.at, r.kind, r.text, r.actor, r.source)
+        for r in q.timeline(session=session, incident_id=iid)
+    ]
+    rows = session.exec(
+        select(PlaybookStep, PlaybookRun)
+        .join(PlaybookRun, col(PlaybookRun.id) == col(PlaybookStep.run_id))
+        .where(PlaybookRun.incident_id == iid)
+        .order_by(col(PlaybookRun.id), col(PlaybookStep.position))
+    ).all()
+    steps = [
+        StepItem(
+            run.playbook, s.title, s.state, s.by, run.attached_at, s.at, s.skip_reason, s.result
+        )
+        for s, run in rows
+    ]
+    holders = q.roles(session=session, incident_id=iid)
+    followups = [
+        FollowupItem(
+            int(f.id or 0),
+            f.text,
+            f.owner or (holders.get(f.owner_role) if f.owner_role else None),
+            f.due_on,
+            f.state,
+            f.jira_key,
+            f.jira_url,
+        )
+        for f in session.exec(
+            select(Followup).where(Followup.incident_id == iid).order_by(col(Followup.id))
+        ).all()
+    ]
+    alerts = [
+        f"{a.name} ({a.source}, {a.starts_at:%Y-%m-%d %H:%M} UTC"
+        + (f" – {a.ends_at:%H:%M} UTC)" if a.ends_at else ", still firing)")
+        for a in session.exec(
+            select(AlertRow).where(AlertRow.incident_id == iid).order_by(col(AlertRow.starts_at))
+        ).all()
+    ]
+    links: list[Link] = []
+    if incident.channel_id:
+        links.append(
+            Link(
+                f"Slack channel #{incident.channel_name or incident.channel_id}",
+                f"https://slack.com/app_redirect?channel={incident.channel_id}"
+                + (f"&team={slack_team}" if slack_team else ""),
+            )
+        )
+    if public_url:
+        links.append(Link("Review page", f"{public_url.rstrip('/')}/incidents/{iid}"))
+    for page in session.exec(select(PageRow).where(PageRow.incident_id == iid)).all():
+        if page.html_url:
+            links.append(Link(f"PagerDuty incident ({page.service or page.target})", page.html_url))
+    return Facts(
+        id=iid,
+        title=incident.title,
+        severity=incident.severity,
+        status=incident.status,
+        service=incident.service,
+        description=incident.description,
+        summary=incident.summary,
+        private=incident.private,
+        drill=incident.drill,
+        milestones=q.milestones(session=session, incident_id=iid),
+        timeline=timeline,
+        steps=steps,
+        followups=followups,
+        roles=holders,
+        alerts=alerts,
+        links=links,
+    )
+
+
+class Drafter:
+    """Renders post-mortems from a templates directory (postmortem_templates/ by default)."""
+
+    def __init__(self, catalog: Catalog, directory: Path) -> None:
+        self.catalog = catalog
+        self.directory = directory
+        self.env = Environment(
+            loader=FileSystemLoader(str(directory)),
+            undefined=StrictUndefined,  # a typo in a template fails loudly, not silently empty
+            autoescape=False,  # noqa: S701  Markdown, not HTML: responders' text goes through md/flag
+            keep_trailing_newline=True,
+        )
+        self.env.filters.update(FILTERS)
+
+    def render(self, facts: Facts, now: datetime, names: Mapping[str, str] | None = None) -> Draft:
+        postmortem = build(facts, self.catalog, now)
+        name = self.catalog.postmortem.template_for(facts.severity, facts.service)
+        try:
+            template = self.env.get_template(name + SUFFIX)
+        except TemplateNotFound as exc:
+            raise Refused(
+                f"No post-mortem template `{name}` ({self.directory / (name + SUFFIX)}): add it, or fix `postmortem.template` in the catalog."
+            ) from exc
+        return Draft(postmortem, name, template.render(pm=postmortem, names=dict(names or {})))
+
+
+def _filters() -> dict[str, Callable[..., str]]:
+    def utc(at: datetime | None) -> str:
+        return at.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC") if at else "—"
+
+    def dur(delta: timedelta | None) -> str:
+        return humanize(delta)
+
+    @pass_context
+    def person(context: Context, user: str | None) -> str:
+        """A Slack user's name (the export looks them up), else their id."""
+        names: Mapping[str, str] = context.get("names") or {}
+        return escape_markdown(names.get(user, user)) if user else "—"
+
+    def flag(text: str | None) -> str:
+        found = blame.find(text or "")
+        marked = escape_markdown(text or "")
+        if found:
+            words = ", ".join(f"“{escape_markdown(w)}”" for w in found)
+            return f"**[review: blame language {words}]** {marked}"
+        return marked
+
+    def md(text: object) -> str:
+        return escape_markdown("" if text is None else str(text))
+
+    return {"utc": utc, "dur": dur, "person": person, "flag": flag, "md": md}
+
+
+FILTERS = _filters()
