@@ -49,9 +49,7 @@ def serve(
     from bot import scheduler, wiring
 
     settings = _settings()
-    logging.basicConfig(
-        level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    settings.configure_logging()
     missing = settings.missing_for_slack()
     if missing:
         err.print(
@@ -88,14 +86,26 @@ def serve(
 
 
 @app.command("scheduler")
-def scheduler_command() -> None:
+def scheduler_command(
+    metrics_port: Annotated[
+        int,
+        typer.Option(help="Serve Prometheus metrics (leader, leaderships) on this port; 0: off."),
+    ] = 9108,
+) -> None:
     """Fire reminders and retry pending effects; one process leads, the others stand by."""
+    from prometheus_client import start_http_server
+
     from bot import scheduler, wiring
 
     settings = _settings()
-    logging.basicConfig(
-        level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    settings.configure_logging()
+    if metrics_port:
+        try:
+            start_http_server(metrics_port, addr="0.0.0.0")  # noqa: S104  (scraped by Prometheus)
+        except OSError as exc:  # a second scheduler on the same host: it still schedules
+            logging.getLogger("bot.scheduler").warning(
+                "metrics port %s unavailable (%s); use --metrics-port", metrics_port, exc
+            )
     db = Database(settings.database_url)
     try:
         db.require_current_schema()

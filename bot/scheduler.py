@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from apscheduler.schedulers.background import BackgroundScheduler
+from prometheus_client import Counter, Gauge
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
@@ -120,6 +121,12 @@ def start_in_process(
     return start_jobs(runner, timers), leadership
 
 
+LEADER = Gauge(
+    "incidentbot_scheduler_leader", "1 while this scheduler process is the active one, else 0"
+)
+LEADERSHIPS = Counter("incidentbot_scheduler_leaderships", "Times this process became the leader")
+
+
 def run_forever(
     runner: OutboxRunner, timers: TimerFlows, db: Database, *, standby_poll: float = 2.0
 ) -> None:
@@ -127,14 +134,18 @@ def run_forever(
     leadership = Leadership(db)
     while True:
         if not leadership.try_acquire():
+            LEADER.set(0)
             time.sleep(standby_poll)
             continue
         log.warning("this process is now the scheduler")
+        LEADER.set(1)
+        LEADERSHIPS.inc()
         jobs = start_jobs(runner, timers)
         try:
             while leadership.held():
                 time.sleep(standby_poll)
         finally:
+            LEADER.set(0)
             jobs.shutdown(wait=True)
             leadership.release()
 

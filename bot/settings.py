@@ -50,6 +50,7 @@ class Settings(BaseSettings):
 
     api_token: SecretStr | None = None
     log_level: str = Field(default="INFO")
+    log_format: str = Field(default="json", pattern="^(json|console)$")  # one JSON object per line
 
     def catalog(self) -> Catalog:
         if self.incidentbot_config is None:
@@ -85,3 +86,17 @@ class Settings(BaseSettings):
         if self.slack_signing_secret is None and self.slack_app_token is None:
             missing.append("SLACK_SIGNING_SECRET (or SLACK_APP_TOKEN for Socket Mode)")
         return missing
+
+    def secret_values(self) -> list[str]:
+        """Every secret this process holds (the log formatter redacts them)."""
+        values = [
+            getattr(self, name).get_secret_value()
+            for name, field in type(self).model_fields.items()
+            if getattr(self, name) is not None and "SecretStr" in str(field.annotation)
+        ]
+        return [part.strip() for value in values for part in value.split(",") if part.strip()]
+
+    def configure_logging(self) -> None:
+        from bot.logs import configure
+
+        configure(self.log_level, self.log_format, self.secret_values())

@@ -15,7 +15,7 @@ from bot.adapters.slack.app import build_bolt_app
 from bot.adapters.slack.chat import SlackChat
 from bot.adapters.slack.listeners import SlackContext
 from bot.adapters.slack.pacing import SlackPacer
-from bot.core.catalog import Catalog, PagerDutyTarget
+from bot.core.catalog import Catalog, PagerDutyTarget, Phase
 from bot.core.pacing import Pacer
 from bot.core.playbooks import Playbook
 from bot.flows.alerts import AlertFlows
@@ -188,6 +188,8 @@ def build(
         pagerduty=PagerDutyInbound(flows, pager, chat),
         pagerduty_secrets=settings.webhook_secrets(),
         gate=work.gate,
+        open_statuses=[s.id for s in catalog.statuses if s.phase is not Phase.CLOSED],
+        clock=clock.now,
     )
     timers = TimerFlows(db, catalog, clock, defaults)
     return Bot(settings, db, catalog, clock, runner, flows, alerts, timers, work, slack, bolt, web)

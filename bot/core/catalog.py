@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from enum import StrEnum
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
@@ -153,6 +153,8 @@ class Catalog(_Strict):
     paging: Paging = Field(default_factory=Paging)
     reminders: Reminders = Field(default_factory=Reminders)
     postmortem: Postmortems = Field(default_factory=Postmortems)
+    # Slack user ids who may see every incident on the review pages and act as any commander.
+    admins: tuple[Annotated[str, Field(pattern=r"^[UW][A-Z0-9]{2,20}$")], ...] = ()
 
     @model_validator(mode="before")
     @classmethod
@@ -376,8 +378,9 @@ def catalog_from_mapping(data: Mapping[str, Any] | None) -> Catalog:
         "paging",
         "reminders",
         "postmortem",
+        "admins",
     }
-    unknown = sorted(set(data) - known - _LATER_SECTIONS)
+    unknown = sorted(set(data) - known)
     if unknown:
         raise CatalogError(f"unknown catalog keys: {', '.join(unknown)} (known: {sorted(known)})")
     merged.update({k: v for k, v in data.items() if k in known})
@@ -389,7 +392,3 @@ def catalog_from_mapping(data: Mapping[str, Any] | None) -> Catalog:
             for err in exc.errors()
         ]
         raise CatalogError("invalid catalog:\n  " + "\n  ".join(problems)) from exc
-
-
-# Sections owned by later capabilities; accepted, read elsewhere.
-_LATER_SECTIONS = frozenset({"admins"})

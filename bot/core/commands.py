@@ -92,6 +92,11 @@ class ListFollowups:
 
 
 @dataclass(frozen=True)
+class Timestamps:
+    pass
+
+
+@dataclass(frozen=True)
 class Postmortem:
     export: bool = False  # `postmortem export`: draft into Jira now (again)
 
@@ -113,6 +118,7 @@ Request = (
     | AddFollowup
     | ListFollowups
     | Postmortem
+    | Timestamps
 )
 
 
@@ -162,6 +168,8 @@ def parse(text: str, catalog: Catalog) -> Request:
         return _followup(rest)
     if sub in ("followups", "follow-ups"):
         return ListFollowups()
+    if sub in ("timestamps", "milestones", "times"):
+        return Timestamps()
     if sub in ("postmortem", "post-mortem"):
         if rest.lower() not in ("", "export"):
             return Invalid(

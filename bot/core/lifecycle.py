@@ -7,11 +7,11 @@ Pure: no I/O and no clock; `now` and the actor are passed in. A refused command 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 
 from bot.core.catalog import COMMANDER, Catalog, Phase
 from bot.core.metrics import humanize
-from bot.core.milestones import Milestone, Source, Stamp, order_errors, require_aware
+from bot.core.milestones import ORDER, Milestone, Source, Stamp, order_errors, require_aware
 from bot.core.timeline import Entry, EntryKind
 
 
@@ -88,7 +88,25 @@ class AddNote:
     text: str
 
 
-Command = ChangeStatus | ChangeSeverity | AssignRole | Acknowledge | AddNote
+@dataclass(frozen=True)
+class EditMilestones:
+    """Correct milestone times after the fact (`/incident timestamps`)."""
+
+    changes: dict[Milestone, datetime]
+    admins: frozenset[str] = frozenset()  # may edit whoever commands
+
+
+Command = ChangeStatus | ChangeSeverity | AssignRole | Acknowledge | AddNote | EditMilestones
+
+# Milestones people may correct: what happened in the world. Declared and closed are the bot's
+# own records of what people did in it, so they stay as stamped.
+EDITABLE: tuple[Milestone, ...] = (
+    Milestone.IMPACT_STARTED,
+    Milestone.DETECTED,
+    Milestone.ACKNOWLEDGED,
+    Milestone.MITIGATED,
+    Milestone.RESOLVED,
+)
 
 MAX_TITLE = 150
 MAX_NOTE = 3000
@@ -188,6 +206,8 @@ def decide(
 ) -> Decision:
     require_aware(now)
     current = catalog.status(incident.status)
+    if isinstance(command, EditMilestones):  # post-incident corrections: closed or not
+        return _edit_milestones(incident, command, now, actor, source)
     if current.phase is Phase.CLOSED and not isinstance(command, AddNote):
         raise Refused("This incident is closed; declare a new incident if the problem is back.")
     match command:
@@ -342,6 +362,61 @@ def _change_status(
         clear_milestones=frozenset(cleared),
         entries=tuple(entries),
     )
+
+
+def _edit_milestones(
+    incident: Snapshot, command: EditMilestones, now: datetime, actor: str | None, source: Source
+) -> Decision:
+    commander = incident.roles.get(COMMANDER)
+    if commander and actor not in (commander, *command.admins):
+        raise Refused(
+            f"Only the incident commander (<@{commander}>) or an admin can correct the timestamps."
+        )
+    stamps: dict[Milestone, Stamp] = {}
+    entries: list[Entry] = []
+    for milestone, at in sorted(command.changes.items(), key=lambda kv: ORDER.index(kv[0])):
+        require_aware(at)
+        if milestone not in EDITABLE:
+            raise Refused(
+                f"{milestone.label} is the bot's record of when it happened here; it cannot be edited."
+            )
+        before = incident.milestones.get(milestone)
+        if before is None and milestone in (Milestone.MITIGATED, Milestone.RESOLVED):
+            raise Refused(
+                f"The incident is not {milestone.label.lower()} yet: change its status instead."
+            )
+        if at > now:
+            raise Refused(
+                f"{milestone.label} cannot be in the future ({at.astimezone(UTC):%Y-%m-%d %H:%M} UTC)."
+            )
+        if before is not None and before.at == at:
+            continue
+        stamps[milestone] = Stamp(at, Source.MANUAL, actor)
+        was = (
+            f"{before.at.astimezone(UTC):%Y-%m-%d %H:%M:%S} UTC, from {before.source.value}"
+            if before
+            else "not set"
+        )
+        entries.append(
+            Entry(
+                EntryKind.MILESTONE,
+                now,
+                f"{milestone.label} corrected to {at.astimezone(UTC):%Y-%m-%d %H:%M:%S} UTC (was {was})",
+                actor,
+                source,
+                {
+                    "milestone": milestone.value,
+                    "to": at.isoformat(),
+                    "from": before.at.isoformat() if before else None,
+                    "from_source": before.source.value if before else None,
+                    "from_by": before.by if before else None,
+                },
+            )
+        )
+    if not stamps:
+        raise Refused("Nothing changed: every time is as it was.")
+    _check_order(incident, stamps, frozenset())
+    return Decision(set_milestones=stamps, entries=tuple(entries))
 
 
 def _check_order(

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
+from statistics import fmean, median, quantiles
 
 from bot.core.milestones import Milestone
 
@@ -61,3 +63,52 @@ def humanize(delta: timedelta | None) -> str:
     if minutes:
         return f"{sign}{minutes}m {secs:02d}s"
     return f"{sign}{secs}s"
+
+
+# -- aggregates ----------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Summary:
+    """One metric over many incidents, in seconds (None when no incident has both milestones).
+    `missing` counts the incidents left out of this metric for lack of a milestone."""
+
+    count: int
+    mean_s: float | None
+    median_s: float | None
+    p90_s: float | None
+    missing: int = 0
+
+    def as_json(self) -> dict[str, float | int | None]:
+        return {
+            "count": self.count,
+            "mean_s": self.mean_s,
+            "median_s": self.median_s,
+            "p90_s": self.p90_s,
+        }
+
+
+def summarize(seconds: Sequence[float], missing: int = 0) -> Summary:
+    """count, mean, median and p90 (linear interpolation between closest ranks, i.e.
+    statistics.quantiles(n=10, method="inclusive")[8]; the value itself when there is one)."""
+    if not seconds:
+        return Summary(0, None, None, None, missing)
+    values = sorted(seconds)
+    p90 = values[0] if len(values) == 1 else quantiles(values, n=10, method="inclusive")[8]
+    return Summary(len(values), fmean(values), median(values), p90, missing)
+
+
+def counts_in_metrics(*, drill: bool, disposition: str | None) -> bool:
+    """Drills and declined or merged incidents never count."""
+    return not drill and disposition is None
+
+
+def report(incidents: Iterable[Mapping[Milestone, datetime]]) -> dict[Metric, Summary]:
+    """The pure definition of a report over incidents that count (see counts_in_metrics)."""
+    values: dict[Metric, list[float]] = {m: [] for m in Metric}
+    missing = dict.fromkeys(Metric, 0)
+    for instants in incidents:
+        for metric, delta in durations(instants).items():
+            if delta is None:
+                missing[metric] += 1
+            else:
+                values[metric].append(delta.total_seconds())
+    return {m: summarize(values[m], missing[m]) for m in Metric}

@@ -13,7 +13,7 @@ from sqlmodel import Session
 from bot.core import lifecycle
 from bot.core.catalog import Phase
 from bot.core.lifecycle import Refused
-from bot.core.milestones import Source
+from bot.core.milestones import Milestone, Source, Stamp
 from bot.flows import jira_effects, timers
 from bot.flows.changes import apply_command
 from bot.flows.followups import FollowupFlows
@@ -126,6 +126,31 @@ class IncidentFlows(PinFlows, PagerFlows, PlaybookFlows, FollowupFlows):
             return Outcome(True, "Drafting the post-mortem into Jira…", incident_id)
 
         return self.run(request_key, work, incident_id=incident_id)
+
+    def milestones_of(self, channel_id: str) -> tuple[Incident, dict[Milestone, Stamp]]:
+        with self.db.read() as session:
+            incident = q.incident_by_channel(session=session, channel_id=channel_id)
+            if incident is None or incident.id is None:
+                raise Refused(NOT_AN_INCIDENT)
+            return incident, q.milestones(session=session, incident_id=incident.id)
+
+    def stamps(self, incident_id: int) -> dict[Milestone, Stamp]:
+        with self.db.read() as session:
+            return q.milestones(session=session, incident_id=incident_id)
+
+    def check(self, *, incident_id: int, command: lifecycle.Command, actor: str) -> str | None:
+        """Why `command` would be refused now (None: it would pass), without changing anything:
+        lets a form show the problem in place."""
+        with self.db.read() as session:
+            incident = q.get_incident(session=session, incident_id=incident_id)
+            if incident is None:
+                return NOT_AN_INCIDENT
+            snapshot = q.snapshot(session=session, incident=incident)
+        try:
+            lifecycle.decide(self.catalog, snapshot, command, now=self.clock.now(), actor=actor)
+        except Refused as refused:
+            return refused.reason
+        return None
 
     # -- queries ---------------------------------------------------------------------------------
     def open_incidents(self) -> Sequence[Incident]:

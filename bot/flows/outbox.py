@@ -15,6 +15,7 @@ from collections.abc import Callable, Mapping
 from datetime import timedelta
 
 from bot.flows.ports import Clock, Deferred, IntegrationError
+from bot.logs import bound
 from bot.store import outbox as store
 from bot.store.db import Database
 from bot.store.models import OutboxRow
@@ -79,7 +80,8 @@ class OutboxRunner:
         try:
             if handler is None:
                 raise IntegrationError("bot", "unknown_effect", retryable=False, detail=row.kind)
-            handler(row)
+            with bound(incident_id=row.incident_id, effect=row.kind, effect_id=row.id):
+                handler(row)
         except Deferred as exc:
             with self.db.transaction() as session:
                 at = self.clock.now() + timedelta(seconds=exc.retry_after or 1.0)

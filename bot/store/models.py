@@ -36,6 +36,12 @@ class Incident(SQLModel, table=True):
     open_group: str | None = Field(default=None, max_length=64)
     # A playbook's status_update_due action overrides the catalog's cadence for this incident.
     status_update_minutes: int | None = None
+    # Left out of every MTTx figure besides drills: "declined" (not an incident after all) or
+    # "merged" (folded into another incident).
+    disposition: str | None = Field(default=None, max_length=16)
+    # Backfilled history: the id the incident had where it came from (importing twice is a no-op).
+    external_id: str | None = Field(default=None, max_length=200, unique=True)
+    imported: bool = False
     # The post-mortem's Jira issue, once exported (a re-export updates it, never a second one).
     postmortem_key: str | None = Field(default=None, max_length=32)
     postmortem_url: str | None = None

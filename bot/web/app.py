@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+
 from slack_bolt import App
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 
 from bot.flows.alerts import AlertFlows
 from bot.flows.background import AckGate
@@ -11,6 +15,7 @@ from bot.flows.pagerduty_in import PagerDutyInbound
 from bot.store.db import Database
 from bot.web import api, slack, webhooks
 from bot.web.common import Metrics
+from bot.web.observe import RequestMetrics, StoreCollector
 
 
 def build_web_app(
@@ -24,6 +29,8 @@ def build_web_app(
     pagerduty_secrets: list[str] | None = None,
     gate: AckGate | None = None,
     metrics: Metrics | None = None,
+    open_statuses: Sequence[str] = (),
+    clock: Callable[[], datetime] | None = None,
 ) -> Starlette:
     metrics = metrics or Metrics()
     routes = [
@@ -37,4 +44,10 @@ def build_web_app(
         ),
         *api.routes(db=db, api_token=api_token, metrics=metrics),
     ]
-    return Starlette(routes=routes)
+    metrics.registry.register(
+        StoreCollector(db, open_statuses, clock or (lambda: datetime.now(UTC)))
+    )
+    return Starlette(
+        routes=routes,
+        middleware=[Middleware(RequestMetrics, routes=routes, registry=metrics.registry)],
+    )

@@ -256,3 +256,66 @@ def test_refusal_changes_nothing() -> None:
     with pytest.raises(Refused):
         lc.decide(CAT, snap, lc.ChangeStatus("closed"), now=T0, actor=BOB)
     assert repr(snap) == before
+
+
+# -- corrections (/incident timestamps) ----------------------------------------------------------
+def test_the_commander_corrects_milestones_and_the_original_stays_on_the_timeline() -> None:
+    snap = at_status("closed")
+    earlier = T0 - timedelta(minutes=20)
+    decision = lc.decide(
+        CAT,
+        snap,
+        lc.EditMilestones({Milestone.IMPACT_STARTED: earlier}),
+        now=T0 + timedelta(hours=1),
+        actor=ALICE,
+    )
+    assert decision.set_milestones == {
+        Milestone.IMPACT_STARTED: Stamp(earlier, Source.MANUAL, ALICE)
+    }
+    (entry,) = decision.entries
+    assert entry.text == (
+        "Impact started corrected to 2026-03-01 11:40:00 UTC (was 2026-03-01 12:00:00 UTC, from slack)"
+    )
+    assert entry.data["from"] == T0.isoformat() and entry.data["from_by"] == ALICE
+
+
+@pytest.mark.parametrize(
+    ("changes", "actor", "needle"),
+    [
+        (
+            {Milestone.DETECTED: T0 - timedelta(hours=1)},
+            ALICE,
+            "must not be after",
+        ),  # impact > detected
+        ({Milestone.DECLARED: T0}, ALICE, "cannot be edited"),
+        ({Milestone.IMPACT_STARTED: T0 + timedelta(days=1)}, ALICE, "future"),
+        ({Milestone.IMPACT_STARTED: T0 - timedelta(minutes=5)}, BOB, "Only the incident commander"),
+        ({Milestone.IMPACT_STARTED: T0}, ALICE, "Nothing changed"),
+    ],
+)
+def test_corrections_that_are_refused(
+    changes: dict[Milestone, datetime], actor: str, needle: str
+) -> None:
+    with pytest.raises(Refused, match=needle):
+        lc.decide(
+            CAT,
+            at_status("resolved"),
+            lc.EditMilestones(changes),
+            now=T0 + timedelta(hours=2),
+            actor=actor,
+        )
+
+
+def test_an_open_incident_cannot_be_given_a_resolution_by_correction_but_an_admin_may_edit() -> (
+    None
+):
+    with pytest.raises(Refused, match="not resolved yet"):
+        lc.decide(CAT, opened(), lc.EditMilestones({Milestone.RESOLVED: T0}), now=T0, actor=ALICE)
+    decision = lc.decide(
+        CAT,
+        opened(),
+        lc.EditMilestones({Milestone.ACKNOWLEDGED: T0}, admins=frozenset({BOB})),
+        now=T0 + timedelta(minutes=1),
+        actor=BOB,
+    )
+    assert Milestone.ACKNOWLEDGED in decision.set_milestones

@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import httpx
 from sqlmodel import select
 
 from bot.core.catalog import default_catalog
@@ -60,17 +62,23 @@ def test_one_scheduler_leads_and_a_standby_takes_over(db_url: str, tmp_path: Pat
         "SLACK_API_URL": "http://127.0.0.1:9/api/",
     }
     logs = [tmp_path / f"scheduler{i}.log" for i in range(2)]
+    ports = [_free_port() for _ in logs]
     procs = [
         subprocess.Popen(
-            [sys.executable, "-m", "bot", "scheduler"], env=env, cwd=tmp_path, stderr=log.open("w")
+            [sys.executable, "-m", "bot", "scheduler", "--metrics-port", str(port)],
+            env=env,
+            cwd=tmp_path,
+            stderr=log.open("w"),
         )
-        for log in logs
+        for log, port in zip(logs, ports, strict=True)
     ]
     try:
         first = _declare_overdue(db, 1)
         assert _wait(lambda: _fired(db, first), 20), [log.read_text() for log in logs]
         leaders = [i for i, log in enumerate(logs) if "now the scheduler" in log.read_text()]
         assert len(leaders) == 1, [log.read_text() for log in logs]
+        gauges = [_leader_gauge(port) for port in ports]  # what Prometheus sees of each
+        assert gauges[leaders[0]] == 1.0 and gauges[1 - leaders[0]] == 0.0
         leader = procs[leaders[0]]
         leader.send_signal(signal.SIGKILL)
         leader.wait(timeout=10)
@@ -93,3 +101,15 @@ def test_one_scheduler_leads_and_a_standby_takes_over(db_url: str, tmp_path: Pat
         ]
     assert sorted(r.incident_id for r in reminders) == [first, second]  # once each
     db.dispose()
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _leader_gauge(port: int) -> float:
+    body = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=5).text
+    line = next(x for x in body.splitlines() if x.startswith("incidentbot_scheduler_leader "))
+    return float(line.split()[1])

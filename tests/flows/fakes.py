@@ -109,6 +109,10 @@ class FakeChat:
         self._record("user_name", user_id)
         return {"U0ALICE": "alice", "U0BOB": "bob"}.get(user_id)
 
+    def members(self, channel_id: str) -> list[str]:
+        self._record("members", channel_id)
+        return ["U0ALICE"]
+
     def archive(self, channel_id: str) -> None:
         self._record("archive", channel_id)
 

@@ -253,6 +253,19 @@ class SlackChat:
         name = profile.get("display_name") or profile.get("real_name") or user.get("name")
         return str(name) if name else None
 
+    def members(self, channel_id: str) -> list[str]:
+        """Everyone in the channel (all pages of conversations.members)."""
+        found: list[str] = []
+        cursor: str | None = None
+        while True:
+            data = self._call(
+                self.client.conversations_members, channel=channel_id, limit=200, cursor=cursor
+            )
+            found += [str(u) for u in data.get("members", [])]
+            cursor = (data.get("response_metadata") or {}).get("next_cursor") or None
+            if not cursor:
+                return found
+
     def archive(self, channel_id: str) -> None:
         try:
             self._call(self.client.conversations_archive, channel=channel_id)

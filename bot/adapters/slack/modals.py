@@ -8,11 +8,14 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from bot.core.catalog import Catalog, Phase
+from bot.core.lifecycle import EDITABLE
+from bot.core.milestones import ORDER, Milestone, Stamp
 
 DECLARE = "incident.declare"
 STATUS = "incident.status"
 SEVERITY = "incident.severity"
 FOLLOWUP = "incident.followup"
+TIMESTAMPS = "incident.timestamps"
 ADD_FOLLOWUP_SHORTCUT = "incident.add_followup"  # the message shortcut's callback id
 
 Block = dict[str, Any]
@@ -253,3 +256,67 @@ def read_followup(view: dict[str, Any]) -> FollowupForm:
         channel_id=meta.get("channel_id"),
         permalink=meta.get("permalink"),
     )
+
+
+def timestamps_modal(*, incident_id: int, stamps: dict[Milestone, Stamp]) -> Block:
+    """Every milestone with where it came from; the ones people may correct as date-time pickers
+    (each reader's own time zone; Slack sends an instant)."""
+    blocks: list[Block] = [
+        {
+            "type": "context",
+            "elements": [
+                {
+                    "type": "mrkdwn",
+                    "text": "Correct what happened in the world; the original stays on the timeline. Order: impact ≤ detected ≤ acknowledged, mitigated ≤ resolved.",
+                }
+            ],
+        }
+    ]
+    for milestone in ORDER:
+        stamp = stamps.get(milestone)
+        origin = (
+            f"{stamp.source.value}{f' by <@{stamp.by}>' if stamp.by else ''}"
+            if stamp
+            else "not set"
+        )
+        editable = milestone in EDITABLE and (
+            stamp is not None or milestone in (Milestone.IMPACT_STARTED, Milestone.ACKNOWLEDGED)
+        )
+        if not editable:
+            when = (
+                f"<!date^{int(stamp.at.timestamp())}^{{date_short_pretty}} {{time_secs}}|{stamp.at:%Y-%m-%d %H:%M:%S} UTC>"
+                if stamp
+                else "—"
+            )
+            blocks.append(
+                {
+                    "type": "section",
+                    "block_id": f"fixed.{milestone.value}",
+                    "text": {"type": "mrkdwn", "text": f"*{milestone.label}*: {when} _({origin})_"},
+                }
+            )
+            continue
+        picker: Block = {"type": "datetimepicker", "action_id": milestone.value}
+        if stamp is not None:
+            picker["initial_date_time"] = int(stamp.at.timestamp())
+        blocks.append(
+            _input(
+                milestone.value,
+                milestone.label,
+                picker,
+                optional=stamp is None,
+                hint=f"Now: {origin}",
+            )
+        )
+    return _modal(TIMESTAMPS, "Milestones", "Save", blocks, {"incident_id": incident_id})
+
+
+def read_timestamps(view: dict[str, Any]) -> dict[Milestone, datetime]:
+    """The picked instants (UTC), for the milestones the form had."""
+    values = view.get("state", {}).get("values", {})
+    picked: dict[Milestone, datetime] = {}
+    for milestone in EDITABLE:
+        raw = _value(values, milestone.value, milestone.value).get("selected_date_time")
+        if isinstance(raw, int | float) or (isinstance(raw, str) and raw.isdigit()):
+            picked[milestone] = datetime.fromtimestamp(int(raw), UTC)
+    return picked

@@ -86,6 +86,14 @@ def register(app: App, ctx: SlackContext) -> None:
                     return
                 text, blocks = replies.followups_blocks(incident, rows)
                 respond(text=text, blocks=blocks, response_type="ephemeral")
+            case c.Timestamps():
+                try:
+                    incident, stamps = ctx.flows.milestones_of(channel)
+                except Refused as refused:
+                    respond(text=refused.reason, response_type="ephemeral")
+                    return
+                view = modals.timestamps_modal(incident_id=int(incident.id or 0), stamps=stamps)
+                client.views_open(trigger_id=body["trigger_id"], view=view)
             case c.Postmortem(export=export):
                 respond(
                     **_postmortem(ctx, channel, user, export, request_key(body)),

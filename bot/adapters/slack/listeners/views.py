@@ -114,6 +114,34 @@ def register(app: App, ctx: SlackContext) -> None:
             request_key(body) or f"slack:view:{view.get('id')}",
         )
 
+    def edit_timestamps(
+        ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient
+    ) -> None:
+        user = str(body["user"]["id"])
+        incident_id = modals.metadata(view).get("incident_id")
+        if not isinstance(incident_id, int):
+            ack()
+            return
+        picked = modals.read_timestamps(view)
+        current = ctx.flows.stamps(incident_id)
+        changes = {  # the pickers show whole seconds: an untouched one is no correction
+            m: at
+            for m, at in picked.items()
+            if m not in current or int(current[m].at.timestamp()) != int(at.timestamp())
+        }
+        if not changes:
+            ack()
+            return
+        command = lifecycle.EditMilestones(changes, admins=frozenset(ctx.catalog.admins))
+        problem = ctx.flows.check(incident_id=incident_id, command=command, actor=user)
+        if problem is not None:
+            first = min(changes, key=lambda m: list(lifecycle.EDITABLE).index(m))
+            ack(response_action="errors", errors={first.value: problem[:150]})
+            return
+        ack()
+        ctx.work.submit(_act, ctx, body, view, client, command)
+
+    app.view(modals.TIMESTAMPS)(edit_timestamps)
     app.view(modals.FOLLOWUP)(add_followup)
     app.view(checklist.SKIP_FORM)(skip_step)
     app.view(modals.DECLARE)(declare)

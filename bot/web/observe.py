@@ -1,0 +1,159 @@
+"""The bot's own observability on /metrics: every HTTP request by route and outcome with its
+latency (the Slack route's is the ack latency), and, read from the database at scrape time, open
+incidents by severity, the outbox backlog, retries and give-ups by integration, and how late the
+oldest due timer is (a dead or missing scheduler shows as a growing lag)."""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
+from datetime import datetime
+
+from prometheus_client import CollectorRegistry, Histogram
+from prometheus_client import Counter as PromCounter
+from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
+from sqlalchemy import case, func
+from sqlmodel import col, select
+from starlette.routing import BaseRoute, Match
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from bot.store.db import Database
+from bot.store.models import Incident, OutboxRow, TimerRow
+
+LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 3.0, 5.0, 10.0)
+
+
+class RequestMetrics:
+    """ASGI middleware: requests by route template, method and outcome, and their latency."""
+
+    def __init__(
+        self, app: ASGIApp, routes: Sequence[BaseRoute], registry: CollectorRegistry
+    ) -> None:
+        self.app = app
+        self.routes = routes
+        self.requests = PromCounter(
+            "incidentbot_http_requests",
+            "HTTP requests by route, method and outcome (2xx, 4xx, 5xx)",
+            ["route", "method", "outcome"],
+            registry=registry,
+        )
+        self.seconds = Histogram(
+            "incidentbot_http_request_seconds",
+            "Time to answer, by route (POST /slack/events: the ack latency Slack sees)",
+            ["route"],
+            buckets=LATENCY_BUCKETS,
+            registry=registry,
+        )
+
+    def _route(self, scope: Scope) -> str:
+        for route in self.routes:
+            match, _child = route.matches(scope)
+            if match is Match.FULL:
+                return str(getattr(route, "path", "other"))
+        return "unmatched"
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = 500
+
+        async def sending(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = int(message["status"])
+            await send(message)
+
+        try:
+            await self.app(scope, receive, sending)
+        finally:
+            route = self._route(scope)
+            self.requests.labels(route, scope.get("method", ""), f"{status // 100}xx").inc()
+            self.seconds.labels(route).observe(time.perf_counter() - started)
+
+
+class StoreCollector(Collector):
+    """Gauges read from the database when Prometheus scrapes (cheap, indexed queries)."""
+
+    def __init__(
+        self, db: Database, open_statuses: Iterable[str], clock: Callable[[], datetime]
+    ) -> None:
+        self.db = db
+        self.open_statuses = list(open_statuses)
+        self.clock = clock
+
+    def collect(self) -> Iterable[Metric]:
+        open_incidents = GaugeMetricFamily(
+            "incidentbot_open_incidents",
+            "Open incidents by severity (drills excluded)",
+            labels=["severity"],
+        )
+        backlog = GaugeMetricFamily(
+            "incidentbot_outbox_pending",
+            "Effects not yet delivered, by integration",
+            labels=["integration"],
+        )
+        retrying = GaugeMetricFamily(
+            "incidentbot_outbox_retrying",
+            "Pending effects that failed at least once, by integration",
+            labels=["integration"],
+        )
+        given_up = GaugeMetricFamily(
+            "incidentbot_outbox_given_up",
+            "Effects given up for good, by integration",
+            labels=["integration"],
+        )
+        lag = GaugeMetricFamily(
+            "incidentbot_timer_lag_seconds",
+            "How late the oldest due, unfired timer is (0: none due)",
+        )
+        pending_timers = GaugeMetricFamily(
+            "incidentbot_timers_pending", "Timers armed and not yet fired"
+        )
+        now = self.clock()
+        pending: Counter[str] = Counter()
+        failing: Counter[str] = Counter()
+        dropped: Counter[str] = Counter()
+        with self.db.read() as session:
+            for severity, count in session.exec(
+                select(Incident.severity, func.count())
+                .where(col(Incident.status).in_(self.open_statuses), col(Incident.drill).is_(False))
+                .group_by(Incident.severity)
+            ).all():
+                open_incidents.add_metric([severity], count)
+            for lane, count, tried in session.exec(
+                select(
+                    OutboxRow.lane,
+                    func.count(),
+                    func.sum(case((col(OutboxRow.attempts) > 0, 1), else_=0)),
+                )
+                .where(col(OutboxRow.done_at).is_(None))
+                .group_by(OutboxRow.lane)
+            ).all():
+                pending[_integration(lane)] += count
+                failing[_integration(lane)] += int(tried or 0)
+            for lane, count in session.exec(
+                select(OutboxRow.lane, func.count())
+                .where(col(OutboxRow.failed).is_(True))
+                .group_by(OutboxRow.lane)
+            ).all():
+                dropped[_integration(lane)] += count
+            oldest, armed = session.exec(
+                select(func.min(TimerRow.due_at), func.count()).where(
+                    col(TimerRow.fired_at).is_(None)
+                )
+            ).one()
+        for family, counts in ((backlog, pending), (retrying, failing), (given_up, dropped)):
+            for integration in ("slack", "pagerduty", "jira"):
+                family.add_metric([integration], counts.get(integration, 0))
+        late = (now - oldest).total_seconds() if oldest is not None and oldest <= now else 0.0
+        lag.add_metric([], late)
+        pending_timers.add_metric([], armed)
+        return [open_incidents, backlog, retrying, given_up, lag, pending_timers]
+
+
+def _integration(lane: str) -> str:
+    return lane.split(":", 1)[0].split("-", 1)[0]  # "slack:12" → slack, "slack-notice:3" → slack

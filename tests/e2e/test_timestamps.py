@@ -1,0 +1,69 @@
+"""/incident timestamps: the milestones with their sources in a form; the commander corrects
+them, the order is checked in the form, and the original stays on the timeline."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from bot.sandbox import Sandbox
+from tests.e2e.conftest import People, api, command, declare, ephemerals
+
+
+def test_the_commander_corrects_impact_start_and_the_metrics_follow(
+    sb: Sandbox, people: People
+) -> None:
+    incident = declare(sb, people, "sev2 Checkout API returns 500s")
+    channel = incident["channel"]["id"]
+    sb.slack.join(channel, people.alice)
+    command(sb, people.alice, channel, "resolve")
+    declared = datetime.fromisoformat(incident["milestones"]["declared_at"]["at"])
+    command(sb, people.alice, channel, "timestamps")
+    (form,) = sb.slack.views(people.alice)
+    texts = str(form["blocks"])
+    assert "Declared" in texts and "slack by <@" in texts  # sources shown; declared not editable
+    assert not any(b.get("block_id") == "declared_at" for b in form["blocks"])
+
+    # Out of order: shown in the form, nothing stored
+    reply = sb.slack.submit_view(
+        people.alice,
+        form["id"],
+        {
+            "impact_started_at": int((declared - timedelta(minutes=5)).timestamp()),
+            "detected_at": int((declared - timedelta(minutes=30)).timestamp()),
+        },
+    )
+    assert reply.view_errors and "must not be after" in next(iter(reply.view_errors.values()))
+    # Correct: impact began 40 minutes before the declaration
+    impact = declared.replace(microsecond=0) - timedelta(minutes=40)
+    detected = datetime.fromisoformat(incident["milestones"]["detected_at"]["at"])
+    reply = sb.slack.submit_view(
+        people.alice,
+        form["id"],
+        {"impact_started_at": int(impact.timestamp()), "detected_at": int(detected.timestamp())},
+    )
+    assert not reply.view_errors
+    sb.settle()
+    after = api(sb, f"/api/incidents/{incident['id']}").json()
+    stamp = after["milestones"]["impact_started_at"]
+    assert datetime.fromisoformat(stamp["at"]) == impact and stamp["source"] == "manual"
+    (entry,) = [e for e in after["timeline"] if "corrected" in e["text"]]
+    assert entry["kind"] == "milestone"
+    assert entry["text"].startswith("Impact started corrected to ")
+    assert "(was " in entry["text"] and entry["actor"] == people.alice
+
+
+def test_only_the_commander_corrects(sb: Sandbox, people: People) -> None:
+    incident = declare(sb, people, "sev3 Search is slow")
+    channel = incident["channel"]["id"]
+    sb.slack.join(channel, people.bob)
+    command(sb, people.bob, channel, "timestamps")
+    (form,) = sb.slack.views(people.bob)
+    declared = datetime.fromisoformat(incident["milestones"]["declared_at"]["at"])
+    reply = sb.slack.submit_view(
+        people.bob,
+        form["id"],
+        {"impact_started_at": int((declared - timedelta(minutes=10)).timestamp())},
+    )
+    assert reply.view_errors and "Only the incident commander" in str(reply.view_errors)
+    command(sb, people.bob, people.general, "timestamps")
+    assert "not an incident channel" in ephemerals(sb, people.bob)[-1]
