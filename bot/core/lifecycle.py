@@ -93,7 +93,6 @@ class EditMilestones:
     """Correct milestone times after the fact (`/incident timestamps`)."""
 
     changes: dict[Milestone, datetime]
-    admins: frozenset[str] = frozenset()  # may edit whoever commands
 
 
 Command = ChangeStatus | ChangeSeverity | AssignRole | Acknowledge | AddNote | EditMilestones
@@ -207,7 +206,7 @@ def decide(
     require_aware(now)
     current = catalog.status(incident.status)
     if isinstance(command, EditMilestones):  # post-incident corrections: closed or not
-        return _edit_milestones(incident, command, now, actor, source)
+        return _edit_milestones(catalog, incident, command, now, actor, source)
     if current.phase is Phase.CLOSED and not isinstance(command, AddNote):
         raise Refused("This incident is closed; declare a new incident if the problem is back.")
     match command:
@@ -219,6 +218,10 @@ def decide(
                 raise _unknown("severity", wanted, catalog.severities)
             if sev.id == incident.severity:
                 raise Refused(f"The incident is already {sev.id}.")
+            if catalog.severity_rank(incident.severity) == 0:
+                _require_command(
+                    catalog, incident, actor, f"change the severity of a {incident.severity}"
+                )
             direction = (
                 "Raised"
                 if catalog.severity_rank(sev.id) < catalog.severity_rank(incident.severity)
@@ -287,6 +290,8 @@ def _change_status(
             f"The incident is {current.name}; resolve it first (`/incident resolve`), "
             "then close it."
         )
+    if target.phase is Phase.CLOSED:
+        _require_command(catalog, incident, actor, "close the incident")
     if command.mitigated_at is not None and command.mitigated_at > now:
         raise Refused("Mitigation can't be in the future.")
     stamps: dict[Milestone, Stamp] = {}
@@ -364,14 +369,24 @@ def _change_status(
     )
 
 
-def _edit_milestones(
-    incident: Snapshot, command: EditMilestones, now: datetime, actor: str | None, source: Source
-) -> Decision:
+def _require_command(catalog: Catalog, incident: Snapshot, actor: str | None, what: str) -> None:
+    """Some decisions belong to the incident commander (or a catalog admin). Until someone takes
+    command anyone may make them; the bot's own moves (no actor) always may."""
     commander = incident.roles.get(COMMANDER)
-    if commander and actor not in (commander, *command.admins):
-        raise Refused(
-            f"Only the incident commander (<@{commander}>) or an admin can correct the timestamps."
-        )
+    if actor is None or commander is None or actor == commander or actor in catalog.admins:
+        return
+    raise Refused(f"Only the incident commander (<@{commander}>) or an admin can {what}.")
+
+
+def _edit_milestones(
+    catalog: Catalog,
+    incident: Snapshot,
+    command: EditMilestones,
+    now: datetime,
+    actor: str | None,
+    source: Source,
+) -> Decision:
+    _require_command(catalog, incident, actor, "correct the timestamps")
     stamps: dict[Milestone, Stamp] = {}
     entries: list[Entry] = []
     for milestone, at in sorted(command.changes.items(), key=lambda kv: ORDER.index(kv[0])):

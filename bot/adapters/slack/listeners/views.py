@@ -132,7 +132,7 @@ def register(app: App, ctx: SlackContext) -> None:
         if not changes:
             ack()
             return
-        command = lifecycle.EditMilestones(changes, admins=frozenset(ctx.catalog.admins))
+        command = lifecycle.EditMilestones(changes)
         problem = ctx.flows.check(incident_id=incident_id, command=command, actor=user)
         if problem is not None:
             first = min(changes, key=lambda m: list(lifecycle.EDITABLE).index(m))
