@@ -143,6 +143,7 @@ class Sandbox:
             jira_url=self.jira.url,
             jira_project="OPS",
             jira_api_version=self.jira_api_version,
+            jira_timeout=2.0,
             jira_ca_bundle=Path(self.jira.ca_bundle),
             postmortem_templates_dir=Path(__file__).resolve().parents[1] / "postmortem_templates",
             jira_email=self.jira.email if self.jira.cloud else None,

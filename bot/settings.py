@@ -46,6 +46,7 @@ class Settings(BaseSettings):
     jira_pat: SecretStr | None = None  # Data Center: a personal access token
     jira_ca_bundle: Path | None = None
     jira_api_version: int = Field(default=2, ge=2, le=3)  # 2: wiki markup; 3: ADF (Cloud)
+    jira_timeout: float = Field(default=10.0, gt=0)  # seconds; a slower answer is retried later
     postmortem_templates_dir: Path = Path("postmortem_templates")
 
     api_token: SecretStr | None = None

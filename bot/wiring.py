@@ -209,4 +209,5 @@ def jira_tracker(settings: Settings) -> JiraTracker | None:
         pat=_secret(settings.jira_pat),
         ca_bundle=str(settings.jira_ca_bundle) if settings.jira_ca_bundle else None,
         api_version=settings.jira_api_version,
+        timeout=settings.jira_timeout,
     )

@@ -116,6 +116,20 @@ def test_jira_down_is_retried_and_lands_exactly_once(
     assert len(sb.jira.links) == 2
 
 
+def test_a_jira_that_hangs_times_out_and_the_export_lands_later(
+    clocked: tuple[Sandbox, ScriptedClock, People],
+) -> None:
+    sb, clock, p = clocked
+    channel = run_incident(sb, p, clock)
+    sb.jira.hang(4, route="POST issue")  # longer than the bot's 2 s Jira timeout
+    command(sb, p.alice, channel, "close")
+    assert sb.bot.flows.incident(1).status == "closed"  # type: ignore[union-attr]
+    assert any("ReadTimeout" in t or "timed out" in t.lower() for t in texts(sb, channel))
+    for _ in range(3):
+        retry(sb, clock)
+    assert len([i for i in sb.jira.issues() if "postmortem" in i["fields"]["labels"]]) == 1
+
+
 def test_an_answer_lost_after_jira_created_the_issue_does_not_make_a_second(
     clocked: tuple[Sandbox, ScriptedClock, People],
 ) -> None:
