@@ -34,6 +34,13 @@ Lossy spots, where a target cannot express the Markdown:
   not parse them inside quotes or list items.)
 * Jira ``{code:lang}`` is used only for languages Jira's highlighter knows (Data Center shows an
   error panel for others); other or missing languages use ``{noformat}``.
+* Jira ordered lists always count from 1. A list item's blocks after its first paragraph
+  follow on continuation lines (code blocks there stay inside the item; tables cannot).
+* Jira wiki text is escaped for Jira's own renderer (Data Center, and Cloud's legacy one):
+  backslash escapes, plus numeric entities where no backslash escape exists (a backslash right
+  before a special character, "h1."/"bq." at a line start, ":D"). Jira Cloud's wiki→ADF
+  converter shows entities as typed and, inside *bold*/_italic_, re-reads backslash-escaped
+  characters as markup; on Cloud prefer :func:`to_adf`, which is exact.
 * Slack mrkdwn has no escape for ``* _ ~ `` ` ``: the Slack preview escapes only ``& < >`` (which
   is what keeps ``<!channel>`` and ``<@U123>`` inert), so formatting characters in user text can
   still look like emphasis there. Jira and ADF output are exact.
@@ -44,7 +51,7 @@ from __future__ import annotations
 import re
 import string
 import unicodedata
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Final, cast
 from urllib.parse import quote
@@ -99,11 +106,11 @@ def escape_markdown(text: str) -> str:
 # --------------------------------------------------------------------------------------------
 # Inline content as flat runs of text with marks (shared by the three renderers)
 
-STRONG: Final = "strong"
-EM: Final = "em"
-STRIKE: Final = "strike"
-CODE: Final = "code"
-_MARK_ORDER: Final = (STRONG, EM, STRIKE, CODE)  # opening order: code innermost
+_STRONG: Final = "strong"
+_EM: Final = "em"
+_STRIKE: Final = "strike"
+_CODE: Final = "code"
+_MARK_ORDER: Final = (_STRONG, _EM, _STRIKE, _CODE)  # opening order: code innermost
 _NO_MARKS: Final[frozenset[str]] = frozenset()
 
 _BR_TAG: Final = re.compile(r"<br\s*/?>", re.IGNORECASE)
@@ -189,13 +196,13 @@ def _collect(
         if kind == "text":
             _add_text(out, str(tok.get("raw", "")), marks, href)
         elif kind == "emphasis":
-            _collect(children, marks | {EM}, href, out)
+            _collect(children, marks | {_EM}, href, out)
         elif kind == "strong":
-            _collect(children, marks | {STRONG}, href, out)
+            _collect(children, marks | {_STRONG}, href, out)
         elif kind == "strikethrough":
-            _collect(children, marks | {STRIKE}, href, out)
+            _collect(children, marks | {_STRIKE}, href, out)
         elif kind == "codespan":
-            _add_text(out, str(tok.get("raw", "")), marks | {CODE}, href)
+            _add_text(out, str(tok.get("raw", "")), marks | {_CODE}, href)
         elif kind == "softbreak":
             _add_text(out, " ", marks, href)
         elif kind == "linebreak":
@@ -240,11 +247,12 @@ def _runs(tokens: Iterable[Token], extra: frozenset[str] = _NO_MARKS) -> list[_R
             flush()
             runs.append(run)
     flush()
-    while runs and isinstance(runs[0], _Break):
-        runs.pop(0)
-    while runs and isinstance(runs[-1], _Break):
-        runs.pop()
-    return runs
+    start, end = 0, len(runs)
+    while start < end and isinstance(runs[start], _Break):
+        start += 1
+    while end > start and isinstance(runs[end - 1], _Break):
+        end -= 1
+    return runs[start:end]
 
 
 def _group_links(runs: Sequence[_Run]) -> list[_Item]:
@@ -351,7 +359,7 @@ def _strip_marks(runs: Iterable[_Run], marks: frozenset[str]) -> list[_Run]:
 def _with_mark(runs: Iterable[_Run], mark: str) -> list[_Run]:
     return [
         _Text(r.text, r.marks | {mark}, r.href)
-        if isinstance(r, _Text) and CODE not in r.marks
+        if isinstance(r, _Text) and _CODE not in r.marks
         else r
         for r in runs
     ]
@@ -397,7 +405,7 @@ def _is_letter_or_digit(char: str) -> bool:
 # --------------------------------------------------------------------------------------------
 # Jira wiki markup
 
-_JIRA_DELIMS: Final = {STRONG: "*", EM: "_", STRIKE: "-"}
+_JIRA_DELIMS: Final = {_STRONG: "*", _EM: "_", _STRIKE: "-"}
 # Backslash escapes Jira's renderer understands (anything else keeps its backslash).
 _JIRA_ESCAPABLE: Final = frozenset("-#*_+?^~|%{}[]()!@")
 _JIRA_PHRASE: Final = frozenset("*_-+^~")
@@ -406,8 +414,9 @@ _JIRA_EMOTICON: Final = re.compile(
     r"\((?:y|n|i|/|x|!|\+|-|\?|on|off|\*[rgby]?|flagoff|flag)\)", re.IGNORECASE
 )
 _JIRA_ENTITY: Final = re.compile(r"&(?:#[0-9]+|#[xX][0-9A-Fa-f]+|[A-Za-z][A-Za-z0-9]*);")
-_JIRA_LINE_MARKER: Final = re.compile(r"[ \t]*[*#-]+(?:[ \t]|$)")
-_JIRA_LINE_KEYWORD: Final = re.compile(r"[ \t]*(?:h[1-6]|bq)(?=\.)", re.IGNORECASE)
+_JIRA_LINE_MARKER: Final = re.compile(r"\s*([*#-])[*#-]*(?:\s|$)")
+_JIRA_LINE_KEYWORD: Final = re.compile(r"\s*(?:h[1-6]|bq)(?=\.)", re.IGNORECASE)
+_ASCII_ALNUM: Final = frozenset(string.ascii_letters + string.digits)
 # Languages Jira's {code} highlighter knows (others get an error panel on Data Center).
 # fmt: off
 _JIRA_LANGUAGES: Final = frozenset({
@@ -459,8 +468,9 @@ def _jira_escape(text: str, prev: str | None, nxt: str | None, line_start: bool)
     length = len(text)
     marker_at = keyword_at = -1  # where a line-start list marker / "h1." / "bq." is
     if line_start:
-        if _JIRA_LINE_MARKER.match(text):
-            marker_at = len(text) - len(text.lstrip(_WS))
+        marker = _JIRA_LINE_MARKER.match(text)
+        if marker:
+            marker_at = marker.start(1)
         keyword = _JIRA_LINE_KEYWORD.match(text)
         if keyword:
             keyword_at = keyword.end()
@@ -476,27 +486,24 @@ def _jira_escape(text: str, prev: str | None, nxt: str | None, line_start: bool)
         elif i == keyword_at:
             out.append("&#46;")
         elif char in _JIRA_PHRASE:
-            could_open = not (p is not None and _is_letter_or_digit(p)) and not (
-                q is None or q.isspace()
-            )
-            could_close = not (p is None or p.isspace()) and not (
-                q is not None and _is_letter_or_digit(q)
-            )
+            # Only a plain space stops a delimiter in both Jira renderers (Data Center
+            # also stops at tabs, Cloud's converter does not).
+            could_open = not (p is not None and _is_letter_or_digit(p)) and q not in (None, " ")
+            could_close = p not in (None, " ") and not (q is not None and _is_letter_or_digit(q))
             dash_run = char == "-" and (p == "-" or q == "-")
             out.append("\\" + char if could_open or could_close or dash_run else char)
         elif char == "!":
-            out.append("\\!" if q is not None and not q.isspace() else "!")
+            out.append("\\!" if q not in (None, " ") else "!")
         elif char == "?":
             out.append("\\?" if p == "?" or q == "?" else "?")
-        elif char == "(":
-            out.append("\\(" if _JIRA_EMOTICON.match(text, i) else "(")
-        elif char == ")":
+        elif char in "()":
             pp = text[i - 2] if i >= 2 else None
             smiley = p is not None and (p in ":;" or (p == "-" and pp is not None and pp in ":;"))
-            out.append("\\)" if smiley else ")")
+            emoticon = char == "(" and _JIRA_EMOTICON.match(text, i) is not None
+            out.append("\\" + char if smiley or emoticon else char)
         elif char == ":":
             q2 = text[i + 2] if i + 2 < length else None
-            smiley = q is not None and q in "PpDd" and not (q2 is not None and q2.isalnum())
+            smiley = q is not None and q in "PpDd" and q2 not in _ASCII_ALNUM
             out.append("&#58;" if smiley else ":")
         elif char == "&":
             out.append("&amp;" if _JIRA_ENTITY.match(text, i) else "&")
@@ -506,7 +513,7 @@ def _jira_escape(text: str, prev: str | None, nxt: str | None, line_start: bool)
 
 
 def _jira_marker(step: _Open | _Close, forced: bool) -> str:
-    if step.mark == CODE:
+    if step.mark == _CODE:
         return "{{" if isinstance(step, _Open) else "}}"
     delim = _JIRA_DELIMS[step.mark]
     return "{" + delim + "}" if forced else delim
@@ -577,16 +584,22 @@ def _jira_inline(
             out.append(rendered[index])
 
     # Jira reads "\\" as a line break unless a backslash follows later in the same word (so
-    # that UNC paths survive). A space after ours keeps it a break whatever follows; it is
-    # only added when needed: a backslash follows in this word, or the word runs to the end of
-    # this content and the line goes on after it (a table cell's "|", a link's "|url]").
-    # Walk right to left so that this stays linear however many breaks there are.
+    # that UNC paths survive). A space after ours keeps it a break whatever follows. It is
+    # only added where needed or where the next character is markup or punctuation (which
+    # Jira may not take as the start of a word after a backslash): a backslash follows in
+    # this word, or the word runs to the end of this content and the line goes on after it
+    # (a table cell's "|", a link's "|url]"). Right to left, so that it stays linear.
     result: list[str] = []
     seen_space = False  # whitespace somewhere to the right
     word_backslash = False  # a backslash between here and the next whitespace
+    following: str | None = None  # the character right after this point
     for piece in reversed(out):
         if piece is None:
-            needs_space = word_backslash or (not seen_space and nxt is not None)
+            needs_space = (
+                word_backslash
+                or (not seen_space and nxt is not None)
+                or (following is not None and not following.isspace() and not following.isalnum())
+            )
             piece = "\\\\ " if needs_space else "\\\\"
         result.append(piece)
         for char in reversed(piece):
@@ -594,6 +607,8 @@ def _jira_inline(
                 seen_space, word_backslash = True, False
             elif char == "\\":
                 word_backslash = True
+        if piece:
+            following = piece[0]
     return "".join(reversed(result))
 
 
@@ -643,7 +658,7 @@ def _jira_list(token: Token, prefix: str) -> list[str]:
             elif kind in ("paragraph", "block_text"):
                 head.append(_jira_inline(_runs(_children(child))))
             elif kind == "heading":
-                head.append(_jira_inline(_runs(_children(child), frozenset({STRONG}))))
+                head.append(_jira_inline(_runs(_children(child), frozenset({_STRONG}))))
             elif kind != "blank_line":
                 head.extend(_jira_blocks([child], in_quote=False))
         if head or not emitted:
@@ -697,7 +712,7 @@ def to_jira_wiki(markdown: str) -> str:
 # --------------------------------------------------------------------------------------------
 # Atlassian Document Format
 
-_ADF_MARK_ORDER: Final = (STRONG, EM, STRIKE, CODE)
+_ADF_MARK_ORDER: Final = (_STRONG, _EM, _STRIKE, _CODE)
 
 
 def _adf_inline(runs: Iterable[_Run]) -> list[AdfNode]:
@@ -709,7 +724,7 @@ def _adf_inline(runs: Iterable[_Run]) -> list[AdfNode]:
         if not run.text:
             continue
         # The code mark may only be combined with link.
-        wanted = {CODE} if CODE in run.marks else run.marks
+        wanted = {_CODE} if _CODE in run.marks else run.marks
         marks: list[AdfNode] = [{"type": m} for m in _ADF_MARK_ORDER if m in wanted]
         if run.href is not None:
             marks.append({"type": "link", "attrs": {"href": run.href}})
@@ -791,7 +806,7 @@ def _adf_blocks(tokens: Iterable[Token], *, container: str) -> list[AdfNode]:
         elif kind == "heading":
             runs = _runs(_children(token))
             if restricted:
-                nodes.append(_adf_paragraph(_with_mark(runs, STRONG)))
+                nodes.append(_adf_paragraph(_with_mark(runs, _STRONG)))
             else:
                 level = int((token.get("attrs") or {}).get("level", 1))
                 nodes.append(
@@ -834,7 +849,7 @@ def to_adf(markdown: str) -> dict[str, Any]:
 # --------------------------------------------------------------------------------------------
 # Slack mrkdwn
 
-_SLACK_DELIMS: Final = {STRONG: "*", EM: "_", STRIKE: "~", CODE: "`"}
+_SLACK_DELIMS: Final = {_STRONG: "*", _EM: "_", _STRIKE: "~", _CODE: "`"}
 _SLACK_INDENT: Final = "    "
 _SLACK_RULE: Final = "\u2500" * 20
 
@@ -851,8 +866,8 @@ def _slack_fence_safe(text: str) -> str:
 def _slack_inline(runs: Sequence[_Run]) -> str:
     # Slack inline code cannot contain a backtick: such text loses the code mark.
     runs = [
-        _Text(r.text, r.marks - {CODE}, r.href)
-        if isinstance(r, _Text) and CODE in r.marks and "`" in r.text
+        _Text(r.text, r.marks - {_CODE}, r.href)
+        if isinstance(r, _Text) and _CODE in r.marks and "`" in r.text
         else r
         for r in runs
     ]
@@ -963,8 +978,8 @@ def _slack_blocks(tokens: Iterable[Token], *, in_quote: bool = False) -> list[st
             blocks.append(_slack_inline(_runs(_children(token))))
         elif kind == "heading":
             # A heading is a bold line; marks inside it other than bold are kept.
-            runs = _strip_marks(_runs(_children(token)), frozenset({STRONG}))
-            blocks.append(_slack_inline(_with_mark(runs, STRONG)))
+            runs = _strip_marks(_runs(_children(token)), frozenset({_STRONG}))
+            blocks.append(_slack_inline(_with_mark(runs, _STRONG)))
         elif kind == "list":
             blocks.append("\n".join(_slack_list(token, 0)))
         elif kind == "block_code":
@@ -994,6 +1009,3 @@ def to_slack_mrkdwn(markdown: str) -> str:
     """Convert Markdown to Slack mrkdwn for a preview. Text is escaped for ``& < >`` only (the
     escapes Slack defines), which keeps ``<!channel>``-style mentions in text inert."""
     return "\n\n".join(_slack_blocks(_parse(markdown)))
-
-
-_: Callable[[str], str] = escape_markdown  # keep the public helpers' signatures checked
