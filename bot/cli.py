@@ -153,6 +153,38 @@ def playbooks_lint(
 
 
 @app.command()
+def drill(
+    playbook: Annotated[str, typer.Argument(help="The playbook to practise (playbooks/*.yaml).")],
+    page: Annotated[
+        bool, typer.Option("--page", help="Really page the on-call through PagerDuty.")
+    ] = False,
+) -> None:
+    """Start a game day: a drill-… channel with the playbook's checklist, its alerts and the
+    on-call's acknowledgement simulated (the scheduler fires them), a report when it resolves."""
+    from bot import wiring
+
+    settings = _settings()
+    settings.configure_logging()
+    db = Database(settings.database_url)
+    try:
+        db.require_current_schema()
+    except SchemaOutOfDate as exc:
+        err.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2) from exc
+    bot = wiring.build(settings, db=db)
+    try:
+        outcome = bot.flows.start_drill(name=playbook, actor=None, request_key=None, page=page)
+        if not outcome.ok:
+            err.print(f"[red]{outcome.message}[/red]")
+            raise typer.Exit(1)
+        incident = bot.flows.incident(outcome.incident_id or 0)
+        where = f" in #{incident.channel_name}" if incident and incident.channel_name else ""
+        Console().print(f"{outcome.message}{where}")
+    finally:
+        bot.close()
+
+
+@app.command()
 def demo(
     keep: Annotated[
         Path | None, typer.Option(help="Keep the SQLite database at this path.")

@@ -191,7 +191,7 @@ def build(
         open_statuses=[s.id for s in catalog.statuses if s.phase is not Phase.CLOSED],
         clock=clock.now,
     )
-    timers = TimerFlows(db, catalog, clock, defaults)
+    timers = TimerFlows(db, catalog, clock, defaults, playbooks)
     return Bot(settings, db, catalog, clock, runner, flows, alerts, timers, work, slack, bolt, web)
 
 

@@ -102,3 +102,13 @@ def test_playbooks_lint_reports_file_and_line_and_fails(env: Path) -> None:
     result = runner.invoke(app, ["playbooks", "lint", str(bad)])
     assert result.exit_code == 1
     assert f"{bad / 'x.yaml'}:6: steps[0].due_after: 'soon' is not a duration" in result.output
+
+
+def test_drill_names_the_playbooks_when_it_does_not_know_one(
+    env: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PLAYBOOKS_DIR", str(Path(__file__).resolve().parents[1] / "playbooks"))
+    assert runner.invoke(app, ["db", "upgrade"]).exit_code == 0
+    result = runner.invoke(app, ["drill", "nope"])
+    assert result.exit_code == 1
+    assert "No playbook `nope` to drill" in result.output and "high-error-rate" in result.output

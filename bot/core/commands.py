@@ -92,6 +92,11 @@ class ListFollowups:
 
 
 @dataclass(frozen=True)
+class Drill:
+    playbook: str
+
+
+@dataclass(frozen=True)
 class Timestamps:
     pass
 
@@ -119,6 +124,7 @@ Request = (
     | ListFollowups
     | Postmortem
     | Timestamps
+    | Drill
 )
 
 
@@ -168,6 +174,12 @@ def parse(text: str, catalog: Catalog) -> Request:
         return _followup(rest)
     if sub in ("followups", "follow-ups"):
         return ListFollowups()
+    if sub == "drill":
+        if not rest or len(rest.split()) != 1:
+            return Invalid(
+                "Which playbook? `/incident drill <playbook>` (see `/incident playbook` in an incident, or playbooks/)."
+            )
+        return Drill(rest.split()[0])
     if sub in ("timestamps", "milestones", "times"):
         return Timestamps()
     if sub in ("postmortem", "post-mortem"):

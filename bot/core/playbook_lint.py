@@ -162,6 +162,7 @@ def validate_against(playbook: Playbook, catalog: Catalog) -> list[Problem]:
             )
         for index, name in enumerate(match.services):
             service(("match", "services", index), name)
+    severity(("drill", "severity"), playbook.drill.severity)
     for index, name in enumerate(playbook.roles):
         role(("roles", index), name)
     for index, step in enumerate(playbook.steps):

@@ -327,6 +327,22 @@ def _fail(*errors: tuple[Loc, str, object]) -> ValidationError:
     )
 
 
+class DrillAlert(_Strict):
+    after: Duration = timedelta(0)  # counted from the drill's start
+    name: Annotated[str, Field(min_length=1, max_length=200)]
+    summary: Annotated[str, Field(max_length=500)] = ""
+
+
+class DrillPlan(_Strict):
+    """What a game day simulates for this playbook: alerts firing, the on-call acknowledging,
+    and (optionally) the impact stopping; the responders do the rest from the checklist."""
+
+    severity: SeverityId | None = None  # else the playbook's lowest matching severity
+    alerts: tuple[DrillAlert, ...] = ()
+    acknowledge_after: Duration | None = timedelta(minutes=5)
+    mitigate_after: Duration | None = None
+
+
 class Playbook(_Strict):
     name: Slug
     description: Text
@@ -334,6 +350,7 @@ class Playbook(_Strict):
     roles: tuple[RoleId, ...] = ()  # roles to fill besides the commander, who always is
     private: bool = False  # runs in a private channel and never posts to the public feed
     steps: tuple[Step, ...]  # in order; at least one
+    drill: DrillPlan = Field(default_factory=DrillPlan)  # `incidentbot drill <name>`
 
     @field_validator("steps", mode="before")
     @classmethod

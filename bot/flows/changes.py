@@ -13,7 +13,7 @@ from bot.core import lifecycle
 from bot.core.catalog import Catalog, Phase
 from bot.core.milestones import Milestone, Source
 from bot.core.timeline import Entry, EntryKind
-from bot.flows import jira_effects, paging, timers
+from bot.flows import drill_events, jira_effects, paging, timers
 from bot.flows import slack_effects as fx
 from bot.store import incidents as q
 from bot.store import outbox
@@ -60,6 +60,7 @@ def follow(
         timers.stop_for(session, incident.id, now, resolved=phase is Phase.RESOLVED)
         if phase is Phase.CLOSED:  # the post-mortem drafted into Jira (then the channel archived)
             jira_effects.enqueue_export(session, incident.id, now)
+        drill_events.wrap_up(session, incident, phase, now)
     elif any(e.kind is EntryKind.REOPENED for e in decision.entries):
         timers.stop_for(session, incident.id, now)  # the stale-resolution watch
         timers.arm_for(session, catalog, incident, now)

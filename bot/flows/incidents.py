@@ -16,6 +16,7 @@ from bot.core.lifecycle import Refused
 from bot.core.milestones import Milestone, Source, Stamp
 from bot.flows import jira_effects, timers
 from bot.flows.changes import apply_command
+from bot.flows.drills import DrillFlows
 from bot.flows.followups import FollowupFlows
 from bot.flows.oncall import PagerFlows
 from bot.flows.pins import NOT_AN_INCIDENT, PinFlows
@@ -28,7 +29,7 @@ from bot.store.models import Incident
 __all__ = ["NOT_AN_INCIDENT", "IncidentFlows", "Outcome"]
 
 
-class IncidentFlows(PinFlows, PagerFlows, PlaybookFlows, FollowupFlows):
+class IncidentFlows(PinFlows, PagerFlows, PlaybookFlows, FollowupFlows, DrillFlows):
     # -- declare ---------------------------------------------------------------------------------
     def declare(
         self,

@@ -6,17 +6,20 @@ fired: never lost, never doubled."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlmodel import Session
 
+from bot.core import lifecycle
 from bot.core.catalog import COMMANDER, Catalog, Phase
+from bot.core.lifecycle import Refused
 from bot.core.milestones import Milestone, Source
-from bot.core.playbooks import RemindAction, format_duration
+from bot.core.playbooks import Playbook, RemindAction, format_duration
 from bot.core.timeline import Entry, EntryKind
-from bot.flows import followups, step_actions
+from bot.flows import drill_events, followups, step_actions
+from bot.flows.changes import apply_command
 from bot.flows.paging import REPAGE_TIMER, REQUEST_RESPONDERS, PagingDefaults, add_page, target_for
 from bot.flows.ports import Clock
 from bot.flows.slack_effects import DIRECT, POST_LINE, lane, line_payload
@@ -50,8 +53,14 @@ Handler = Callable[[Session, Due, datetime], str]
 
 class TimerFlows:
     def __init__(
-        self, db: Database, catalog: Catalog, clock: Clock, paging: PagingDefaults | None = None
+        self,
+        db: Database,
+        catalog: Catalog,
+        clock: Clock,
+        paging: PagingDefaults | None = None,
+        playbooks: Mapping[str, Playbook] | None = None,
     ) -> None:
+        self.playbooks = dict(playbooks or {})
         self.paging = paging or PagingDefaults()
         self.db = db
         self.catalog = catalog
@@ -61,6 +70,9 @@ class TimerFlows:
             COMMANDER_NUDGE: self._commander_nudge,
             STEP_DUE: self._step_due,
             REMIND: self._remind,
+            drill_events.ALERT: self._drill_alert,
+            drill_events.ACKNOWLEDGE: self._drill_acknowledge,
+            drill_events.MITIGATE: self._drill_mitigate,
             followups.DUE_SOON: self._followup,
             followups.OVERDUE: self._followup,
             STALE_RESOLVED: self._stale_resolved,
@@ -234,6 +246,38 @@ class TimerFlows:
             incident_id=due.row.incident_id,
             payload={**line_payload(entry), "user": to},
         )
+        return "fired"
+
+    def _drill_alert(self, session: Session, due: Due, now: datetime) -> str:
+        if not self._open(due.incident):
+            return "skipped"
+        return drill_events.simulated_alert(
+            session, due.incident, self.playbooks, due.row.kind, due.row.payload, now
+        )
+
+    def _drill_acknowledge(self, session: Session, due: Due, now: datetime) -> str:
+        """The simulated on-call acknowledges (unless a responder already did)."""
+        return self._drill_move(session, due, now, lifecycle.Acknowledge())
+
+    def _drill_mitigate(self, session: Session, due: Due, now: datetime) -> str:
+        mitigated = next(s for s in self.catalog.statuses if s.phase is Phase.MITIGATED)
+        if self.catalog.status(due.incident.status).phase is not Phase.ACTIVE:
+            return "skipped"
+        return self._drill_move(session, due, now, lifecycle.ChangeStatus(mitigated.id))
+
+    def _drill_move(
+        self, session: Session, due: Due, now: datetime, command: lifecycle.Command
+    ) -> str:
+        if not due.incident.drill or not self._open(due.incident):
+            return "skipped"
+        incident = q.get_incident(session=session, incident_id=due.row.incident_id, for_update=True)
+        assert incident is not None
+        try:
+            apply_command(
+                session, self.catalog, incident, command, actor=None, source=Source.SYSTEM, now=now
+            )
+        except Refused:
+            return "skipped"
         return "fired"
 
     def _stale_resolved(self, session: Session, due: Due, now: datetime) -> str:

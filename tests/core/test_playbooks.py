@@ -84,7 +84,7 @@ def test_a_good_playbook_loads() -> None:
             "roles: [comms]\n",
             "roles: [comms]\ncolour: red\n",
             "pb.yaml:8: colour: unknown key 'colour' "
-            "(allowed: name, description, match, roles, private, steps)",
+            "(allowed: name, description, match, roles, private, steps, drill)",
         ),
         (
             "    due_after: 5m\n",

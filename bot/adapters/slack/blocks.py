@@ -268,6 +268,11 @@ def line_text(line: Line, card: CardView) -> str:
     return f"{icon} *{escape(line.text)}*{by}"
 
 
+def drill_banner(card: CardView) -> str:
+    """Every message of a drill says so, so nobody mistakes practice for an outage."""
+    return "🧪 *[DRILL]* " if card.drill else ""
+
+
 def direct_text(line: Line) -> str:
     """A reminder in someone's direct messages, pointing at the incident channel."""
     channel = line.data.get("channel_id")

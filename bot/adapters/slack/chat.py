@@ -149,7 +149,7 @@ class SlackChat:
                 raise
 
     def post_line(self, channel_id: str, line: Line, card: CardView) -> str:
-        text = blocks.line_text(line, card)
+        text = blocks.drill_banner(card) + blocks.line_text(line, card)
         extra = (
             {"blocks": blocks.snooze_blocks(text, card.id)}
             if line.data.get("reminder") == "status_update"

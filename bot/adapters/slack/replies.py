@@ -29,6 +29,7 @@ COMMANDS: tuple[tuple[str, str], ...] = (
     ("followups", "List the follow-ups with owners and state"),
     ("postmortem", "Preview the post-mortem draft"),
     ("timestamps", "See the milestones with their sources; the commander corrects them"),
+    ("drill <playbook>", "Start a practice incident (game day) from a playbook"),
     ("page <service>", "Page a service's on-call through PagerDuty"),
     ("oncall [service]", "Who is on call now"),
     ("playbook [name]", "List the playbooks that match, or attach one"),

@@ -86,6 +86,14 @@ def register(app: App, ctx: SlackContext) -> None:
                     return
                 text, blocks = replies.followups_blocks(incident, rows)
                 respond(text=text, blocks=blocks, response_type="ephemeral")
+            case c.Drill(playbook=name):
+                outcome = ctx.flows.start_drill(
+                    name=name, actor=user, request_key=request_key(body)
+                )
+                respond(
+                    text=declared_message(ctx, outcome) if outcome.ok else outcome.message,
+                    response_type="ephemeral",
+                )
             case c.Timestamps():
                 try:
                     incident, stamps = ctx.flows.milestones_of(channel)
