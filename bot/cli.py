@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from pydantic import ValidationError
 from rich.console import Console
 
 from bot.core.catalog import CatalogError
@@ -22,6 +23,8 @@ db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 playbooks_app = typer.Typer(help="Runbook playbooks (playbooks/*.yaml).", no_args_is_help=True)
 app.add_typer(playbooks_app, name="playbooks")
+config_app = typer.Typer(help="This deployment's settings.", no_args_is_help=True)
+app.add_typer(config_app, name="config")
 err = Console(stderr=True)
 
 
@@ -150,6 +153,32 @@ def playbooks_lint(
         raise typer.Exit(1)
     count = len(load_directory(directory, catalog).playbooks)
     Console().print(f"{count} playbooks OK in {directory}")
+
+
+@config_app.command("check")
+def config_check() -> None:
+    """Check settings, catalog, playbooks, templates, the database and every integration."""
+    from rich.table import Table
+
+    from bot.checks import run_checks
+
+    try:
+        settings = Settings()
+    except ValidationError as exc:
+        err.print(f"[red]Settings are invalid:[/red] {exc}")
+        raise typer.Exit(1) from exc
+    checks = run_checks(settings)
+    table = Table(title="incidentbot config check")
+    for column in ("", "check", "result", "fix"):
+        table.add_column(column)
+    for check in checks:
+        mark = "[green]✓[/green]" if check.ok else "[red]✗[/red]"
+        table.add_row(mark, check.name, check.detail, check.fix)
+    Console(width=160).print(table)
+    failed = [c.name for c in checks if not c.ok]
+    if failed:
+        err.print(f"[red]{len(failed)} check(s) failed:[/red] {', '.join(failed)}")
+        raise typer.Exit(1)
 
 
 @app.command()

@@ -94,6 +94,13 @@ class JiraTracker:
     def browse(self, key: str) -> str:
         return f"{self.url}/browse/{key}"
 
+    def check(self) -> str:
+        """Who the credentials are, and that the project exists and is visible."""
+        me = self._rest("get", "myself")
+        project = self._rest("get", f"project/{self.project}")
+        who = me.get("emailAddress") or me.get("name") or me.get("displayName") or "?"
+        return f"signed in as {who}; project {project.get('key')} ({project.get('name')})"
+
     # -- the port --------------------------------------------------------------------------------
     def find(self, *, label: str) -> TrackerIssue | None:
         """The issue carrying `label`. Cloud searches with /search/jql (Atlassian removed

@@ -236,6 +236,12 @@ class PagerDutyPager:
             )
         return str(match["id"])
 
+    def check(self) -> str:
+        """Reach PagerDuty with the token: how many services it can see (first page)."""
+        with _errors("list services"):
+            services = self.rest.rget("services", params={"limit": 25})
+        return f"token accepted; sees {len(services)} service(s)"
+
     def escalation_policy_of(self, service_id: str) -> str | None:
         with _errors("read service"):
             service = self.rest.rget(f"services/{service_id}")
