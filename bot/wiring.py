@@ -37,6 +37,7 @@ from bot.settings import Settings
 from bot.store.db import Database
 from bot.store.models import OutboxRow
 from bot.web.app import build_web_app
+from bot.web.review import ReviewSite
 
 log = logging.getLogger(__name__)
 
@@ -55,6 +56,7 @@ class Bot:
     slack: WebClient
     bolt: App | None
     web: Starlette
+    review: ReviewSite | None = None  # review.review_link(user, incident): the magic link
 
     def close(self) -> None:
         self.work.shutdown()
@@ -163,6 +165,15 @@ def build(
     alerts = AlertFlows(
         db, catalog, clock, runner, paging=defaults, background=work.submit, playbooks=playbooks
     )
+    review = ReviewSite(
+        db=db,
+        catalog=catalog,
+        clock=clock,
+        chat=chat,
+        drafts=jira_effects.draft,
+        api_token=_secret(settings.api_token),
+        public_url=settings.public_url,
+    )
     bolt = None
     if settings.slack_bot_token is not None:
         ctx = SlackContext(
@@ -172,6 +183,7 @@ def build(
             work=work,
             oncall=OnCallLookup(flows, pager),
             postmortems=jira_effects,
+            review_link=review.review_link if settings.api_token is not None else None,
         )
         bolt = build_bolt_app(
             client=slack, signing_secret=_secret(settings.slack_signing_secret), ctx=ctx
@@ -190,9 +202,12 @@ def build(
         gate=work.gate,
         open_statuses=[s.id for s in catalog.statuses if s.phase is not Phase.CLOSED],
         clock=clock.now,
+        review=review,
     )
     timers = TimerFlows(db, catalog, clock, defaults, playbooks)
-    return Bot(settings, db, catalog, clock, runner, flows, alerts, timers, work, slack, bolt, web)
+    return Bot(
+        settings, db, catalog, clock, runner, flows, alerts, timers, work, slack, bolt, web, review
+    )
 
 
 def jira_tracker(settings: Settings) -> JiraTracker | None:

@@ -92,6 +92,11 @@ class ListFollowups:
 
 
 @dataclass(frozen=True)
+class Review:
+    pass
+
+
+@dataclass(frozen=True)
 class Drill:
     playbook: str
 
@@ -125,6 +130,7 @@ Request = (
     | Postmortem
     | Timestamps
     | Drill
+    | Review
 )
 
 
@@ -174,6 +180,8 @@ def parse(text: str, catalog: Catalog) -> Request:
         return _followup(rest)
     if sub in ("followups", "follow-ups"):
         return ListFollowups()
+    if sub == "review":
+        return Review()
     if sub == "drill":
         if not rest or len(rest.split()) != 1:
             return Invalid(

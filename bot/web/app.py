@@ -16,6 +16,7 @@ from bot.store.db import Database
 from bot.web import api, slack, webhooks
 from bot.web.common import Metrics
 from bot.web.observe import RequestMetrics, StoreCollector
+from bot.web.review import ReviewSite
 
 
 def build_web_app(
@@ -31,8 +32,11 @@ def build_web_app(
     metrics: Metrics | None = None,
     open_statuses: Sequence[str] = (),
     clock: Callable[[], datetime] | None = None,
+    review: ReviewSite | None = None,
 ) -> Starlette:
     metrics = metrics or Metrics()
+    if review is not None:
+        review.metrics = metrics  # refused logins and links count with the other refusals
     routes = [
         *slack.routes(bolt=bolt, gate=gate or AckGate(), metrics=metrics),
         *webhooks.routes(
@@ -43,6 +47,7 @@ def build_web_app(
             metrics=metrics,
         ),
         *api.routes(db=db, api_token=api_token, metrics=metrics),
+        *(review.routes() if review is not None else []),
     ]
     metrics.registry.register(
         StoreCollector(db, open_statuses, clock or (lambda: datetime.now(UTC)))

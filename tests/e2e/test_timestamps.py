@@ -67,3 +67,24 @@ def test_only_the_commander_corrects(sb: Sandbox, people: People) -> None:
     assert reply.view_errors and "Only the incident commander" in str(reply.view_errors)
     command(sb, people.bob, people.general, "timestamps")
     assert "not an incident channel" in ephemerals(sb, people.bob)[-1]
+
+
+def test_incident_review_gives_a_personal_sign_in_link(sb: Sandbox, people: People) -> None:
+    import re
+
+    import httpx
+
+    incident = declare(sb, people, "sev2 Checkout API returns 500s")
+    channel = incident["channel"]["id"]
+    sb.slack.join(channel, people.bob)
+    command(sb, people.bob, channel, "review")
+    reply = ephemerals(sb, people.bob)[-1]
+    match = re.search(r"<(http[^|>]+)\|Open the review page of #1>", reply)
+    assert match, reply
+    with httpx.Client(follow_redirects=True, timeout=10) as browser:
+        page = browser.get(match.group(1).replace("&amp;", "&"))
+        assert page.status_code == 200 and "Checkout API returns 500s" in page.text
+    again = httpx.get(match.group(1).replace("&amp;", "&"), timeout=10)  # someone else, later
+    assert again.status_code in (400, 403, 410) and "Checkout API" not in again.text  # once only
+    command(sb, people.bob, people.general, "review")
+    assert "not an incident channel" in ephemerals(sb, people.bob)[-1]

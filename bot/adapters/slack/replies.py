@@ -30,6 +30,7 @@ COMMANDS: tuple[tuple[str, str], ...] = (
     ("postmortem", "Preview the post-mortem draft"),
     ("timestamps", "See the milestones with their sources; the commander corrects them"),
     ("drill <playbook>", "Start a practice incident (game day) from a playbook"),
+    ("review", "A sign-in link to this incident's review page (for you only)"),
     ("page <service>", "Page a service's on-call through PagerDuty"),
     ("oncall [service]", "Who is on call now"),
     ("playbook [name]", "List the playbooks that match, or attach one"),

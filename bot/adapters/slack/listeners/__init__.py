@@ -24,6 +24,7 @@ class SlackContext:
     work: BackgroundWork  # slow work runs here after the ack, never on Bolt's small ack pool
     oncall: OnCallLookup | None = None
     postmortems: JiraEffects | None = None  # drafts for /incident postmortem
+    review_link: Callable[[str, int], str] | None = None  # signs a Slack user into the review page
 
 
 def request_key(body: dict[str, Any]) -> str | None:

@@ -86,6 +86,8 @@ def register(app: App, ctx: SlackContext) -> None:
                     return
                 text, blocks = replies.followups_blocks(incident, rows)
                 respond(text=text, blocks=blocks, response_type="ephemeral")
+            case c.Review():
+                respond(text=_review(ctx, channel, user), response_type="ephemeral")
             case c.Drill(playbook=name):
                 outcome = ctx.flows.start_drill(
                     name=name, actor=user, request_key=request_key(body)
@@ -185,3 +187,14 @@ def _postmortem(
         return {"text": refused.reason}
     text, blocks = replies.postmortem_blocks(draft.markdown, draft.template)
     return {"text": text, "blocks": blocks}
+
+
+def _review(ctx: SlackContext, channel: str, user: str) -> str:
+    if ctx.review_link is None:
+        return "The review page is off: set API_TOKEN (and PUBLIC_URL) on the server."
+    try:
+        incident, _stamps = ctx.flows.milestones_of(channel)
+    except Refused as refused:
+        return refused.reason
+    link = ctx.review_link(user, int(incident.id or 0))
+    return f"<{link}|Open the review page of #{incident.id}> (a sign-in link for you only, valid 10 minutes, once)."

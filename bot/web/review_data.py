@@ -1,0 +1,364 @@
+"""The review page's data: one incident's header, durations, visual timeline, follow-ups and the
+generated agenda (bot.core.agenda), read from the store in one session."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from markupsafe import Markup
+from sqlmodel import Session, col, select
+
+from bot.core import agenda
+from bot.core.catalog import Catalog, Phase
+from bot.core.metrics import DEFINITIONS, durations, humanize
+from bot.core.milestones import ORDER, Milestone
+from bot.flows import followups as followup_store
+from bot.flows import paging
+from bot.store import alerts as alert_store
+from bot.store import incidents as q
+from bot.store.models import Incident, PageRow, PlaybookRun, PlaybookStep
+from bot.web.auth import People
+from bot.web.timeline_chart import Mark, MilestoneLine, timeline_chart
+from bot.web.views import Scope, milestones_of, visible
+
+TEAM_SAMPLE = 1000  # the team's medians are over its latest counted incidents
+MAX_STEP_LANES = 24
+
+LANES_BY_KIND = {
+    "acknowledged": "Acknowledgements",
+    "declared": "Status and severity",
+    "status": "Status and severity",
+    "severity": "Status and severity",
+    "resolved": "Status and severity",
+    "reopened": "Status and severity",
+    "closed": "Status and severity",
+    "role": "Roles",
+    "note": "Notes",
+    "followup": "Notes",
+    "pin": "Pinned messages",
+}
+MARK_KIND = {
+    "acknowledged": "ack",
+    "role": "role",
+    "note": "note",
+    "followup": "note",
+    "pin": "pin",
+}
+FIXED_LANES = (
+    "Alerts",
+    "Pages",
+    "Acknowledgements",
+    "Status and severity",
+    "Roles",
+    "Notes",
+    "Pinned messages",
+    "Bot reminders",
+)
+
+
+@dataclass(frozen=True)
+class RoleLine:
+    name: str
+    user: str | None
+    person: str
+
+
+@dataclass(frozen=True)
+class MilestoneView:
+    label: str
+    at: datetime | None
+    source: str | None
+    by: str | None
+
+
+@dataclass(frozen=True)
+class MetricView:
+    name: str
+    definition: str
+    value: timedelta | None
+
+    @property
+    def human(self) -> str:
+        return humanize(self.value)
+
+
+@dataclass(frozen=True)
+class EntryView:
+    at: datetime
+    kind: str
+    text: str
+    who: str
+    source: str
+
+
+@dataclass(frozen=True)
+class StepView:
+    playbook: str
+    title: str
+    state: str
+    by: str
+    at: datetime | None
+    took: timedelta | None
+    skip_reason: str | None
+    result: str | None
+
+
+@dataclass(frozen=True)
+class PageView:
+    service: str | None
+    kind: str
+    status: str
+    created_at: datetime
+    acknowledged_at: datetime | None
+    acknowledged: bool
+    url: str | None
+
+
+@dataclass(frozen=True)
+class FollowupView:
+    text: str
+    owner: str
+    due_on: date | None
+    state: str
+    jira_key: str | None
+    jira_url: str | None
+
+
+@dataclass(frozen=True)
+class Review:
+    incident: Incident
+    severity: str  # "SEV2 · Major"
+    severity_rank: int
+    status: str
+    is_open: bool
+    roles: Sequence[RoleLine]
+    milestones: Sequence[MilestoneView]
+    metrics: Sequence[MetricView]
+    entries: Sequence[EntryView]
+    steps: Sequence[StepView]
+    pages: Sequence[PageView]
+    followups: Sequence[FollowupView]
+    chart: Markup
+    agenda: agenda.Agenda
+
+
+def team_medians(
+    session: Session, scope: Scope, *, exclude_id: int, limit: int = TEAM_SAMPLE
+) -> dict[agenda.Transition, agenda.TeamMedian]:
+    """The team's median per transition over its latest `limit` counted incidents the viewer may
+    see, leaving out the one under review. (The SQL reports may replace this.)"""
+    query = visible(
+        select(Incident.id).where(
+            Incident.id != exclude_id,
+            col(Incident.drill).is_(False),
+            col(Incident.disposition).is_(None),
+        ),
+        scope,
+    ).order_by(col(Incident.id).desc())
+    ids = [int(i or 0) for i in session.exec(query.limit(limit)).all()]
+    return agenda.team_medians(milestones_of(session=session, incident_ids=ids).values())
+
+
+def _page_ack(page: PageRow, ack: datetime | None) -> datetime | None:
+    """When a page was acknowledged, as far as the store knows. A page PagerDuty reports
+    acknowledged is; a resolved page is when the incident was acknowledged after the page went
+    out (an acknowledgement reaches every page then open). A page sent after the incident's
+    acknowledgement and resolved without PagerDuty saying `acknowledged` in between counts as
+    never acknowledged: the page keeps only its last status."""
+    if page.status == "acknowledged":
+        return page.updated_at
+    if page.status == "resolved" and ack is not None and ack >= page.created_at:
+        return ack
+    return None
+
+
+def load_review(
+    session: Session,
+    incident: Incident,
+    *,
+    catalog: Catalog,
+    people: People,
+    scope: Scope,
+    now: datetime,
+) -> Review:
+    assert incident.id is not None
+    iid = incident.id
+    stamps = q.milestones(session=session, incident_id=iid)
+    instants = {m: s.at for m, s in stamps.items()}
+    rows = q.timeline(session=session, incident_id=iid)
+    holders = q.roles(session=session, incident_id=iid)
+    steps_rows = session.exec(
+        select(PlaybookStep, PlaybookRun)
+        .join(PlaybookRun, col(PlaybookRun.id) == col(PlaybookStep.run_id))
+        .where(PlaybookRun.incident_id == iid)
+        .order_by(col(PlaybookRun.id), col(PlaybookStep.position))
+    ).all()
+    pages = paging.pages_of(session=session, incident_id=iid)
+    alerts = alert_store.alerts_of(session=session, incident_id=iid)
+    followups = followup_store.of_incident(session, iid)
+    names = people.names(
+        [*holders.values(), *(r.actor for r in rows), *(s.by for s, _ in steps_rows)]
+        + [s.by for s in stamps.values()]
+        + [f.owner for f in followups]
+    )
+
+    def who(user: str | None) -> str:
+        return names.get(user, user) if user else "—"
+
+    severity = catalog.find_severity(incident.severity)
+    status = catalog.find_status(incident.status)
+    is_open = status is None or status.phase in (Phase.ACTIVE, Phase.MITIGATED)
+    ack = instants.get(Milestone.ACKNOWLEDGED)
+    page_views = [
+        PageView(
+            p.service,
+            p.kind,
+            p.status,
+            p.created_at,
+            _page_ack(p, ack),
+            _page_ack(p, ack) is not None,
+            p.html_url,
+        )
+        for p in pages
+    ]
+    step_views = [
+        StepView(
+            run.playbook,
+            s.title,
+            s.state,
+            who(s.by) if s.by else ("the bot" if s.state == "done" else "—"),
+            s.at,
+            s.at - run.attached_at if s.at else None,
+            s.skip_reason,
+            s.result,
+        )
+        for s, run in steps_rows
+    ]
+    medians = team_medians(session, scope, exclude_id=iid)
+    built = agenda.build(
+        milestones=instants,
+        entries=[agenda.Activity(r.at, r.kind, r.text, r.source, r.actor) for r in rows],
+        steps=[
+            agenda.StepFact(run.playbook, s.title, s.state, s.skip_reason, s.by, s.at, s.result)
+            for s, run in steps_rows
+        ],
+        pages=[
+            agenda.PageFact(p.service, p.status, p.created_at, p.acknowledged, p.url)
+            for p in page_views
+        ],
+        medians=medians,
+        now=now,
+    )
+
+    # the visual timeline
+    known = [*instants.values(), *(r.at for r in rows)]
+    horizon = now if is_open else max(known, default=now)
+    marks: list[Mark] = []
+    for a in alerts:
+        marks.append(
+            Mark(
+                "Alerts",
+                "alert",
+                a.starts_at,
+                a.ends_at or horizon,
+                f"Alert {a.name}: {a.summary}",
+                open_ended=a.ends_at is None,
+            )
+        )
+    for p in page_views:
+        target = p.service or "default service"
+        if p.acknowledged_at is not None:
+            marks.append(
+                Mark(
+                    "Pages",
+                    "page",
+                    p.created_at,
+                    p.acknowledged_at,
+                    f"Page to {target}, acknowledged",
+                )
+            )
+        else:
+            marks.append(
+                Mark(
+                    "Pages",
+                    "page-unacked",
+                    p.created_at,
+                    horizon,
+                    f"Page to {target}: {p.status}, never acknowledged",
+                    open_ended=True,
+                )
+            )
+    for r in rows:
+        lane = LANES_BY_KIND.get(r.kind)
+        if lane is None:
+            continue
+        if r.source == "system":
+            lane = "Bot reminders" if r.kind == "note" else lane
+        text = f"{r.text} ({who(r.actor)})" if r.actor else r.text
+        marks.append(Mark(lane, MARK_KIND.get(r.kind, "status"), r.at, None, text))
+    step_lanes: list[str] = []
+    for s, run in steps_rows[:MAX_STEP_LANES]:
+        lane = f"Step: {s.title}"
+        step_lanes.append(lane)
+        if s.at is not None:
+            verb = {"done": "done", "skipped": "skipped", "failed": "failed"}.get(s.state, s.state)
+            reason = f": {s.skip_reason}" if s.skip_reason else ""
+            kind = f"step-{s.state}" if s.state in ("done", "skipped", "failed") else "step-open"
+            marks.append(Mark(lane, kind, run.attached_at, s.at, f"{s.title} — {verb}{reason}"))
+        else:
+            marks.append(
+                Mark(
+                    lane,
+                    "step-open",
+                    run.attached_at,
+                    max(horizon, run.attached_at),
+                    f"{s.title} — {s.state}",
+                    open_ended=True,
+                )
+            )
+    chart = timeline_chart(
+        title=f"Timeline of incident #{iid}",
+        milestones=[MilestoneLine(m.label, instants[m]) for m in ORDER if m in instants],
+        marks=marks,
+        lanes=[*FIXED_LANES, *step_lanes],
+    )
+
+    return Review(
+        incident=incident,
+        severity=f"{severity.id} · {severity.name}" if severity else incident.severity,
+        severity_rank=catalog.severity_rank(severity.id) if severity else len(catalog.severities),
+        status=status.name if status else incident.status,
+        is_open=is_open,
+        roles=[RoleLine(r.name, holders.get(r.id), who(holders.get(r.id))) for r in catalog.roles],
+        milestones=[
+            MilestoneView(
+                m.label,
+                stamps[m].at if m in stamps else None,
+                stamps[m].source.value if m in stamps else None,
+                who(stamps[m].by) if m in stamps else None,
+            )
+            for m in ORDER
+        ],
+        metrics=[
+            MetricView(metric.value.upper(), DEFINITIONS[metric][2], value)
+            for metric, value in durations(instants).items()
+        ],
+        entries=[EntryView(r.at, r.kind, r.text, who(r.actor), r.source) for r in rows],
+        steps=step_views,
+        pages=page_views,
+        followups=[
+            FollowupView(
+                f.text,
+                who(f.owner or (holders.get(f.owner_role) if f.owner_role else None)),
+                f.due_on,
+                f.state,
+                f.jira_key,
+                f.jira_url,
+            )
+            for f in followups
+        ],
+        chart=chart,
+        agenda=built,
+    )
