@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck pytest install serve bench bench-storm bench-timers clean
+.PHONY: demo test lint typecheck pytest install serve bench bench-storm bench-timers bench-report clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -37,6 +37,9 @@ bench-storm: $(STAMP)
 
 bench-timers: $(STAMP)
 	$(BIN)/python bench/timers.py
+
+bench-report: $(STAMP)
+	$(BIN)/python bench/report.py
 
 serve: $(STAMP)
 	$(BIN)/incidentbot db upgrade

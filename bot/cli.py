@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import csv
 import gc
+import json
 import logging
 import sys
+from datetime import timedelta
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -13,6 +17,7 @@ from pydantic import ValidationError
 from rich.console import Console
 
 from bot.core.catalog import CatalogError
+from bot.core.metrics import DEFINITIONS, Metric, Summary, humanize
 from bot.settings import Settings
 from bot.store.db import Database, SchemaOutOfDate
 
@@ -250,6 +255,150 @@ def emulators(
             time.sleep(3600)
     except KeyboardInterrupt:
         emulator.stop()
+
+
+class ReportFormat(StrEnum):
+    TABLE = "table"
+    JSON = "json"
+    CSV = "csv"
+
+
+def _database(settings: Settings) -> Database:
+    db = Database(settings.database_url)
+    try:
+        db.require_current_schema()
+    except SchemaOutOfDate as exc:
+        err.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2) from exc
+    return db
+
+
+@app.command()
+def report(
+    since: Annotated[
+        str | None,
+        typer.Option(
+            help="From this day (YYYY-MM-DD, UTC) or instant (ISO-8601 with offset), included."
+        ),
+    ] = None,
+    until: Annotated[
+        str | None,
+        typer.Option(help="Up to this day, included (YYYY-MM-DD), or this instant, excluded."),
+    ] = None,
+    severity: Annotated[str | None, typer.Option(help="Only this severity, e.g. SEV2.")] = None,
+    service: Annotated[str | None, typer.Option(help="Only this service.")] = None,
+    output: Annotated[
+        ReportFormat, typer.Option("--format", help="table, json or csv.")
+    ] = ReportFormat.TABLE,
+) -> None:
+    """MTTD / MTTA / MTTM / MTTR: count, mean, median and p90 over the incidents that count
+    (not drills, not declined or merged), placed in the period by their declaration."""
+    from bot.store.reports import FilterError, metrics_json, mttx_report, parse_filters
+
+    settings = _settings()
+    try:
+        filters = parse_filters(
+            settings.catalog(), since=since, until=until, severity=severity, service=service
+        )
+    except FilterError as exc:
+        err.print(f"Bad filter: {exc}", markup=False, highlight=False)
+        raise typer.Exit(2) from exc
+    db = _database(settings)
+    try:
+        with db.read() as session:
+            summaries = mttx_report(
+                session=session,
+                since=filters.since,
+                until=filters.until,
+                severity=filters.severity,
+                service=filters.service,
+            )
+    finally:
+        db.dispose()
+    if output is ReportFormat.JSON:
+        print(json.dumps(metrics_json(summaries)))
+    elif output is ReportFormat.CSV:
+        writer = csv.writer(sys.stdout, lineterminator="\n")
+        writer.writerow(["metric", "count", "missing", "mean_s", "median_s", "p90_s"])
+        for metric, summary in summaries.items():
+            writer.writerow(
+                [
+                    metric.value,
+                    summary.count,
+                    summary.missing,
+                    *("" if v is None else repr(v) for v in _figures(summary)),
+                ]
+            )
+    else:
+        _print_report_table(summaries, filters.describe())
+
+
+def _figures(summary: Summary) -> tuple[float | None, float | None, float | None]:
+    return summary.mean_s, summary.median_s, summary.p90_s
+
+
+def _print_report_table(summaries: dict[Metric, Summary], scope: str) -> None:
+    from rich.table import Table
+
+    table = Table(
+        title=f"Incident response times — {scope}",
+        caption=(
+            "Drills, declined and merged incidents are left out. An incident missing a "
+            "milestone is left out of that metric only (missing). Period: declaration time."
+        ),
+    )
+    table.add_column("Metric")
+    table.add_column("Definition")
+    for name in ("Incidents", "Missing", "Mean", "Median", "p90"):
+        table.add_column(name, justify="right")
+    for metric, summary in summaries.items():
+        table.add_row(
+            metric.value.upper(),
+            DEFINITIONS[metric][2],
+            str(summary.count),
+            str(summary.missing),
+            *(humanize(None if v is None else timedelta(seconds=v)) for v in _figures(summary)),
+        )
+    Console().print(table)
+
+
+@app.command("import")
+def import_incidents(
+    file: Annotated[
+        Path,
+        typer.Argument(
+            help="Past incidents: a JSON array or JSON lines.",
+            exists=True,
+            dir_okay=False,
+            readable=True,
+        ),
+    ],
+) -> None:
+    """Backfill past incidents (external_id, title, severity, service, status, drill and the
+    milestones as ISO-8601 with an offset). All or nothing; importing again changes nothing."""
+    from bot.flows.imports import ImportFlows
+    from bot.flows.ports import SystemClock
+
+    settings = _settings()
+    try:
+        text = file.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        err.print(f"{file}: not UTF-8 text ({exc})", markup=False, highlight=False)
+        raise typer.Exit(1) from exc
+    db = _database(settings)
+    try:
+        outcome = ImportFlows(db, settings.catalog(), SystemClock()).import_text(
+            text, origin=f"file {file.name}"
+        )
+    finally:
+        db.dispose()
+    if not outcome.ok:
+        for error in outcome.errors:
+            print(f"row {error.index}: {error.reason}", file=sys.stderr)
+        rows = len({e.index for e in outcome.errors})
+        print(f"Nothing imported: {rows} row(s) rejected in {file}.", file=sys.stderr)
+        raise typer.Exit(1)
+    print(f"Imported {outcome.imported} incident(s); {outcome.skipped} already present.")
 
 
 def _redact(url: str) -> str:

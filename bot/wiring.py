@@ -201,7 +201,8 @@ def build(
         pagerduty_secrets=settings.webhook_secrets(),
         gate=work.gate,
         open_statuses=[s.id for s in catalog.statuses if s.phase is not Phase.CLOSED],
-        clock=clock.now,
+        clock=clock,
+        catalog=catalog,
         review=review,
     )
     timers = TimerFlows(db, catalog, clock, defaults, playbooks)

@@ -12,13 +12,40 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from bot.core.catalog import Catalog, default_catalog
+from bot.flows.imports import ImportFlows
+from bot.flows.ports import Clock, SystemClock
 from bot.flows.views import incident_detail, incident_summary
 from bot.store import incidents as q
 from bot.store.db import Database
-from bot.web.common import Metrics, bearer_refusal
+from bot.store.reports import FilterError, metrics_json, mttx_report, parse_filters
+from bot.web.common import BadBody, Metrics, bearer_refusal, parse_json, read_body
+
+MAX_IMPORT_BODY = 10_000_000  # some 20,000 past incidents; split bigger histories
+METRICS_FILTERS = ("since", "until", "severity", "service")
+JSON_LINES_TYPES = frozenset(
+    {
+        "application/x-ndjson",
+        "application/ndjson",
+        "application/jsonl",
+        "application/x-jsonlines",
+        "application/jsonlines",
+        "application/json-lines",
+    }
+)
 
 
-def routes(*, db: Database, api_token: str | None, metrics: Metrics) -> list[Route]:
+def routes(
+    *,
+    db: Database,
+    api_token: str | None,
+    metrics: Metrics,
+    catalog: Catalog | None = None,
+    clock: Clock | None = None,
+) -> list[Route]:
+    catalog = catalog or default_catalog()
+    imports = ImportFlows(db, catalog, clock or SystemClock())
+
     def api(handler: Callable[[Request], Any]) -> Callable[[Request], Any]:
         async def endpoint(request: Request) -> Response:
             refused = bearer_refusal(request, api_token, setting="API_TOKEN")
@@ -59,6 +86,74 @@ def routes(*, db: Database, api_token: str | None, metrics: Metrics) -> list[Rou
                 return JSONResponse({"error": f"no incident {raw}"}, status_code=404)
             return incident_detail(session=session, incident=incident)
 
+    def mttx(request: Request) -> Any:
+        """GET /api/metrics?since=&until=&severity=&service= — the same JSON as
+        `incidentbot report --format json`."""
+        params = request.query_params
+        unknown = sorted(set(params) - set(METRICS_FILTERS))
+        if unknown:
+            known = ", ".join(METRICS_FILTERS)
+            return JSONResponse(
+                {"error": f"unknown filter(s) {', '.join(unknown)}; use {known}"},
+                status_code=400,
+            )
+        try:
+            filters = parse_filters(catalog, **{k: params.get(k) or None for k in METRICS_FILTERS})
+        except FilterError as exc:
+            return JSONResponse({"error": str(exc)}, status_code=400)
+        with db.read() as session:
+            return metrics_json(
+                mttx_report(
+                    session=session,
+                    since=filters.since,
+                    until=filters.until,
+                    severity=filters.severity,
+                    service=filters.service,
+                )
+            )
+
+    async def import_incidents(request: Request) -> Response:
+        """POST /api/incidents/import: a JSON array (application/json) or JSON lines
+        (application/x-ndjson). 200 {"imported", "skipped"}, or 422 {"errors": [{"index",
+        "reason"}]} and nothing stored."""
+        refused = bearer_refusal(request, api_token, setting="API_TOKEN")
+        if refused is not None:
+            metrics.unauthorized.labels("api").inc()
+            return refused
+        kind = request.headers.get("content-type", "").partition(";")[0].strip().lower()
+        if kind not in ("application/json", *JSON_LINES_TYPES):
+            return JSONResponse(
+                {
+                    "error": "Content-Type must be application/json (a JSON array) or "
+                    "application/x-ndjson (JSON lines)"
+                },
+                status_code=415,
+            )
+        try:
+            raw = await read_body(request, MAX_IMPORT_BODY)
+        except BadBody as bad:
+            return bad.response()
+        origin = "POST /api/incidents/import"
+        if kind == "application/json":
+            try:
+                rows = parse_json(raw)  # 400 when not JSON at all, or nested too deep
+            except BadBody as bad:
+                return bad.response()
+            if not isinstance(rows, list):
+                return JSONResponse(
+                    {"error": "expected a JSON array of incidents"}, status_code=400
+                )
+            outcome = await run_in_threadpool(imports.import_rows, rows, origin=origin)
+        else:
+            try:
+                body = raw.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                return JSONResponse({"error": f"body is not UTF-8: {exc}"}, status_code=400)
+            outcome = await run_in_threadpool(imports.import_text, body, origin=origin, lines=True)
+        if not outcome.ok:
+            return JSONResponse({"errors": [e.as_json() for e in outcome.errors]}, status_code=422)
+        return JSONResponse({"imported": outcome.imported, "skipped": outcome.skipped})
+
     def health(_request: Request) -> Any:
         try:
             with db.read() as session:
@@ -78,7 +173,9 @@ def routes(*, db: Database, api_token: str | None, metrics: Metrics) -> list[Rou
 
     return [
         Route("/api/incidents", api(list_incidents), methods=["GET"]),
+        Route("/api/incidents/import", import_incidents, methods=["POST"]),
         Route("/api/incidents/{incident_id}", api(get_incident), methods=["GET"]),
+        Route("/api/metrics", api(mttx), methods=["GET"]),
         Route("/healthz", healthz, methods=["GET"]),
         Route("/metrics", prometheus, methods=["GET"]),
     ]

@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from datetime import UTC, datetime
+from collections.abc import Sequence
 
 from slack_bolt import App
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 
+from bot.core.catalog import Catalog
 from bot.flows.alerts import AlertFlows
 from bot.flows.background import AckGate
 from bot.flows.pagerduty_in import PagerDutyInbound
+from bot.flows.ports import Clock, SystemClock
 from bot.store.db import Database
 from bot.web import api, slack, webhooks
 from bot.web.common import Metrics
@@ -31,7 +32,8 @@ def build_web_app(
     gate: AckGate | None = None,
     metrics: Metrics | None = None,
     open_statuses: Sequence[str] = (),
-    clock: Callable[[], datetime] | None = None,
+    clock: Clock | None = None,
+    catalog: Catalog | None = None,
     review: ReviewSite | None = None,
 ) -> Starlette:
     metrics = metrics or Metrics()
@@ -46,12 +48,10 @@ def build_web_app(
             pagerduty_secrets=pagerduty_secrets or [],
             metrics=metrics,
         ),
-        *api.routes(db=db, api_token=api_token, metrics=metrics),
+        *api.routes(db=db, api_token=api_token, metrics=metrics, catalog=catalog, clock=clock),
         *(review.routes() if review is not None else []),
     ]
-    metrics.registry.register(
-        StoreCollector(db, open_statuses, clock or (lambda: datetime.now(UTC)))
-    )
+    metrics.registry.register(StoreCollector(db, open_statuses, (clock or SystemClock()).now))
     return Starlette(
         routes=routes,
         middleware=[Middleware(RequestMetrics, routes=routes, registry=metrics.registry)],

@@ -2,8 +2,9 @@
 (MTTx tiles and weekly trends).
 
 `dashboard_numbers` is the one function the SQL reports replace; everything else here only lists
-incidents. An incident's place in time is when its impact started (else its detection, else when
-it was recorded), so backfilled history lands in the week it happened."""
+incidents. An incident's place in time is when it was declared (imported history, which has no
+declaration, is recorded at its detection), the same rule as `incidentbot report` and
+/api/metrics, so the dashboard and the reports agree for any period."""
 
 from __future__ import annotations
 
@@ -142,20 +143,14 @@ def _milestone_at(kind: Milestone) -> Any:
 
 
 def started_column() -> Any:
-    """SQL for when an incident started: impact start, else detection, else its record."""
-    return func.coalesce(
-        _milestone_at(Milestone.IMPACT_STARTED),
-        _milestone_at(Milestone.DETECTED),
-        col(Incident.created_at),
-    ).label("started")
+    """SQL for an incident's place in time: its declaration, else its record (see above)."""
+    return func.coalesce(_milestone_at(Milestone.DECLARED), col(Incident.created_at)).label(
+        "started"
+    )
 
 
 def started_at(incident: Incident, instants: Mapping[Milestone, datetime]) -> datetime:
-    return (
-        instants.get(Milestone.IMPACT_STARTED)
-        or instants.get(Milestone.DETECTED)
-        or incident.created_at
-    )
+    return instants.get(Milestone.DECLARED) or incident.created_at
 
 
 def week_start(at: datetime) -> date:
