@@ -242,3 +242,41 @@ def test_the_api_refuses_what_it_cannot_take(sb: Sandbox) -> None:
         assert bad.status_code == 400
         assert reason in bad.json()["error"]
     assert httpx.get(f"{sb.url}/api/metrics", timeout=10).status_code == 401
+
+
+def test_the_dashboard_tiles_agree_with_the_gold_set(sb: Sandbox) -> None:
+    """What the review meeting sees on GET / is the gold set's figures, to the displayed second."""
+    import re
+    from datetime import timedelta
+
+    from bot.core.metrics import humanize
+
+    rows = json.loads(GOLD.read_text(encoding="utf-8"))
+    assert post(sb, json.dumps(rows), "application/json").status_code == 200
+
+    def shown(value: float | None) -> str:
+        return humanize(timedelta(seconds=value)) if value is not None else "—"
+
+    def tiles(query: str) -> dict[str, str]:
+        page = httpx.get(
+            f"{sb.url}/?period=all{query}",
+            headers={"Authorization": f"Bearer {API_TOKEN}"},
+            timeout=10,
+        )
+        assert page.status_code == 200
+        found = re.findall(
+            r'<article class="tile" id="tile-(\w+)">(.*?)</article>', page.text, re.S
+        )
+        return {name: re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", body)) for name, body in found}
+
+    for query, expected in [("", EXPECTED["overall"])] + [
+        (f"&severity={s}", EXPECTED["by_severity"][s]) for s in SEVERITIES
+    ]:
+        got = tiles(query)
+        for metric in ("mttd", "mtta", "mttm", "mttr"):
+            want = expected[metric]
+            text = got[metric]
+            assert f"{shown(want['mean_s'])} mean" in text, (query, metric, text)
+            assert f"median {shown(want['median_s'])}" in text, (query, metric, text)
+            assert f"p90 {shown(want['p90_s'])}" in text, (query, metric, text)
+            assert f"count {want['count']}" in text, (query, metric, text)
