@@ -10,6 +10,7 @@ Re-exporting (close again, or /incident postmortem export) updates the same issu
 from __future__ import annotations
 
 import re
+import time
 from datetime import datetime
 from typing import Any
 
@@ -28,6 +29,7 @@ from bot.store.db import Database
 from bot.store.models import Followup, Incident, OutboxRow
 
 EXPORT = "jira.export_postmortem"
+NAME_TTL = 600.0  # seconds a Slack user's name is reused in drafts
 ARCHIVE = fx.ARCHIVE
 
 
@@ -78,6 +80,7 @@ class JiraEffects:
         self.catalog = catalog
         self.clock = clock
         self.public_url = public_url
+        self._names: dict[str, tuple[str, float]] = {}
 
     @property
     def handlers(self) -> dict[str, Any]:
@@ -118,13 +121,22 @@ class JiraEffects:
             facts = facts_of(session, incident, public_url=self.public_url)
         people = {u for u in facts.roles.values()} | {e.actor for e in facts.timeline if e.actor}
         people |= {f.owner for f in facts.followups if f.owner}
-        names = {}
-        for user in sorted(p for p in people if p):
-            try:
-                names[user] = self.chat.user_name(user) or user
-            except IntegrationError:
-                names[user] = user  # a name is a nicety; the draft is what matters
+        names = {user: self._name(user) for user in sorted(p for p in people if p)}
         return self.drafter.render(facts, self.clock.now(), names)
+
+    def _name(self, user: str) -> str:
+        """Slack's name for a user, kept for NAME_TTL: the review page renders the draft on
+        every view, and Slack rate-limits users.info."""
+        now = time.monotonic()
+        cached = self._names.get(user)
+        if cached is not None and cached[1] > now:
+            return cached[0]
+        try:
+            name = self.chat.user_name(user) or user
+        except IntegrationError:
+            return user  # a name is a nicety; the draft is what matters (not cached: retry)
+        self._names[user] = (name, now + NAME_TTL)
+        return name
 
     # -- the effect --------------------------------------------------------------------------------
     def export(self, row: OutboxRow) -> None:
