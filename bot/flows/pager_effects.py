@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlmodel import col, select
+
 from bot.core.catalog import Catalog
 from bot.core.milestones import Milestone, Source
 from bot.core.timeline import Entry, EntryKind
@@ -14,7 +16,7 @@ from bot.flows.slack_effects import announce_entry
 from bot.flows.views import card_view
 from bot.store import incidents as q
 from bot.store.db import Database
-from bot.store.models import Incident, OutboxRow, PageRow
+from bot.store.models import Incident, OutboxRow, PageRow, TimelineRow
 
 # PagerDuty's event severities, most severe first; the catalog's scale maps onto them by rank.
 PD_SEVERITIES = ("critical", "error", "warning", "info")
@@ -117,8 +119,43 @@ class PagerEffects:
         return links
 
     # -- handlers --------------------------------------------------------------------------------
+    def _heard_first(self, row: OutboxRow, page: PageRow, incident: Incident) -> None:
+        """PagerDuty's webhook told us about the page before its own answer reached us (a lost
+        answer, retried): say it landed, and finish the playbook step behind it, once."""
+        if page.status not in ("triggered", "acknowledged", "resolved"):
+            return
+        with self.db.read() as session:
+            said = session.exec(
+                select(TimelineRow).where(
+                    TimelineRow.incident_id == page.incident_id,
+                    TimelineRow.kind == EntryKind.PAGE.value,
+                    col(TimelineRow.text).startswith("Paged PagerDuty"),
+                )
+            ).all()
+        if any(r.data.get("page_id") == page.id for r in said):
+            return
+        now = self.clock.now()
+        text = f"Paged PagerDuty ({page.service or incident.service or 'default routing'})"
+        with self.db.transaction() as session:
+            data = {
+                "page_id": page.id,
+                "kind": page.kind,
+                "pd_incident_id": page.pd_incident_id,
+                "html_url": page.html_url,
+            }
+            announce_entry(
+                session,
+                page.incident_id,
+                Entry(EntryKind.PAGE, now, text, page.requested_by, Source.PAGERDUTY, data),
+                now,
+            )
+            if "step_id" in row.payload:
+                step_actions.finish(session, row.payload["step_id"], ok=True, result=text, now=now)
+
     def trigger_event(self, row: OutboxRow) -> None:
         page, incident, card = self._load(row)
+        if page is not None and page.status != "pending":
+            self._heard_first(row, page, incident)
         if page is None or page.status != "pending":
             return
         detected = card.milestones.get(Milestone.DETECTED)
@@ -147,6 +184,8 @@ class PagerEffects:
 
     def create_incident(self, row: OutboxRow) -> None:
         page, incident, card = self._load(row)
+        if page is not None and page.pd_incident_id:
+            self._heard_first(row, page, incident)
         if page is None or page.pd_incident_id:
             return
         found = self.pager.find_incident(incident_key=page.key)  # a lost answer must not page twice
@@ -241,19 +280,23 @@ class PagerEffects:
                     session.add(stored)
 
     def still_trying(self, row: OutboxRow, error: str) -> None:
-        """The first failure of a page is told in the channel; the page keeps being retried."""
-        if (
-            row.kind
-            not in (paging.TRIGGER_EVENT, paging.CREATE_INCIDENT, paging.REQUEST_RESPONDERS)
-            or row.incident_id is None
-        ):
+        """The first failure of a page, or of telling PagerDuty an acknowledgement or a
+        resolution (it keeps escalating meanwhile), is told in the channel; it keeps being retried."""
+        what = {
+            paging.TRIGGER_EVENT: "Paging PagerDuty",
+            paging.CREATE_INCIDENT: "Paging PagerDuty",
+            paging.REQUEST_RESPONDERS: "Paging PagerDuty",
+            paging.ACKNOWLEDGE: "Telling PagerDuty it is acknowledged",
+            paging.RESOLVE: "Telling PagerDuty it is resolved",
+        }.get(row.kind)
+        if what is None or row.incident_id is None:
             return
         now = self.clock.now()
         with self.db.transaction() as session:
             entry = Entry(
                 EntryKind.PAGE,
                 now,
-                f"Paging PagerDuty failed ({error}); retrying until it lands",
+                f"{what} failed ({error}); retrying until it lands",
                 None,
                 Source.SYSTEM,
                 {"pending": True},
