@@ -3,14 +3,14 @@ records what it made (channel id, card ts, topic) so a retry resumes instead of 
 
 from __future__ import annotations
 
-from datetime import datetime
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
 
 from sqlmodel import Session, col, select
 
 from bot.core.catalog import Catalog
-from bot.core.milestones import Milestone
-from bot.core.naming import channel_name
 from bot.core.playbooks import ACTIONS, describe
 from bot.core.timeline import Entry
 from bot.flows.ports import (
@@ -20,16 +20,16 @@ from bot.flows.ports import (
     Clock,
     IntegrationError,
     Line,
-    NameTaken,
     StepView,
 )
+from bot.flows.slack_channel import OPEN_CHANNEL as OPEN_CHANNEL
+from bot.flows.slack_channel import create_channel
 from bot.flows.views import card_view
 from bot.store import incidents as q
 from bot.store import outbox
 from bot.store.db import Database
 from bot.store.models import Incident, OutboxRow, PlaybookRun, PlaybookStep, TimelineRow
 
-OPEN_CHANNEL = "slack.open_channel"
 ANNOUNCE = "slack.announce"
 REFRESH = "slack.refresh"
 POST_LINE = "slack.post_line"
@@ -42,7 +42,9 @@ ARCHIVE = "slack.archive"  # the incident channel, once the post-mortem is expor
 DIRECT = "slack.direct"  # a direct message to one person (follow-up reminders)
 STEP_ACTION = "slack.step_action"  # a playbook step inviting or posting (step_effects)
 
-MAX_NAME_ATTEMPTS = 50
+NO_CHANNEL = "no_channel"  # the channel could not be created (already reported): nothing to post to
+# Slack's answers meaning the incident channel can no longer be posted to.
+CHANNEL_GONE = frozenset({"channel_not_found", "is_archived", "not_in_channel", NO_CHANNEL})
 
 _DESCRIPTIONS = {
     OPEN_CHANNEL: "create the incident channel",
@@ -117,32 +119,48 @@ class SlackEffects:
             session.add(incident)
 
     def channel(self, incident: Incident) -> str:
-        if incident.channel_id is None:  # the lane's order makes this rare: open_channel gave up
+        if incident.channel_id is None:
+            assert incident.id is not None
+            if self._channel_given_up(incident.id):
+                raise IntegrationError("slack", NO_CHANNEL, retryable=False)
+            # another lane got here before open_channel finished: wait for it
             raise IntegrationError("slack", "no_channel_yet", retryable=True)
         return incident.channel_id
+
+    def _channel_given_up(self, incident_id: int) -> bool:
+        with self.db.read() as session:
+            return outbox.given_up(session=session, incident_id=incident_id, kind=OPEN_CHANNEL)
+
+    def once(
+        self,
+        row: OutboxRow,
+        channel: str,
+        post: Callable[..., str],
+        *,
+        part: str = "",
+        look: bool = True,
+    ) -> str:
+        """Post a message once: the message carries the effect's key, and a retry first looks
+        for it (the previous attempt may have posted it and lost Slack's answer)."""
+        key = f"incidentbot:{row.id}{':' + part if part else ''}"
+        if look and row.attempts > 1:
+            try:
+                found = self.chat.find_posted(channel, key)
+            except IntegrationError as exc:
+                if exc.retryable:
+                    raise
+                found = None  # no history to read (e.g. the feed set by name): post
+            if found is not None:
+                return found
+        return post(key=key)
 
     # -- handlers --------------------------------------------------------------------------------
     def open_channel(self, row: OutboxRow) -> None:
         incident, card = self.load(row)
         iid = card.id
-        if incident.channel_id is None:
-            declared = card.milestones.get(Milestone.DECLARED)
-            day: datetime = declared.at if declared else incident.created_at
-            prefix = "drill" if incident.drill else "inc"
-            for attempt in range(1, MAX_NAME_ATTEMPTS + 1):
-                name = channel_name(incident.title, day, prefix=prefix, attempt=attempt)
-                try:
-                    channel_id = self.chat.create_channel(name, private=incident.private)
-                    break
-                except NameTaken:
-                    continue
-            else:
-                raise IntegrationError(
-                    "slack",
-                    "name_taken",
-                    retryable=False,
-                    detail=f"{MAX_NAME_ATTEMPTS} names tried",
-                )
+        fresh = incident.channel_id is None  # made now: no earlier attempt can have posted in it
+        if fresh:
+            channel_id, name = create_channel(self.db, self.chat, row, incident, card.milestones)
             self._save(iid, channel_id=channel_id, channel_name=name)
             incident, card = self.load(row)
         channel = self.channel(incident)
@@ -157,22 +175,40 @@ class SlackEffects:
             self._save(iid, topic=topic)
         card_ts = incident.card_ts
         if card_ts is None:
-            card_ts = self.chat.post_card(channel, card)
+            card_ts = self.once(
+                row, channel, partial(self.chat.post_card, channel, card), look=not fresh
+            )
             self._save(iid, card_ts=card_ts)
         self.chat.pin(channel, card_ts)  # keeps the card one click away in the channel header
 
     def announce(self, row: OutboxRow) -> None:
         incident, card = self.load(row)
         assert incident.id is not None
-        if incident.announce_ts or not self.feed_channel or incident.private:
+        feed_channel = self.feed_channel
+        if incident.announce_ts or not feed_channel or incident.private:
             return
-        self.channel(incident)
-        feed, ts = self.chat.announce(self.feed_channel, card)
-        self._save(incident.id, announce_channel=feed, announce_ts=ts)
+        try:
+            self.channel(incident)  # the announcement links the channel: wait for it
+        except IntegrationError as exc:
+            if exc.code != NO_CHANNEL:
+                raise  # announced without a channel when it could not be made
+        answered: list[str] = []
+
+        def post(*, key: str) -> str:
+            channel, ts = self.chat.announce(feed_channel, card, key=key)
+            answered.append(channel)  # Slack answers with the id, whatever the setting names
+            return ts
+
+        ts = self.once(row, feed_channel, post)
+        self._save(incident.id, announce_channel=(answered or [feed_channel])[0], announce_ts=ts)
 
     def refresh(self, row: OutboxRow) -> None:
         incident, card = self.load(row)
         assert incident.id is not None
+        if (
+            incident.announce_channel and incident.announce_ts
+        ):  # first: the feed outlives the channel
+            self.chat.update_announcement(incident.announce_channel, incident.announce_ts, card)
         channel = self.channel(incident)
         if incident.card_ts:
             self.chat.update_card(channel, incident.card_ts, card)
@@ -180,8 +216,6 @@ class SlackEffects:
         if topic != incident.topic:
             self.chat.set_topic(channel, topic)
             self._save(incident.id, topic=topic)
-        if incident.announce_channel and incident.announce_ts:
-            self.chat.update_announcement(incident.announce_channel, incident.announce_ts, card)
 
     def invite(self, row: OutboxRow) -> None:
         incident, _card = self.load(row)
@@ -189,9 +223,9 @@ class SlackEffects:
 
     def propose_mitigation(self, row: OutboxRow) -> None:
         incident, card = self.load(row)
-        self.chat.propose_mitigation(
-            self.channel(incident), card, datetime.fromisoformat(row.payload["at"])
-        )
+        channel = self.channel(incident)
+        at = datetime.fromisoformat(row.payload["at"])
+        self.once(row, channel, partial(self.chat.propose_mitigation, channel, card, at))
 
     def checklist(self, row: OutboxRow) -> None:
         """Post or update the checklist of every playbook on the incident (idempotent)."""
@@ -208,7 +242,12 @@ class SlackEffects:
             if run.message_ts:
                 self.chat.update_checklist(channel, run.message_ts, view)
                 continue
-            ts = self.chat.post_checklist(channel, view)
+            ts = self.once(
+                row,
+                channel,
+                partial(self.chat.post_checklist, channel, view),
+                part=f"run{run.id}",  # one row may post several playbooks' checklists
+            )
             with self.db.transaction() as session:
                 stored = session.get(PlaybookRun, run.id)
                 if stored is not None:
@@ -269,7 +308,8 @@ class SlackEffects:
             at=datetime.fromisoformat(p["at"]),
             data=p.get("data", {}),
         )
-        self.chat.post_line(self.channel(incident), line, card)
+        channel = self.channel(incident)
+        self.once(row, channel, partial(self.chat.post_line, channel, line, card))
 
     def fill_pin(self, row: OutboxRow) -> None:
         p = row.payload
@@ -288,12 +328,18 @@ class SlackEffects:
             session.add(entry)
 
     def gave_up(self, row: OutboxRow, error: str) -> None:
-        """Make a given-up effect visible in the incident channel (or the feed)."""
+        """Make a given-up effect visible in the incident channel (or the feed), once per way of
+        failing: when the channel is gone every later update fails alike, and one notice says it."""
         if row.kind == NOTICE or row.incident_id is None or row.kind.startswith("jira."):
             return  # Jira's failures are told by jira_effects, with what to fix
+        if error.startswith(f"slack: {NO_CHANNEL}"):
+            return  # the channel's own failure was reported
         what = _DESCRIPTIONS.get(row.kind, row.kind)
         text = f"I could not {what} after {row.attempts} attempts ({error}). The incident itself is saved; check the bot's Slack access and logs."
         with self.db.transaction() as session:
+            recent = self.clock.now() - timedelta(hours=1)
+            if outbox.failed_alike(session=session, row=row, error=error, since=recent):
+                return
             outbox.enqueue(
                 session=session,
                 lane=f"slack-notice:{row.incident_id}",
@@ -304,13 +350,25 @@ class SlackEffects:
             )
 
     def notice(self, row: OutboxRow) -> None:
-        """A visible report that an effect was given up (to the channel, else the feed)."""
-        incident, _card = self.load(row)
-        target = incident.channel_id or self.feed_channel
-        if target is None:
+        """A visible report that an effect was given up: in the channel, or in the feed (naming
+        the incident) when there is no channel or it is archived, gone or closed to the bot."""
+        incident, card = self.load(row)
+        text = row.payload["text"]
+        if incident.channel_id is not None:
+            channel = incident.channel_id
+            line = Line(kind="error", text=text, actor=None, at=self.clock.now())
+            try:
+                self.once(row, channel, partial(self.chat.post_line, channel, line, card))
+                return
+            except IntegrationError as exc:
+                if exc.code not in CHANNEL_GONE:
+                    raise
+                text = f"{text} (and its channel: Slack says {exc.code})"
+        feed = self.feed_channel
+        if feed is None:
             return
-        line = Line(kind="error", text=row.payload["text"], actor=None, at=self.clock.now())
-        self.chat.post_line(target, line, _card)
+        line = Line(kind="error", text=text, actor=None, at=self.clock.now(), data={"feed": True})
+        self.once(row, feed, partial(self.chat.post_line, feed, line, card))
 
 
 def line_payload(entry: Entry) -> dict[str, Any]:

@@ -139,3 +139,43 @@ def pending(*, session: Session, incident_id: int) -> Sequence[OutboxRow]:
         .where(OutboxRow.incident_id == incident_id, col(OutboxRow.done_at).is_(None))
         .order_by(col(OutboxRow.id))
     ).all()
+
+
+def note(*, session: Session, row_id: int, **values: Any) -> None:
+    """Remember something about an effect's progress in its payload (a retry reads it)."""
+    row = session.get(OutboxRow, row_id, with_for_update=True)
+    if row is not None:
+        row.payload = {**row.payload, **values}
+        session.add(row)
+
+
+def given_up(*, session: Session, incident_id: int, kind: str) -> bool:
+    """Was an effect of this kind given up for the incident (and none of it still pending)?"""
+    rows = session.exec(
+        select(OutboxRow.failed).where(OutboxRow.incident_id == incident_id, OutboxRow.kind == kind)
+    ).all()
+    return bool(rows) and all(rows)
+
+
+def pending_of_kind(*, session: Session, kind: str) -> Sequence[OutboxRow]:
+    return session.exec(
+        select(OutboxRow).where(OutboxRow.kind == kind, col(OutboxRow.done_at).is_(None))
+    ).all()
+
+
+def failed_alike(*, session: Session, row: OutboxRow, error: str, since: datetime) -> bool:
+    """Did another effect of the incident fail the same way lately (already reported)?"""
+    return (
+        session.exec(
+            select(OutboxRow.id)
+            .where(
+                OutboxRow.incident_id == row.incident_id,
+                OutboxRow.id != row.id,
+                col(OutboxRow.failed).is_(True),
+                OutboxRow.last_error == error[:2000],
+                col(OutboxRow.done_at) >= since,
+            )
+            .limit(1)
+        ).first()
+        is not None
+    )

@@ -83,14 +83,32 @@ class Rig:
     ) -> list[SlackCall]:
         return [c for c in self.sb.slack.calls_to(method) if c.ok and where(c)]
 
-    def cards_posted(self) -> list[SlackCall]:
-        return self.ok_calls("chat.postMessage", lambda c: "card.header" in _block_ids(c.params))
+    # What Slack holds, not which calls were answered: a call whose answer was lost did its work.
+    def channels_created(self) -> list[dict[str, Any]]:
+        """The channels the bot made (archived ones too)."""
+        slack = self.sb.slack
+        with slack._lock:
+            ids = [
+                c.id
+                for c in slack.ws.channels.values()
+                if c.creator == slack.bot_user_id and c.id != self.sb.feed_id
+            ]
+        return [c for c in map(slack.channel, ids) if c is not None and not c.get("is_im")]
 
-    def announcements_posted(self) -> list[SlackCall]:
-        return self.ok_calls("chat.postMessage", lambda c: "feed.summary" in _block_ids(c.params))
+    def cards_posted(self) -> list[dict[str, Any]]:
+        return [
+            m for c in self.channels_created() for m in self._with_block(c["id"], "card.header")
+        ]
 
-    def channels_created(self) -> list[SlackCall]:
-        return self.ok_calls("conversations.create")
+    def announcements_posted(self) -> list[dict[str, Any]]:
+        return self._with_block(self.sb.feed_id, "feed.summary")
+
+    def _with_block(self, channel: str, block_id: str) -> list[dict[str, Any]]:
+        return [
+            m
+            for m in self.sb.slack.messages(channel, system=False)
+            if any(b.get("block_id") == block_id for b in m.get("blocks") or [])
+        ]
 
     def lines(self, channel: str) -> list[str]:
         """The texts of the bot's messages in a channel as they are now (system ones left out)."""
@@ -101,14 +119,13 @@ class Rig:
         ]
 
     def posted(self, channel: str, needle: str) -> int:
-        """How many messages the bot posted (successfully) in `channel` containing `needle`."""
-        return len(
-            self.ok_calls(
-                "chat.postMessage",
-                lambda c: (
-                    c.params.get("channel") == channel and needle in str(c.params.get("text") or "")
-                ),
-            )
+        """How many of the bot's messages in `channel` contain `needle` (what Slack holds: a
+        post whose answer was lost counts, as people see it)."""
+        return sum(
+            needle in str(m.get("text") or "")
+            for m in self.sb.slack.messages(channel, system=False)
+            if m.get("user") == self.sb.slack.bot_user_id
+            and not any(b.get("block_id") == "card.header" for b in m.get("blocks") or [])
         )
 
 

@@ -41,6 +41,14 @@ class FakeChat:
         self.channels[channel_id] = name
         return channel_id
 
+    def own_channel(self, name: str) -> str | None:
+        self._record("own_channel", name)
+        return next((cid for cid, n in self.channels.items() if n == name), None)
+
+    def find_posted(self, channel_id: str, key: str) -> str | None:
+        self._record("find_posted", channel_id, key)
+        return None
+
     def invite(self, channel_id: str, users: Sequence[str]) -> None:
         self._record("invite", channel_id, tuple(users))
 
@@ -50,18 +58,22 @@ class FakeChat:
     def set_topic(self, channel_id: str, topic: str) -> None:
         self._record("set_topic", channel_id, topic)
 
-    def post_card(self, channel_id: str, card: CardView) -> str:
+    def post_card(self, channel_id: str, card: CardView, *, key: str | None = None) -> str:
         self._record("post_card", channel_id, card.status.id)
         return self._ts()
 
     def update_card(self, channel_id: str, ts: str, card: CardView) -> None:
         self._record("update_card", channel_id, ts, card.status.id, card.severity.id)
 
-    def propose_mitigation(self, channel_id: str, card: CardView, at: datetime) -> str:
+    def propose_mitigation(
+        self, channel_id: str, card: CardView, at: datetime, *, key: str | None = None
+    ) -> str:
         self._record("propose_mitigation", channel_id, at)
         return self._ts()
 
-    def post_checklist(self, channel_id: str, checklist: ChecklistView) -> str:
+    def post_checklist(
+        self, channel_id: str, checklist: ChecklistView, *, key: str | None = None
+    ) -> str:
         self._record("post_checklist", channel_id, checklist.playbook)
         return self._ts()
 
@@ -71,11 +83,13 @@ class FakeChat:
     def pin(self, channel_id: str, ts: str) -> None:
         self._record("pin", channel_id, ts)
 
-    def post_line(self, channel_id: str, line: Line, card: CardView) -> str:
+    def post_line(
+        self, channel_id: str, line: Line, card: CardView, *, key: str | None = None
+    ) -> str:
         self._record("post_line", channel_id, line.kind, line.text)
         return self._ts()
 
-    def announce(self, feed: str, card: CardView) -> tuple[str, str]:
+    def announce(self, feed: str, card: CardView, *, key: str | None = None) -> tuple[str, str]:
         self._record("announce", feed, card.channel_id)
         return "CFEED", self._ts()
 

@@ -125,7 +125,7 @@ def test_changes_post_a_line_and_refresh_the_card_and_topic(world: World) -> Non
     assert world.flows.act(
         command=lc.ChangeStatus("identified"), actor=BOB, request_key="s1", channel_id="C0001"
     ).ok
-    assert world.chat.names() == ["post_line", "update_card", "set_topic", "update_announcement"]
+    assert world.chat.names() == ["post_line", "update_announcement", "update_card", "set_topic"]
     assert world.chat.calls[0][1] == ("C0001", "status", "Status: Investigating → Identified")
     world.chat.calls.clear()
     world.flows.act(
@@ -133,8 +133,8 @@ def test_changes_post_a_line_and_refresh_the_card_and_topic(world: World) -> Non
     )
     assert world.chat.names() == [
         "post_line",
-        "update_card",
         "update_announcement",
+        "update_card",
     ]  # topic unchanged: not re-set
 
 
@@ -200,8 +200,8 @@ def test_a_slack_outage_holds_the_lane_then_delivers_everything_once_in_order(wo
         "pin",
         "announce",
         "post_line",
-        "update_card",
         "update_announcement",
+        "update_card",
     ]
     world.clock.advance(minutes=10)
     assert world.runner.sweep() == 0

@@ -242,17 +242,17 @@ def announcement_blocks(card: CardView) -> list[Block]:
 def line_text(line: Line, card: CardView) -> str:
     icon = _LINE_ICONS.get(line.kind, "•")
     by = f" — {mention(line.actor, '')}" if line.actor else ""
+    # in the feed a line names its incident (the channel may be missing or gone)
+    channel = f" (#{escape(card.channel_name)})" if card.channel_name else ""
+    where = (
+        f"*{card.severity.id} · {escape(card.title)}*{channel}: " if line.data.get("feed") else ""
+    )
     if line.kind == "note":
         return f"{icon} Note{by}:\n{escape(line.text)}"
     if line.kind == "reminder":
         to = line.data.get("to")
         return f"⏰ {mention(str(to)) if to else 'Commander (nobody yet)'}: {escape(line.text)}"
     if line.kind == "playbook":  # a playbook's `post` step: the author's mrkdwn, kept as written
-        where = (
-            f"*{card.severity.id} · {escape(card.title)}* (#{escape(card.channel_name or '')}): "
-            if line.data.get("feed")
-            else ""
-        )
         return f"📋 {where}{plain(line.text, 3000)}"
     if line.kind == "postmortem" and line.data.get("jira_url"):
         key, url = str(line.data.get("jira_key")), str(line.data["jira_url"])
@@ -265,7 +265,7 @@ def line_text(line: Line, card: CardView) -> str:
             str(line.data.get("role")),
         )
         return f"{icon} {mention(str(user) if user else None)} is now *{escape(name)}*{by}"
-    return f"{icon} *{escape(line.text)}*{by}"
+    return f"{icon} {where}*{escape(line.text)}*{by}"
 
 
 def drill_banner(card: CardView) -> str:

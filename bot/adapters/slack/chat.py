@@ -55,6 +55,17 @@ def _slack_errors() -> Iterator[None]:
         ) from exc
 
 
+EFFECT_EVENT = "incidentbot_effect"
+FIND_PAGES = 5  # a retry looks this far back (5 × 200 messages) for its own message  # message metadata carrying the outbox effect's key
+
+
+def _keyed(key: str | None) -> dict[str, Any]:
+    """Message metadata naming the effect that posted the message, so that a retry after a
+    lost answer can find it in the history instead of posting it twice (Slack has no
+    idempotency key of its own)."""
+    return {"metadata": {"event_type": EFFECT_EVENT, "event_payload": {"key": key}}} if key else {}
+
+
 def _seconds(value: Any) -> float | None:
     if isinstance(value, list):
         value = value[0] if value else None
@@ -68,6 +79,7 @@ class SlackChat:
     def __init__(self, client: WebClient, pacer: SlackPacer | None = None) -> None:
         self.client = client
         self.pacer = pacer or SlackPacer()
+        self._me: str | None = None
 
     def _call(self, method: Callable[..., Any], **kwargs: Any) -> dict[str, Any]:
         api_method = method.__name__.replace("_", ".", 1)  # chat_postMessage -> chat.postMessage
@@ -85,6 +97,49 @@ class SlackChat:
             raise
         return str(data["channel"]["id"])
 
+    def own_channel(self, name: str) -> str | None:
+        """The live channel called `name` if the bot created it (a create whose answer was lost)."""
+        if self._me is None:
+            self._me = str(self._call(self.client.auth_test).get("user_id") or "")
+        cursor: str | None = None
+        while True:
+            data = self._call(
+                self.client.conversations_list,
+                types="public_channel,private_channel",
+                exclude_archived=True,
+                limit=1000,
+                cursor=cursor,
+            )
+            for channel in data.get("channels", []):
+                if channel.get("name") == name and channel.get("creator") == self._me:
+                    return str(channel["id"])
+            cursor = (data.get("response_metadata") or {}).get("next_cursor") or None
+            if not cursor:
+                return None
+
+    def find_posted(self, channel_id: str, key: str) -> str | None:
+        """The ts of the message posted with `key` (see `_keyed`) among the channel's latest
+        messages (newest first; the clocks of the bot and Slack need not agree)."""
+        cursor: str | None = None
+        for _page in range(FIND_PAGES):
+            data = self._call(
+                self.client.conversations_history,
+                channel=channel_id,
+                include_all_metadata=True,
+                limit=200,
+                cursor=cursor,
+            )
+            for message in data.get("messages", []):
+                meta = message.get("metadata") or {}
+                if meta.get("event_type") == EFFECT_EVENT and (
+                    (meta.get("event_payload") or {}).get("key") == key
+                ):
+                    return str(message["ts"])
+            cursor = (data.get("response_metadata") or {}).get("next_cursor") or None
+            if not cursor:
+                break
+        return None
+
     def invite(self, channel_id: str, users: Sequence[str]) -> None:
         for user in dict.fromkeys(users):
             try:
@@ -99,12 +154,13 @@ class SlackChat:
     def set_topic(self, channel_id: str, topic: str) -> None:
         self._call(self.client.conversations_setTopic, channel=channel_id, topic=topic)
 
-    def post_card(self, channel_id: str, card: CardView) -> str:
+    def post_card(self, channel_id: str, card: CardView, *, key: str | None = None) -> str:
         data = self._call(
             self.client.chat_postMessage,
             channel=channel_id,
             text=blocks.card_fallback(card),
             blocks=blocks.card_blocks(card),
+            **_keyed(key),
         )
         return str(data["ts"])
 
@@ -117,14 +173,22 @@ class SlackChat:
             blocks=blocks.card_blocks(card),
         )
 
-    def propose_mitigation(self, channel_id: str, card: CardView, at: datetime) -> str:
+    def propose_mitigation(
+        self, channel_id: str, card: CardView, at: datetime, *, key: str | None = None
+    ) -> str:
         text, message_blocks = blocks.mitigation_proposal(card, at)
         data = self._call(
-            self.client.chat_postMessage, channel=channel_id, text=text, blocks=message_blocks
+            self.client.chat_postMessage,
+            channel=channel_id,
+            text=text,
+            blocks=message_blocks,
+            **_keyed(key),
         )
         return str(data["ts"])
 
-    def post_checklist(self, channel_id: str, checklist: ChecklistView) -> str:
+    def post_checklist(
+        self, channel_id: str, checklist: ChecklistView, *, key: str | None = None
+    ) -> str:
         text, message_blocks = checklist_blocks(checklist)
         data = self._call(
             self.client.chat_postMessage,
@@ -132,6 +196,7 @@ class SlackChat:
             text=text,
             blocks=message_blocks,
             unfurl_links=False,
+            **_keyed(key),
         )
         return str(data["ts"])
 
@@ -148,7 +213,9 @@ class SlackChat:
             if exc.code != "already_pinned":
                 raise
 
-    def post_line(self, channel_id: str, line: Line, card: CardView) -> str:
+    def post_line(
+        self, channel_id: str, line: Line, card: CardView, *, key: str | None = None
+    ) -> str:
         text = blocks.drill_banner(card) + blocks.line_text(line, card)
         extra = (
             {"blocks": blocks.snooze_blocks(text, card.id)}
@@ -156,17 +223,23 @@ class SlackChat:
             else {}
         )
         data = self._call(
-            self.client.chat_postMessage, channel=channel_id, text=text, unfurl_links=False, **extra
+            self.client.chat_postMessage,
+            channel=channel_id,
+            text=text,
+            unfurl_links=False,
+            **extra,
+            **_keyed(key),
         )
         return str(data["ts"])
 
-    def announce(self, feed: str, card: CardView) -> tuple[str, str]:
+    def announce(self, feed: str, card: CardView, *, key: str | None = None) -> tuple[str, str]:
         data = self._call(
             self.client.chat_postMessage,
             channel=feed,
             text=blocks.card_fallback(card),
             blocks=blocks.announcement_blocks(card),
             unfurl_links=False,
+            **_keyed(key),
         )
         return str(data["channel"]), str(data["ts"])
 

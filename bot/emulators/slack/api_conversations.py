@@ -241,7 +241,9 @@ def conversations_history(ctx: ApiContext, p: Params) -> JSON:
         selected.append(message)
     page, cursor = paginate(selected, p)
     return {
-        "messages": [message_json(ws, m) for m in page],
+        "messages": [
+            message_json(ws, m, metadata=p.get_bool("include_all_metadata")) for m in page
+        ],
         "has_more": bool(cursor),
         "pin_count": len(channel.pins),
         "channel_actions_ts": None,
@@ -263,7 +265,9 @@ def conversations_replies(ctx: ApiContext, p: Params) -> JSON:
     thread = [m for m in ws.messages[channel.id] if m.ts == root_ts or m.thread_ts == root_ts]
     page, cursor = paginate(thread, p, default_limit=1000)
     return {
-        "messages": [message_json(ws, m) for m in page],
+        "messages": [
+            message_json(ws, m, metadata=p.get_bool("include_all_metadata")) for m in page
+        ],
         "has_more": bool(cursor),
         "response_metadata": {"next_cursor": cursor},
     }

@@ -127,7 +127,9 @@ def channel_json(ws: Workspace, channel: Channel, *, num_members: bool = False) 
     return data
 
 
-def message_json(ws: Workspace, message: Message) -> JSON:
+def message_json(ws: Workspace, message: Message, *, metadata: bool = True) -> JSON:
+    """A message as the Web API shows it; history shows metadata only when asked
+    (`include_all_metadata`), as Slack does."""
     data: JSON = {"type": "message"}
     if message.subtype:
         data["subtype"] = message.subtype
@@ -145,7 +147,7 @@ def message_json(ws: Workspace, message: Message) -> JSON:
         data["blocks"] = copy.deepcopy(message.blocks)
     if message.attachments:
         data["attachments"] = copy.deepcopy(message.attachments)
-    if message.metadata:
+    if message.metadata and metadata:
         data["metadata"] = copy.deepcopy(message.metadata)
     if message.thread_ts:
         data["thread_ts"] = message.thread_ts

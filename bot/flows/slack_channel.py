@@ -1,0 +1,59 @@
+"""Creating an incident's Slack channel exactly once, though Slack has no idempotency key."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from bot.core.milestones import Milestone
+from bot.core.naming import channel_name
+from bot.flows.ports import Chat, IntegrationError, NameTaken
+from bot.store import incidents as q
+from bot.store import outbox
+from bot.store.db import Database
+from bot.store.models import Incident, OutboxRow
+
+OPEN_CHANNEL = "slack.open_channel"
+MAX_NAME_ATTEMPTS = 50
+
+
+def create_channel(
+    db: Database, chat: Chat, row: OutboxRow, incident: Incident, milestones: dict[Milestone, Any]
+) -> tuple[str, str]:
+    """Create the channel under the first free name; returns its id and name.
+
+    The name being tried is noted on the effect first. If an attempt ended without Slack's
+    answer (a timeout, a 5xx after Slack did the work), the retry finds that name taken and
+    adopts the channel when the bot made it and no other incident owns or is trying it,
+    instead of opening a second channel `-2`."""
+    assert row.id is not None and incident.id is not None
+    declared = milestones.get(Milestone.DECLARED)
+    day: datetime = declared.at if declared else incident.created_at
+    prefix = "drill" if incident.drill else "inc"
+    unanswered = row.payload.get("trying") if row.attempts > 1 else None
+    for attempt in range(1, MAX_NAME_ATTEMPTS + 1):
+        name = channel_name(incident.title, day, prefix=prefix, attempt=attempt)
+        if name != row.payload.get("trying"):
+            with db.transaction() as session:
+                outbox.note(session=session, row_id=row.id, trying=name)
+            row.payload = {**row.payload, "trying": name}
+        try:
+            return chat.create_channel(name, private=incident.private), name
+        except NameTaken:
+            if name == unanswered:
+                found = chat.own_channel(name)
+                if found is not None and _nobody_else_has(db, found, name, incident.id):
+                    return found, name
+    raise IntegrationError(
+        "slack", "name_taken", retryable=False, detail=f"{MAX_NAME_ATTEMPTS} names tried"
+    )
+
+
+def _nobody_else_has(db: Database, channel_id: str, name: str, incident_id: int) -> bool:
+    with db.read() as session:
+        if q.incident_by_channel(session=session, channel_id=channel_id) is not None:
+            return False
+        return not any(
+            other.incident_id != incident_id and other.payload.get("trying") == name
+            for other in outbox.pending_of_kind(session=session, kind=OPEN_CHANNEL)
+        )
