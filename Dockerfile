@@ -3,7 +3,8 @@
 #   docker run --env-file .env incidentbot incidentbot db upgrade          # release
 #   docker run --env-file .env -p 8080:8080 incidentbot                    # web (N replicas)
 #   docker run --env-file .env incidentbot incidentbot scheduler           # scheduler (run 2)
-FROM python:3.12-slim
+# Python 3.11: the version constraints.txt was locked on.
+FROM python:3.11-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
@@ -13,8 +14,9 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 WORKDIR /app
 # Dependencies first (a layer that survives code changes), then the code. The install is
 # editable because migrations/, playbooks/ and postmortem_templates/ are read from the source tree.
-COPY pyproject.toml README.md ./
-RUN mkdir bot && touch bot/__init__.py && pip install -e . && rm -rf bot
+# constraints.txt pins every dependency to the versions the test suite passed with (make lock).
+COPY pyproject.toml README.md constraints.txt ./
+RUN mkdir bot && touch bot/__init__.py && pip install -c constraints.txt -e . && rm -rf bot
 COPY bot ./bot
 COPY migrations ./migrations
 COPY playbooks ./playbooks

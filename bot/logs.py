@@ -1,12 +1,17 @@
 """Logging: one JSON object per line (or readable lines with LOG_FORMAT=console), the incident id
 and effect bound from context, and every configured secret replaced before a line is written.
 
-Library loggers (slack_bolt, uvicorn, httpx …) go through the same formatter, so a token that a
-library would print in a URL or an error still never reaches the log."""
+Library loggers (slack_bolt, slack_sdk, urllib3, httpx, jira, pagerduty, apscheduler, uvicorn …)
+go through the same formatter, so a token that a library would print in a header, a URL or an
+error still never reaches the log: every configured secret is replaced wherever it appears — in
+the message, in extra fields however nested, in a traceback, in the rendered line — and so are
+the sign-in tokens of review links in request lines. `serve` hands uvicorn `log_config=None` so
+its error and access logs propagate here instead of to handlers of their own."""
 
 from __future__ import annotations
 
 import logging
+import re
 import sys
 from collections.abc import Iterable, Iterator, MutableMapping
 from contextlib import contextmanager
@@ -17,24 +22,50 @@ import structlog
 REDACTED = "[redacted]"
 
 
-def _redactor(secrets: Iterable[str]) -> Any:
-    values = sorted({s for s in secrets if s and len(s) >= 6}, key=len, reverse=True)
+# A review page's magic link (`/review/login?t=…`) signs its holder in: uvicorn's access log
+# would print it with the request line.
+_LINK_TOKEN = re.compile(r"([?&]t=)[^\s&\"'#]+")
 
-    def redact(
-        _logger: Any, _method: str, event: MutableMapping[str, Any]
+
+class Redactor:
+    """Replaces every secret (at least 6 characters, longest first) and link token in a string,
+    and in every string inside dicts, lists and tuples."""
+
+    def __init__(self, secrets: Iterable[str]) -> None:
+        self.values = sorted({s for s in secrets if s and len(s) >= 6}, key=len, reverse=True)
+
+    def text(self, value: str) -> str:
+        for secret in self.values:
+            if secret in value:
+                value = value.replace(secret, REDACTED)
+        return _LINK_TOKEN.sub(rf"\1{REDACTED}", value) if "t=" in value else value
+
+    def value(self, value: Any) -> Any:
+        if isinstance(value, str):
+            return self.text(value)
+        if isinstance(value, dict):
+            return {self.value(k): self.value(v) for k, v in value.items()}
+        if isinstance(value, list | tuple | set | frozenset):  # rendered as JSON arrays
+            return [self.value(v) for v in value]
+        if isinstance(value, bytes):
+            return self.text(value.decode("utf-8", "replace"))
+        return value
+
+    def event(
+        self, _logger: Any, _method: str, event: MutableMapping[str, Any]
     ) -> MutableMapping[str, Any]:
+        """structlog processor: every field of the event dict."""
         for key, value in list(event.items()):
-            if isinstance(value, str):
-                for secret in values:
-                    if secret in value:
-                        value = value.replace(secret, REDACTED)
-                event[key] = value
+            event[key] = self.value(value)
         return event
 
-    return redact
+    def line(self, _logger: Any, _method: str, line: Any) -> Any:
+        """The last processor: the rendered line, where reprs of objects may carry secrets too."""
+        return self.text(line.decode("utf-8", "replace") if isinstance(line, bytes) else line)
 
 
 def configure(level: str = "INFO", fmt: str = "json", secrets: Iterable[str] = ()) -> None:
+    redactor = Redactor(secrets)
     shared: list[Any] = [
         structlog.contextvars.merge_contextvars,
         structlog.stdlib.add_log_level,
@@ -52,8 +83,9 @@ def configure(level: str = "INFO", fmt: str = "json", secrets: Iterable[str] = (
         processors=[
             structlog.stdlib.ProcessorFormatter.remove_processors_meta,
             structlog.processors.format_exc_info,
-            _redactor(secrets),
+            redactor.event,
             renderer,
+            redactor.line,
         ],
     )
     handler = _Stderr()

@@ -58,7 +58,7 @@ from urllib.parse import quote
 
 import mistune
 
-__all__ = ["escape_markdown", "to_adf", "to_jira_wiki", "to_slack_mrkdwn"]
+__all__ = ["escape_markdown", "escape_mrkdwn", "to_adf", "to_jira_wiki", "to_slack_mrkdwn"]
 
 Token = dict[str, Any]
 AdfNode = dict[str, Any]
@@ -856,6 +856,12 @@ _SLACK_RULE: Final = "\u2500" * 20
 
 def _slack_escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def escape_mrkdwn(text: str) -> str:
+    """Untrusted text (a title, a name someone typed) for a message that Slack reads as mrkdwn:
+    `& < >` escaped, so `<!channel>`, `<@U…>` or `<url|label>` in it stay text."""
+    return _slack_escape(text)
 
 
 def _slack_fence_safe(text: str) -> str:

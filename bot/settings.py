@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 from pathlib import Path
 
 import yaml
@@ -95,7 +96,11 @@ class Settings(BaseSettings):
             for name, field in type(self).model_fields.items()
             if getattr(self, name) is not None and "SecretStr" in str(field.annotation)
         ]
-        return [part.strip() for value in values for part in value.split(",") if part.strip()]
+        found = [part.strip() for value in values for part in value.split(",") if part.strip()]
+        if self.jira_email and self.jira_api_token:  # Jira Cloud's `Authorization: Basic …`
+            pair = f"{self.jira_email}:{self.jira_api_token.get_secret_value()}"
+            found.append(base64.b64encode(pair.encode("latin-1", "replace")).decode())
+        return found
 
     def configure_logging(self) -> None:
         from bot.logs import configure

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -12,6 +13,12 @@ from bot.flows.ports import PagerDutyEvent
 
 class WebhookPayloadError(ValueError):
     pass
+
+
+# PagerDuty's object ids are short and alphanumeric ("PABC123"); ours go into API paths and
+# database columns, so anything else is refused (an incident) or ignored (an agent).
+_PD_ID = re.compile(r"[A-Za-z0-9]{1,32}")
+MAX_EVENT_ID = 128  # PagerDuty's are 26-character ULIDs
 
 
 def signature_ok(body: bytes, header: str | None, secrets: Sequence[str]) -> bool:
@@ -38,8 +45,12 @@ def parse_event(payload: Any) -> PagerDutyEvent:
         for key in ("id", "event_type")
         if not isinstance(event.get(key), str)
     ]
+    if isinstance(event.get("id"), str) and not 0 < len(event["id"]) <= MAX_EVENT_ID:
+        problems.append(f"event.id must be 1 to {MAX_EVENT_ID} characters")
     if not isinstance(data, dict) or not isinstance(data.get("id"), str):
         problems.append("event.data.id is missing")
+    elif not _PD_ID.fullmatch(data["id"]):
+        problems.append("event.data.id is not a PagerDuty id")
     if problems:
         raise WebhookPayloadError("; ".join(problems))
     assert isinstance(data, dict)
@@ -52,7 +63,7 @@ def parse_event(payload: Any) -> PagerDutyEvent:
         incident_key=_str(data.get("incident_key")),
         html_url=_str(data.get("html_url")),
         status=_str(data.get("status")),
-        agent_id=_str(agent.get("id"))
+        agent_id=_pd_id(agent.get("id"))
         if agent.get("type", "user_reference") == "user_reference"
         else None,
         agent_name=_str(agent.get("summary")),
@@ -62,3 +73,8 @@ def parse_event(payload: Any) -> PagerDutyEvent:
 
 def _str(value: Any) -> str | None:
     return str(value) if isinstance(value, str | int) and str(value) else None
+
+
+def _pd_id(value: Any) -> str | None:
+    text = _str(value)
+    return text if text is not None and _PD_ID.fullmatch(text) else None

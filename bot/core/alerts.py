@@ -8,11 +8,20 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, Literal
 from urllib.parse import quote
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+)
+
+from bot.core.milestones import instant_problem
 
 MAX_ALERTS = 1000
 MAX_TEXT = 10_000
@@ -91,10 +100,13 @@ class _WireAlert(_Wire):
 
     @field_validator("startsAt", "endsAt")
     @classmethod
-    def _aware(cls, value: datetime | None) -> datetime | None:
-        if value is not None and value.tzinfo is None:
-            raise ValueError("needs a time zone (RFC 3339, e.g. 2026-11-26T10:00:00Z)")
-        return value
+    def _aware(cls, value: datetime | None, info: ValidationInfo) -> datetime | None:
+        if value is None or (info.field_name == "endsAt" and value.year == NOT_ENDED_YEAR):
+            return value
+        problem = instant_problem(value)
+        if problem is not None:
+            raise ValueError(problem)
+        return value.astimezone(UTC)
 
 
 class _WireGroup(_Wire):
@@ -149,7 +161,7 @@ def _normalise(group: _WireGroup, source: Literal["alertmanager", "grafana"]) ->
     alerts = []
     for wire in group.alerts:
         ends = (
-            wire.endsAt if wire.endsAt is not None and wire.endsAt.year > NOT_ENDED_YEAR else None
+            wire.endsAt if wire.endsAt is not None and wire.endsAt.year != NOT_ENDED_YEAR else None
         )
         links = {
             "generator": wire.generatorURL,

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from bot.core.catalog import Catalog
+from bot.markup import escape_mrkdwn
 
 _MENTION = re.compile(r"^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>$")
 
@@ -62,6 +63,11 @@ class Close:
 @dataclass(frozen=True)
 class ListOpen:
     pass
+
+
+@dataclass(frozen=True)
+class MakePublic:
+    """`/incident visibility public`: a private incident becomes visible to everyone."""
 
 
 @dataclass(frozen=True)
@@ -121,6 +127,7 @@ Request = (
     | Ack
     | Note
     | Close
+    | MakePublic
     | ListOpen
     | Page
     | OnCall
@@ -149,7 +156,7 @@ def parse(text: str, catalog: Catalog) -> Request:
         status, _, summary = rest.partition(" ")
         if catalog.find_status(status) is None:
             return Invalid(
-                f"Unknown status `{status}`; use one of {_listing(_status_ids(catalog))}."
+                f"Unknown status `{escape_mrkdwn(status)}`; use one of {_listing(_status_ids(catalog))}."
             )
         return SetStatus(status.lower(), summary.strip() or None)
     if sub in ("severity", "sev"):
@@ -168,6 +175,8 @@ def parse(text: str, catalog: Catalog) -> Request:
         return Close()
     if sub == "list":
         return ListOpen()
+    if sub == "visibility":
+        return _visibility(rest)
     if sub == "page":
         if not rest or len(rest.split()) != 1:
             return Invalid(
@@ -217,6 +226,18 @@ def _declare(rest: str, catalog: Catalog) -> Request:
     if first.upper() in {s.id for s in catalog.severities}:
         return Declare(first.upper(), remainder.strip() or None)
     return Declare(None, rest or None)
+
+
+def _visibility(rest: str) -> Request:
+    wanted = rest.lower()
+    if wanted == "public":
+        return MakePublic()
+    if wanted == "private":
+        return Invalid(
+            "An incident can't be made private once declared: it may already be in the feed. "
+            "Declare a new private incident (`/incident declare`, tick *Private*) instead."
+        )
+    return Invalid("`/incident visibility public` makes a private incident visible to everyone.")
 
 
 FOLLOWUP_USAGE = "`/incident followup <what needs doing> [@owner] [due YYYY-MM-DD]`"

@@ -38,7 +38,7 @@ from pydantic import (
 )
 
 from bot.core.catalog import Catalog, Phase
-from bot.core.milestones import Milestone
+from bot.core.milestones import Milestone, instant_problem
 
 DISPOSITIONS = ("declined", "merged")
 MILESTONES: tuple[Milestone, ...] = (
@@ -88,6 +88,9 @@ def _instant(value: object) -> object:
         ) from exc
     if parsed.tzinfo is None or parsed.utcoffset() is None:
         raise ValueError(f"{value!r} has no UTC offset; add one, e.g. +01:00 or Z")
+    problem = instant_problem(parsed)
+    if problem is not None:
+        raise ValueError(f"{value!r} {problem}")
     return parsed
 
 
@@ -191,7 +194,7 @@ def parse_array(text: str) -> tuple[list[object], list[RowError]]:
     """A JSON array of objects; a text that is not one is a single error at index 0."""
     try:
         data = json.loads(text)
-    except (json.JSONDecodeError, RecursionError) as exc:
+    except (ValueError, RecursionError) as exc:  # ValueError: also numbers over 4300 digits
         return [], [RowError(0, f"not valid JSON: {exc}")]
     if not isinstance(data, list):
         return [], [RowError(0, "expected a JSON array of objects")]
@@ -208,8 +211,14 @@ def parse_lines(text: str) -> tuple[list[object], list[RowError]]:
             continue
         try:
             rows.append(json.loads(line))
-        except (json.JSONDecodeError, RecursionError) as exc:
-            reason = exc.msg if isinstance(exc, json.JSONDecodeError) else "nested too deeply"
+        except (ValueError, RecursionError) as exc:  # ValueError: numbers over 4300 digits
+            reason = (
+                exc.msg
+                if isinstance(exc, json.JSONDecodeError)
+                else "nested too deeply"
+                if isinstance(exc, RecursionError)
+                else str(exc)
+            )
             errors.append(RowError(len(rows), f"line {number} is not valid JSON: {reason}"))
             rows.append(None)
     return rows, errors

@@ -46,6 +46,7 @@ class Decision:
     clear_milestones: frozenset[Milestone] = frozenset()
     roles: dict[str, str] = field(default_factory=dict)
     entries: tuple[Entry, ...] = ()
+    private: bool | None = None  # False: a private incident made public
 
 
 @dataclass(frozen=True)
@@ -89,13 +90,20 @@ class AddNote:
 
 
 @dataclass(frozen=True)
+class MakePublic:
+    """A private incident becomes visible to everyone: the feed, lists and pages."""
+
+
+@dataclass(frozen=True)
 class EditMilestones:
     """Correct milestone times after the fact (`/incident timestamps`)."""
 
     changes: dict[Milestone, datetime]
 
 
-Command = ChangeStatus | ChangeSeverity | AssignRole | Acknowledge | AddNote | EditMilestones
+Command = (
+    ChangeStatus | ChangeSeverity | AssignRole | Acknowledge | AddNote | MakePublic | EditMilestones
+)
 
 # Milestones people may correct: what happened in the world. Declared and closed are the bot's
 # own records of what people did in it, so they stay as stamped.
@@ -268,6 +276,13 @@ def decide(
             if len(text) > MAX_NOTE:
                 raise Refused(f"The note is {len(text)} characters; keep it to {MAX_NOTE}.")
             return Decision(entries=(Entry(EntryKind.NOTE, now, text, actor, source, {}),))
+        case MakePublic():
+            if not incident.private:
+                raise Refused("This incident is already public.")
+            _require_command(catalog, incident, actor, "make a private incident public")
+            text = "Made public: the incident is now visible to everyone"
+            entry = Entry(EntryKind.VISIBILITY, now, text, actor, source, {"private": False})
+            return Decision(private=False, entries=(entry,))
     raise AssertionError(f"unhandled command {command!r}")  # pragma: no cover
 
 
@@ -455,7 +470,7 @@ def apply(incident: Snapshot, decision: Decision) -> Snapshot:
         status=decision.status or incident.status,
         milestones=milestones,
         roles={**incident.roles, **decision.roles},
-        private=incident.private,
+        private=incident.private if decision.private is None else decision.private,
     )
 
 

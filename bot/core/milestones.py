@@ -77,6 +77,25 @@ def require_aware(at: datetime) -> None:
         raise ValueError(f"naive datetime {at.isoformat()} (every instant must be timezone-aware)")
 
 
+# The instants the product takes from outside (alerts, imports): far enough from datetime's own
+# limits that arithmetic on them (durations, chart axes, local times) cannot overflow.
+EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
+LATEST = datetime(2999, 12, 31, 23, 59, 59, tzinfo=UTC)
+
+
+def instant_problem(at: datetime) -> str | None:
+    """Why `at` cannot be a milestone (None when it can): naive, or outside EARLIEST–LATEST."""
+    if at.tzinfo is None or at.utcoffset() is None:
+        return "needs a time zone (RFC 3339, e.g. 2026-11-26T10:00:00Z)"
+    try:
+        utc = at.astimezone(UTC)
+    except OverflowError:
+        utc = None
+    if utc is None or not EARLIEST <= utc <= LATEST:
+        return f"must be between {EARLIEST.year} and {LATEST.year} (UTC)"
+    return None
+
+
 def order_errors(instants: Mapping[Milestone, datetime]) -> list[str]:
     """Human-readable violations of the milestone order (empty when the order holds)."""
     errors = []

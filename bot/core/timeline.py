@@ -28,6 +28,7 @@ class EntryKind(StrEnum):
     STEP = "step"
     FOLLOWUP = "followup"
     POSTMORTEM = "postmortem"
+    VISIBILITY = "visibility"  # a private incident made public
 
 
 @dataclass(frozen=True)

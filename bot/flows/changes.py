@@ -49,10 +49,18 @@ def follow(
     source: Source,
     now: datetime,
 ) -> None:
-    """What a change means beyond Slack: timers stop, resume or move; PagerDuty follows acks and
-    resolutions made here; a resolved incident stops collecting its alert group (a recurrence
-    opens a new one)."""
+    """What a change means beyond Slack: a private incident made public is announced in the feed
+    at last; timers stop, resume or move; PagerDuty follows acks and resolutions made here; a
+    resolved incident stops collecting its alert group (a recurrence opens a new one)."""
     assert incident.id is not None
+    if decision.private is False and not incident.drill:  # the announcement held back while private
+        outbox.enqueue(
+            session=session,
+            lane=fx.lane(incident.id),
+            kind=fx.ANNOUNCE,
+            now=now,
+            incident_id=incident.id,
+        )
     phase = catalog.status(incident.status).phase
     if decision.status and phase in (Phase.RESOLVED, Phase.CLOSED):
         incident.open_group = None

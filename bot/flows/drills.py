@@ -18,6 +18,7 @@ from bot.flows.drill_events import ACKNOWLEDGE, ALERT, MITIGATE
 from bot.flows.playbooks import attach
 from bot.flows.step_actions import Automation
 from bot.flows.unit import Outcome, UnitOfWork
+from bot.markup import escape_mrkdwn
 from bot.store import incidents as q
 from bot.store import timers as timer_store
 
@@ -29,7 +30,9 @@ class DrillFlows(UnitOfWork):
         playbook = self.playbooks.get(name)
         if playbook is None:
             known = ", ".join(f"`{n}`" for n in sorted(self.playbooks)) or "none"
-            return Outcome(False, f"No playbook `{name}` to drill. Playbooks: {known}.")
+            return Outcome(
+                False, f"No playbook `{escape_mrkdwn(name)}` to drill. Playbooks: {known}."
+            )
 
         def work(session: Session, now: datetime) -> Outcome:
             severity = playbook.drill.severity or _severity_of(playbook) or None

@@ -22,6 +22,7 @@ from bot.flows.oncall import PagerFlows
 from bot.flows.pins import NOT_AN_INCIDENT, PinFlows
 from bot.flows.playbooks import PlaybookFlows
 from bot.flows.unit import Outcome
+from bot.markup import escape_mrkdwn
 from bot.store import incidents as q
 from bot.store import timers as timer_store
 from bot.store.models import Incident
@@ -66,7 +67,9 @@ class IncidentFlows(PinFlows, PagerFlows, PlaybookFlows, FollowupFlows, DrillFlo
             )
             self.opened(session, incident, now, alert_born=False)
             snap = opening.snapshot
-            return Outcome(True, f"Declared {snap.severity}: {snap.title}", incident.id)
+            return Outcome(
+                True, f"Declared {snap.severity}: {escape_mrkdwn(snap.title)}", incident.id
+            )
 
         return self.run(request_key, work)
 

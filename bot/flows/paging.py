@@ -13,6 +13,7 @@ from bot.core.catalog import Catalog, PagerDutyTarget
 from bot.core.lifecycle import Refused
 from bot.core.milestones import Source
 from bot.core.timeline import Entry, EntryKind
+from bot.markup import escape_mrkdwn
 from bot.store import incidents as q
 from bot.store import outbox
 from bot.store import timers as timer_store
@@ -66,7 +67,9 @@ def resolve_target(
         known = (
             ", ".join(f"`{s.id}`" for s in catalog.services) or "none yet (add them to the catalog)"
         )
-        raise Refused(f"Unknown service `{service}`. Services: {known}, or a PagerDuty service id.")
+        raise Refused(
+            f"Unknown service `{escape_mrkdwn(service)}`. Services: {known}, or a PagerDuty service id."
+        )
     return target_for(catalog, defaults, service)
 
 
@@ -96,7 +99,7 @@ def plan_page(
         kind, target_id, effect = "incident", target.service_id, CREATE_INCIDENT
     else:
         raise Refused(
-            f"`{service}` has no PagerDuty service (nor escalation policy) in the catalog."
+            f"`{escape_mrkdwn(service)}` has no PagerDuty service (nor escalation policy) in the catalog."
         )
     return add_page(
         session=session,

@@ -18,6 +18,7 @@ from bot.flows import slack_effects as fx
 from bot.flows import step_actions, timers
 from bot.flows.pins import NOT_AN_INCIDENT
 from bot.flows.unit import Outcome, UnitOfWork
+from bot.markup import escape_mrkdwn
 from bot.store import incidents as q
 from bot.store import outbox
 from bot.store import timers as timer_store
@@ -140,9 +141,9 @@ class PlaybookFlows(UnitOfWork):
                     ", ".join(f"`{n}`" for n in sorted(self.playbooks))
                     or "none (add YAML files to playbooks/)"
                 )
-                raise Refused(f"No playbook `{name}`. Playbooks: {known}.")
+                raise Refused(f"No playbook `{escape_mrkdwn(name)}`. Playbooks: {known}.")
             if attach(session, incident, playbook, now, actor, self.automation) is None:
-                raise Refused(f"`{name}` is already on this incident.")
+                raise Refused(f"`{escape_mrkdwn(name)}` is already on this incident.")
             return Outcome(True, f"Attached {name}.", incident.id)
 
         return self.run(request_key, work)

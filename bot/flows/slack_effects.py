@@ -10,7 +10,7 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from bot.core.catalog import Catalog
+from bot.core.catalog import COMMANDER, Catalog
 from bot.core.playbooks import ACTIONS, describe
 from bot.core.timeline import Entry
 from bot.flows.ports import (
@@ -364,6 +364,13 @@ class SlackEffects:
                 if exc.code not in CHANNEL_GONE:
                     raise
                 text = f"{text} (and its channel: Slack says {exc.code})"
+        if incident.private:  # the feed must not learn of it: its commander and declarer are told
+            text = f"Private incident “{incident.title}”: {text}"
+            line = Line("error", text, None, self.clock.now(), {"channel_id": incident.channel_id})
+            commander = [user for role, user in card.roles if role.id == COMMANDER and user]
+            for user in dict.fromkeys([*commander, *filter(None, [incident.created_by])]):
+                self.chat.direct_message(user, line)
+            return
         feed = self.feed_channel
         if feed is None:
             return

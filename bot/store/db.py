@@ -89,14 +89,50 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
     elif url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
     if not url.startswith("sqlite"):
-        return create_engine(url, echo=echo, pool_pre_ping=True, pool_size=10, max_overflow=10)
+        engine = create_engine(url, echo=echo, pool_pre_ping=True, pool_size=10, max_overflow=10)
+        _no_nul_bytes(engine)
+        return engine
     memory = url in ("sqlite://", "sqlite:///:memory:")
     kwargs: dict[str, Any] = {"connect_args": {"check_same_thread": False, "timeout": 30}}
     if memory:
         kwargs["poolclass"] = StaticPool
     engine = create_engine(url, echo=echo, **kwargs)
     _sqlite_pragmas(engine, wal=not memory)
+    _no_nul_bytes(engine)
     return engine
+
+
+NUL_STANDIN = "\ufffd"  # what a NUL in text from outside is stored (and compared) as
+
+
+def _no_nul_bytes(engine: Engine) -> None:
+    """PostgreSQL refuses NUL in text, even as a query parameter; SQLite takes it. No sender we
+    listen to means one (Slack, Alertmanager, PagerDuty never send it), but anyone may type or
+    post one: every text parameter gets U+FFFD instead, on both databases alike."""
+
+    @event.listens_for(engine, "before_cursor_execute", retval=True)
+    def _scrub(
+        _conn: Any, _cursor: Any, statement: str, parameters: Any, _context: Any, many: bool
+    ) -> tuple[str, Any]:
+        if many and isinstance(parameters, list | tuple):
+            return statement, type(parameters)(_scrubbed(p) for p in parameters)
+        return statement, _scrubbed(parameters)
+
+
+def _scrubbed(parameters: Any) -> Any:
+    if isinstance(parameters, dict):
+        if any(isinstance(v, str) and "\x00" in v for v in parameters.values()):
+            return {k: _no_nul(v) for k, v in parameters.items()}
+        return parameters
+    if isinstance(parameters, list | tuple) and any(
+        isinstance(v, str) and "\x00" in v for v in parameters
+    ):
+        return type(parameters)(_no_nul(v) for v in parameters)
+    return parameters
+
+
+def _no_nul(value: Any) -> Any:
+    return value.replace("\x00", NUL_STANDIN) if isinstance(value, str) else value
 
 
 def _sqlite_pragmas(engine: Engine, *, wal: bool) -> None:

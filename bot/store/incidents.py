@@ -134,6 +134,8 @@ def apply_decision(
         incident.severity = decision.severity
     if decision.summary:
         incident.summary = decision.summary
+    if decision.private is not None:
+        incident.private = decision.private
     incident.updated_at = now
     session.add(incident)
     if decision.clear_milestones:

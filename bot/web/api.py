@@ -19,8 +19,18 @@ from bot.flows.views import incident_detail, incident_summary
 from bot.store import incidents as q
 from bot.store.db import Database
 from bot.store.reports import FilterError, metrics_json, mttx_report, parse_filters
-from bot.web.common import BadBody, Metrics, bearer_refusal, parse_json, read_body
+from bot.web.common import (
+    MAX_JSON_DEPTH,
+    BadBody,
+    Metrics,
+    bearer_refusal,
+    json_depth,
+    parse_id,
+    parse_json,
+    read_body,
+)
 
+MAX_OFFSET = 2**62  # past every row; a bigger one overflows the databases' 64-bit integers
 MAX_IMPORT_BODY = 10_000_000  # some 20,000 past incidents; split bigger histories
 METRICS_FILTERS = ("since", "until", "severity", "service")
 JSON_LINES_TYPES = frozenset(
@@ -60,7 +70,7 @@ def routes(
     def list_incidents(request: Request) -> Any:
         try:
             limit = min(max(int(request.query_params.get("limit", "100")), 1), 500)
-            offset = max(int(request.query_params.get("offset", "0")), 0)
+            offset = min(max(int(request.query_params.get("offset", "0")), 0), MAX_OFFSET)
         except ValueError:
             return JSONResponse(
                 {"error": "limit and offset must be whole numbers"}, status_code=400
@@ -75,13 +85,14 @@ def routes(
 
     def get_incident(request: Request) -> Any:
         raw = request.path_params["incident_id"]
-        if not str(raw).isdigit() or int(raw) > 2**62:
+        incident_id = parse_id(str(raw))
+        if incident_id is None:
             return JSONResponse(
                 {"error": f"incident id must be a positive whole number, not {raw!r}"},
                 status_code=400,
             )
         with db.read() as session:
-            incident = q.get_incident(session=session, incident_id=int(raw))
+            incident = q.get_incident(session=session, incident_id=incident_id)
             if incident is None:
                 return JSONResponse({"error": f"no incident {raw}"}, status_code=404)
             return incident_detail(session=session, incident=incident)
@@ -149,6 +160,10 @@ def routes(
                 body = raw.decode("utf-8")
             except UnicodeDecodeError as exc:
                 return JSONResponse({"error": f"body is not UTF-8: {exc}"}, status_code=400)
+            if any(json_depth(line) > MAX_JSON_DEPTH for line in body.splitlines()):
+                return JSONResponse(
+                    {"error": f"JSON nested deeper than {MAX_JSON_DEPTH} levels"}, status_code=400
+                )
             outcome = await run_in_threadpool(imports.import_text, body, origin=origin, lines=True)
         if not outcome.ok:
             return JSONResponse({"errors": [e.as_json() for e in outcome.errors]}, status_code=422)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import hmac
 import json
+import math
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -56,6 +58,17 @@ def bearer_refusal(request: Request, expected: str | None, *, setting: str) -> J
     return None
 
 
+MAX_ID = 2**31 - 1  # ids are INTEGER columns: PostgreSQL refuses a bigger one even to compare
+
+
+def parse_id(raw: str) -> int | None:
+    """An id from a URL: ASCII digits (`"²".isdigit()` holds, but int() refuses it), at most
+    MAX_ID; None for anything else."""
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > 10 or int(raw) > MAX_ID:
+        return None
+    return int(raw)
+
+
 class BadBody(Exception):
     def __init__(self, status: int, reason: str) -> None:
         super().__init__(reason)
@@ -80,21 +93,50 @@ async def read_body(request: Request, limit: int) -> bytes:
     return b"".join(chunks)
 
 
-def parse_json(raw: bytes) -> Any:
+def parse_json(raw: bytes | str) -> Any:
+    """The JSON value of a body, or BadBody(400) with the reason: not UTF-8, not JSON (NaN and
+    Infinity are not JSON either), a number too long to convert, or nested deeper than
+    MAX_JSON_DEPTH. The depth is checked on the text before parsing: Python's parser recurses,
+    and a body of a few thousand `[` would otherwise exhaust the stack."""
     try:
-        data = json.loads(raw)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise BadBody(400, f"body is not valid JSON: {exc}") from exc
-    if _depth(data) > MAX_JSON_DEPTH:
+        text = raw.decode("utf-8") if isinstance(raw, bytes) else raw
+    except UnicodeDecodeError as exc:
+        raise BadBody(400, f"body is not UTF-8: {exc}") from exc
+    if json_depth(text) > MAX_JSON_DEPTH:
         raise BadBody(400, f"JSON nested deeper than {MAX_JSON_DEPTH} levels")
-    return data
+    try:
+        return json.loads(text, parse_constant=_not_json, parse_float=_finite)
+    except ValueError as exc:  # JSONDecodeError, and "Exceeds the limit (4300 digits)"
+        raise BadBody(400, f"body is not valid JSON: {exc}") from exc
 
 
-def _depth(value: Any, level: int = 0) -> int:
-    if level > MAX_JSON_DEPTH:
-        return level
-    if isinstance(value, dict):
-        return max((_depth(v, level + 1) for v in value.values()), default=level + 1)
-    if isinstance(value, list):
-        return max((_depth(v, level + 1) for v in value), default=level + 1)
-    return level
+def _not_json(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON value")
+
+
+def _finite(number: str) -> float:
+    value = float(number)
+    if not math.isfinite(value):
+        raise ValueError(f"{number[:40]} is too large a number")
+    return value
+
+
+_STRINGS = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"?', re.DOTALL)
+_NOT_BRACKETS = re.compile(r"[^\[\]{}]+")
+
+
+def json_depth(text: str, limit: int = MAX_JSON_DEPTH) -> int:
+    """How deep the arrays and objects of JSON text nest (strings skipped), without parsing it;
+    stops counting once past `limit`. Malformed text gets a number too: parsing refuses it."""
+    brackets = _NOT_BRACKETS.sub("", _STRINGS.sub("", text))
+    depth = deepest = 0
+    for char in brackets:
+        if char in "[{":
+            depth += 1
+            if depth > deepest:
+                deepest = depth
+                if deepest > limit:
+                    break
+        else:
+            depth -= 1
+    return deepest

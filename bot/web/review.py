@@ -38,7 +38,7 @@ from bot.web.auth import (
     is_previewer,
     safe_next,
 )
-from bot.web.common import BadBody, Metrics, read_body
+from bot.web.common import BadBody, Metrics, parse_id, read_body
 from bot.web.markdown import to_html
 from bot.web.review_data import load_review
 from bot.web.views import (
@@ -340,11 +340,12 @@ class ReviewSite:
             status=404,
             viewer=viewer,
         )
-        if not raw.isdigit() or len(raw) > 18:
+        incident_id = parse_id(raw)
+        if incident_id is None:
             return not_found
         now = self.clock.now()
         with self.db.read() as session:
-            incident = q.get_incident(session=session, incident_id=int(raw))
+            incident = q.get_incident(session=session, incident_id=incident_id)
             if incident is None or not can_see(
                 viewer, private=incident.private, channel_id=incident.channel_id, people=self.people
             ):
@@ -356,7 +357,7 @@ class ReviewSite:
         draft_html, draft_error = None, None
         if self.drafts is not None:
             try:
-                draft = self.drafts(int(raw))
+                draft = self.drafts(incident_id)
                 draft_html = Markup(to_html(draft.markdown))  # noqa: S704  escaped by to_html
             except Refused as refused:
                 draft_error = refused.reason

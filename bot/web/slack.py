@@ -1,6 +1,15 @@
-"""POST /slack/events: Bolt's sync dispatch in a worker thread, so the event loop never blocks."""
+"""POST /slack/events: Bolt's sync dispatch in a worker thread, so the event loop never blocks.
+
+Bolt parses the body before it checks the signature, and its parsing trusts the body's shape
+(a JSON array, a `payload` that is not JSON, an `enterprise` that is a number…). So the body is
+checked here first — at most MAX_SLACK_BODY bytes (413), UTF-8, its JSON part an object nested
+at most MAX_JSON_DEPTH deep (400) — and anything else Bolt cannot parse is a 400 too; only then
+does Bolt verify the signature (401) and dispatch."""
 
 from __future__ import annotations
+
+import logging
+from urllib.parse import parse_qsl
 
 from slack_bolt import App
 from slack_bolt.adapter.starlette.handler import to_bolt_request, to_starlette_response
@@ -10,7 +19,9 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from bot.flows.background import AckGate
-from bot.web.common import BadBody, Metrics, read_body
+from bot.web.common import BadBody, Metrics, parse_json, read_body
+
+log = logging.getLogger(__name__)
 
 MAX_SLACK_BODY = 1_000_000  # Slack's payloads are far smaller; anything bigger is not Slack
 
@@ -26,14 +37,39 @@ def routes(*, bolt: App | None, gate: AckGate, metrics: Metrics) -> list[Route]:
             )
         try:
             body = await read_body(request, MAX_SLACK_BODY)
+            check_body(body, request.headers.get("content-type"))
+            bolt_request = to_bolt_request(request, body)
         except BadBody as bad:
             metrics.slack_requests.labels(str(bad.status)).inc()
             return bad.response()
+        except Exception as exc:  # Bolt could not make sense of it: not from Slack
+            log.warning("refused a Slack request Bolt cannot parse: %r", exc)
+            metrics.slack_requests.labels("400").inc()
+            return JSONResponse({"error": "not a Slack request"}, status_code=400)
         with gate.answering():  # work in the background waits while Slack awaits an answer
-            bolt_response = await run_in_threadpool(bolt.dispatch, to_bolt_request(request, body))
+            bolt_response = await run_in_threadpool(bolt.dispatch, bolt_request)
         metrics.slack_requests.labels(str(bolt_response.status)).inc()
         if bolt_response.status == 401:
             metrics.unauthorized.labels("slack").inc()
         return to_starlette_response(bolt_response)
 
     return [Route("/slack/events", slack_events, methods=["POST"])]
+
+
+def check_body(body: bytes, content_type: str | None) -> None:
+    """BadBody(400) unless the body is UTF-8 and its JSON part, where Bolt finds one (the body
+    itself for application/json or text starting with `{`, else a form's `payload`), is a JSON
+    object nested at most MAX_JSON_DEPTH deep."""
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise BadBody(400, f"body is not UTF-8: {exc}") from exc
+    kind = (content_type or "").split(";")[0]
+    if kind == "application/json" or text.startswith("{"):
+        found: str | None = text
+    elif "payload" in text:
+        found = dict(parse_qsl(text, keep_blank_values=True)).get("payload")
+    else:
+        return
+    if found is not None and text and not isinstance(parse_json(found), dict):
+        raise BadBody(400, "the JSON of a Slack request must be an object")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from bot.adapters.slack.text import escape, mention, plain, when
+from bot.adapters.slack.text import escape, link, mention, plain, when
 from bot.core.catalog import COMMANDER, Phase
 from bot.core.milestones import ORDER, Milestone
 from bot.flows.ports import CardView, Line
@@ -37,6 +37,7 @@ _LINE_ICONS = {
     "page": "📟",
     "followup": "📌",
     "postmortem": "📝",
+    "visibility": "🔓",
 }
 
 
@@ -131,8 +132,8 @@ def card_blocks(card: CardView) -> list[Block]:
         )
     footer = [
         "🔒 Private incident" if card.private else None,
-        f"<{card.review_url}|Review page>" if card.review_url else None,
-        f"📝 Post-mortem <{card.postmortem_url}|{escape(card.postmortem_key or 'in Jira')}>"
+        link(card.review_url, "Review page") if card.review_url else None,
+        f"📝 Post-mortem {link(card.postmortem_url, card.postmortem_key or 'in Jira')}"
         if card.postmortem_url
         else None,
     ]
@@ -163,7 +164,7 @@ def _alerts_text(card: CardView) -> str:
     lines = []
     for alert in sorted(card.alerts, key=lambda a: not a.firing)[:MAX_ALERTS_SHOWN]:
         links = " · ".join(
-            f"<{alert.links[key]}|{label}>" for key, label in _LINK_LABELS if alert.links.get(key)
+            link(alert.links[key], label) for key, label in _LINK_LABELS if alert.links.get(key)
         )
         icon = "🔥" if alert.firing else "✅"
         lines.append(
@@ -178,12 +179,7 @@ def _alerts_text(card: CardView) -> str:
 def _pages_text(card: CardView) -> str:
     parts = []
     for page in card.pages:
-        name = escape(page.service or "PagerDuty")
-        parts.append(
-            f"📟 <{page.html_url}|{name}> {page.status}"
-            if page.html_url
-            else f"📟 {name} {page.status}"
-        )
+        parts.append(f"📟 {link(page.html_url, page.service or 'PagerDuty')} {escape(page.status)}")
     return " · ".join(parts)
 
 
@@ -210,7 +206,8 @@ def _card_buttons(card: CardView) -> list[Block]:
 
 
 def card_fallback(card: CardView) -> str:
-    return f"{headline(card)} — {card.status.name}"
+    """The message's `text`: Slack parses it as mrkdwn (notifications, screen readers)."""
+    return escape(f"{headline(card)} — {card.status.name}")
 
 
 def announcement_blocks(card: CardView) -> list[Block]:
@@ -223,7 +220,7 @@ def announcement_blocks(card: CardView) -> list[Block]:
     declared = card.milestones.get(Milestone.DECLARED)
     context = [
         f"Declared {when(declared.at)}" if declared else "",
-        f"<{card.review_url}|Review page>" if card.review_url else "",
+        link(card.review_url, "Review page") if card.review_url else "",
     ]
     blocks: list[Block] = [
         {"type": "section", "block_id": "feed.summary", "text": _text("\n".join(lines))}
@@ -257,7 +254,7 @@ def line_text(line: Line, card: CardView) -> str:
     if line.kind == "postmortem" and line.data.get("jira_url"):
         key, url = str(line.data.get("jira_key")), str(line.data["jira_url"])
         rest = escape(line.text.removeprefix(f"Post-mortem drafted in Jira: {key}"))
-        return f"📝 *Post-mortem drafted in Jira: <{url}|{escape(key)}>*{rest}"
+        return f"📝 *Post-mortem drafted in Jira: {link(url, key)}*{rest}"
     if line.kind == "role":
         user = line.data.get("user")
         name = next(
@@ -274,10 +271,11 @@ def drill_banner(card: CardView) -> str:
 
 
 def direct_text(line: Line) -> str:
-    """A reminder in someone's direct messages, pointing at the incident channel."""
+    """A reminder (or a failure report) in someone's direct messages, pointing at the channel."""
     channel = line.data.get("channel_id")
     where = f" (<#{channel}>)" if channel else ""
-    return f"⏰ {escape(line.text)}{where}"
+    icon = "⚠️" if line.kind == "error" else "⏰"
+    return f"{icon} {escape(line.text)}{where}"
 
 
 def topic(card: CardView) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from bot.adapters.slack.text import escape, escape_but_mentions, mention, plain, when
+from bot.adapters.slack.text import escape, escape_but_mentions, link, mention, plain, when
 from bot.flows.ports import ChecklistView, StepView
 
 Block = dict[str, Any]
@@ -62,7 +62,7 @@ def checklist_blocks(view: ChecklistView) -> tuple[str, list[Block]]:
 
 
 def _line(number: int, step: StepView) -> str:
-    title = f"<{step.runbook_url}|{escape(step.title)}>" if step.runbook_url else escape(step.title)
+    title = link(step.runbook_url, step.title)
     text = f"{_ICON.get(step.state, '⬜')} *{number}.* {title} — {escape(step.owner)}"
     if step.automated:
         text += f" · 🤖 {escape(step.automated)}"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from bot.adapters.slack.text import escape, when
+from bot.adapters.slack.text import escape, link, when
 from bot.core.catalog import Catalog
 from bot.flows.ports import OnCall
 from bot.markup import to_slack_mrkdwn
@@ -22,6 +22,10 @@ COMMANDS: tuple[tuple[str, str], ...] = (
     ("note <text>", "Add a note to the timeline (or react with :pushpin: to a message)"),
     ("resolve [summary]", "Mark the incident resolved"),
     ("close", "Close a resolved incident: drafts the post-mortem into Jira"),
+    (
+        "visibility public",
+        "Make a private incident visible to everyone (commander or admin): announced in the feed",
+    ),
     (
         "followup <text> [@owner] [due YYYY-MM-DD]",
         "Record a follow-up action (or *Add follow-up* on a message)",
@@ -95,7 +99,7 @@ def followups_blocks(incident: Incident, followups: Sequence[Followup]) -> tuple
             else (f"_the {escape(f.owner_role)}_" if f.owner_role else "_no owner_")
         )
         due = f" · due {f.due_on.isoformat()}" if f.due_on else ""
-        jira = f" · <{f.jira_url}|{escape(f.jira_key or 'Jira')}>" if f.jira_url else ""
+        jira = f" · {link(f.jira_url, f.jira_key or 'Jira')}" if f.jira_url else ""
         rows.append(f"{icon} #{f.id} {escape(f.text)} — {owner}{due}{jira}")
     text = (
         f"*Follow-ups of #{incident.id} {escape(incident.title)} ({len(followups)})*\n"

@@ -13,6 +13,29 @@ def escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
+_SAFE_SCHEMES = ("http://", "https://", "mailto:")
+_URL_UNSAFE = frozenset(' "<>|')
+
+
+def safe_url(url: str) -> str | None:
+    """A URL from outside (alert links, PagerDuty, Jira) as it may stand in `<url|label>`: only
+    http(s) and mailto; characters that would end the link or its label percent-encoded, and
+    `&` escaped. None for anything else (`javascript:`, relative, empty)."""
+    url = url.strip()
+    if not url.lower().startswith(_SAFE_SCHEMES) or url.lower() in _SAFE_SCHEMES:
+        return None
+    encoded = "".join(
+        f"%{ord(c):02X}" if c in _URL_UNSAFE or ord(c) < 0x20 or ord(c) == 0x7F else c for c in url
+    )
+    return encoded.replace("&", "&amp;")
+
+
+def link(url: str | None, label: str) -> str:
+    """`<url|label>` with the label escaped; only the escaped label when the URL is not safe."""
+    safe = safe_url(url or "")
+    return f"<{safe}|{escape(label)}>" if safe else escape(label)
+
+
 def escape_but_mentions(text: str) -> str:
     """Escape like `escape`, but let user mentions (`<@U…>`) through: for the bot's own text
     that names people (never `<!channel>` or links)."""
