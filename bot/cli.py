@@ -16,7 +16,10 @@ import typer
 from pydantic import ValidationError
 from rich.console import Console
 
-from bot.core.catalog import CatalogError
+from bot.cli_common import database as _database
+from bot.cli_common import err
+from bot.cli_common import settings as _settings
+from bot.cli_outbox import outbox_app
 from bot.core.metrics import DEFINITIONS, Metric, Summary, humanize
 from bot.settings import Settings
 from bot.store.db import Database, SchemaOutOfDate
@@ -30,17 +33,7 @@ playbooks_app = typer.Typer(help="Runbook playbooks (playbooks/*.yaml).", no_arg
 app.add_typer(playbooks_app, name="playbooks")
 config_app = typer.Typer(help="This deployment's settings.", no_args_is_help=True)
 app.add_typer(config_app, name="config")
-err = Console(stderr=True)
-
-
-def _settings() -> Settings:
-    try:
-        settings = Settings()
-        settings.catalog()
-    except CatalogError as exc:
-        err.print(f"[red]Configuration error:[/red] {exc}")
-        raise typer.Exit(2) from exc
-    return settings
+app.add_typer(outbox_app, name="outbox")
 
 
 @app.command()
@@ -71,6 +64,7 @@ def serve(
         err.print(f"[red]{exc}[/red]")
         raise typer.Exit(2) from exc
     bot = wiring.build(settings, db=db)
+    bot.runner.keep_alive()  # a kill -9 mid-effect: the sweeper frees its leases (PostgreSQL)
     gc.freeze()  # start-up objects (SDKs, SQLAlchemy, the app) leave the collector's scans: shorter pauses
     in_process = (
         scheduler.start_in_process(bot.runner, bot.timers, db) if in_process_scheduler else None
@@ -82,7 +76,10 @@ def serve(
         socket_handler = SocketModeHandler(bot.bolt, settings.slack_app_token.get_secret_value())
         socket_handler.connect()  # type: ignore[no-untyped-call]
     try:
-        uvicorn.run(bot.web, host=host, port=port, log_level=settings.log_level.lower())
+        # log_config=None: uvicorn's error and access logs go through ours (bot.logs), redacted
+        uvicorn.run(
+            bot.web, host=host, port=port, log_level=settings.log_level.lower(), log_config=None
+        )
     finally:
         if socket_handler is not None:
             socket_handler.close()  # type: ignore[no-untyped-call]
@@ -261,16 +258,6 @@ class ReportFormat(StrEnum):
     TABLE = "table"
     JSON = "json"
     CSV = "csv"
-
-
-def _database(settings: Settings) -> Database:
-    db = Database(settings.database_url)
-    try:
-        db.require_current_schema()
-    except SchemaOutOfDate as exc:
-        err.print(f"[red]{exc}[/red]")
-        raise typer.Exit(2) from exc
-    return db
 
 
 @app.command()

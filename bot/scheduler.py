@@ -11,6 +11,7 @@ import fcntl
 import logging
 import os
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -90,13 +91,20 @@ def start_jobs(
     runner: OutboxRunner, timers: TimerFlows, *, timer_every: float = 1.0, sweep_every: float = 5.0
 ) -> BackgroundScheduler:
     scheduler = BackgroundScheduler(timezone="UTC")
+    at_once = datetime.now(UTC)  # a new leader catches up at once: due timers, pending effects
+
+    def fire_then_deliver() -> None:  # a reminder goes out when due, not at the next sweep
+        if timers.fire_due():
+            runner.sweep()
+
     scheduler.add_job(
-        _guard(timers.fire_due, "timers"),
+        _guard(fire_then_deliver, "timers"),
         "interval",
         seconds=timer_every,
         id="timers",
         max_instances=1,
         coalesce=True,
+        next_run_time=at_once,
     )
     scheduler.add_job(
         _guard(runner.sweep, "outbox sweep"),
@@ -105,6 +113,7 @@ def start_jobs(
         id="outbox-sweep",
         max_instances=1,
         coalesce=True,
+        next_run_time=at_once,
     )
     scheduler.start()
     return scheduler
@@ -131,6 +140,7 @@ def run_forever(
     runner: OutboxRunner, timers: TimerFlows, db: Database, *, standby_poll: float = 2.0
 ) -> None:
     """`incidentbot scheduler`: wait to lead, lead until the lock is lost, then wait again."""
+    runner.keep_alive()
     leadership = Leadership(db)
     while True:
         if not leadership.try_acquire():

@@ -3,16 +3,26 @@
 Effects of one lane run in order; a failing effect is retried with exponential backoff (or
 after the `Retry-After` the service gave) and holds the lane, so a later message never
 overtakes an earlier one. Permanent failures, or too many attempts, are given up and reported.
+
+A worker leases the effect it runs. On PostgreSQL a long-lived process (`serve`, `scheduler`)
+calls `keep_alive()`: it holds an advisory lock for as long as it lives, so when it dies mid-effect
+(kill -9, OOM) the next sweep, in any process, frees its leases instead of waiting them out.
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import secrets
 import socket
 import threading
+import zlib
 from collections.abc import Callable, Mapping
 from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import text, update
+from sqlmodel import col, select
 
 from bot.flows.ports import Clock, Deferred, IntegrationError
 from bot.logs import bound
@@ -24,6 +34,7 @@ log = logging.getLogger(__name__)
 
 Handler = Callable[[OutboxRow], None]
 GiveUp = Callable[[OutboxRow, str], None]
+LIVENESS_LOCK = 0x1C1D0  # pg_advisory_lock(LIVENESS_LOCK, key of owner): "this worker lives"
 
 
 class OutboxRunner:
@@ -49,8 +60,70 @@ class OutboxRunner:
         self.on_give_up = on_give_up
         self.between_effects = between_effects or (lambda: None)
         self.on_first_failure = on_first_failure
-        self.owner = f"{socket.gethostname()}:{os.getpid()}"
+        self.owner = f"{socket.gethostname()[:30]}:{os.getpid()}"  # lease_owner: 64 characters
         self._local = threading.local()
+        self._alive: Any = None
+
+    def keep_alive(self) -> None:
+        """PostgreSQL: hold, on a connection of its own, an advisory lock naming this process
+        while it lives; leases taken from now on can be freed by others once it is gone."""
+        if not self.db.is_postgres or self._alive is not None:
+            return
+        owner = f"{self.owner}:{secrets.token_hex(3)}"
+        connection = self.db.engine.connect()
+        held = connection.execute(
+            text("SELECT pg_try_advisory_lock(:c, :k)"), {"c": LIVENESS_LOCK, "k": _key(owner)}
+        ).scalar()
+        connection.commit()
+        if not held:  # another live worker's key (a hash collision): keep leases that only expire
+            connection.close()
+            return
+        self._alive, self.owner = connection, owner
+
+    def close(self) -> None:
+        alive, self._alive = self._alive, None
+        if alive is not None:
+            alive.invalidate()  # not back to the pool: the session and its lock end
+
+    def reclaim_orphans(self) -> int:
+        """Free the leases of workers whose process is gone (PostgreSQL; see keep_alive).
+        Only owners that announced themselves are judged; the others' leases run out."""
+        if not self.db.is_postgres:
+            return 0
+        now = self.clock.now()
+        with self.db.transaction() as session:
+            owners = session.exec(
+                select(OutboxRow.lease_owner)
+                .where(col(OutboxRow.done_at).is_(None), col(OutboxRow.lease_until) >= now)
+                .distinct()
+            ).all()
+            judged = {o: p for o in owners if o is not None and (p := _process(o)) is not None}
+            if not judged:
+                return 0
+            alive = set(
+                session.execute(
+                    text(
+                        "SELECT objid::bigint FROM pg_locks WHERE locktype = 'advisory' AND "
+                        "classid = :c AND objsubid = 2 AND granted AND database = "
+                        "(SELECT oid FROM pg_database WHERE datname = current_database())"
+                    ),
+                    {"c": LIVENESS_LOCK},
+                ).scalars()
+            )
+            dead = [o for o, process in judged.items() if _key(process) not in alive]
+            if not dead:
+                return 0
+            freed = session.execute(
+                update(OutboxRow)
+                .where(
+                    col(OutboxRow.done_at).is_(None),
+                    col(OutboxRow.lease_owner).in_(dead),
+                    col(OutboxRow.lease_until) >= now,
+                )
+                .values(lease_until=None)
+            ).rowcount  # type: ignore[attr-defined]
+        log.warning("freed %s effect(s) leased by workers that are gone: %s", freed, dead)
+        return int(freed or 0)
 
     def run_lane(self, lane: str, *, budget: int = 200) -> int:
         """Deliver the lane's due effects in order until it is empty, blocked or out of budget."""
@@ -70,6 +143,7 @@ class OutboxRunner:
         return done
 
     def sweep(self) -> int:
+        self.reclaim_orphans()
         with self.db.read() as session:
             lanes = store.due_lanes(session=session, now=self.clock.now())
         return sum(self.run_lane(lane) for lane in lanes)
@@ -136,3 +210,13 @@ class OutboxRunner:
             hook(row, error)
         except Exception:
             log.exception("reporting the failure of effect #%s failed", row.id)
+
+
+def _process(lease_owner: str) -> str | None:
+    """The process part of a lease owner (`host:pid:token:thread`) when it announced itself."""
+    head, _, _thread = lease_owner.rpartition(":")
+    return head if head.count(":") == 2 else None
+
+
+def _key(process: str) -> int:
+    return zlib.crc32(process.encode()) & 0x7FFFFFFF

@@ -5,20 +5,19 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import httpx
 from sqlmodel import select
 
 from bot.core.catalog import default_catalog
 from bot.flows.incidents import IncidentFlows
 from bot.store.db import Database
 from bot.store.models import OutboxRow, TimerRow
+from tests.e2e.processes import free_port, leader_gauge, wait_for
 from tests.flows.fakes import StepClock
 
 
@@ -43,15 +42,6 @@ def _fired(db: Database, incident_id: int) -> list[TimerRow]:
         )
 
 
-def _wait(condition: object, seconds: float) -> bool:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if condition():  # type: ignore[operator]
-            return True
-        time.sleep(0.2)
-    return False
-
-
 def test_one_scheduler_leads_and_a_standby_takes_over(db_url: str, tmp_path: Path) -> None:
     db = Database(db_url)
     db.upgrade()
@@ -62,7 +52,7 @@ def test_one_scheduler_leads_and_a_standby_takes_over(db_url: str, tmp_path: Pat
         "SLACK_API_URL": "http://127.0.0.1:9/api/",
     }
     logs = [tmp_path / f"scheduler{i}.log" for i in range(2)]
-    ports = [_free_port() for _ in logs]
+    ports = [free_port() for _ in logs]
     procs = [
         subprocess.Popen(
             [sys.executable, "-m", "bot", "scheduler", "--metrics-port", str(port)],
@@ -74,17 +64,19 @@ def test_one_scheduler_leads_and_a_standby_takes_over(db_url: str, tmp_path: Pat
     ]
     try:
         first = _declare_overdue(db, 1)
-        assert _wait(lambda: _fired(db, first), 20), [log.read_text() for log in logs]
+        assert wait_for(lambda: _fired(db, first), 20), [log.read_text() for log in logs]
         leaders = [i for i, log in enumerate(logs) if "now the scheduler" in log.read_text()]
         assert len(leaders) == 1, [log.read_text() for log in logs]
-        gauges = [_leader_gauge(port) for port in ports]  # what Prometheus sees of each
+        # the leader may fire before the standby is up and serving its metrics: wait for both
+        assert wait_for(lambda: None not in [leader_gauge(port) for port in ports], 20)
+        gauges = [leader_gauge(port) for port in ports]  # what Prometheus sees of each
         assert gauges[leaders[0]] == 1.0 and gauges[1 - leaders[0]] == 0.0
         leader = procs[leaders[0]]
         leader.send_signal(signal.SIGKILL)
         leader.wait(timeout=10)
         killed_at = time.monotonic()
         second = _declare_overdue(db, 2)
-        assert _wait(lambda: _fired(db, second), 20), [log.read_text() for log in logs]
+        assert wait_for(lambda: _fired(db, second), 20), [log.read_text() for log in logs]
         assert time.monotonic() - killed_at < 10  # failover within seconds
         standby = logs[1 - leaders[0]].read_text()
         assert "now the scheduler" in standby
@@ -101,15 +93,3 @@ def test_one_scheduler_leads_and_a_standby_takes_over(db_url: str, tmp_path: Pat
         ]
     assert sorted(r.incident_id for r in reminders) == [first, second]  # once each
     db.dispose()
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _leader_gauge(port: int) -> float:
-    body = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=5).text
-    line = next(x for x in body.splitlines() if x.startswith("incidentbot_scheduler_leader "))
-    return float(line.split()[1])

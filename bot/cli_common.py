@@ -1,0 +1,32 @@
+"""What the `incidentbot` subcommands share: settings and database, with messages that say the fix."""
+
+from __future__ import annotations
+
+import typer
+from rich.console import Console
+
+from bot.core.catalog import CatalogError
+from bot.settings import Settings
+from bot.store.db import Database, SchemaOutOfDate
+
+err = Console(stderr=True)
+
+
+def settings() -> Settings:
+    try:
+        loaded = Settings()
+        loaded.catalog()
+    except CatalogError as exc:
+        err.print(f"[red]Configuration error:[/red] {exc}")
+        raise typer.Exit(2) from exc
+    return loaded
+
+
+def database(settings: Settings) -> Database:
+    db = Database(settings.database_url)
+    try:
+        db.require_current_schema()
+    except SchemaOutOfDate as exc:
+        err.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2) from exc
+    return db
