@@ -4,20 +4,29 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck pytest install serve bench bench-storm bench-timers bench-report clean
+.PHONY: demo test lint typecheck deps pytest install lock serve bench bench-storm bench-timers bench-report bench-soak clean
 
-$(STAMP): pyproject.toml
+# Installs are pinned: constraints.txt holds the exact version of every package '.[dev]' pulls
+# in (pip's own global constraint files, e.g. /etc/xdg/pip/constraints.txt, still apply on top).
+$(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev]'
+	$(BIN)/pip install --quiet -c constraints.txt -e '.[dev]'
 	touch $(STAMP)
 
 install: $(STAMP)
 
+# After changing dependencies in pyproject.toml: install them (pip install -e '.[dev]'), check,
+# then `make lock` rewrites constraints.txt from this venv (tools/lock.py) — commit both files.
+lock:
+	$(BIN)/pip check
+	$(BIN)/python tools/lock.py > constraints.txt.new
+	mv constraints.txt.new constraints.txt
+
 demo: $(STAMP)
 	$(BIN)/incidentbot demo
 
-test: $(STAMP) lint typecheck pytest
+test: $(STAMP) lint typecheck deps pytest
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
@@ -25,6 +34,11 @@ lint: $(STAMP)
 
 typecheck: $(STAMP)
 	$(BIN)/mypy
+
+# Installed packages agree with each other's requirements. (A vulnerability audit, pip-audit,
+# needs PyPI's JSON API or OSV, which this offline CI cannot reach.)
+deps: $(STAMP)
+	$(BIN)/pip check
 
 pytest: $(STAMP)
 	$(BIN)/python -m pytest -q
@@ -40,6 +54,9 @@ bench-timers: $(STAMP)
 
 bench-report: $(STAMP)
 	$(BIN)/python bench/report.py
+
+bench-soak: $(STAMP)
+	$(BIN)/python bench/soak.py
 
 serve: $(STAMP)
 	$(BIN)/incidentbot db upgrade

@@ -30,7 +30,7 @@ from typing import Any
 
 import httpx
 import yaml
-from loopback import free_port, pct, request_bytes, timed
+from loopback import free_port, pct, request_bytes, timed, wait_healthy
 from sqlalchemy import text
 
 from bot.emulators.pagerduty import PagerDutyEmulator
@@ -221,15 +221,7 @@ def run(kind: str, args: argparse.Namespace) -> dict[str, Any]:
             [sys.executable, "-m", "bot", "serve", "--port", str(port)], env=env, cwd=tmp
         )
         try:
-            deadline = time.monotonic() + 30
-            while True:
-                try:
-                    httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1)
-                    break
-                except httpx.TransportError:
-                    if time.monotonic() > deadline or bot.poll() is not None:
-                        raise RuntimeError("the bot did not start") from None
-                    time.sleep(0.2)
+            wait_healthy(port, bot, 30, "the output above")
             pd.subscribe(f"http://127.0.0.1:{port}/webhooks/pagerduty")
             latencies, elapsed = asyncio.run(storm(port, bodies, args.seconds, args.concurrency))
             time.sleep(args.drain)

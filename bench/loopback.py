@@ -6,13 +6,30 @@ from __future__ import annotations
 import asyncio
 import socket
 import statistics
+import subprocess
 import time
+
+import httpx
 
 
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+def wait_healthy(port: int, proc: subprocess.Popen[bytes], seconds: float, where: str) -> None:
+    """Until the bot on `port` answers /healthz; RuntimeError naming `where` to look if it died
+    or is still silent after `seconds`."""
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1)
+            return
+        except httpx.TransportError:
+            if time.monotonic() > deadline or proc.poll() is not None:
+                raise RuntimeError(f"the bot did not start; see {where}") from None
+            time.sleep(0.2)
 
 
 def request_bytes(port: int, path: str, body: bytes, headers: dict[str, str]) -> bytes:

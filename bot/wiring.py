@@ -101,8 +101,14 @@ def build(
     db = db or Database(settings.database_url)
     catalog = settings.catalog()
     clock = clock or SystemClock()
+    # No client-side re-sends: slack_sdk's default handler repeats a request after a connection
+    # reset, blind, though Slack may have done it. The outbox retries instead, looking first
+    # (SlackEffects.once, the channel by its name).
     slack = WebClient(
-        token=_secret(settings.slack_bot_token), base_url=settings.slack_api_url, timeout=10
+        token=_secret(settings.slack_bot_token),
+        base_url=settings.slack_api_url,
+        timeout=10,
+        retry_handlers=[],
     )
     defaults = paging_defaults(settings)
     pager = PagerDutyPager(

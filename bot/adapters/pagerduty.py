@@ -40,7 +40,10 @@ def _tune(client: pagerduty.ApiClient) -> None:
     client.retry.clear()  # the Events client would retry 5xx up to six times, sleeping
     client.retry[429] = 1  # one quick retry, then the outbox takes over
     client.max_http_attempts = 2
-    client.max_network_attempts = 1
+    # No network retry in the client: a POST whose connection dropped after PagerDuty made the
+    # incident would be sent again blind (400 "matching dedup key already exists" → given up);
+    # the outbox retries instead, and looks the incident up before creating it.
+    client.max_network_attempts = 0
     client.sleep_timer = 0.5
 
 

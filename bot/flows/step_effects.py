@@ -1,10 +1,11 @@
 """The outbox side of automated playbook steps that talk to Slack (invite a user group or
 people, post a message in the channel or the feed). Each marks its step done with what it did,
-or failed with why; re-running one is harmless (invites of members are no-ops, and a step no
-longer running is left alone)."""
+or failed with why; re-running one is harmless (invites of members are no-ops, a post is made
+once — a retry looks for it first — and a step no longer running is left alone)."""
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from bot.core.playbooks import InviteAction, PostAction
@@ -58,7 +59,8 @@ class StepEffects:
             if target is None:
                 return self._finish(row, False, "no feed channel: set SLACK_INCIDENTS_CHANNEL")
             line = Line("playbook", action.text, None, self.clock.now(), {"feed": feed})
-            self.slack.chat.post_line(target, line, card)
+            # once: the previous attempt may have posted it and lost Slack's answer
+            self.slack.once(row, target, partial(self.slack.chat.post_line, target, line, card))
             return self._finish(
                 row, True, "posted in the feed" if feed else "posted in the channel"
             )

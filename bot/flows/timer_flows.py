@@ -157,7 +157,7 @@ class TimerFlows:
             to=commander,
         )
         if minutes:
-            store.add(
+            store.arm(
                 session=session,
                 incident_id=due.row.incident_id,
                 kind=STATUS_UPDATE,
@@ -208,7 +208,7 @@ class TimerFlows:
             REMIND,
             to=step_actions.remind_target(session, due.row.incident_id, step),
         )
-        store.add(
+        store.arm(
             session=session,
             incident_id=due.row.incident_id,
             kind=due.row.kind,

@@ -7,7 +7,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, update
+from sqlalchemy import update
 from sqlmodel import Session, col, select
 
 from bot.store.models import TimerRow
@@ -78,26 +78,6 @@ def pending(*, session: Session, incident_id: int) -> Sequence[TimerRow]:
         .where(TimerRow.incident_id == incident_id, col(TimerRow.fired_at).is_(None))
         .order_by(col(TimerRow.due_at))
     ).all()
-
-
-def add(
-    *,
-    session: Session,
-    incident_id: int,
-    kind: str,
-    due_at: datetime,
-    now: datetime,
-    payload: dict[str, Any] | None = None,
-) -> None:
-    """A new pending timer, when the caller knows none is pending (the scheduler re-arming)."""
-    values = {
-        "incident_id": incident_id,
-        "kind": kind,
-        "due_at": due_at,
-        "payload": payload or {},
-        "created_at": now,
-    }
-    session.execute(insert(TimerRow.__table__).values(**values))  # type: ignore[attr-defined]
 
 
 def mark_fired(*, session: Session, timer_ids: Sequence[int], now: datetime) -> None:

@@ -302,6 +302,7 @@ PD_FAULTS = {
     "503": {"status": 503, "times": 2},
     "network": {"status": 0, "times": 2},
     "lost-answer": {"status": 500, "apply": True, "times": 2},
+    "dropped-after-work": {"status": 0, "apply": True, "times": 1},  # made; connection dropped
     "timeout": {"status": 0, "delay": 2.0, "times": 2},
 }
 
@@ -345,7 +346,9 @@ def test_pagerduty_failing_on_trigger_holds_the_page_and_it_lands_once(
     assert_declared_state(incident)
     channel = incident["channel"]["id"]
     assert channel is not None  # Slack did not wait on PagerDuty
-    if fault == "lost-answer":  # PagerDuty's incident.triggered webhook may tell us first
+    # PagerDuty made it (lost answer, dropped connection): its incident.triggered webhook may
+    # tell us first
+    if fault in ("lost-answer", "dropped-after-work"):
         assert [p["status"] for p in incident["pages"]] in (["pending"], ["triggered"])
     else:
         assert [p["status"] for p in incident["pages"]] == ["pending"]
@@ -384,7 +387,7 @@ def test_pagerduty_events_api_failing_on_trigger_pages_once(
     pd.fail("POST /v2/enqueue", **PD_FAULTS[fault])  # type: ignore[arg-type]
     incident = alert_born(rig)  # SEV1 from Alertmanager: paged through Events API v2
     assert incident["status"] == "investigating" and incident["severity"] == "SEV1"
-    if fault == "lost-answer":
+    if fault in ("lost-answer", "dropped-after-work"):
         assert [p["status"] for p in incident["pages"]] in (["pending"], ["triggered"])
     else:
         assert [p["status"] for p in incident["pages"]] == ["pending"]
@@ -547,3 +550,34 @@ def test_jira_429_retry_after_is_honoured(rig: Rig) -> None:
     rig.sweep(61)
     rig.drain()
     assert_exported_once(rig, channel, followups=2)
+
+
+def test_an_operator_sends_given_up_effects_again_once_slack_is_fixed(
+    rig: Rig, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`incidentbot outbox list --given-up` shows what Slack refused; once the cause is fixed
+    (here: the workspace allows channel creation again), `outbox retry --incident` puts it back
+    in line and the incident gets its channel and card, once."""
+    from typer.testing import CliRunner
+
+    from bot.cli import app
+
+    rig.sb.slack.fail("conversations.create", error="restricted_action")
+    declare(rig)
+    rig.drain(rounds=200)
+    assert rig.incident()["channel"]["id"] is None
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("DATABASE_URL", rig.sb.settings.database_url)
+    monkeypatch.setenv("COLUMNS", "200")  # rich's table, unwrapped
+    cli = CliRunner()
+    listed = cli.invoke(app, ["outbox", "list", "--given-up"])
+    assert listed.exit_code == 0, listed.output
+    assert "slack.open_channel" in listed.output and "restricted_action" in listed.output
+    assert cli.invoke(app, ["outbox", "retry"]).exit_code == 2  # says which to choose
+    retried = cli.invoke(app, ["outbox", "retry", "--incident", "1"])
+    assert retried.exit_code == 0 and "back in line" in retried.output, retried.output
+    rig.drain(rounds=200)
+    channel = rig.incident()["channel"]["id"]
+    assert channel is not None
+    assert len(rig.channels_created()) == 1 and len(rig.cards_posted()) == 1
+    assert "Nothing given up" in cli.invoke(app, ["outbox", "list", "--given-up"]).output

@@ -95,6 +95,46 @@ def test_database_failover_pages_posts_and_records_on_its_own(
     assert "Primary database unreachable" in post
 
 
+@pytest.mark.parametrize(
+    "member",
+    [
+        True,
+        False,  # the bot posts there with chat:write.public: it joins to read the history
+    ],
+    ids=["bot-in-feed", "bot-not-in-feed"],
+)
+def test_a_post_to_the_feed_whose_answer_is_lost_is_not_posted_twice(
+    clocked: tuple[Sandbox, ScriptedClock, People], member: bool
+) -> None:
+    """Slack posts the playbook's announcement but its answer is lost (a 500 after the work):
+    the retry finds the message it posted instead of posting it again."""
+    sb, clock, people = clocked
+    if member:
+        sb.slack.join(sb.feed_id, sb.slack.bot_user_id)
+    channel = open_incident(sb, people, "sev2 Primary database unreachable")
+    command(sb, people.alice, channel, "playbook database-failover")
+    tick(sb, clock, 5)
+    # every post from 10 min on is made but its answer lost, until the feed post's is
+    sb.slack.fail("chat.postMessage", status=500, apply=True, times=100)
+    tick(sb, clock, 5)
+
+    def lost_in_the_feed() -> bool:
+        lost = [c for c in sb.slack.calls_to("chat.postMessage") if c.fault is not None]
+        return sb.feed_id in {c.params["channel"] for c in lost}
+
+    for _ in range(10):
+        if lost_in_the_feed():
+            break
+        tick(sb, clock, 1)
+    assert lost_in_the_feed()
+    sb.slack.clear_faults()
+    for _ in range(3):  # past the retry's backoff
+        tick(sb, clock, 1)
+    assert steps(sb)["announce"].result == "posted in the feed"
+    posts = [t for t in texts(sb, sb.feed_id) if "investigating a database outage" in t]
+    assert len(posts) == 1, posts
+
+
 def test_invite_brings_the_user_group_in(clocked: tuple[Sandbox, ScriptedClock, People]) -> None:
     sb, clock, people = clocked
     channel = open_incident(sb, people, "sev1 Credentials leaked in a public repo")

@@ -189,3 +189,43 @@ def test_a_step_past_due_reminds_its_owner_once_and_done_steps_stay_quiet(world:
     ]
     assert outcome.incident_id is not None
     assert STATUS_UPDATE in pending(world, outcome.incident_id)
+
+
+def test_a_step_that_sets_the_cadence_and_the_status_update_due_in_one_batch(
+    world: World,
+) -> None:
+    """high-error-rate's customer-update step (status_update_due) comes due just before the
+    incident's status-update reminder, and both are claimed in one batch: the step re-arms the
+    reminder first, then the reminder re-arms itself. Both fire, one reminder stays pending, and
+    the batch's other timers are not rolled back with them."""
+    from pathlib import Path
+
+    from bot.playbook_files import load_directory
+
+    shipped = load_directory(Path(__file__).resolve().parents[2] / "playbooks", world.flows.catalog)
+    world.flows.playbooks = {p.name: p for p in shipped.playbooks}
+    timers = TimerFlows(world.db, world.flows.catalog, world.clock)
+    outcome = world.flows.declare(
+        title="Checkout 5xx", severity="SEV2", actor="U0ALICE", request_key="d"
+    )
+    incident_id = outcome.incident_id
+    assert incident_id is not None
+    other = world.flows.declare(title="Disk full", severity="SEV2", actor=None, request_key="d2")
+    world.chat.channels["C0001"] = "x"
+    assert world.flows.attach_by_name(
+        channel_id="C0001", name="high-error-rate", actor="U0ALICE", request_key="p"
+    ).ok  # customer-update: due in 30 min, sets the status-update cadence to 30 min
+    world.clock.advance(minutes=1)
+    world.flows.act(  # an update: the status-update reminder moves to 31 min
+        command=lc.ChangeStatus("identified"),
+        actor="U0ALICE",
+        request_key="s",
+        incident_id=incident_id,
+    )
+    world.clock.advance(minutes=30)
+    timers.fire_due()
+    texts = reminders(world)
+    assert sum(t.startswith("time for a status update") for t in texts) == 2  # both incidents
+    assert pending(world, incident_id)[STATUS_UPDATE] == world.clock.now() + timedelta(minutes=30)
+    assert other.incident_id is not None
+    assert STATUS_UPDATE in pending(world, other.incident_id)

@@ -122,13 +122,7 @@ class SlackChat:
         messages (newest first; the clocks of the bot and Slack need not agree)."""
         cursor: str | None = None
         for _page in range(FIND_PAGES):
-            data = self._call(
-                self.client.conversations_history,
-                channel=channel_id,
-                include_all_metadata=True,
-                limit=200,
-                cursor=cursor,
-            )
+            data = self._history(channel_id, cursor)
             for message in data.get("messages", []):
                 meta = message.get("metadata") or {}
                 if meta.get("event_type") == EFFECT_EVENT and (
@@ -139,6 +133,18 @@ class SlackChat:
             if not cursor:
                 break
         return None
+
+    def _history(self, channel_id: str, cursor: str | None) -> dict[str, Any]:
+        kwargs = {"channel": channel_id, "include_all_metadata": True, "limit": 200}
+        try:
+            return self._call(self.client.conversations_history, cursor=cursor, **kwargs)
+        except IntegrationError as exc:
+            if exc.code != "not_in_channel":
+                raise
+        # a public channel the bot posts to without being in it (chat:write.public, e.g. the
+        # feed): join it to read what it posted there
+        self._call(self.client.conversations_join, channel=channel_id)
+        return self._call(self.client.conversations_history, cursor=cursor, **kwargs)
 
     def invite(self, channel_id: str, users: Sequence[str]) -> None:
         for user in dict.fromkeys(users):
