@@ -14,7 +14,7 @@ from bot.flows.background import AckGate
 from bot.flows.pagerduty_in import PagerDutyInbound
 from bot.flows.ports import Clock, SystemClock
 from bot.store.db import Database
-from bot.web import api, slack, webhooks
+from bot.web import api, openapi, slack, webhooks
 from bot.web.common import Metrics
 from bot.web.observe import RequestMetrics, StoreCollector
 from bot.web.review import ReviewSite
@@ -50,6 +50,7 @@ def build_web_app(
         ),
         *api.routes(db=db, api_token=api_token, metrics=metrics, catalog=catalog, clock=clock),
         *(review.routes() if review is not None else []),
+        *openapi.routes(),
     ]
     metrics.registry.register(StoreCollector(db, open_statuses, (clock or SystemClock()).now))
     return Starlette(

@@ -214,7 +214,10 @@ class ReviewSite:
             body = await read_body(request, MAX_FORM)
         except BadBody as bad:
             return self.message("Refused", bad.reason, status=bad.status)
-        fields = parse_qs(body.decode("utf-8", "replace"), max_num_fields=10)
+        try:
+            fields = parse_qs(body.decode("utf-8", "replace"), max_num_fields=10)
+        except ValueError:  # more than 10 fields: not our form
+            return self.message("Refused", "The form has too many fields.", status=400)
         token = (fields.get("token") or [""])[0]
         target = safe_next((fields.get("next") or ["/"])[0])
         if not self.sessions.token_ok(token):
