@@ -39,6 +39,7 @@ from pydantic import (
 
 from bot.core.catalog import Catalog, Phase
 from bot.core.milestones import Milestone, instant_problem
+from bot.core.text import no_nul
 
 DISPOSITIONS = ("declined", "merged")
 MILESTONES: tuple[Milestone, ...] = (
@@ -102,6 +103,12 @@ class ImportRow(BaseModel):
     """One row of an import file, as written (catalog checks come after, in `validate_rows`)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _storable(cls, data: Any) -> Any:
+        """NULs become what the database stores them as, so that ids compare as stored."""
+        return {k: no_nul(v) for k, v in data.items()} if isinstance(data, dict) else data
 
     external_id: Annotated[str, Field(min_length=1, max_length=200)]
     title: Annotated[str, Field(min_length=1, max_length=200)]

@@ -16,6 +16,8 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.pool import StaticPool
 from sqlmodel import Session, create_engine
 
+from bot.core.text import no_nul
+
 MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
 
 
@@ -102,9 +104,6 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
     return engine
 
 
-NUL_STANDIN = "\ufffd"  # what a NUL in text from outside is stored (and compared) as
-
-
 def _no_nul_bytes(engine: Engine) -> None:
     """PostgreSQL refuses NUL in text, even as a query parameter; SQLite takes it. No sender we
     listen to means one (Slack, Alertmanager, PagerDuty never send it), but anyone may type or
@@ -122,17 +121,13 @@ def _no_nul_bytes(engine: Engine) -> None:
 def _scrubbed(parameters: Any) -> Any:
     if isinstance(parameters, dict):
         if any(isinstance(v, str) and "\x00" in v for v in parameters.values()):
-            return {k: _no_nul(v) for k, v in parameters.items()}
+            return {k: no_nul(v) for k, v in parameters.items()}
         return parameters
     if isinstance(parameters, list | tuple) and any(
         isinstance(v, str) and "\x00" in v for v in parameters
     ):
-        return type(parameters)(_no_nul(v) for v in parameters)
+        return type(parameters)(no_nul(v) for v in parameters)
     return parameters
-
-
-def _no_nul(value: Any) -> Any:
-    return value.replace("\x00", NUL_STANDIN) if isinstance(value, str) else value
 
 
 def _sqlite_pragmas(engine: Engine, *, wal: bool) -> None:

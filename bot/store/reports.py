@@ -34,7 +34,7 @@ from sqlmodel.sql.sqltypes import UTCDateTime
 
 from bot.core.catalog import Catalog
 from bot.core.metrics import DEFINITIONS, Metric, Summary
-from bot.core.milestones import Milestone
+from bot.core.milestones import EARLIEST, LATEST, Milestone
 
 Group = Literal["severity", "service", "week", "month"]
 GROUPS: tuple[Group, ...] = ("severity", "service", "week", "month")
@@ -90,15 +90,25 @@ _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 def parse_instant(value: str, *, name: str, end: bool = False) -> datetime:
     """`YYYY-MM-DD` (a whole UTC day: its start, or with `end` the next day's start, so that an
-    exclusive `until` includes the day) or ISO-8601 with a UTC offset."""
-    value = value.strip()
+    exclusive `until` includes the day) or ISO-8601 with a UTC offset. Instants outside the
+    years milestones may have (EARLIEST–LATEST) are brought to that range: `since=1900-01-01`
+    means from the start."""
+    instant = _parse_instant(value.strip(), name=name, end=end)
+    try:
+        utc = instant.astimezone(UTC)
+    except OverflowError:  # e.g. 0001-01-01T00:00:00+01:00
+        return EARLIEST if instant.year < EARLIEST.year else LATEST
+    return min(max(utc, EARLIEST), LATEST)
+
+
+def _parse_instant(value: str, *, name: str, end: bool) -> datetime:
     if _DATE.match(value):
         try:
             day = date.fromisoformat(value)
         except ValueError as exc:
             raise FilterError(f"{name}: {value!r} is not a date ({exc})") from exc
         start = datetime(day.year, day.month, day.day, tzinfo=UTC)
-        return start + timedelta(days=1) if end else start
+        return start + timedelta(days=1) if end and day < date.max else start
     try:
         instant = datetime.fromisoformat(value)
     except ValueError as exc:

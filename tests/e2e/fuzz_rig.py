@@ -61,7 +61,13 @@ class Fuzz:
 
     def send(self, target: str, method: str, path: str, **kwargs: Any) -> httpx.Response:
         """One hostile request: it counts, and a 5xx fails the example."""
-        response = self.http.request(method, path, **kwargs)
+        try:
+            response = self.http.request(method, path, **kwargs)
+        except httpx.TransportError:
+            # a kept-alive connection the server closed as we reused it (idle timeout, or an
+            # early 413 it stopped reading): once more on a new connection. An app that fails
+            # answers 500 (uvicorn never drops it), so this cannot hide a 5xx.
+            response = self.http.request(method, path, **kwargs)
         self.sent[target] += 1
         assert response.status_code < 500, (
             f"{method} {path} answered {response.status_code}: {response.text[:300]}"

@@ -100,8 +100,19 @@ def import_rows(draw: st.DrawFn) -> Any:
 def test_fuzz_import(fz: Fuzz) -> None:
     """Two per example: the rows as a JSON array and as JSON lines."""
 
+    nul_row = {
+        "external_id": "nul\x00byte",  # stored with U+FFFD: it must still match itself
+        "title": "NUL",
+        "severity": "SEV3",
+        "status": "closed",
+        "detected_at": "2026-01-01T00:00:00Z",
+        "resolved_at": "2026-01-01T01:00:00Z",
+        "closed_at": "2026-01-01T02:00:00Z",
+    }
+
     @fz.examples(300)
     @given(rows=st.lists(import_rows(), max_size=3))
+    @example(rows=[nul_row])
     def run(rows: list[Any]) -> None:
         array = json.dumps(rows).encode()
         headers = {**AUTH, "Content-Type": "application/json"}

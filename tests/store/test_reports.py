@@ -16,7 +16,7 @@ from sqlalchemy import text
 
 from bot.core.catalog import default_catalog
 from bot.core.metrics import Metric, Summary, counts_in_metrics, report
-from bot.core.milestones import Milestone, Source
+from bot.core.milestones import EARLIEST, LATEST, Milestone, Source
 from bot.store import reports
 from bot.store.db import Database
 from bot.store.models import Incident, MilestoneRow
@@ -294,6 +294,19 @@ def test_filters_parse_dates_offsets_and_severities() -> None:
     g = parse_filters(catalog, since="2026-03-29T01:30:00+01:00", until="2026-03-29T03:00Z")
     assert g.since == datetime(2026, 3, 29, 0, 30, tzinfo=UTC)
     assert g.until == datetime(2026, 3, 29, 3, 0, tzinfo=UTC)
+
+
+def test_filters_far_outside_the_milestone_years_mean_from_the_start_or_to_the_end(
+    db: Database,
+) -> None:
+    """Year 1 with a positive offset, or year 9999's last day, cannot even be converted to UTC:
+    they are brought into the years a milestone may have, and the report answers."""
+    catalog = default_catalog()
+    f = parse_filters(catalog, since="0001-01-01T00:00:00+01:00", until="9999-12-31")
+    assert (f.since, f.until) == (EARLIEST, LATEST)
+    assert parse_filters(catalog, since="1900-01-01").since == EARLIEST
+    with db.read() as session:
+        reports.mttx_report(session=session, since=f.since, until=f.until)
 
 
 @pytest.mark.parametrize(
