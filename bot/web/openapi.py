@@ -4,181 +4,33 @@ The request bodies the bot validates with pydantic (the alert notifications, the
 are generated from those models, so the document cannot drift from what the handlers take; the
 paths, the PagerDuty event (checked by hand in bot.adapters.pagerduty_webhooks) and the
 responses are written here, with the status codes the handlers really return.
-tests/web/test_openapi.py checks that every route of the app is documented and nothing else;
-tests/e2e/test_schemathesis.py sends schemathesis's cases to a running bot and checks each
-answer against this document."""
+tests/e2e/test_schemathesis.py checks that every route of the app is documented and nothing
+else, and sends schemathesis's cases to a running bot, checking each answer against this
+document. The components live in bot/web/openapi_schemas.py."""
 
 from __future__ import annotations
 
-import json
 from functools import cache
 from typing import Any
 
-from pydantic.json_schema import models_json_schema
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from bot.adapters.pagerduty_webhooks import MAX_EVENT_ID
-from bot.core.alerts import _WireGroup
-from bot.core.imports import ImportRow
 from bot.web.auth import COOKIE
 from bot.web.common import MAX_ID
-
-JSON = "application/json"
-REF = "#/components/schemas/"
-# pydantic's model names -> the names in the document
-RENAMED = {"_WireGroup": "AlertNotification", "_WireAlert": "Alert", "ImportRow": "ImportRow"}
-
-
-def _model_schemas() -> dict[str, Any]:
-    _, top = models_json_schema(
-        [(_WireGroup, "validation"), (ImportRow, "validation")], ref_template=REF + "{model}"
-    )
-    text = json.dumps(top["$defs"])
-    for old, new in RENAMED.items():
-        text = text.replace(f'"{REF}{old}"', f'"{REF}{new}"')
-    schemas: dict[str, Any] = json.loads(text)
-    return {RENAMED[name]: {**schema, "title": RENAMED[name]} for name, schema in schemas.items()}
-
-
-def _ref(name: str) -> dict[str, str]:
-    return {"$ref": REF + name}
-
-
-def _obj(required: list[str], **properties: Any) -> dict[str, Any]:
-    return {"type": "object", "required": required, "properties": properties}
-
-
-def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:
-    return {"description": description, "content": {JSON: {"schema": schema}}}
-
-
-def _error(description: str) -> dict[str, Any]:
-    return _json(_ref("Error"), description)
-
-
-def _html(description: str) -> dict[str, Any]:
-    return {"description": description, "content": {"text/html": {"schema": {"type": "string"}}}}
-
-
-SEE_OTHER = {"description": "Redirect (Location header)"}
-NULLABLE_STRING = {"type": ["string", "null"]}
-ERRORS = {
-    "400": _error("The body is not UTF-8, not JSON, or nested too deep"),
-    "401": _error("Missing or wrong credential, or the route is off on this server"),
-    "413": _error("The body is over the route's size limit"),
-}
-
-SCHEMAS: dict[str, Any] = {
-    "Error": _obj(["error"], error={"type": "string"}),
-    "WebhookResult": _obj(
-        ["ok", "incident_id", "result"],
-        ok={"type": "boolean"},
-        incident_id={"type": ["integer", "null"]},
-        result={"type": "string"},
-    ),
-    "AlertProblems": _obj(
-        ["error", "problems"],
-        error={"type": "string"},
-        problems={"type": "array", "items": {"type": "string"}},
-    ),
-    "PagerDutyWebhook": _obj(
-        ["event"],
-        event=_obj(
-            ["id", "event_type", "data"],
-            id={"type": "string", "minLength": 1, "maxLength": MAX_EVENT_ID},
-            event_type={"type": "string"},
-            agent={"type": "object"},
-            data=_obj(
-                ["id"],
-                id={"type": "string", "pattern": "^[A-Za-z0-9]{1,32}$"},
-                incident_key={"type": "string"},
-                html_url={"type": "string"},
-                status={"type": "string"},
-                title={"type": "string"},
-            ),
-        ),
-    ),
-    "IncidentSummary": _obj(
-        [
-            *("id", "title", "severity", "status", "private", "drill", "source", "channel"),
-            *("service", "created_by", "created_at", "updated_at"),
-        ],
-        id={"type": "integer"},
-        title={"type": "string"},
-        severity={"type": "string"},
-        status={"type": "string"},
-        private={"type": "boolean"},
-        drill={"type": "boolean"},
-        source={"type": "string"},
-        channel=_obj(["id", "name"], id=NULLABLE_STRING, name=NULLABLE_STRING),
-        service=NULLABLE_STRING,
-        created_by=NULLABLE_STRING,
-        created_at={"type": "string", "format": "date-time"},
-        updated_at={"type": "string", "format": "date-time"},
-    ),
-    "IncidentList": _obj(
-        ["incidents", "limit", "offset"],
-        incidents={"type": "array", "items": _ref("IncidentSummary")},
-        limit={"type": "integer", "minimum": 1, "maximum": 500},
-        offset={"type": "integer", "minimum": 0},
-    ),
-    "IncidentDetail": {
-        "allOf": [
-            _ref("IncidentSummary"),
-            _obj(
-                ["description", "summary", "roles", "milestones", "alerts", "pages", "timeline"],
-                description={"type": "string"},
-                summary=NULLABLE_STRING,
-                roles={"type": "object", "additionalProperties": {"type": "string"}},
-                milestones={
-                    "type": "object",
-                    "additionalProperties": {
-                        "oneOf": [
-                            {"type": "null"},
-                            _obj(
-                                ["at", "source", "by"],
-                                at={"type": "string", "format": "date-time"},
-                                source={"type": "string"},
-                                by=NULLABLE_STRING,
-                            ),
-                        ]
-                    },
-                },
-                alerts={"type": "array", "items": {"type": "object"}},
-                pages={"type": "array", "items": {"type": "object"}},
-                timeline={"type": "array", "items": {"type": "object"}},
-            ),
-        ]
-    },
-    "MetricsReport": {
-        "type": "object",
-        "required": ["mttd", "mtta", "mttm", "mttr"],
-        "additionalProperties": _obj(
-            ["count", "mean_s", "median_s", "p90_s"],
-            count={"type": "integer", "minimum": 0},
-            mean_s={"type": ["number", "null"]},
-            median_s={"type": ["number", "null"]},
-            p90_s={"type": ["number", "null"]},
-        ),
-    },
-    "ImportResult": _obj(
-        ["imported", "skipped"],
-        imported={"type": "integer", "minimum": 0},
-        skipped={"type": "integer", "minimum": 0},
-    ),
-    "ImportErrors": _obj(
-        ["errors"],
-        errors={
-            "type": "array",
-            "items": _obj(
-                ["index", "reason"], index={"type": "integer"}, reason={"type": "string"}
-            ),
-        },
-    ),
-    "Health": _obj(["ok", "database"], ok={"type": "boolean"}, database={"type": "string"}),
-}
+from bot.web.openapi_schemas import (
+    ERRORS,
+    JSON,
+    SCHEMAS,
+    SEE_OTHER,
+    _error,
+    _html,
+    _json,
+    _model_schemas,
+    _obj,
+    _ref,
+)
 
 
 def _alert_webhook(source: str, versions: list[str]) -> dict[str, Any]:
