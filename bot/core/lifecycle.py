@@ -6,114 +6,51 @@ Pure: no I/O and no clock; `now` and the actor are passed in. A refused command 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from bot.core.catalog import COMMANDER, Catalog, Phase
+from bot.core.decisions import (
+    EDITABLE as EDITABLE,
+)
+from bot.core.decisions import (
+    Acknowledge as Acknowledge,
+)
+from bot.core.decisions import (
+    AddNote as AddNote,
+)
+from bot.core.decisions import (
+    AssignRole as AssignRole,
+)
+from bot.core.decisions import (
+    ChangeSeverity as ChangeSeverity,
+)
+from bot.core.decisions import (
+    ChangeStatus as ChangeStatus,
+)
+from bot.core.decisions import (
+    Command as Command,
+)
+from bot.core.decisions import (
+    Decision as Decision,
+)
+from bot.core.decisions import (
+    EditMilestones as EditMilestones,
+)
+from bot.core.decisions import (
+    MakePublic as MakePublic,
+)
+from bot.core.decisions import (
+    Opening as Opening,
+)
+from bot.core.decisions import (
+    Refused as Refused,
+)
+from bot.core.decisions import (
+    Snapshot as Snapshot,
+)
 from bot.core.metrics import humanize
 from bot.core.milestones import ORDER, Milestone, Source, Stamp, order_errors, require_aware
 from bot.core.timeline import Entry, EntryKind
-
-
-class Refused(Exception):
-    """The command is not allowed in the incident's current state; the text says why."""
-
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
-
-
-@dataclass(frozen=True)
-class Snapshot:
-    """What the core needs to know of an incident to decide."""
-
-    title: str
-    severity: str
-    status: str
-    milestones: dict[Milestone, Stamp] = field(default_factory=dict)
-    roles: dict[str, str] = field(default_factory=dict)  # role id -> Slack user id
-    private: bool = False
-
-
-@dataclass(frozen=True)
-class Decision:
-    """Changes to apply in one transaction. Empty fields mean 'unchanged'."""
-
-    status: str | None = None
-    severity: str | None = None
-    summary: str | None = None
-    set_milestones: dict[Milestone, Stamp] = field(default_factory=dict)
-    clear_milestones: frozenset[Milestone] = frozenset()
-    roles: dict[str, str] = field(default_factory=dict)
-    entries: tuple[Entry, ...] = ()
-    private: bool | None = None  # False: a private incident made public
-
-
-@dataclass(frozen=True)
-class Opening:
-    """A new incident as decided by `declare`."""
-
-    snapshot: Snapshot
-    description: str
-    entries: tuple[Entry, ...]
-
-
-# -- commands ------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class ChangeStatus:
-    status: str
-    summary: str | None = None
-    mitigated_at: datetime | None = None  # when the impact really stopped (e.g. alerts resolved)
-
-
-@dataclass(frozen=True)
-class ChangeSeverity:
-    severity: str
-
-
-@dataclass(frozen=True)
-class AssignRole:
-    role: str
-    user: str
-
-
-@dataclass(frozen=True)
-class Acknowledge:
-    pass
-
-
-@dataclass(frozen=True)
-class AddNote:
-    text: str
-
-
-@dataclass(frozen=True)
-class MakePublic:
-    """A private incident becomes visible to everyone: the feed, lists and pages."""
-
-
-@dataclass(frozen=True)
-class EditMilestones:
-    """Correct milestone times after the fact (`/incident timestamps`)."""
-
-    changes: dict[Milestone, datetime]
-
-
-Command = (
-    ChangeStatus | ChangeSeverity | AssignRole | Acknowledge | AddNote | MakePublic | EditMilestones
-)
-
-# Milestones people may correct: what happened in the world. Declared and closed are the bot's
-# own records of what people did in it, so they stay as stamped.
-EDITABLE: tuple[Milestone, ...] = (
-    Milestone.IMPACT_STARTED,
-    Milestone.DETECTED,
-    Milestone.ACKNOWLEDGED,
-    Milestone.MITIGATED,
-    Milestone.RESOLVED,
-)
 
 MAX_TITLE = 150
 MAX_NOTE = 3000

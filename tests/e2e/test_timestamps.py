@@ -79,7 +79,7 @@ def test_incident_review_gives_a_personal_sign_in_link(sb: Sandbox, people: Peop
     sb.slack.join(channel, people.bob)
     command(sb, people.bob, channel, "review")
     reply = ephemerals(sb, people.bob)[-1]
-    match = re.search(r"<(http[^|>]+)\|Open the review page of #1>", reply)
+    match = re.search(rf"<(http[^|>]+)\|Open the review page of #{incident['id']}>", reply)
     assert match, reply
     with httpx.Client(follow_redirects=True, timeout=10) as browser:
         page = browser.get(match.group(1).replace("&amp;", "&"))
