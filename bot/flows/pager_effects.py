@@ -277,6 +277,8 @@ class PagerEffects:
                 stored = session.get(PageRow, page.id)
                 if stored is not None:
                     stored.status, stored.updated_at = status, self.clock.now()
+                    if status == "acknowledged" and stored.acknowledged_at is None:
+                        stored.acknowledged_at = stored.updated_at
                     session.add(stored)
 
     def still_trying(self, row: OutboxRow, error: str) -> None:

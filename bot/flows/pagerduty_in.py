@@ -119,6 +119,8 @@ class PagerDutyInbound:
                 select(PageRow).where(PageRow.pd_incident_id == event.incident_id)
             ).all():
                 page.status = status
+                if status == "acknowledged" and page.acknowledged_at is None:
+                    page.acknowledged_at = self.flows.clock.now()
                 if event.html_url and not page.html_url:
                     page.html_url = event.html_url
                 session.add(page)

@@ -115,6 +115,7 @@ def incident_detail(*, session: Session, incident: Incident) -> dict[str, Any]:
                 "status": p.status,
                 "pagerduty_incident": p.pd_incident_id,
                 "html_url": p.html_url,
+                "acknowledged_at": p.acknowledged_at.isoformat() if p.acknowledged_at else None,
             }
             for p in paging.pages_of(session=session, incident_id=incident.id)
         ],

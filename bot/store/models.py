@@ -180,6 +180,7 @@ class PageRow(SQLModel, table=True):
     html_url: str | None = None
     created_at: datetime
     updated_at: datetime
+    acknowledged_at: datetime | None = None  # first acknowledged (kept once resolved)
 
 
 class TimerRow(SQLModel, table=True):

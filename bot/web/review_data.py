@@ -166,7 +166,10 @@ def _page_ack(page: PageRow, ack: datetime | None) -> datetime | None:
     acknowledged is; a resolved page is when the incident was acknowledged after the page went
     out (an acknowledgement reaches every page then open). A page sent after the incident's
     acknowledgement and resolved without PagerDuty saying `acknowledged` in between counts as
-    never acknowledged: the page keeps only its last status."""
+    never acknowledged: the page keeps only its last status. Pages stored since migration 0008
+    know their acknowledgement exactly (`acknowledged_at`)."""
+    if page.acknowledged_at is not None:
+        return page.acknowledged_at
     if page.status == "acknowledged":
         return page.updated_at
     if page.status == "resolved" and ack is not None and ack >= page.created_at:

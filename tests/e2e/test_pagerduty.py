@@ -4,6 +4,7 @@ and the emulator's signed v3 webhooks back to the bot."""
 from __future__ import annotations
 
 import time
+from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
@@ -59,7 +60,14 @@ def test_an_alert_born_sev1_pages_through_events_v2_and_the_on_call_ack_comes_ba
     resolves = [e for e in pd.events() if e["event_action"] == "resolve"]
     assert [e["dedup_key"] for e in resolves] == [f"incidentbot-{incident['id']}"]
     assert pd.incident(pd_incident["id"])["status"] == "resolved"  # type: ignore[index]
-    assert only_incident(sb)["status"] == "resolved"  # the echo from PagerDuty changed nothing
+    incident = only_incident(sb)
+    assert incident["status"] == "resolved"  # the echo from PagerDuty changed nothing
+    (page,) = incident["pages"]
+    acked = incident["milestones"]["acknowledged_at"]["at"]
+    assert page["status"] == "resolved" and page["acknowledged_at"] is not None  # kept
+    assert abs(datetime.fromisoformat(page["acknowledged_at"]) - datetime.fromisoformat(acked)) < (
+        timedelta(seconds=5)
+    )
 
 
 def test_a_declared_incident_pages_through_rest_and_slack_ack_reaches_pagerduty(
