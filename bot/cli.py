@@ -22,7 +22,7 @@ from bot.cli_common import settings as _settings
 from bot.cli_outbox import outbox_app
 from bot.core.metrics import DEFINITIONS, Metric, Summary, humanize
 from bot.settings import Settings
-from bot.store.db import Database, SchemaOutOfDate
+from bot.store.db import Database
 
 app = typer.Typer(
     help="incidentbot: incident response in Slack.", no_args_is_help=True, add_completion=False
@@ -57,12 +57,7 @@ def serve(
             f"[red]Missing settings:[/red] {', '.join(missing)}. See README → Install in a workspace."
         )
         raise typer.Exit(2)
-    db = Database(settings.database_url)
-    try:
-        db.require_current_schema()
-    except SchemaOutOfDate as exc:
-        err.print(f"[red]{exc}[/red]")
-        raise typer.Exit(2) from exc
+    db = _database(settings)
     bot = wiring.build(settings, db=db)
     bot.runner.keep_alive()  # a kill -9 mid-effect: the sweeper frees its leases (PostgreSQL)
     gc.freeze()  # start-up objects (SDKs, SQLAlchemy, the app) leave the collector's scans: shorter pauses
@@ -111,12 +106,7 @@ def scheduler_command(
             logging.getLogger("bot.scheduler").warning(
                 "metrics port %s unavailable (%s); use --metrics-port", metrics_port, exc
             )
-    db = Database(settings.database_url)
-    try:
-        db.require_current_schema()
-    except SchemaOutOfDate as exc:
-        err.print(f"[red]{exc}[/red]")
-        raise typer.Exit(2) from exc
+    db = _database(settings)
     bot = wiring.build(settings, db=db)
     try:
         scheduler.run_forever(bot.runner, bot.timers, db)
@@ -196,12 +186,7 @@ def drill(
 
     settings = _settings()
     settings.configure_logging()
-    db = Database(settings.database_url)
-    try:
-        db.require_current_schema()
-    except SchemaOutOfDate as exc:
-        err.print(f"[red]{exc}[/red]")
-        raise typer.Exit(2) from exc
+    db = _database(settings)
     bot = wiring.build(settings, db=db)
     try:
         outcome = bot.flows.start_drill(name=playbook, actor=None, request_key=None, page=page)
