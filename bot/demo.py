@@ -6,7 +6,6 @@ milestones with MTTx, and the post-mortem as the close drafted it into Jira (the
 
 from __future__ import annotations
 
-import re
 import tempfile
 import time
 from datetime import UTC, datetime, timedelta
@@ -14,21 +13,13 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
 from bot.adapters.slack import blocks as b
-from bot.core.metrics import DEFINITIONS, durations, humanize
-from bot.core.milestones import ORDER, Milestone
+from bot.demo_report import DemoFailed, console, expect, humane, need, only, report
 from bot.sandbox import ALERT_TOKEN, Sandbox, ScriptedClock
 from bot.store import incidents as q
-
-console = Console()
-
-
-class DemoFailed(AssertionError):
-    pass
 
 
 def run_demo(keep: Path | None = None) -> int:
@@ -68,9 +59,9 @@ def _play(sb: Sandbox, clock: ScriptedClock) -> None:
 
     def command(user: str, channel: str, text: str, minutes: float = 0) -> Any:
         clock.advance(minutes=minutes)
-        step(names[user], _humane(f"/incident {text}", names, {}))
+        step(names[user], humane(f"/incident {text}", names, {}))
         reply = slack.send_command(user, channel, text)
-        _expect(reply.status == 200, f"/incident {text} was answered {reply.status}")
+        expect(reply.status == 200, f"/incident {text} was answered {reply.status}")
         sb.settle()
         return reply
 
@@ -80,18 +71,18 @@ def _play(sb: Sandbox, clock: ScriptedClock) -> None:
     step("alertmanager", "POST /webhooks/alertmanager — CheckoutHigh5xx (critical) on checkout-api")
     _alertmanager(sb, [first])
     with sb.bot.db.read() as session:
-        incident = _only(q.list_incidents(session=session), "the incident opened by the alert")
+        incident = only(q.list_incidents(session=session), "the incident opened by the alert")
     channel, card_ts = incident.channel_id, incident.card_ts
-    _expect(
+    expect(
         channel is not None and card_ts is not None, "the incident channel and card were not made"
     )
     assert channel is not None and card_ts is not None
     pd = sb.pagerduty
-    _expect(len(pd.incidents()) == 1, "PagerDuty was not paged exactly once")
+    expect(len(pd.incidents()) == 1, "PagerDuty was not paged exactly once")
     pd_incident = pd.incidents()[0]
     step(
         "incidentbot",
-        f"opened #{_need(slack.channel(channel), 'the channel')['name']} and paged PagerDuty ({pd_incident['id']})",
+        f"opened #{need(slack.channel(channel), 'the channel')['name']} and paged PagerDuty ({pd_incident['id']})",
     )
 
     # 2. The on-call acknowledges in PagerDuty; its signed webhook stamps acknowledged_at.
@@ -126,7 +117,7 @@ def _play(sb: Sandbox, clock: ScriptedClock) -> None:
     step("alice", "makes a follow-up of carol's message with the Add follow-up shortcut")
     slack.message_shortcut(alice, channel, said, "incident.add_followup")
     sb.settle()
-    form = _only(slack.views(alice), "the follow-up form")
+    form = only(slack.views(alice), "the follow-up form")
     slack.submit_view(
         alice, form["id"], {"text": "Alert when a deploy and a 5xx rise line up", "owner": carol}
     )
@@ -145,7 +136,7 @@ def _play(sb: Sandbox, clock: ScriptedClock) -> None:
         carol, channel, board["ts"], "playbook.skip", block_id="step.check-saturation.actions"
     )
     sb.settle()
-    form = _only(slack.views(carol), "the skip form")
+    form = only(slack.views(carol), "the skip form")
     slack.submit_view(
         carol, form["id"], {"reason": "The deploy explains the errors; saturation is normal"}
     )
@@ -183,7 +174,7 @@ def _play(sb: Sandbox, clock: ScriptedClock) -> None:
     step("alice", "clicks [Change severity] → SEV2 (customers were hit, but not all)")
     slack.click_button(alice, channel, card_ts, b.CHANGE_SEVERITY)
     sb.settle()
-    form = _only(slack.views(alice), "the severity form")
+    form = only(slack.views(alice), "the severity form")
     slack.submit_view(alice, form["id"], {"severity": "SEV2"})
     sb.settle()
     command(
@@ -192,12 +183,12 @@ def _play(sb: Sandbox, clock: ScriptedClock) -> None:
         "resolve Rolled back to 2026.11.26-2; error rate back to baseline",
         minutes=15,
     )
-    _expect(
-        _need(pd.incident(pd_incident["id"]), "the PagerDuty incident")["status"] == "resolved",
+    expect(
+        need(pd.incident(pd_incident["id"]), "the PagerDuty incident")["status"] == "resolved",
         "PagerDuty's incident was not resolved",
     )
     command(alice, channel, "close", minutes=30)
-    _report(sb, incident.id, channel, names)
+    report(sb, incident.id, channel, names)
     _postmortem(sb, incident.id or 0)
 
 
@@ -205,7 +196,7 @@ def _postmortem(sb: Sandbox, incident_id: int) -> None:
     """Closing drafted the post-mortem into Jira (the emulator): show it as Jira has it."""
     jira = sb.jira
     issues = jira.issues()
-    postmortem = _only(
+    postmortem = only(
         [i for i in issues if "postmortem" in i["fields"]["labels"]], "the post-mortem issue"
     )
     key = postmortem["key"]
@@ -230,10 +221,10 @@ def _postmortem(sb: Sandbox, incident_id: int) -> None:
     remote = [r["object"]["title"] for r in jira.remote_links(key)]
     console.print(f"Links on {key}: " + ", ".join(remote))
     # carol's typed one, alice's from the shortcut, and the playbook's error-budget review
-    _expect(len(followups) == 3, f"{len(followups)} follow-ups in Jira, not 3")
-    _expect(all(r != "—" for r in remote), "the post-mortem has no links back")
+    expect(len(followups) == 3, f"{len(followups)} follow-ups in Jira, not 3")
+    expect(all(r != "—" for r in remote), "the post-mortem has no links back")
     incident = sb.bot.flows.incident(incident_id)
-    _expect(
+    expect(
         incident is not None and incident.postmortem_key == key,
         "the incident does not know its post-mortem",
     )
@@ -245,7 +236,7 @@ def _checklist(slack: Any, channel: str) -> dict[str, Any]:
         for m in slack.messages(channel)
         if any(b.get("block_id") == "checklist.head" for b in m.get("blocks") or [])
     ]
-    return _only(boards, "the playbook checklist")  # type: ignore[no-any-return]
+    return only(boards, "the playbook checklist")  # type: ignore[no-any-return]
 
 
 def _am_alert(
@@ -292,136 +283,8 @@ def _alertmanager(sb: Sandbox, alerts: list[dict[str, Any]]) -> None:
         headers={"Authorization": f"Bearer {ALERT_TOKEN}"},
         timeout=30,
     )
-    _expect(
+    expect(
         response.status_code == 200,
         f"the alert webhook was answered {response.status_code}: {response.text}",
     )
     sb.settle()
-
-
-def _report(sb: Sandbox, incident_id: int | None, channel: str, names: dict[str, str]) -> None:
-    assert incident_id is not None
-    slack = sb.slack
-    info = _need(slack.channel(channel), "the incident channel")
-    console.rule(f"#{info['name']} — what the responders saw")
-    channels = {channel: info["name"], sb.feed_id: sb.feed}
-    for message in slack.messages(channel, system=False):
-        who = names.get(str(message.get("user")), str(message.get("user")))
-        console.print(Text(who, style="cyan"), Text(_humane(_readable(message), names, channels)))
-    console.print(Text("topic:", style="dim"), Text(_humane(slack.topic(channel), names, channels)))
-    feed = slack.messages(sb.feed_id, system=False)
-    console.rule(f"#{sb.feed} — the announcement")
-    for message in feed:
-        console.print(Text(_humane(_readable(message), names, channels)))
-
-    with sb.bot.db.read() as session:
-        incident = q.get_incident(session=session, incident_id=incident_id)
-        rows = q.timeline(session=session, incident_id=incident_id)
-        stamps = q.milestones(session=session, incident_id=incident_id)
-    assert incident is not None
-    timeline = Table(
-        title=f"Timeline of incident #{incident_id}: {incident.title}", show_lines=False
-    )
-    for column in ("UTC", "who", "what", "kind", "source"):
-        timeline.add_column(column)
-    for row in rows:
-        timeline.add_row(
-            f"{row.at:%H:%M:%S}",
-            names.get(row.actor or "", row.actor or "—"),
-            row.text,
-            row.kind,
-            row.source,
-        )
-    console.print(timeline)
-
-    table = Table(title="Milestones")
-    for column in ("milestone", "UTC", "source", "set by"):
-        table.add_column(column)
-    for milestone in ORDER:
-        stamp = stamps.get(milestone)
-        if stamp is None:
-            table.add_row(milestone.label, "—", "", "")
-        else:
-            table.add_row(
-                milestone.label,
-                f"{stamp.at:%Y-%m-%d %H:%M:%S}",
-                stamp.source.value,
-                names.get(stamp.by or "", stamp.by or ""),
-            )
-    console.print(table)
-    metrics = Table(title="This incident's numbers")
-    metrics.add_column("metric")
-    metrics.add_column("value", justify="right")
-    metrics.add_column("definition")
-    for metric, value in durations({m: s.at for m, s in stamps.items()}).items():
-        metrics.add_row(metric.value.upper(), humanize(value), DEFINITIONS[metric][2])
-    console.print(metrics)
-
-    _expect(incident.status == "closed", f"the incident ended {incident.status}, not closed")
-    _expect(
-        all(m in stamps for m in ORDER),
-        f"milestones missing: {[m.value for m in ORDER if m not in stamps]}",
-    )
-    _expect(
-        any(r.kind == "pin" and "Deploy 2026.11.26-3" in r.text for r in rows),
-        "the pinned message is not on the timeline",
-    )
-    _expect(
-        stamps[Milestone.IMPACT_STARTED].at < stamps[Milestone.DETECTED].at,
-        "impact start was not kept from the form",
-    )
-    _expect(len(feed) == 1, "the incident was not announced once in the feed")
-
-
-def _humane(text: str, names: dict[str, str], channels: dict[str, str]) -> str:
-    """Slack markup as a reader sees it: @names, #channels, dates, link labels."""
-    text = re.sub(
-        r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>", lambda m: "@" + names.get(m.group(1), m.group(1)), text
-    )
-    text = re.sub(
-        r"<#([CG][A-Z0-9]+)(?:\|[^>]*)?>",
-        lambda m: "#" + channels.get(m.group(1), m.group(1)),
-        text,
-    )
-    text = re.sub(r"<!date\^\d+\^[^|>]*\|([^>]*)>", r"\1", text)
-    text = re.sub(r"<(https?://[^|>]+)\|([^>]*)>", r"\2", text)
-    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
-
-
-def _readable(message: dict[str, Any]) -> str:
-    parts = []
-    for block in message.get("blocks") or []:
-        if block.get("type") == "header":
-            parts.append(block["text"]["text"].upper())
-        elif block.get("type") == "section":
-            if block.get("text"):
-                parts.append(block["text"]["text"])
-            parts.extend(f["text"].replace("\n", ": ") for f in block.get("fields", []))
-        elif block.get("type") == "context":
-            parts.append(" ".join(e.get("text", "") for e in block.get("elements", [])))
-        elif block.get("type") == "actions":
-            parts.append(
-                " ".join(
-                    f"[{e['text']['text']}]"
-                    for e in block.get("elements", [])
-                    if e.get("type") == "button"
-                )
-            )
-    return "\n    ".join(p for p in parts if p) or str(message.get("text") or "")
-
-
-def _need(found: dict[str, Any] | None, what: str) -> dict[str, Any]:
-    _expect(found is not None, f"{what} is missing")
-    assert found is not None
-    return found
-
-
-def _only(items: Any, what: str) -> Any:
-    items = list(items)
-    _expect(len(items) == 1, f"expected {what}, found {len(items)}")
-    return items[0]
-
-
-def _expect(condition: bool, message: str) -> None:
-    if not condition:
-        raise DemoFailed(message)

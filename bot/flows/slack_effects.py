@@ -11,24 +11,21 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from bot.core.catalog import COMMANDER, Catalog
-from bot.core.playbooks import ACTIONS, describe
 from bot.core.timeline import Entry
 from bot.flows.ports import (
     CardView,
     Chat,
-    ChecklistView,
     Clock,
     IntegrationError,
     Line,
-    StepView,
 )
 from bot.flows.slack_channel import OPEN_CHANNEL as OPEN_CHANNEL
 from bot.flows.slack_channel import create_channel
-from bot.flows.views import card_view
+from bot.flows.views import card_view, checklist_view
 from bot.store import incidents as q
 from bot.store import outbox
 from bot.store.db import Database
-from bot.store.models import Incident, OutboxRow, PlaybookRun, PlaybookStep, TimelineRow
+from bot.store.models import Incident, OutboxRow, PlaybookRun, TimelineRow
 
 ANNOUNCE = "slack.announce"
 REFRESH = "slack.refresh"
@@ -237,7 +234,7 @@ class SlackEffects:
                 .where(PlaybookRun.incident_id == incident.id)
                 .order_by(col(PlaybookRun.id))
             ).all()
-            views = [(run, self._checklist_view(session, run)) for run in runs]
+            views = [(run, checklist_view(session, run, self.catalog)) for run in runs]
         for run, view in views:
             if run.message_ts:
                 self.chat.update_checklist(channel, run.message_ts, view)
@@ -253,35 +250,6 @@ class SlackEffects:
                 if stored is not None:
                     stored.message_ts = ts
                     session.add(stored)
-
-    def _checklist_view(self, session: Session, run: PlaybookRun) -> ChecklistView:
-        steps = session.exec(
-            select(PlaybookStep)
-            .where(PlaybookStep.run_id == run.id)
-            .order_by(col(PlaybookStep.position))
-        ).all()
-        role_names = {r.id: r.name for r in self.catalog.roles}
-        return ChecklistView(
-            run_id=int(run.id or 0),
-            playbook=run.playbook,
-            title=run.title,
-            steps=tuple(
-                StepView(
-                    s.step,
-                    s.title,
-                    role_names.get(s.owner_role, s.owner_role),
-                    s.runbook_url,
-                    s.due_at,
-                    s.state,
-                    s.by,
-                    s.at,
-                    s.skip_reason,
-                    s.result,
-                    describe(ACTIONS.validate_python(s.action)) if s.action else None,
-                )
-                for s in steps
-            ),
-        )
 
     def archive(self, row: OutboxRow) -> None:
         incident, _card = self.load(row)

@@ -4,15 +4,16 @@ from __future__ import annotations
 
 from typing import Any, TypeVar
 
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
 from bot.core.catalog import Catalog
 from bot.core.milestones import ORDER
+from bot.core.playbooks import ACTIONS, describe
 from bot.flows import paging
-from bot.flows.ports import AlertLine, CardView, PageLine
+from bot.flows.ports import AlertLine, CardView, ChecklistView, PageLine, StepView
 from bot.store import alerts as aq
 from bot.store import incidents as q
-from bot.store.models import Incident
+from bot.store.models import Incident, PlaybookRun, PlaybookStep
 
 _T = TypeVar("_T")
 
@@ -132,3 +133,34 @@ def incident_detail(*, session: Session, incident: Incident) -> dict[str, Any]:
             for row in q.timeline(session=session, incident_id=incident.id)
         ],
     }
+
+
+def checklist_view(session: Session, run: PlaybookRun, catalog: Catalog) -> ChecklistView:
+    """A playbook run's checklist as the chat shows it: each step with who did it and when."""
+    steps = session.exec(
+        select(PlaybookStep)
+        .where(PlaybookStep.run_id == run.id)
+        .order_by(col(PlaybookStep.position))
+    ).all()
+    role_names = {r.id: r.name for r in catalog.roles}
+    return ChecklistView(
+        run_id=int(run.id or 0),
+        playbook=run.playbook,
+        title=run.title,
+        steps=tuple(
+            StepView(
+                s.step,
+                s.title,
+                role_names.get(s.owner_role, s.owner_role),
+                s.runbook_url,
+                s.due_at,
+                s.state,
+                s.by,
+                s.at,
+                s.skip_reason,
+                s.result,
+                describe(ACTIONS.validate_python(s.action)) if s.action else None,
+            )
+            for s in steps
+        ),
+    )
