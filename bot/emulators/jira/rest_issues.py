@@ -10,7 +10,8 @@ import time
 from typing import Any
 
 from . import adf, jql, shapes
-from .fields import INVALID_PAYLOAD, FieldError, Writer, create_issue, edit_issue, reference
+from .fields import INVALID_PAYLOAD, FieldError, Writer, reference
+from .issue_writes import create_issue, edit_issue
 from .records import JSON, Comment, Issue, RemoteLink, Text
 from .rest import Ctx, route
 from .state import DONE_RESOLUTION, error, field_errors
