@@ -6,6 +6,7 @@ import csv
 import gc
 import json
 import logging
+import os
 import sys
 from datetime import timedelta
 from enum import StrEnum
@@ -60,9 +61,12 @@ def serve(
     db = _database(settings)
     bot = wiring.build(settings, db=db)
     bot.runner.keep_alive()  # a kill -9 mid-effect: the sweeper frees its leases (PostgreSQL)
+    bot.inbox.recover()  # answered requests a process that died left unfinished
     gc.freeze()  # start-up objects (SDKs, SQLAlchemy, the app) leave the collector's scans: shorter pauses
     in_process = (
-        scheduler.start_in_process(bot.runner, bot.timers, db) if in_process_scheduler else None
+        scheduler.start_in_process(bot.runner, bot.timers, db, bot.inbox)
+        if in_process_scheduler
+        else None
     )
     socket_handler = None
     if settings.slack_app_token is not None and bot.bolt is not None:
@@ -72,8 +76,17 @@ def serve(
         socket_handler.connect()  # type: ignore[no-untyped-call]
     try:
         # log_config=None: uvicorn's error and access logs go through ours (bot.logs), redacted
+        # SIGTERM (a deploy): uvicorn stops accepting and answers what it has read; then the
+        # answered requests are worked off for up to SHUTDOWN_GRACE seconds. uvicorn raises
+        # the signal again once it is done, to the handler that was there before it: ours.
+        _after_uvicorn_signals()
         uvicorn.run(
-            bot.web, host=host, port=port, log_level=settings.log_level.lower(), log_config=None
+            bot.web,
+            host=host,
+            port=port,
+            log_level=settings.log_level.lower(),
+            log_config=None,
+            timeout_graceful_shutdown=max(1, int(settings.shutdown_grace)),
         )
     finally:
         if socket_handler is not None:
@@ -82,7 +95,25 @@ def serve(
             jobs, leadership = in_process
             jobs.shutdown(wait=False)
             leadership.release()
-        bot.close()
+        finished = bot.close(grace=settings.shutdown_grace)
+    if not finished:
+        # Work still running past the grace period (a Slack call that hangs) must not hold the
+        # exit: its requests are in the inbox, and the next sweep finishes them.
+        logging.shutdown()
+        os._exit(0)
+
+
+def _after_uvicorn_signals() -> None:
+    """SIGTERM and SIGINT after uvicorn has stopped: the drain goes on (a second Ctrl-C quits)."""
+    import signal
+
+    def drain_on(signum: int, _frame: object) -> None:
+        if signum == signal.SIGINT and getattr(drain_on, "seen", False):
+            os._exit(130)
+        drain_on.seen = True  # type: ignore[attr-defined]
+
+    signal.signal(signal.SIGTERM, drain_on)
+    signal.signal(signal.SIGINT, drain_on)
 
 
 @app.command("scheduler")
@@ -109,7 +140,7 @@ def scheduler_command(
     db = _database(settings)
     bot = wiring.build(settings, db=db)
     try:
-        scheduler.run_forever(bot.runner, bot.timers, db)
+        scheduler.run_forever(bot.runner, bot.timers, db, inbox=bot.inbox)
     except KeyboardInterrupt:
         pass
     finally:

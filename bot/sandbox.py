@@ -171,7 +171,7 @@ class Sandbox:
 
     def settle(self, timeout: float = 30.0) -> None:
         """Wait until the bot has finished what the last requests started."""
-        if not self.bot.work.wait_idle(timeout):
+        if not self.bot.wait_idle(timeout):
             raise TimeoutError("the bot is still busy")
 
     def stop(self) -> None:

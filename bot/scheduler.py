@@ -20,6 +20,7 @@ from prometheus_client import Counter, Gauge
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
+from bot.flows.inbox import Inbox
 from bot.flows.outbox import OutboxRunner
 from bot.flows.timer_flows import TimerFlows
 from bot.store.db import Database
@@ -88,7 +89,12 @@ def _lock_path(url: str) -> Path:
 
 
 def start_jobs(
-    runner: OutboxRunner, timers: TimerFlows, *, timer_every: float = 1.0, sweep_every: float = 5.0
+    runner: OutboxRunner,
+    timers: TimerFlows,
+    *,
+    inbox: Inbox | None = None,
+    timer_every: float = 1.0,
+    sweep_every: float = 5.0,
 ) -> BackgroundScheduler:
     scheduler = BackgroundScheduler(timezone="UTC")
     at_once = datetime.now(UTC)  # a new leader catches up at once: due timers, pending effects
@@ -115,19 +121,40 @@ def start_jobs(
         coalesce=True,
         next_run_time=at_once,
     )
+    if inbox is not None:
+        # Answered requests whose process died: finished here (see flows.inbox).
+        scheduler.add_job(
+            _guard(inbox.recover, "inbox sweep"),
+            "interval",
+            seconds=sweep_every,
+            id="inbox-sweep",
+            max_instances=1,
+            coalesce=True,
+            next_run_time=at_once,
+        )
+        # The replay guard and finished requests are kept a week, not forever.
+        scheduler.add_job(
+            _guard(inbox.prune, "prune"),
+            "interval",
+            hours=1,
+            id="prune",
+            max_instances=1,
+            coalesce=True,
+            next_run_time=at_once,
+        )
     scheduler.start()
     return scheduler
 
 
 def start_in_process(
-    runner: OutboxRunner, timers: TimerFlows, db: Database
+    runner: OutboxRunner, timers: TimerFlows, db: Database, inbox: Inbox | None = None
 ) -> tuple[BackgroundScheduler, Leadership] | None:
     """Inside `serve`: run the jobs only if no other process is the scheduler."""
     leadership = Leadership(db)
     if not leadership.try_acquire():
         log.info("another process is the scheduler; this one serves only")
         return None
-    return start_jobs(runner, timers), leadership
+    return start_jobs(runner, timers, inbox=inbox), leadership
 
 
 LEADER = Gauge(
@@ -137,7 +164,12 @@ LEADERSHIPS = Counter("incidentbot_scheduler_leaderships", "Times this process b
 
 
 def run_forever(
-    runner: OutboxRunner, timers: TimerFlows, db: Database, *, standby_poll: float = 2.0
+    runner: OutboxRunner,
+    timers: TimerFlows,
+    db: Database,
+    *,
+    inbox: Inbox | None = None,
+    standby_poll: float = 2.0,
 ) -> None:
     """`incidentbot scheduler`: wait to lead, lead until the lock is lost, then wait again."""
     runner.keep_alive()
@@ -150,7 +182,7 @@ def run_forever(
         log.warning("this process is now the scheduler")
         LEADER.set(1)
         LEADERSHIPS.inc()
-        jobs = start_jobs(runner, timers)
+        jobs = start_jobs(runner, timers, inbox=inbox)
         try:
             while leadership.held():
                 time.sleep(standby_poll)

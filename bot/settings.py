@@ -51,6 +51,9 @@ class Settings(BaseSettings):
     postmortem_templates_dir: Path = Path("postmortem_templates")
 
     api_token: SecretStr | None = None
+    # SIGTERM: seconds `serve` keeps working off answered requests before it exits (under a
+    # typical orchestrator's 30 s); what is left stays in the inbox for the next sweep.
+    shutdown_grace: float = Field(default=20.0, ge=0, le=3600)
     log_level: str = Field(default="INFO")
     log_format: str = Field(default="json", pattern="^(json|console)$")  # one JSON object per line
 

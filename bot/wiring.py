@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass
 
 from slack_bolt import App
@@ -20,6 +21,7 @@ from bot.core.pacing import Pacer
 from bot.core.playbooks import Playbook
 from bot.flows.alerts import AlertFlows
 from bot.flows.background import BackgroundWork
+from bot.flows.inbox import Inbox
 from bot.flows.incidents import IncidentFlows
 from bot.flows.jira_effects import JiraEffects
 from bot.flows.oncall import OnCallLookup
@@ -53,14 +55,39 @@ class Bot:
     alerts: AlertFlows
     timers: TimerFlows
     work: BackgroundWork
+    inbox: Inbox
     slack: WebClient
     bolt: App | None
     web: Starlette
     review: ReviewSite | None = None  # review.review_link(user, incident): the magic link
 
-    def close(self) -> None:
-        self.work.shutdown()
+    def wait_idle(self, timeout: float = 30.0) -> bool:
+        """Until the answered requests and the work they started are done (tests, the demo)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            left = deadline - time.monotonic()
+            inbox_idle = self.inbox.wait_idle(left)
+            if inbox_idle and self.work.wait_idle(max(left, 0.01)) and not self.inbox.busy():
+                return True
+        return False
+
+    def close(self, grace: float | None = None) -> bool:
+        """Stop: finish queued requests and the work they started within `grace` seconds
+        (None: wait for all); requests left stay in the inbox for the next sweep. False if
+        something was left unfinished (its thread may still be blocked in a call)."""
+        if grace is None:
+            self.inbox.stop(3600.0)
+            self.work.shutdown()
+            finished = True
+        else:
+            deadline = time.monotonic() + grace
+            left = self.inbox.stop(grace)
+            idle = self.work.wait_idle(max(0.0, deadline - time.monotonic()))
+            self.work.shutdown(wait=False)
+            finished = not left and idle
+        self.runner.close()
         self.db.dispose()
+        return finished
 
 
 def _secret(value: object) -> str | None:
@@ -153,6 +180,7 @@ def build(
         pager_effects.still_trying(row, error)
         jira_effects.still_trying(row, error)
 
+    inbox = Inbox(db, clock, owner=lambda: runner.owner, before_work=work.gate.yield_to_acks)
     runner = OutboxRunner(
         db,
         clock,
@@ -187,6 +215,8 @@ def build(
             catalog=catalog,
             clock=clock,
             work=work,
+            inbox=inbox,
+            client=slack,
             oncall=OnCallLookup(flows, pager),
             postmortems=jira_effects,
             review_link=review.review_link if settings.api_token is not None else None,
@@ -213,7 +243,20 @@ def build(
     )
     timers = TimerFlows(db, catalog, clock, defaults, playbooks)
     return Bot(
-        settings, db, catalog, clock, runner, flows, alerts, timers, work, slack, bolt, web, review
+        settings,
+        db,
+        catalog,
+        clock,
+        runner,
+        flows,
+        alerts,
+        timers,
+        work,
+        inbox,
+        slack,
+        bolt,
+        web,
+        review,
     )
 
 

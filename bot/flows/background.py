@@ -50,7 +50,7 @@ class AckGate:
     """Counts requests being answered; work waits for a quiet moment (none being answered for
     `quiet` seconds), at most `max_yield` seconds in all."""
 
-    def __init__(self, quiet: float = 0.02, max_yield: float = 0.25) -> None:
+    def __init__(self, quiet: float = 0.0, max_yield: float = 0.25) -> None:
         self.quiet = quiet
         self.max_yield = max_yield
         self._answering = 0
@@ -106,6 +106,6 @@ class BackgroundWork:
         # Listeners submit work, so wait for them first; then for the work they submitted.
         return self.listeners.wait_idle(timeout) and self._pool.wait_idle(timeout)
 
-    def shutdown(self) -> None:
-        self.listeners.shutdown(wait=True)
-        self._pool.shutdown(wait=True)
+    def shutdown(self, wait: bool = True) -> None:
+        self.listeners.shutdown(wait=wait)
+        self._pool.shutdown(wait=wait)

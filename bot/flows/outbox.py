@@ -6,7 +6,8 @@ overtakes an earlier one. Permanent failures, or too many attempts, are given up
 
 A worker leases the effect it runs. On PostgreSQL a long-lived process (`serve`, `scheduler`)
 calls `keep_alive()`: it holds an advisory lock for as long as it lives, so when it dies mid-effect
-(kill -9, OOM) the next sweep, in any process, frees its leases instead of waiting them out.
+(kill -9, OOM) the next sweep, in any process, frees its leases instead of waiting them out. On
+SQLite the same is judged by the dead process's pid (store.liveness).
 """
 
 from __future__ import annotations
@@ -14,9 +15,7 @@ from __future__ import annotations
 import logging
 import os
 import secrets
-import socket
 import threading
-import zlib
 from collections.abc import Callable, Mapping
 from datetime import timedelta
 from typing import Any
@@ -26,6 +25,7 @@ from sqlmodel import col, select
 
 from bot.flows.ports import Clock, Deferred, IntegrationError
 from bot.logs import bound
+from bot.store import liveness
 from bot.store import outbox as store
 from bot.store.db import Database
 from bot.store.models import OutboxRow
@@ -34,7 +34,6 @@ log = logging.getLogger(__name__)
 
 Handler = Callable[[OutboxRow], None]
 GiveUp = Callable[[OutboxRow, str], None]
-LIVENESS_LOCK = 0x1C1D0  # pg_advisory_lock(LIVENESS_LOCK, key of owner): "this worker lives"
 
 
 class OutboxRunner:
@@ -60,7 +59,7 @@ class OutboxRunner:
         self.on_give_up = on_give_up
         self.between_effects = between_effects or (lambda: None)
         self.on_first_failure = on_first_failure
-        self.owner = f"{socket.gethostname()[:30]}:{os.getpid()}"  # lease_owner: 64 characters
+        self.owner = f"{liveness.this_host()}:{os.getpid()}"  # lease_owner: 64 characters
         self._local = threading.local()
         self._alive: Any = None
 
@@ -72,7 +71,8 @@ class OutboxRunner:
         owner = f"{self.owner}:{secrets.token_hex(3)}"
         connection = self.db.engine.connect()
         held = connection.execute(
-            text("SELECT pg_try_advisory_lock(:c, :k)"), {"c": LIVENESS_LOCK, "k": _key(owner)}
+            text("SELECT pg_try_advisory_lock(:c, :k)"),
+            {"c": liveness.LIVENESS_LOCK, "k": liveness.key(owner)},
         ).scalar()
         connection.commit()
         if not held:  # another live worker's key (a hash collision): keep leases that only expire
@@ -86,10 +86,9 @@ class OutboxRunner:
             alive.invalidate()  # not back to the pool: the session and its lock end
 
     def reclaim_orphans(self) -> int:
-        """Free the leases of workers whose process is gone (PostgreSQL; see keep_alive).
-        Only owners that announced themselves are judged; the others' leases run out."""
-        if not self.db.is_postgres:
-            return 0
+        """Free the leases of workers whose process is gone (see store.liveness: PostgreSQL's
+        advisory locks, or on SQLite a pid of this host that no longer runs). Only owners that
+        announced themselves are judged; the others' leases run out."""
         now = self.clock.now()
         with self.db.transaction() as session:
             owners = session.exec(
@@ -97,20 +96,9 @@ class OutboxRunner:
                 .where(col(OutboxRow.done_at).is_(None), col(OutboxRow.lease_until) >= now)
                 .distinct()
             ).all()
-            judged = {o: p for o in owners if o is not None and (p := _process(o)) is not None}
-            if not judged:
-                return 0
-            alive = set(
-                session.execute(
-                    text(
-                        "SELECT objid::bigint FROM pg_locks WHERE locktype = 'advisory' AND "
-                        "classid = :c AND objsubid = 2 AND granted AND database = "
-                        "(SELECT oid FROM pg_database WHERE datname = current_database())"
-                    ),
-                    {"c": LIVENESS_LOCK},
-                ).scalars()
-            )
-            dead = [o for o, process in judged.items() if _key(process) not in alive]
+            judged = {o: o.rpartition(":")[0] for o in owners if o is not None}
+            gone = set(liveness.dead(session, judged.values()))
+            dead = [o for o, process in judged.items() if process in gone]
             if not dead:
                 return 0
             freed = session.execute(
@@ -210,13 +198,3 @@ class OutboxRunner:
             hook(row, error)
         except Exception:
             log.exception("reporting the failure of effect #%s failed", row.id)
-
-
-def _process(lease_owner: str) -> str | None:
-    """The process part of a lease owner (`host:pid:token:thread`) when it announced itself."""
-    head, _, _thread = lease_owner.rpartition(":")
-    return head if head.count(":") == 2 else None
-
-
-def _key(process: str) -> int:
-    return zlib.crc32(process.encode()) & 0x7FFFFFFF

@@ -100,8 +100,36 @@ class ProcessedRequest(SQLModel, table=True):
     __tablename__ = "processed_request"
 
     key: str = Field(primary_key=True, max_length=200)
-    received_at: datetime
+    received_at: datetime = Field(index=True)  # pruned by age (store/inbox.prune)
     incident_id: int | None = None
+
+
+class InboxRow(SQLModel, table=True):
+    """A request the bot answered (a Slack command, click, form or event), written before the
+    answer left and worked off after it: answered means done, even if the process dies."""
+
+    __tablename__ = "inbox"
+    __table_args__ = (
+        Index(
+            "ix_inbox_pending",
+            "lane",
+            "id",
+            postgresql_where=text("done_at IS NULL"),
+            sqlite_where=text("done_at IS NULL"),
+        ),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(max_length=200, unique=True)  # the sender's id: a replay finds it taken
+    lane: str = Field(max_length=120)  # requests of one lane run in order, one at a time
+    handler: str = Field(max_length=64)
+    payload: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    received_at: datetime = Field(index=True)
+    attempts: int = 0
+    lease_owner: str | None = Field(default=None, max_length=64)
+    lease_until: datetime | None = None
+    done_at: datetime | None = None
+    error: str | None = None
 
 
 class OutboxRow(SQLModel, table=True):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from functools import partial
 from typing import Any
 
 from slack_bolt import App, BoltResponse
@@ -31,12 +32,17 @@ def build_bolt_app(*, client: WebClient, signing_secret: str | None, ctx: SlackC
         signing_secret=signing_secret or "unused-in-socket-mode",
         request_verification_enabled=signing_secret is not None,
         token_verification_enabled=False,  # no auth.test at start-up: the bot may start before Slack answers
-        process_before_response=False,
+        # The listener runs in the request's own thread and the answer leaves when it returns:
+        # after `accept` has written the request to the inbox (events too, which Bolt would
+        # otherwise ack before their listener runs), and without Bolt's 10 ms polling for ack().
+        process_before_response=True,
         listener_executor=ctx.work.listeners,
         logger=logging.getLogger("slack_bolt"),
     )
     for module in (commands, actions, views, events, shortcuts):
         module.register(app, ctx)
+        for name, work in module.WORK.items():
+            ctx.inbox.register(name, partial(work, ctx))
 
     @app.error
     def on_error(error: Exception, body: dict[str, Any]) -> BoltResponse:

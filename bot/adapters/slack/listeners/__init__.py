@@ -1,15 +1,26 @@
-"""Bolt listeners, one module per kind of request; each exposes `register(app, ctx)`."""
+"""Bolt listeners, one module per kind of request; each exposes `register(app, ctx)` and `WORK`.
+
+A listener only checks what Slack must be answered at once (a form's errors, help); everything
+else is handed to the inbox (`accept`), written to the database before the listener acks, and
+done after the ack by a named work function of `WORK` (`(ctx, body) -> None`), in this process
+or, if it dies first, in whichever process sweeps next."""
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from typing import Any
 
+from slack_bolt import Respond
+from slack_sdk import WebClient
+
 from bot.core.catalog import Catalog
 from bot.flows.background import BackgroundWork
+from bot.flows.inbox import Inbox
 from bot.flows.incidents import IncidentFlows, Outcome
 from bot.flows.jira_effects import JiraEffects
 from bot.flows.oncall import OnCallLookup
@@ -22,6 +33,8 @@ class SlackContext:
     catalog: Catalog
     clock: Clock
     work: BackgroundWork  # slow work runs here after the ack, never on Bolt's small ack pool
+    inbox: Inbox  # what was acked, durably; its workers run WORK
+    client: WebClient  # the Web API client the work calls Slack with
     oncall: OnCallLookup | None = None
     postmortems: JiraEffects | None = None  # drafts for /incident postmortem
     review_link: Callable[[str, int], str] | None = None  # signs a Slack user into the review page
@@ -35,6 +48,34 @@ def request_key(body: dict[str, Any]) -> str | None:
     if body.get("trigger_id"):
         return f"slack:trigger:{body['trigger_id']}"
     return None
+
+
+Work = Callable[[SlackContext, dict[str, Any]], None]
+
+
+def inbox_key(body: dict[str, Any]) -> str:
+    """The request's id (`request_key`), or, for a request without one, a digest of it."""
+    key = request_key(body)
+    if key is not None:
+        return key
+    digest = hashlib.sha256(json.dumps(body, sort_keys=True, default=str).encode()).hexdigest()
+    return f"slack:body:{digest}"
+
+
+def accept(ctx: SlackContext, body: dict[str, Any], work: str, lane: str | None = None) -> None:
+    """Hand the request to the inbox: durable when this returns, so the caller may ack. The
+    lane orders requests on one incident (its channel); without one, the request runs alone."""
+    key = inbox_key(body)
+    ctx.inbox.accept(key, lane or key, work, body)
+
+
+def channel_lane(channel: object) -> str | None:
+    return f"slack:{channel}" if channel else None
+
+
+def respond_to(body: dict[str, Any]) -> Respond:
+    """What Bolt's `respond` would be for this request: its response_url (valid 30 minutes)."""
+    return Respond(response_url=body.get("response_url"))
 
 
 def declared_message(ctx: SlackContext, outcome: Outcome) -> str:

@@ -1,4 +1,5 @@
-"""`/incident …`: parse and ack at once, then do the work and answer ephemerally."""
+"""`/incident …`: parse; help and mistakes are answered in the ack, everything else goes to the
+inbox before the ack and is worked off by `command`, which answers ephemerally."""
 
 from __future__ import annotations
 
@@ -10,9 +11,12 @@ from slack_sdk import WebClient
 from bot.adapters.slack import modals, replies
 from bot.adapters.slack.listeners import (
     SlackContext,
+    accept,
+    channel_lane,
     declared_message,
     reporting_failures,
     request_key,
+    respond_to,
 )
 from bot.core import commands as c
 from bot.core import lifecycle
@@ -20,11 +24,12 @@ from bot.core.catalog import Phase
 from bot.core.lifecycle import Refused
 from bot.flows.ports import IntegrationError
 
+# Commands that concern no incident run alone; the others queue behind the channel's earlier ones.
+_STANDALONE = (c.Declare, c.Drill, c.ListOpen, c.OnCall)
+
 
 def register(app: App, ctx: SlackContext) -> None:
-    def incident_command(
-        ack: Ack, body: dict[str, Any], respond: Respond, client: WebClient
-    ) -> None:
+    def incident_command(ack: Ack, body: dict[str, Any]) -> None:
         request = c.parse(str(body.get("text") or ""), ctx.catalog)
         match request:
             case c.Help(unknown=unknown):
@@ -33,96 +38,106 @@ def register(app: App, ctx: SlackContext) -> None:
             case c.Invalid(message=message):
                 ack(text=message)
             case _:
+                lane = None if isinstance(request, _STANDALONE) else body.get("channel_id")
+                accept(ctx, body, "command", channel_lane(lane))
                 ack()
-                ctx.work.submit(work, request, body, respond, client)
-
-    def work(request: c.Request, body: dict[str, Any], respond: Respond, client: WebClient) -> None:
-        with reporting_failures(respond, f"/incident {body.get('text')!r}"):
-            run(request, body, respond, client)
-
-    def run(request: c.Request, body: dict[str, Any], respond: Respond, client: WebClient) -> None:
-        user, channel = str(body.get("user_id")), str(body.get("channel_id"))
-        match request:
-            case c.Declare(severity=severity, title=None):
-                view = modals.declare_modal(
-                    ctx.catalog, now=ctx.clock.now(), channel_id=channel, severity=severity
-                )
-                client.views_open(trigger_id=body["trigger_id"], view=view)
-            case c.Declare(severity=severity, title=str(title)):
-                outcome = ctx.flows.declare(
-                    title=title, severity=severity, actor=user, request_key=request_key(body)
-                )
-                respond(text=declared_message(ctx, outcome), response_type="ephemeral")
-            case c.Page(service=service):
-                outcome = ctx.flows.page(
-                    channel_id=channel, service=service, actor=user, request_key=request_key(body)
-                )
-                if not outcome.ok:
-                    respond(text=outcome.message, response_type="ephemeral")
-            case c.PlaybookRequest(name=None):
-                respond(text=_playbooks(ctx, channel), response_type="ephemeral")
-            case c.PlaybookRequest(name=str(name)):
-                outcome = ctx.flows.attach_by_name(
-                    channel_id=channel, name=name, actor=user, request_key=request_key(body)
-                )
-                if not outcome.ok:
-                    respond(text=outcome.message, response_type="ephemeral")
-            case c.AddFollowup(text=text, owner=owner, due_on=due_on):
-                outcome = ctx.flows.add_followup(
-                    channel_id=channel,
-                    text=text,
-                    owner=owner,
-                    due_on=due_on,
-                    actor=user,
-                    request_key=request_key(body),
-                )
-                if not outcome.ok:
-                    respond(text=outcome.message, response_type="ephemeral")
-            case c.ListFollowups():
-                try:
-                    incident, rows = ctx.flows.followups(channel)
-                except Refused as refused:
-                    respond(text=refused.reason, response_type="ephemeral")
-                    return
-                text, blocks = replies.followups_blocks(incident, rows)
-                respond(text=text, blocks=blocks, response_type="ephemeral")
-            case c.Review():
-                respond(text=_review(ctx, channel, user), response_type="ephemeral")
-            case c.Drill(playbook=name):
-                outcome = ctx.flows.start_drill(
-                    name=name, actor=user, request_key=request_key(body)
-                )
-                respond(
-                    text=declared_message(ctx, outcome) if outcome.ok else outcome.message,
-                    response_type="ephemeral",
-                )
-            case c.Timestamps():
-                try:
-                    incident, stamps = ctx.flows.milestones_of(channel)
-                except Refused as refused:
-                    respond(text=refused.reason, response_type="ephemeral")
-                    return
-                view = modals.timestamps_modal(incident_id=int(incident.id or 0), stamps=stamps)
-                client.views_open(trigger_id=body["trigger_id"], view=view)
-            case c.Postmortem(export=export):
-                respond(
-                    **_postmortem(ctx, channel, user, export, request_key(body)),
-                    response_type="ephemeral",
-                )
-            case c.OnCall(service=service):
-                respond(**_oncall(ctx, service), response_type="ephemeral")
-            case c.ListOpen():
-                text, blocks = replies.list_blocks(ctx.catalog, ctx.flows.open_incidents())
-                respond(text=text, blocks=blocks, response_type="ephemeral")
-            case _:
-                command = _to_command(ctx, request, user)
-                outcome = ctx.flows.act(
-                    command=command, actor=user, request_key=request_key(body), channel_id=channel
-                )
-                if not outcome.ok:
-                    respond(text=outcome.message, response_type="ephemeral")
 
     app.command("/incident")(incident_command)
+
+
+def command(ctx: SlackContext, body: dict[str, Any]) -> None:
+    """The work of an acked `/incident …`: decide, then answer the person ephemerally."""
+    respond = respond_to(body)
+    with reporting_failures(respond, f"/incident {body.get('text')!r}"):
+        _run(ctx, c.parse(str(body.get("text") or ""), ctx.catalog), body, respond, ctx.client)
+
+
+WORK = {"command": command}
+
+
+def _run(
+    ctx: SlackContext, request: c.Request, body: dict[str, Any], respond: Respond, client: WebClient
+) -> None:
+    user, channel = str(body.get("user_id")), str(body.get("channel_id"))
+    match request:
+        case c.Declare(severity=severity, title=None):
+            view = modals.declare_modal(
+                ctx.catalog, now=ctx.clock.now(), channel_id=channel, severity=severity
+            )
+            client.views_open(trigger_id=body["trigger_id"], view=view)
+        case c.Declare(severity=severity, title=str(title)):
+            outcome = ctx.flows.declare(
+                title=title, severity=severity, actor=user, request_key=request_key(body)
+            )
+            respond(text=declared_message(ctx, outcome), response_type="ephemeral")
+        case c.Page(service=service):
+            outcome = ctx.flows.page(
+                channel_id=channel, service=service, actor=user, request_key=request_key(body)
+            )
+            if not outcome.ok:
+                respond(text=outcome.message, response_type="ephemeral")
+        case c.PlaybookRequest(name=None):
+            respond(text=_playbooks(ctx, channel), response_type="ephemeral")
+        case c.PlaybookRequest(name=str(name)):
+            outcome = ctx.flows.attach_by_name(
+                channel_id=channel, name=name, actor=user, request_key=request_key(body)
+            )
+            if not outcome.ok:
+                respond(text=outcome.message, response_type="ephemeral")
+        case c.AddFollowup(text=text, owner=owner, due_on=due_on):
+            outcome = ctx.flows.add_followup(
+                channel_id=channel,
+                text=text,
+                owner=owner,
+                due_on=due_on,
+                actor=user,
+                request_key=request_key(body),
+            )
+            if not outcome.ok:
+                respond(text=outcome.message, response_type="ephemeral")
+        case c.ListFollowups():
+            try:
+                incident, rows = ctx.flows.followups(channel)
+            except Refused as refused:
+                respond(text=refused.reason, response_type="ephemeral")
+                return
+            text, blocks = replies.followups_blocks(incident, rows)
+            respond(text=text, blocks=blocks, response_type="ephemeral")
+        case c.Review():
+            respond(text=_review(ctx, channel, user), response_type="ephemeral")
+        case c.Drill(playbook=name):
+            outcome = ctx.flows.start_drill(name=name, actor=user, request_key=request_key(body))
+            respond(
+                text=declared_message(ctx, outcome) if outcome.ok else outcome.message,
+                response_type="ephemeral",
+            )
+        case c.Timestamps():
+            try:
+                incident, stamps = ctx.flows.milestones_of(channel)
+            except Refused as refused:
+                respond(text=refused.reason, response_type="ephemeral")
+                return
+            view = modals.timestamps_modal(incident_id=int(incident.id or 0), stamps=stamps)
+            client.views_open(trigger_id=body["trigger_id"], view=view)
+        case c.Postmortem(export=export):
+            respond(
+                **_postmortem(ctx, channel, user, export, request_key(body)),
+                response_type="ephemeral",
+            )
+        case c.OnCall(service=service):
+            respond(**_oncall(ctx, service), response_type="ephemeral")
+        case c.ListOpen():
+            text, blocks = replies.list_blocks(ctx.catalog, ctx.flows.open_incidents())
+            respond(text=text, blocks=blocks, response_type="ephemeral")
+        case c.Help() | c.Invalid():
+            return  # answered in the ack
+        case _:
+            command = _to_command(ctx, request, user)
+            outcome = ctx.flows.act(
+                command=command, actor=user, request_key=request_key(body), channel_id=channel
+            )
+            if not outcome.ok:
+                respond(text=outcome.message, response_type="ephemeral")
 
 
 def _to_command(ctx: SlackContext, request: c.Request, user: str) -> lifecycle.Command:

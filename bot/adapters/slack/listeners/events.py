@@ -1,29 +1,38 @@
-"""Events API: a :pushpin: reaction puts a message on the timeline; removing it takes it off."""
+"""Events API: a :pushpin: reaction puts a message on the timeline; removing it takes it off.
+The event is acked once it is in the inbox; `event` does the work."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from slack_bolt import App
+from slack_bolt import Ack, App
 
-from bot.adapters.slack.listeners import SlackContext, request_key
+from bot.adapters.slack.listeners import SlackContext, accept, channel_lane, request_key
 
 PIN = "pushpin"
 
 
 def register(app: App, ctx: SlackContext) -> None:
-    def reaction(body: dict[str, Any], event: dict[str, Any]) -> None:
+    def reaction(ack: Ack, body: dict[str, Any], event: dict[str, Any]) -> None:
         item = event.get("item") or {}
-        if event.get("reaction") != PIN or item.get("type") != "message":
-            return
-        flow = ctx.flows.pin if event.get("type") == "reaction_added" else ctx.flows.unpin
-        ctx.work.submit(
-            flow,
-            channel_id=str(item["channel"]),
-            ts=str(item["ts"]),
-            actor=str(event.get("user")),
-            request_key=request_key(body),
-        )
+        if event.get("reaction") == PIN and item.get("type") == "message":
+            accept(ctx, body, "event", channel_lane(item.get("channel")))
+        ack()
 
     app.event("reaction_added")(reaction)
     app.event("reaction_removed")(reaction)
+
+
+def event(ctx: SlackContext, body: dict[str, Any]) -> None:
+    happened = body.get("event") or {}
+    item = happened.get("item") or {}
+    flow = ctx.flows.pin if happened.get("type") == "reaction_added" else ctx.flows.unpin
+    flow(
+        channel_id=str(item["channel"]),
+        ts=str(item["ts"]),
+        actor=str(happened.get("user")),
+        request_key=request_key(body),
+    )
+
+
+WORK = {"event": event}

@@ -4,36 +4,48 @@ from __future__ import annotations
 
 from typing import Any
 
-from slack_bolt import Ack, App, Respond
-from slack_sdk import WebClient
+from slack_bolt import Ack, App
 
 from bot.adapters.slack import modals
-from bot.adapters.slack.listeners import SlackContext, reporting_failures
+from bot.adapters.slack.listeners import (
+    SlackContext,
+    accept,
+    channel_lane,
+    reporting_failures,
+    respond_to,
+)
 from bot.core.lifecycle import Refused
 
 
 def register(app: App, ctx: SlackContext) -> None:
-    def add_followup(ack: Ack, body: dict[str, Any], respond: Respond, client: WebClient) -> None:
+    def add_followup(ack: Ack, body: dict[str, Any]) -> None:
+        accept(ctx, body, "shortcut", channel_lane((body.get("channel") or {}).get("id")))
         ack()
-        with reporting_failures(respond, "Add follow-up"):
-            channel = str((body.get("channel") or {}).get("id") or "")
-            try:
-                ctx.flows.followups(channel)  # only incident channels have follow-ups
-            except Refused as refused:
-                respond(text=refused.reason, response_type="ephemeral")
-                return
-            message = body.get("message") or {}
-            ts = str(message.get("ts") or body.get("message_ts") or "")
-            permalink = None
-            try:
-                permalink = client.chat_getPermalink(channel=channel, message_ts=ts).get(
-                    "permalink"
-                )
-            except Exception:  # the link is a nicety; the follow-up is what matters
-                permalink = None
-            view = modals.followup_modal(
-                channel_id=channel, text=str(message.get("text") or ""), permalink=permalink
-            )
-            client.views_open(trigger_id=body["trigger_id"], view=view)
 
     app.shortcut(modals.ADD_FOLLOWUP_SHORTCUT)(add_followup)
+
+
+def shortcut(ctx: SlackContext, body: dict[str, Any]) -> None:
+    """The work of "Add follow-up": open its form on the message."""
+    respond, client = respond_to(body), ctx.client
+    with reporting_failures(respond, "Add follow-up"):
+        channel = str((body.get("channel") or {}).get("id") or "")
+        try:
+            ctx.flows.followups(channel)  # only incident channels have follow-ups
+        except Refused as refused:
+            respond(text=refused.reason, response_type="ephemeral")
+            return
+        message = body.get("message") or {}
+        ts = str(message.get("ts") or body.get("message_ts") or "")
+        permalink = None
+        try:
+            permalink = client.chat_getPermalink(channel=channel, message_ts=ts).get("permalink")
+        except Exception:  # the link is a nicety; the follow-up is what matters
+            permalink = None
+        view = modals.followup_modal(
+            channel_id=channel, text=str(message.get("text") or ""), permalink=permalink
+        )
+        client.views_open(trigger_id=body["trigger_id"], view=view)
+
+
+WORK = {"shortcut": shortcut}

@@ -1,4 +1,5 @@
-"""Modal submissions: declare, change status, change severity."""
+"""Modal submissions: checked in the ack (errors shown in the form), then handed to the inbox
+and worked off by `view`."""
 
 from __future__ import annotations
 
@@ -9,7 +10,13 @@ from slack_bolt import Ack, App
 from slack_sdk import WebClient
 
 from bot.adapters.slack import checklist, modals
-from bot.adapters.slack.listeners import SlackContext, declared_message, request_key
+from bot.adapters.slack.listeners import (
+    SlackContext,
+    accept,
+    channel_lane,
+    declared_message,
+    request_key,
+)
 from bot.core import lifecycle
 from bot.core.lifecycle import Refused
 
@@ -17,7 +24,7 @@ log = logging.getLogger(__name__)
 
 
 def register(app: App, ctx: SlackContext) -> None:
-    def declare(ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient) -> None:
+    def declare(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
         form = modals.read_declare(view)
         user = str(body["user"]["id"])
         now = ctx.clock.now()
@@ -36,66 +43,25 @@ def register(app: App, ctx: SlackContext) -> None:
         except Refused as refused:
             ack(response_action="errors", errors={"title": refused.reason[:150]})
             return
+        submitted(ack, body, None)
+
+    def submitted(ack: Ack, body: dict[str, Any], lane: str | None) -> None:
+        accept(ctx, body, "view", lane)
         ack()
-        ctx.work.submit(run_declare, form, user, body, view, client)
 
-    def run_declare(
-        form: modals.DeclareForm,
-        user: str,
-        body: dict[str, Any],
-        view: dict[str, Any],
-        client: WebClient,
-    ) -> None:
-        outcome = ctx.flows.declare(
-            title=form.title,
-            severity=form.severity or None,
-            actor=user,
-            request_key=request_key(body) or f"slack:view:{view.get('id')}",
-            description=form.description,
-            impact_started_at=form.impact_started_at,
-            private=form.private,
-        )
-        if form.channel_id:
-            _tell(client, form.channel_id, user, declared_message(ctx, outcome))
+    def change(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
+        incident_id = modals.metadata(view).get("incident_id")
+        submitted(ack, body, f"slack:incident:{incident_id}" if incident_id else None)
 
-    def change_status(
-        ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient
-    ) -> None:
-        ack()
-        command = lifecycle.ChangeStatus(
-            modals.read_select(view, "status"), modals.read_text(view, "summary") or None
-        )
-        _act(ctx, body, view, client, command)
-
-    def change_severity(
-        ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient
-    ) -> None:
-        ack()
-        _act(
-            ctx, body, view, client, lifecycle.ChangeSeverity(modals.read_select(view, "severity"))
-        )
-
-    def skip_step(ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient) -> None:
+    def skip_step(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
         reason = modals.read_text(view, "reason").strip()
         if not reason:
             ack(response_action="errors", errors={"reason": "Say why the step is skipped."})
             return
-        ack()
-        meta = modals.metadata(view)
-        user = str(body["user"]["id"])
-        ctx.work.submit(
-            _skip,
-            ctx,
-            client,
-            meta,
-            user,
-            reason,
-            request_key(body) or f"slack:view:{view.get('id')}",
-        )
+        run_id = modals.metadata(view).get("run_id")
+        submitted(ack, body, f"slack:run:{run_id}" if run_id else None)
 
-    def add_followup(
-        ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient
-    ) -> None:
+    def add_followup(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
         form = modals.read_followup(view)
         if not form.text:
             ack(response_action="errors", errors={"text": "Say what needs doing."})
@@ -103,20 +69,9 @@ def register(app: App, ctx: SlackContext) -> None:
         if form.due_on is not None and form.due_on < ctx.clock.now().date():
             ack(response_action="errors", errors={"due": "That date is in the past."})
             return
-        ack()
-        user = str(body["user"]["id"])
-        ctx.work.submit(
-            _add_followup,
-            ctx,
-            client,
-            form,
-            user,
-            request_key(body) or f"slack:view:{view.get('id')}",
-        )
+        submitted(ack, body, channel_lane(form.channel_id))
 
-    def edit_timestamps(
-        ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient
-    ) -> None:
+    def edit_timestamps(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
         user = str(body["user"]["id"])
         incident_id = modals.metadata(view).get("incident_id")
         if not isinstance(incident_id, int):
@@ -138,34 +93,89 @@ def register(app: App, ctx: SlackContext) -> None:
             first = min(changes, key=lambda m: list(lifecycle.EDITABLE).index(m))
             ack(response_action="errors", errors={first.value: problem[:150]})
             return
-        ack()
-        ctx.work.submit(_act, ctx, body, view, client, command)
+        submitted(ack, body, f"slack:incident:{incident_id}")
 
     app.view(modals.TIMESTAMPS)(edit_timestamps)
     app.view(modals.FOLLOWUP)(add_followup)
     app.view(checklist.SKIP_FORM)(skip_step)
     app.view(modals.DECLARE)(declare)
-    app.view(modals.STATUS)(change_status)
-    app.view(modals.SEVERITY)(change_severity)
+    app.view(modals.STATUS)(change)
+    app.view(modals.SEVERITY)(change)
+
+
+def view(ctx: SlackContext, body: dict[str, Any]) -> None:
+    """The work of an acked form: the form was checked in the ack, so this decides and tells
+    the person in the channel only if the decision was refused."""
+    form = body.get("view") or {}
+    user = str((body.get("user") or {}).get("id"))
+    key = _key(body, form)
+    client = ctx.client
+    match form.get("callback_id"):
+        case modals.DECLARE:
+            _declare(ctx, client, modals.read_declare(form), user, key)
+        case modals.STATUS:
+            command: lifecycle.Command = lifecycle.ChangeStatus(
+                modals.read_select(form, "status"), modals.read_text(form, "summary") or None
+            )
+            _act(ctx, client, form, user, key, command)
+        case modals.SEVERITY:
+            command = lifecycle.ChangeSeverity(modals.read_select(form, "severity"))
+            _act(ctx, client, form, user, key, command)
+        case modals.TIMESTAMPS:
+            incident_id = modals.metadata(form).get("incident_id")
+            if not isinstance(incident_id, int):
+                return
+            picked = modals.read_timestamps(form)
+            current = ctx.flows.stamps(incident_id)
+            changes = {
+                m: at
+                for m, at in picked.items()
+                if m not in current or int(current[m].at.timestamp()) != int(at.timestamp())
+            }
+            if changes:
+                _act(ctx, client, form, user, key, lifecycle.EditMilestones(changes))
+        case checklist.SKIP_FORM:
+            reason = modals.read_text(form, "reason").strip()
+            _skip(ctx, client, modals.metadata(form), user, reason, key)
+        case modals.FOLLOWUP:
+            _add_followup(ctx, client, modals.read_followup(form), user, key)
+
+
+WORK = {"view": view}
+
+
+def _key(body: dict[str, Any], form: dict[str, Any]) -> str:
+    return request_key(body) or f"slack:view:{form.get('id')}"
+
+
+def _declare(
+    ctx: SlackContext, client: WebClient, form: modals.DeclareForm, user: str, key: str
+) -> None:
+    outcome = ctx.flows.declare(
+        title=form.title,
+        severity=form.severity or None,
+        actor=user,
+        request_key=key,
+        description=form.description,
+        impact_started_at=form.impact_started_at,
+        private=form.private,
+    )
+    if form.channel_id:
+        _tell(client, form.channel_id, user, declared_message(ctx, outcome))
 
 
 def _act(
     ctx: SlackContext,
-    body: dict[str, Any],
-    view: dict[str, Any],
     client: WebClient,
+    view: dict[str, Any],
+    user: str,
+    key: str,
     command: lifecycle.Command,
 ) -> None:
-    user = str(body["user"]["id"])
     incident_id = modals.metadata(view).get("incident_id")
     if not isinstance(incident_id, int):
         return
-    outcome = ctx.flows.act(
-        command=command,
-        actor=user,
-        request_key=request_key(body) or f"slack:view:{view.get('id')}",
-        incident_id=incident_id,
-    )
+    outcome = ctx.flows.act(command=command, actor=user, request_key=key, incident_id=incident_id)
     if not outcome.ok:
         incident = ctx.flows.incident(incident_id)
         if incident is not None and incident.channel_id:

@@ -1,0 +1,124 @@
+"""The inbox table: requests written before they were answered, worked off after.
+
+A row is written already leased by the process that answers it, so no other worker takes it
+while that process lives. Rows whose lease ran out, or whose owner is gone (see
+`store.liveness`), are claimed again by whoever sweeps; `attempts` counts the runs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import delete, or_, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlmodel import Session, col, select
+
+from bot.store.models import InboxRow, ProcessedRequest
+
+
+@dataclass(frozen=True)
+class NewRequest:
+    key: str
+    lane: str
+    handler: str
+    payload: dict[str, Any]
+
+
+def add(
+    *, session: Session, request: NewRequest, owner: str, now: datetime, lease: timedelta
+) -> int | None:
+    """Insert the request leased to `owner`; None if its key was taken (a retry or a replay)."""
+    table = InboxRow.__table__  # type: ignore[attr-defined]
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    statement = (
+        insert(table)
+        .values(
+            key=request.key,
+            lane=request.lane,
+            handler=request.handler,
+            payload=request.payload,
+            received_at=now,
+            attempts=1,
+            lease_owner=owner,
+            lease_until=now + lease,
+        )
+        .on_conflict_do_nothing()
+        .returning(table.c.id)
+    )
+    row = session.execute(statement).first()
+    return int(row[0]) if row is not None else None
+
+
+def finish(*, session: Session, row_id: int, now: datetime, error: str | None = None) -> None:
+    session.execute(
+        update(InboxRow)
+        .where(col(InboxRow.id) == row_id)
+        .values(done_at=now, lease_until=None, error=error[:2000] if error else None)
+    )
+
+
+def unfinished_owners(*, session: Session, now: datetime) -> list[str]:
+    """Owners holding a live lease on a pending row."""
+    rows = session.exec(
+        select(InboxRow.lease_owner)
+        .where(col(InboxRow.done_at).is_(None), col(InboxRow.lease_until) >= now)
+        .distinct()
+    ).all()
+    return [r for r in rows if r is not None]
+
+
+def claim_orphans(
+    *,
+    session: Session,
+    dead: Sequence[str],
+    owner: str,
+    now: datetime,
+    lease: timedelta,
+    limit: int = 500,
+) -> list[InboxRow]:
+    """Lease to `owner` the pending rows whose lease ran out or whose owner is dead, oldest
+    first (so each lane keeps its order)."""
+    orphaned = or_(col(InboxRow.lease_until).is_(None), col(InboxRow.lease_until) < now)
+    if dead:
+        orphaned = or_(orphaned, col(InboxRow.lease_owner).in_(list(dead)))
+    query = (
+        select(InboxRow)
+        .where(col(InboxRow.done_at).is_(None), orphaned)
+        .order_by(col(InboxRow.id))
+        .limit(limit)
+    )
+    if session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=True)
+    rows = list(session.exec(query).all())
+    for row in rows:
+        row.lease_owner = owner
+        row.lease_until = now + lease
+        row.attempts += 1
+    session.flush()
+    return rows
+
+
+def pending(*, session: Session) -> list[InboxRow]:
+    return list(
+        session.exec(
+            select(InboxRow).where(col(InboxRow.done_at).is_(None)).order_by(col(InboxRow.id))
+        ).all()
+    )
+
+
+def prune(*, session: Session, before: datetime) -> tuple[int, int]:
+    """Forget finished requests and replay-guard ids received before `before`: a replay that
+    old is refused anyway (Slack signatures live five minutes, PagerDuty retries for hours)."""
+    inbox = session.execute(
+        delete(InboxRow).where(
+            col(InboxRow.received_at) < before, col(InboxRow.done_at).is_not(None)
+        )
+    ).rowcount  # type: ignore[attr-defined]
+    guard = session.execute(
+        delete(ProcessedRequest).where(col(ProcessedRequest.received_at) < before)
+    ).rowcount  # type: ignore[attr-defined]
+    return int(inbox or 0), int(guard or 0)
