@@ -48,7 +48,8 @@ class EventsMixin(SlackSideBase):
         """Delivers ``event`` in an ``event_callback`` envelope.
 
         Passing the ``event_id`` of an earlier delivery re-sends that exact envelope (like
-        Slack's retries); ``retry_num`` adds ``X-Slack-Retry-Num`` / ``X-Slack-Retry-Reason``.
+        Slack's retries); ``retry_num`` adds ``X-Slack-Retry-Num`` / ``X-Slack-Retry-Reason``
+        (in Socket Mode: the envelope's ``retry_attempt`` / ``retry_reason``).
         """
         with self._lock:
             ws = self.ws
@@ -94,6 +95,7 @@ class EventsMixin(SlackSideBase):
             timestamp=timestamp,
             unsigned=unsigned,
             extra_headers=headers,
+            envelope=("events_api", json.loads(body), (retry_num or 0, retry_reason or "")),
         )
         reply.payload = json.loads(body)
         reply.event_id = event_id
@@ -140,7 +142,7 @@ class EventsMixin(SlackSideBase):
     def _maybe_deliver(self, event: JSON, channel_id: str | None) -> BotReply | None:
         with self._lock:
             channel = self.ws.channels.get(channel_id or "")
-            if not self.bot_url:
+            if not self.bot_url and not self._socket_active():
                 return None
             if channel is not None and self.ws.bot_user_id not in channel.members:
                 return None
