@@ -81,8 +81,12 @@ class SocketModeMixin(SlackSideBase):
         self._socket.revoke_token(token)
 
     # --------------------------------------------------------- connections
-    def socket_connections(self) -> list[int]:
-        """Ids of the open connections that got their ``hello``."""
+    def socket_connections(self, *, leaving: bool = False) -> list[int]:
+        """Ids of the open connections that got their ``hello``; ``leaving``: with those told
+        to disconnect that are still open."""
+        if leaving:
+            with self._socket.lock:
+                return sorted(self._socket.links)
         return self._socket.ready_links()
 
     def wait_for_socket(self, count: int = 1, timeout: float = 10.0) -> bool:
