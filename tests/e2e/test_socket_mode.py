@@ -4,11 +4,15 @@ and nothing over HTTP, and the main scenarios work as they do over HTTP."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import httpx
+import pytest
 
 from bot.adapters.slack import blocks as b
 from bot.sandbox import Sandbox
 from tests.e2e.conftest import People, api, buttons, card, command, declare
+from tests.e2e.processes import postgres_url, started_rig, wait_for
 
 
 def kinds(sb: Sandbox) -> list[str]:
@@ -80,3 +84,32 @@ def test_a_pushpin_reaction_over_the_socket_once_even_when_slack_retries(
     assert pin["text"] == "error rate back to 0.1%" and pin["actor"] == p.bob
     pins = [e for e in sb.slack.socket_envelopes if e["payload"].get("event_id") == reply.event_id]
     assert [e["retry_attempt"] for e in pins] == [0, 1]
+
+
+def test_a_real_serve_process_in_socket_mode_reconnects_after_kill_9(
+    request: pytest.FixtureRequest, tmp_path: Path
+) -> None:
+    """`incidentbot serve` with SLACK_APP_TOKEN and no signing secret, as a real process: it
+    connects, declares, dies (kill -9: Slack cannot dispatch to it), and its successor
+    connects through a new ticket and carries on."""
+    with started_rig(postgres_url(request), tmp_path, socket_mode=True) as rig:
+        first = rig.serve("serve-1")
+        rig.ready(first)
+        rig.connected(1)
+        reply = rig.slack.send_command(rig.alice, rig.general, "declare sev2 Checkout down")
+        assert reply.status == 200, (reply.error, rig.logs())
+        assert wait_for(lambda: rig.settled(1), 30), rig.logs()
+
+        first.kill()
+        rig.connected(0)
+        down = rig.slack.send_command(rig.alice, rig.general, "declare sev2 Nobody home")
+        assert down.status == 0 and str(down.error).startswith("dispatch_failed")
+
+        second = rig.serve("serve-2")
+        rig.ready(second)
+        rig.connected(1)
+        reply = rig.slack.send_command(rig.alice, rig.general, "declare sev2 Payments down")
+        assert reply.status == 200, (reply.error, rig.logs())
+        assert wait_for(lambda: rig.settled(2), 30), rig.logs()
+        assert [i.title for i in rig.incidents()] == ["Checkout down", "Payments down"]
+        assert len(rig.slack.calls_to("apps.connections.open")) == 2
