@@ -226,6 +226,8 @@ def test_events_carry_their_retry_number_and_are_redelivered_until_acked(
     )
     assert again.ok
     assert (app.requests[-1].retry_attempt, app.requests[-1].retry_reason) == (2, "http_timeout")
+    assert emu.resend(again).ok  # a replay goes down the socket too
+    assert len(app.requests) == 4 and app.requests[-1].payload["event_id"] == reply.event_id
 
 
 def test_what_is_never_acked_fails_like_a_timeout_and_only_events_are_sent_again(
@@ -248,6 +250,34 @@ def test_what_is_never_acked_fails_like_a_timeout_and_only_events_are_sent_again
     app.client.send_socket_mode_response(SocketModeResponse(envelope_id=late))
     assert wait_for(lambda: any(a["envelope_id"] == late for a in emu.socket_acks))
     assert [a["counted"] for a in emu.socket_acks] == [False]
+
+
+def test_concurrent_envelopes_are_matched_to_their_own_acks(
+    emu: SlackEmulator, app: SocketApp
+) -> None:
+    """Acks come back in any order; each answers its own envelope."""
+    alice, general = people(emu)
+
+    def slow_first(request: SocketModeRequest) -> dict[str, str]:
+        number = int(request.payload["text"].split()[1])
+        time.sleep(0.02 * (10 - number))  # the first sent is answered last
+        return {"text": f"answer {number}"}
+
+    app.answer = slow_first
+    replies: dict[int, Any] = {}
+
+    def send(number: int) -> None:
+        replies[number] = emu.send_command(alice, general, f"note {number}")
+
+    threads = [threading.Thread(target=send, args=(n,)) for n in range(10)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert {n: r.json for n, r in replies.items()} == {
+        n: {"text": f"answer {n}"} for n in range(10)
+    }
+    assert len(emu.socket_envelopes) == 10
 
 
 def test_with_no_connection_open_a_command_fails_to_dispatch(emu: SlackEmulator) -> None:

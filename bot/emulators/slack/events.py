@@ -130,7 +130,16 @@ class EventsMixin(SlackSideBase):
         return reply
 
     def resend(self, reply: BotReply) -> BotReply:
-        """Replays the exact bytes and headers (signature included) of an earlier request."""
+        """Replays the exact bytes and headers (signature included) of an earlier request; in
+        Socket Mode, sends its last envelope's payload again (in a new envelope)."""
+        if reply.url.startswith("ws://"):
+            sent = json.loads(reply.request_body)
+            retry = (
+                (sent["retry_attempt"], sent["retry_reason"]) if "retry_attempt" in sent else None
+            )
+            again = self._send_socket(sent["type"], sent["payload"], retry)
+            again.payload, again.event_id = reply.payload, reply.event_id
+            return again
         again = post(
             reply.url, reply.request_body, reply.request_headers, timeout=self.bot_timeout_s
         )
