@@ -89,7 +89,11 @@ class Sandbox:
         jira_flavour: Literal["cloud", "server"] = "cloud",
         jira_api_version: int = 2,
         catalog_extra: dict[str, Any] | None = None,
+        socket_mode: bool = False,
     ) -> None:
+        """``socket_mode``: Slack reaches the bot over Socket Mode (SLACK_APP_TOKEN, no signing
+        secret, Bolt's SocketModeHandler as `serve` runs it) instead of signed HTTP requests."""
+        self.socket_mode = socket_mode
         self.jira_api_version = jira_api_version
         self.catalog_extra = catalog_extra or {}
         self.database_url = database_url
@@ -97,9 +101,12 @@ class Sandbox:
         self.feed = feed
         self.upgrade = upgrade
         self.pacing = pacing
-        self.slack = SlackEmulator(subscribed_events=manifest_events(), scopes=manifest_scopes())
+        self.slack = SlackEmulator(
+            subscribed_events=manifest_events(), scopes=manifest_scopes(), socket_mode=socket_mode
+        )
         self.pagerduty = PagerDutyEmulator()
         self.jira = JiraEmulator(jira_flavour)
+        self._socket_handler: Any = None
         self._tmp = tempfile.TemporaryDirectory(prefix="incidentbot-sandbox-")
         self._server: uvicorn.Server | None = None
         self._thread: threading.Thread | None = None
@@ -123,7 +130,8 @@ class Sandbox:
         self.settings = Settings(
             database_url=self.database_url,
             slack_bot_token=self.slack.bot_token,
-            slack_signing_secret=self.slack.signing_secret,
+            slack_signing_secret=None if self.socket_mode else self.slack.signing_secret,
+            slack_app_token=self.slack.app_token if self.socket_mode else None,
             slack_api_url=self.slack.api_url,
             slack_incidents_channel=self.feed_id,
             public_url=self.url,
@@ -165,9 +173,30 @@ class Sandbox:
             if time.monotonic() > deadline:
                 raise RuntimeError("the bot's web server did not start")
             time.sleep(0.01)
-        self.slack.bot_url = f"{self.url}/slack/events"
+        if self.socket_mode:
+            self._connect_socket()
+        else:
+            self.slack.bot_url = f"{self.url}/slack/events"
         self.pagerduty.subscribe(f"{self.url}/webhooks/pagerduty")
         return self
+
+    def _connect_socket(self) -> None:
+        from slack_bolt.adapter.socket_mode import SocketModeHandler
+
+        assert self.bot.bolt is not None
+        self._socket_handler = SocketModeHandler(self.bot.bolt, self.slack.app_token)
+        self._socket_handler.connect()
+        if not self.slack.wait_for_socket(1):
+            raise RuntimeError("the bot opened no Socket Mode connection")
+
+    def _close_socket(self) -> None:
+        handler, self._socket_handler = self._socket_handler, None
+        if handler is None:
+            return
+        handler.client.auto_reconnect_enabled = False
+        for link in self.slack.socket_connections(leaving=True):
+            self.slack.socket_close(link)  # else the client's reader sits out its 3 s timeout
+        handler.close()
 
     def settle(self, timeout: float = 30.0) -> None:
         """Wait until the bot has finished what the last requests started."""
@@ -179,6 +208,7 @@ class Sandbox:
             self._server.should_exit = True
         if self._thread is not None:
             self._thread.join(timeout=10)
+        self._close_socket()
         self.bot.close()
         self.slack.stop()
         self.pagerduty.stop()

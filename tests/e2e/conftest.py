@@ -28,10 +28,27 @@ def sb(db_url: str) -> Iterator[Sandbox]:
 
 
 @pytest.fixture
-def people(sb: Sandbox) -> People:
+def socket_sb(db_url: str) -> Iterator[Sandbox]:
+    """The same bot in Socket Mode: SLACK_APP_TOKEN and no signing secret, Bolt's
+    SocketModeHandler connected to the emulator, which sends nothing over HTTP."""
+    with Sandbox(db_url, socket_mode=True) as sandbox:
+        yield sandbox
+
+
+def _people(sb: Sandbox) -> People:
     alice, bob, carol = (sb.slack.user_id(name) for name in ("alice", "bob", "carol"))
     general = sb.slack.channel_by_name("general")["id"]  # type: ignore[index]
     return People(alice, bob, carol, general)
+
+
+@pytest.fixture
+def people(sb: Sandbox) -> People:
+    return _people(sb)
+
+
+@pytest.fixture
+def socket_people(socket_sb: Sandbox) -> People:
+    return _people(socket_sb)
 
 
 def api(sb: Sandbox, path: str, token: str | None = API_TOKEN) -> httpx.Response:

@@ -30,6 +30,7 @@ from bot.store.db import Database
 from bot.store.models import Incident, OutboxRow
 
 POSTGRES_ENV = "INCIDENTBOT_TEST_POSTGRES"
+SLACK_MODE_SETTINGS = ("SLACK_SIGNING_SECRET", "SLACK_APP_TOKEN")  # one or the other, never both
 REMINDER = "time for a status update"  # the status-update reminder's words in the channel
 
 
@@ -118,12 +119,17 @@ class Rig:
     db_url: str
     workdir: Path
     catalog_extra: dict[str, Any] = field(default_factory=dict)
+    socket_mode: bool = False  # serve reaches Slack over Socket Mode (SLACK_APP_TOKEN, no secret)
     slack: SlackEmulator = field(init=False)
     pagerduty: PagerDutyEmulator = field(init=False)
     processes: list[BotProcess] = field(default_factory=list)
 
     def start(self) -> Rig:
-        self.slack = SlackEmulator(subscribed_events=manifest_events(), scopes=manifest_scopes())
+        self.slack = SlackEmulator(
+            subscribed_events=manifest_events(),
+            scopes=manifest_scopes(),
+            socket_mode=self.socket_mode,
+        )
         self.pagerduty = PagerDutyEmulator()
         self.slack.start()
         self.pagerduty.start()
@@ -147,8 +153,14 @@ class Rig:
 
     def env(self) -> dict[str, str]:
         pd = self.pagerduty
+        slack_mode = (
+            {"SLACK_APP_TOKEN": self.slack.app_token}
+            if self.socket_mode
+            else {"SLACK_SIGNING_SECRET": self.slack.signing_secret}
+        )
         return {
-            **os.environ,
+            **{k: v for k, v in os.environ.items() if k not in SLACK_MODE_SETTINGS},
+            **slack_mode,
             "DATABASE_URL": self.db_url,
             "LOG_LEVEL": "WARNING",
             "LOG_FORMAT": "console",
@@ -156,7 +168,6 @@ class Rig:
             "PLAYBOOKS_DIR": str(self.workdir / "no-playbooks"),
             "SLACK_API_URL": self.slack.api_url,
             "SLACK_BOT_TOKEN": self.slack.bot_token,
-            "SLACK_SIGNING_SECRET": self.slack.signing_secret,
             "SLACK_INCIDENTS_CHANNEL": self.feed,
             "ALERT_WEBHOOK_TOKEN": ALERT_TOKEN,
             "PAGERDUTY_API_TOKEN": pd.api_token,
@@ -202,6 +213,16 @@ class Rig:
             return p.healthy() if p.name.startswith("serve") else leader_gauge(p.port) is not None
 
         assert wait_for(lambda: all(up(p) for p in processes), seconds), self.logs()
+
+    def connected(self, count: int = 1, seconds: float = 60) -> None:
+        """Socket Mode: ``count`` serve processes hold a connection to the emulator (and no
+        connection told to leave is still open)."""
+
+        def settled() -> bool:
+            links = self.slack.socket_connections()
+            return len(links) == count and links == self.slack.socket_connections(leaving=True)
+
+        assert wait_for(settled, seconds), self.logs()
 
     def logs(self) -> str:
         return "\n".join(f"--- {p.name} ---\n{p.text()}" for p in self.processes)
@@ -254,9 +275,12 @@ class Rig:
 
 
 @contextmanager
-def started_rig(db_url: str, workdir: Path, **catalog: Any) -> Iterator[Rig]:
-    """The emulators started; at the end every process and emulator stopped."""
-    rig = Rig(db_url, workdir, catalog).start()
+def started_rig(
+    db_url: str, workdir: Path, *, socket_mode: bool = False, **catalog: Any
+) -> Iterator[Rig]:
+    """The emulators started; at the end every process and emulator stopped. ``socket_mode``:
+    `serve` talks to Slack over Socket Mode (after ``rig.ready(p)``, ``rig.connected()``)."""
+    rig = Rig(db_url, workdir, catalog, socket_mode).start()
     try:
         yield rig
     finally:

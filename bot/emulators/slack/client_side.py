@@ -1,7 +1,8 @@
 """The Slack side of the conversation: "Slack" sends signed requests to the bot.
 
-Slash commands, block_actions from messages and modals, view_submission / view_closed and
-global shortcuts. Events live in ``events.py``. No lock is held while the bot is called, so
+Slash commands and block_actions from messages. Modals live in ``modals.py``, shortcuts in
+``shortcuts.py``, events in ``events.py``; in Socket Mode (``socket_mode.py``) the same
+requests go down the app's WebSocket as envelopes. No lock is held while the bot is called, so
 the bot may call the Web API back while it handles a request.
 """
 
@@ -23,6 +24,7 @@ from .transport import BotReply, post, signed_headers
 FORM = "application/x-www-form-urlencoded"
 JSON_CT = "application/json"
 Headers = Mapping[str, str] | None
+Envelope = tuple[str, JSON, tuple[int, str] | None]  # Socket Mode: type, payload, events' retry
 
 
 class SlackSideBase:
@@ -48,7 +50,12 @@ class SlackSideBase:
         timestamp: int | None,
         unsigned: bool,
         extra_headers: Headers,
+        envelope: Envelope | None = None,
     ) -> BotReply:
+        """POSTs to ``bot_url``, or sends ``envelope`` (kind, payload, events' retry) down the
+        app's socket when it is in Socket Mode."""
+        if envelope is not None and self._socket_active():
+            return self._send_socket(*envelope)
         if not self.bot_url:
             raise RuntimeError("set SlackEmulator.bot_url to the bot's Slack request URL first")
         headers = signed_headers(
@@ -64,6 +71,12 @@ class SlackSideBase:
         with self._lock:
             self.replies.append(reply)
         return reply
+
+    def _socket_active(self) -> bool:
+        return False  # SocketModeMixin knows better
+
+    def _send_socket(self, kind: str, payload: JSON, retry: tuple[int, str] | None) -> BotReply:
+        raise NotImplementedError
 
     def _send_payload(
         self,
@@ -82,6 +95,7 @@ class SlackSideBase:
             timestamp=timestamp,
             unsigned=unsigned,
             extra_headers=extra_headers,
+            envelope=("interactive", payload, None),
         )
         reply.payload = payload
         reply.trigger_id = payload.get("trigger_id")
@@ -180,6 +194,7 @@ class InteractionsMixin(SlackSideBase):
             timestamp=timestamp,
             unsigned=unsigned,
             extra_headers=extra_headers,
+            envelope=("slash_commands", dict(fields), None),
         )
         reply.payload, reply.trigger_id, reply.response_url = dict(fields), trigger_id, response_url
         with self._lock:
@@ -357,82 +372,4 @@ class InteractionsMixin(SlackSideBase):
             timestamp=timestamp,
             unsigned=unsigned,
             extra_headers=extra,
-        )
-
-    def shortcut(
-        self,
-        user_id: str,
-        callback_id: str,
-        *,
-        signature: str | None = None,
-        timestamp: int | None = None,
-        unsigned: bool = False,
-        extra_headers: Headers = None,
-    ) -> BotReply:
-        """A global shortcut (comes with a trigger_id, no channel)."""
-        with self._lock:
-            ws = self.ws
-            self._check_user(user_id)
-            payload: JSON = {
-                "type": "shortcut",
-                "token": self.verification_token,
-                "action_ts": ws.clock.next_ts(),
-                "team": team_ref(ws),
-                "user": user_ref(ws, user_id),
-                "is_enterprise_install": False,
-                "enterprise": None,
-                "callback_id": callback_id,
-                "trigger_id": ws.issue_trigger(user_id),
-            }
-        return self._send_payload(
-            payload,
-            signature=signature,
-            timestamp=timestamp,
-            unsigned=unsigned,
-            extra_headers=extra_headers,
-        )
-
-    def message_shortcut(
-        self,
-        user_id: str,
-        channel_id: str,
-        message_ts: str,
-        callback_id: str,
-        *,
-        signature: str | None = None,
-        timestamp: int | None = None,
-        unsigned: bool = False,
-        extra_headers: Headers = None,
-    ) -> BotReply:
-        """A message shortcut ("More actions" on a message): type ``message_action``, with the
-        message, its channel, a trigger_id and a response_url."""
-        with self._lock:
-            ws = self.ws
-            self._check_user(user_id)
-            channel = self._channel(channel_id)
-            message = ws.find_message(channel_id, message_ts)
-            if message is None:
-                raise LookupError(f"no message {message_ts} in {channel_id}")
-            rid = ws.issue_response_url(user_id, channel_id, source_ts=message_ts)
-            payload: JSON = {
-                "type": "message_action",
-                "token": self.verification_token,
-                "action_ts": ws.clock.next_ts(),
-                "team": team_ref(ws),
-                "user": user_ref(ws, user_id),
-                "channel": {"id": channel.id, "name": channel.name},
-                "is_enterprise_install": False,
-                "enterprise": None,
-                "callback_id": callback_id,
-                "trigger_id": ws.issue_trigger(user_id),
-                "response_url": self._response_url(rid),
-                "message_ts": message_ts,
-                "message": message_json(ws, message),
-            }
-        return self._send_payload(
-            payload,
-            signature=signature,
-            timestamp=timestamp,
-            unsigned=unsigned,
-            extra_headers=extra_headers,
         )

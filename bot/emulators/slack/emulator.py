@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import threading
 from collections.abc import Iterable
+from typing import Self
 
 from ..common.facade import LifecycleMixin
 from .client_side import InteractionsMixin
@@ -14,18 +15,28 @@ from .modals import ModalsMixin
 from .records import JSON
 from .server import ApiServer, SlackCall
 from .shapes import channel_json, ephemeral_json, message_json, user_json, view_json
+from .shortcuts import ShortcutsMixin
+from .socket_mode import SocketModeMixin
 from .state import Workspace
 from .transport import BotReply
 from .webapi import DEFAULT_SCOPES
 
 
-class SlackEmulator(LifecycleMixin[SlackCall], InteractionsMixin, ModalsMixin, EventsMixin):
-    """A faithful-enough Slack on 127.0.0.1 (stdlib only, thread-safe).
+class SlackEmulator(
+    LifecycleMixin[SlackCall],
+    InteractionsMixin,
+    ModalsMixin,
+    ShortcutsMixin,
+    EventsMixin,
+    SocketModeMixin,
+):
+    """A faithful-enough Slack on 127.0.0.1 (thread-safe).
 
     Point ``slack_sdk.WebClient(token=bot_token, base_url=emu.api_url)`` at it and set
-    ``bot_url`` to where the bot receives Slack requests. ``rate_limits`` enforces Slack's
-    rate-limit tiers (429 + Retry-After); ``latency`` delays every Web API / response_url
-    answer.
+    ``bot_url`` to where the bot receives Slack requests, or connect in Socket Mode with
+    ``app_token`` (see ``socket_mode.py``; ``socket_mode=True`` sends nothing over HTTP).
+    ``rate_limits`` enforces Slack's rate-limit tiers (429 + Retry-After); ``latency`` delays
+    every Web API / response_url answer.
     """
 
     _api: ApiServer
@@ -50,6 +61,10 @@ class SlackEmulator(LifecycleMixin[SlackCall], InteractionsMixin, ModalsMixin, E
         team_name: str = "Incidentbot Emulated",
         team_domain: str = "incidentbot-emu",
         bot_name: str = "incidentbot",
+        socket_mode: bool = False,
+        socket_ack_timeout_s: float = 3.0,
+        socket_ping_interval_s: float | None = 10.0,
+        app_token: str | None = None,
     ) -> None:
         self._lock = threading.RLock()
         self.ws = Workspace(
@@ -80,6 +95,21 @@ class SlackEmulator(LifecycleMixin[SlackCall], InteractionsMixin, ModalsMixin, E
         )
         self._api.rate_limits = rate_limits
         self._api.latency = latency
+        self._init_socket_mode(
+            socket_mode=socket_mode,
+            ack_timeout_s=socket_ack_timeout_s,
+            ping_interval_s=socket_ping_interval_s,
+            app_token=app_token,
+        )
+        self._api.socket = self._socket
+
+    def start(self) -> Self:
+        self._socket.start()
+        return super().start()
+
+    def stop(self) -> None:
+        super().stop()
+        self._socket.stop()
 
     # ----------------------------------------------------------- properties
     @property

@@ -48,7 +48,8 @@ class EventsMixin(SlackSideBase):
         """Delivers ``event`` in an ``event_callback`` envelope.
 
         Passing the ``event_id`` of an earlier delivery re-sends that exact envelope (like
-        Slack's retries); ``retry_num`` adds ``X-Slack-Retry-Num`` / ``X-Slack-Retry-Reason``.
+        Slack's retries); ``retry_num`` adds ``X-Slack-Retry-Num`` / ``X-Slack-Retry-Reason``
+        (in Socket Mode: the envelope's ``retry_attempt`` / ``retry_reason``).
         """
         with self._lock:
             ws = self.ws
@@ -94,6 +95,7 @@ class EventsMixin(SlackSideBase):
             timestamp=timestamp,
             unsigned=unsigned,
             extra_headers=headers,
+            envelope=("events_api", json.loads(body), (retry_num or 0, retry_reason or "")),
         )
         reply.payload = json.loads(body)
         reply.event_id = event_id
@@ -128,7 +130,16 @@ class EventsMixin(SlackSideBase):
         return reply
 
     def resend(self, reply: BotReply) -> BotReply:
-        """Replays the exact bytes and headers (signature included) of an earlier request."""
+        """Replays the exact bytes and headers (signature included) of an earlier request; in
+        Socket Mode, sends its last envelope's payload again (in a new envelope)."""
+        if reply.url.startswith("ws://"):
+            sent = json.loads(reply.request_body)
+            retry = (
+                (sent["retry_attempt"], sent["retry_reason"]) if "retry_attempt" in sent else None
+            )
+            again = self._send_socket(sent["type"], sent["payload"], retry)
+            again.payload, again.event_id = reply.payload, reply.event_id
+            return again
         again = post(
             reply.url, reply.request_body, reply.request_headers, timeout=self.bot_timeout_s
         )
@@ -140,7 +151,7 @@ class EventsMixin(SlackSideBase):
     def _maybe_deliver(self, event: JSON, channel_id: str | None) -> BotReply | None:
         with self._lock:
             channel = self.ws.channels.get(channel_id or "")
-            if not self.bot_url:
+            if not self.bot_url and not self._socket_active():
                 return None
             if channel is not None and self.ws.bot_user_id not in channel.members:
                 return None

@@ -22,6 +22,8 @@ from ..common.server import Answer, Handler, HttpApi, LoopbackServer, Request, j
 from . import api_chat, api_conversations, api_views  # noqa: F401  (register handlers)
 from .faults import Fault, FaultBook, RateLimiter
 from .records import JSON
+from .socket_mode import connections_open
+from .socket_server import SocketModeServer
 from .state import Workspace
 from .webapi import HANDLERS, ApiContext, ApiError, Params
 
@@ -127,6 +129,7 @@ class ApiServer(HttpApi[SlackCall, Fault, RateLimiter]):
         self.bot_token = bot_token
         self.scopes = scopes
         self.on_response_url = on_response_url
+        self.socket: SocketModeServer | None = None
 
     def make_server(self, address: tuple[str, int]) -> LoopbackServer:
         return LoopbackServer(address, self, _Handler)
@@ -152,12 +155,18 @@ class ApiServer(HttpApi[SlackCall, Fault, RateLimiter]):
         extra = {"X-OAuth-Scopes": ",".join(sorted(self.scopes))}
         status = 200
         response: JSON | None = None
-        if method not in HANDLERS:
+        if method == "apps.connections.open" and self.socket is not None:
+            fault = self.faults.take(method)
+            if fault is None or fault.apply or fault.passthrough:
+                response = connections_open(self.socket, headers, self.bot_token)
+        elif method not in HANDLERS:
             response = {"ok": False, "error": "unknown_method", "req_method": method}
         elif body_error:
             response = {"ok": False, "error": body_error}
         elif token is None:
             response = {"ok": False, "error": "not_authed"}
+        elif self.socket is not None and self.socket.token_valid(token):
+            response = {"ok": False, "error": "not_allowed_token_type"}  # an app-level token
         elif token != self.bot_token:
             response = {"ok": False, "error": "invalid_auth"}
         else:

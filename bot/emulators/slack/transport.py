@@ -26,8 +26,10 @@ class BotReply:
     """What the bot answered to one request "Slack" sent it.
 
     ``status`` is 0 when there was no HTTP answer (timeout, connection refused); ``error``
-    then says why (``operation_timeout`` like Slack reports it, or the socket error). ``error``
-    is also set when Slack would reject the answer (e.g. an invalid ``response_action``).
+    then says why (``operation_timeout`` like Slack reports it, or the socket error). In Socket
+    Mode (``url`` ``ws://…``) an ack in time is status 200 with its ``payload`` as the body; no
+    ack is status 0 with ``operation_timeout`` or ``dispatch_failed: …``. ``error`` is also
+    set when Slack would reject the answer (e.g. an invalid ``response_action``).
     """
 
     url: str
@@ -44,6 +46,7 @@ class BotReply:
     event_id: str | None = None
     view_id: str | None = None
     view_errors: dict[str, str] | None = None
+    envelope_ids: list[str] = field(default_factory=list)  # Socket Mode: one per (re)delivery
 
     @property
     def ok(self) -> bool:
