@@ -218,6 +218,9 @@ class PagerDutyEvent:
     agent_id: str | None
     agent_name: str | None
     title: str | None
+    occurred_at: datetime | None = (
+        None  # PagerDuty's time for the event (None: absent or unreadable)
+    )
 
 
 class Pager(Protocol):
