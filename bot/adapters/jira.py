@@ -128,6 +128,7 @@ class JiraTracker:
         labels: Sequence[str],
         assignee_email: str | None = None,
         parent: str | None = None,
+        security_level: str | None = None,
     ) -> TrackerIssue:
         fields: dict[str, Any] = {
             "project": {"key": project},
@@ -138,6 +139,8 @@ class JiraTracker:
         }
         if parent:
             fields["parent"] = {"key": parent}
+        if security_level:
+            fields["security"] = _security(security_level)
         assignee = self._user(assignee_email) if assignee_email else None
         if assignee:
             fields["assignee"] = assignee
@@ -145,12 +148,22 @@ class JiraTracker:
         key = str(created["key"])
         return TrackerIssue(key, self.browse(key))
 
-    def update(self, key: str, *, summary: str, description: str, labels: Sequence[str]) -> None:
-        fields = {
+    def update(
+        self,
+        key: str,
+        *,
+        summary: str,
+        description: str,
+        labels: Sequence[str],
+        security_level: str | None = None,
+    ) -> None:
+        fields: dict[str, Any] = {
             "summary": summary[:255],
             "description": self._description(description),
             "labels": list(labels),
         }
+        if security_level:  # also on an issue found by its label after a lost answer
+            fields["security"] = _security(security_level)
         self._rest("put", f"issue/{key}", {"fields": fields})
 
     def link(self, *, link_type: str, inward: str, outward: str) -> None:
@@ -228,3 +241,9 @@ def _message(exc: JIRAError) -> str:
     parts = [str(m) for m in body.get("errorMessages") or []]
     parts += [f"{field}: {text}" for field, text in (body.get("errors") or {}).items()]
     return "; ".join(parts) or (exc.text or "")[:300]
+
+
+def _security(level: str) -> dict[str, str]:
+    """Jira's issue security level, by id (digits, sent as a string: Jira refuses a number) or
+    by name."""
+    return {"id": level} if level.isdigit() else {"name": level}

@@ -6,8 +6,10 @@ import hashlib
 import hmac
 import re
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
+from bot.core.milestones import instant_problem
 from bot.flows.ports import PagerDutyEvent
 
 
@@ -68,7 +70,20 @@ def parse_event(payload: Any) -> PagerDutyEvent:
         else None,
         agent_name=_str(agent.get("summary")),
         title=_str(data.get("title")),
+        occurred_at=_instant(event.get("occurred_at")),
     )
+
+
+def _instant(value: Any) -> datetime | None:
+    """`occurred_at` (ISO 8601, e.g. `2020-10-02T18:45:22.169Z`); anything unreadable, without a
+    zone or out of range is None, and the event is then stamped at receipt."""
+    if not isinstance(value, str) or len(value) > 64:
+        return None
+    try:
+        at = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return at if instant_problem(at) is None else None
 
 
 def _str(value: Any) -> str | None:

@@ -122,6 +122,19 @@ class Paging(_Strict):
     ack_timeout_minutes: int = Field(default=10, ge=1)  # not acknowledged by then: page again
 
 
+class PrivatePostmortems(_Strict):
+    """Private incidents' post-mortems go to Jira only under an issue security level."""
+
+    security_level: str = Field(min_length=1, max_length=255)  # its name, or its id ("10000")
+
+    @field_validator("security_level", mode="before")
+    @classmethod
+    def _id_as_text(cls, value: object) -> object:
+        if isinstance(value, int) and not isinstance(value, bool):
+            return str(value)  # `security_level: 10000` in YAML: Jira's ids are strings
+        return value.strip() if isinstance(value, str) else value
+
+
 class Postmortems(_Strict):
     """How the post-mortem is drafted and exported (templates live in postmortem_templates/)."""
 
@@ -134,6 +147,8 @@ class Postmortems(_Strict):
     followups_as: Literal["linked", "subtasks"] = "linked"  # "relates to" links, or sub-tasks
     link_type: str = "Relates"
     archive_channel: bool = True  # archive the incident channel once the post-mortem is in Jira
+    # Unset: a private incident's post-mortem is not exported (it stays in Slack).
+    private: PrivatePostmortems | None = None
 
     def template_for(self, severity: str, service: str | None) -> str:
         if service and service in self.templates_by_service:

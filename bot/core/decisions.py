@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from bot.core.milestones import Milestone, Stamp
+from bot.core.sender_time import Told
 from bot.core.timeline import Entry
 
 
@@ -61,6 +62,7 @@ class ChangeStatus:
     status: str
     summary: str | None = None
     mitigated_at: datetime | None = None  # when the impact really stopped (e.g. alerts resolved)
+    told: Told | None = None  # the sender's own time for the change (PagerDuty's occurred_at)
 
 
 @dataclass(frozen=True)
@@ -76,7 +78,7 @@ class AssignRole:
 
 @dataclass(frozen=True)
 class Acknowledge:
-    pass
+    told: Told | None = None  # the sender's own time for the acknowledgement
 
 
 @dataclass(frozen=True)

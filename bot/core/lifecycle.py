@@ -6,7 +6,9 @@ Pure: no I/O and no clock; `now` and the actor are passed in. A refused command 
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
+from typing import Any
 
 from bot.core.catalog import COMMANDER, Catalog, Phase
 from bot.core.decisions import (
@@ -50,6 +52,7 @@ from bot.core.decisions import (
 )
 from bot.core.metrics import humanize
 from bot.core.milestones import ORDER, Milestone, Source, Stamp, order_errors, require_aware
+from bot.core.sender_time import Chosen, Told, choose, floor_named, floors_of
 from bot.core.timeline import Entry, EntryKind
 
 MAX_TITLE = 150
@@ -197,14 +200,17 @@ def decide(
                 {"role": role.id, "user": user, "previous": previous},
             )
             return Decision(roles={role.id: user}, entries=(entry,))
-        case Acknowledge():
+        case Acknowledge(told=told):
             acked = incident.milestones.get(Milestone.ACKNOWLEDGED)
             if acked is not None:
                 who = f" by <@{acked.by}>" if acked.by else ""
                 raise Refused(f"Already acknowledged{who}.")
-            stamp = Stamp(now, source, actor)
+            when = _when(told, now, floors_of(incident.milestones, Milestone.ACKNOWLEDGED))
+            at = when.at if when else now
+            stamp = Stamp(at, source, actor)
             _check_order(incident, {Milestone.ACKNOWLEDGED: stamp}, frozenset())
-            entry = Entry(EntryKind.ACKNOWLEDGED, now, "Acknowledged", actor, source, {})
+            text, data = _said("Acknowledged", when)
+            entry = Entry(EntryKind.ACKNOWLEDGED, at, text, actor, source, data)
             return Decision(set_milestones={Milestone.ACKNOWLEDGED: stamp}, entries=(entry,))
         case AddNote(text=text):
             text = text.strip()
@@ -251,6 +257,15 @@ def _change_status(
     entries: list[Entry] = []
     data = {"from": current.id, "to": target.id}
     reopening = current.phase is Phase.RESOLVED and target.phase in (Phase.ACTIVE, Phase.MITIGATED)
+    resolution = incident.milestones.get(Milestone.RESOLVED)
+    when = _when(
+        command.told,
+        now,
+        [floor_named(Milestone.RESOLVED, resolution.at)]
+        if reopening and resolution
+        else floors_of(incident.milestones, *_STAMPED_BY.get(target.phase, ())),
+    )
+    now = when.at if when else now  # the instant the change happened (the sender's, if allowed)
     impact_back = target.phase is Phase.ACTIVE and current.phase in (
         Phase.MITIGATED,
         Phase.RESOLVED,
@@ -311,6 +326,9 @@ def _change_status(
     if target.phase is Phase.CLOSED:
         stamps[Milestone.CLOSED] = Stamp(now, source, actor)
     _check_order(incident, stamps, frozenset(cleared))
+    if when is not None:
+        text, said = _said(entries[0].text, when)
+        entries[0] = replace(entries[0], text=text, data={**entries[0].data, **said})
     summary = command.summary.strip() if command.summary and command.summary.strip() else None
     return Decision(
         status=target.id,
@@ -319,6 +337,26 @@ def _change_status(
         clear_milestones=frozenset(cleared),
         entries=tuple(entries),
     )
+
+
+# The milestones a move into each phase stamps (their floors bound a sender's time).
+_STAMPED_BY = {
+    Phase.MITIGATED: (Milestone.MITIGATED,),
+    Phase.RESOLVED: (Milestone.MITIGATED, Milestone.RESOLVED),
+    Phase.CLOSED: (Milestone.CLOSED,),
+}
+
+
+def _when(told: Told | None, now: datetime, floors: list[tuple[str, datetime]]) -> Chosen | None:
+    """The sender's time for a change, bounded by the timeline (None: no sender time given)."""
+    return None if told is None else choose(told, received=now, floors=floors)
+
+
+def _said(text: str, when: Chosen | None) -> tuple[str, dict[str, Any]]:
+    """An entry's text and data saying which time was used and why."""
+    if when is None:
+        return text, {}
+    return f"{text} ({when.why})", dict(when.data())
 
 
 def _require_command(catalog: Catalog, incident: Snapshot, actor: str | None, what: str) -> None:

@@ -108,5 +108,10 @@ def order_errors(instants: Mapping[Milestone, datetime]) -> list[str]:
     return errors
 
 
+def preceding(milestone: Milestone) -> tuple[Milestone, ...]:
+    """The milestones that must not be after `milestone` (the floors of a sender's time)."""
+    return tuple(earlier for earlier, later in _CONSTRAINTS if later is milestone)
+
+
 def _fmt(at: datetime) -> str:
     return at.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")

@@ -3,7 +3,7 @@ told once per delivery, paging when the severity asks for it."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
@@ -14,6 +14,7 @@ from bot.core.alerts import AlertGroup
 from bot.core.catalog import Phase
 from bot.core.lifecycle import Refused
 from bot.core.milestones import Milestone, Source
+from bot.core.sender_time import TimeUsed, Told, choose
 from bot.core.timeline import Entry, EntryKind
 from bot.flows import slack_effects as fx
 from bot.flows.unit import Outcome, UnitOfWork
@@ -54,17 +55,7 @@ class AlertFlows(UnitOfWork):
         )
         if not changes:
             return Outcome(True, "No change.", incident.id)
-        entries = [
-            Entry(
-                EntryKind.ALERT,
-                (c.alert.ends_at or now) if c.change == "resolved" else now,
-                f"{_ICON[c.change]}: {c.alert.summary}",
-                None,
-                Source.ALERT,
-                _alert_data(c),
-            )
-            for c in changes
-        ]
+        entries = [_alert_entry(c, group.source, now) for c in changes]
         q.insert_entries(session=session, incident_id=incident.id, entries=entries, now=now)
         if not opened:
             self._escalate(session, now, incident, group)
@@ -80,14 +71,23 @@ class AlertFlows(UnitOfWork):
             )
         firing = aq.firing_count(session=session, incident_id=incident.id)
         if firing == 0 and not opened and self._unmitigated(session, incident):
-            ended = aq.last_end(session=session, incident_id=incident.id) or now
+            ended = aq.last_end(session=session, incident_id=incident.id)
+            impact = q.milestones(session=session, incident_id=incident.id)[
+                Milestone.IMPACT_STARTED
+            ]
+            proposed = choose(  # mitigation is never in the future nor before the impact
+                Told(_SENDERS[group.source], ended),
+                received=now,
+                floors=[("the impact start", impact.at)],
+                tolerance=timedelta(0),
+            )
             outbox.enqueue(
                 session=session,
                 lane=lane,
                 kind=fx.PROPOSE_MITIGATION,
                 now=now,
                 incident_id=incident.id,
-                payload={"at": min(ended, now).isoformat()},
+                payload={"at": proposed.at.isoformat()},
             )
         outbox.enqueue(
             session=session,
@@ -101,9 +101,11 @@ class AlertFlows(UnitOfWork):
 
     def _open(self, session: Session, now: datetime, group: AlertGroup, key: str) -> Incident:
         c = classify(group, self.catalog)
-        impact = min(
-            c.impact_started_at or now, now
-        )  # a sender's clock ahead of ours can't make impact start after detection
+        # Impact cannot start after detection (receipt): a sender's clock ahead of ours, or a
+        # startsAt from the future, is replaced by receipt time, and the timeline says so.
+        impact = choose(
+            Told(_SENDERS[group.source], c.impact_started_at), received=now, tolerance=timedelta(0)
+        )
         opening = lifecycle.declare(
             self.catalog,
             title=c.title,
@@ -111,12 +113,23 @@ class AlertFlows(UnitOfWork):
             now=now,
             actor=None,
             source=Source.ALERT,
-            impact_started_at=impact,
+            impact_started_at=impact.at,
             detected_at=now,
         )
         incident = q.create_incident(
             session=session, opening=opening, now=now, source=Source.ALERT, created_by=None
         )
+        assert incident.id is not None
+        if impact.used is TimeUsed.RECEIPT:
+            said = Entry(
+                EntryKind.MILESTONE,
+                now,
+                f"Impact start: {impact.why}",
+                None,
+                Source.ALERT,
+                {"milestone": Milestone.IMPACT_STARTED.value, **impact.data()},
+            )
+            q.insert_entries(session=session, incident_id=incident.id, entries=[said], now=now)
         incident.service, incident.group_key, incident.open_group = c.service, group.group_key, key
         session.add(incident)
         session.flush()  # the unique open-group key is checked here
@@ -155,6 +168,26 @@ class AlertFlows(UnitOfWork):
         return phase is Phase.ACTIVE and Milestone.MITIGATED not in q.milestones(
             session=session, incident_id=incident.id
         )
+
+
+_SENDERS = {"alertmanager": "Alertmanager", "grafana": "Grafana"}
+
+
+def _alert_entry(change: AlertChange, source: str, now: datetime) -> Entry:
+    """A firing alert is on the timeline when we heard of it; a resolved one at its endsAt when
+    that lies between its start and a minute past receipt, otherwise at receipt, said."""
+    text, at = f"{_ICON[change.change]}: {change.alert.summary}", now
+    if change.change == "resolved":
+        alert = change.alert
+        ended = choose(
+            Told(_SENDERS.get(source, source), alert.ends_at),
+            received=now,
+            floors=[("the alert's start", alert.starts_at)],
+        )
+        at = ended.at
+        if ended.used is TimeUsed.RECEIPT:
+            text = f"{text} (endsAt: {ended.why})"
+    return Entry(EntryKind.ALERT, at, text, None, Source.ALERT, _alert_data(change))
 
 
 def _alert_data(change: AlertChange) -> dict[str, object]:

@@ -124,8 +124,14 @@ class IncidentFlows(PinFlows, PagerFlows, PlaybookFlows, FollowupFlows, DrillFlo
         """Draft the post-mortem into Jira now (again: the same issue is updated)."""
 
         def work(session: Session, now: datetime) -> Outcome:
-            if q.get_incident(session=session, incident_id=incident_id, for_update=True) is None:
+            incident = q.get_incident(session=session, incident_id=incident_id, for_update=True)
+            if incident is None:
                 raise Refused(NOT_AN_INCIDENT)
+            held = jira_effects.private_hold(self.catalog, incident)
+            if held is not None:
+                raise Refused(
+                    f"Not exported: {held}. The draft stays here: `/incident postmortem`."
+                )
             jira_effects.enqueue_export(session, incident_id, now)
             return Outcome(True, "Drafting the post-mortem into Jira…", incident_id)
 

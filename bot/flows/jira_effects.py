@@ -50,6 +50,20 @@ def _label(text: str) -> str:
     return re.sub(r"\s+", "-", text.strip().lower())[:255]
 
 
+PRIVATE_NOT_EXPORTED = (
+    "this incident is private and the catalog sets no Jira security level for private "
+    "post-mortems (set `postmortem.private.security_level` to export them under that level)"
+)
+
+
+def private_hold(catalog: Catalog, incident: Incident) -> str | None:
+    """Why a private incident's post-mortem stays in Slack (None: it may go to Jira): without a
+    security level, a Jira issue would show its whole timeline to everyone who can browse."""
+    if incident.private and catalog.postmortem.private is None:
+        return PRIVATE_NOT_EXPORTED
+    return None
+
+
 def enqueue_export(session: Session, incident_id: int, now: datetime) -> None:
     outbox.enqueue(
         session=session,
@@ -101,8 +115,8 @@ class JiraEffects:
         self._say(
             row.incident_id,
             f"Jira refused the post-mortem: {error}. Check JIRA_PROJECT and the catalog's postmortem "
-            "settings (jira_project, issue_type, followup_issue_type, link_type), then run "
-            "/incident postmortem export",
+            "settings (jira_project, issue_type, followup_issue_type, link_type, "
+            "private.security_level), then run /incident postmortem export",
         )
 
     def _say(self, incident_id: int, text: str) -> None:
@@ -146,19 +160,27 @@ class JiraEffects:
             incident = q.get_incident(session=session, incident_id=iid)
         if incident is None:
             raise IntegrationError("bot", "incident_gone", retryable=False)
-        if self.tracker is None or incident.drill:
+        if self.tracker is None or incident.drill or private_hold(self.catalog, incident):
             self._finished(iid, None, 0)
             return
         tracker, pm = self.tracker, self.catalog.postmortem
+        # A private incident's issues are only ever written under its security level.
+        level = pm.private.security_level if incident.private and pm.private else None
         project = pm.jira_project or tracker.project
         draft = self.draft(iid)
         labels = ["postmortem", _label(incident.severity), marker(iid)]
         if incident.service:
             labels.append(_label(incident.service))
-        issue = self._postmortem_issue(incident, tracker, project, draft, labels)
-        followups = self._followups(iid, tracker, project, issue)
+        issue = self._postmortem_issue(incident, tracker, project, draft, labels, level)
+        followups = self._followups(iid, tracker, project, issue, level)
         final = self.draft(iid)  # with the follow-ups' Jira keys
-        tracker.update(issue.key, summary=final.title, description=final.markdown, labels=labels)
+        tracker.update(
+            issue.key,
+            summary=final.title,
+            description=final.markdown,
+            labels=labels,
+            security_level=level,
+        )
         seen: dict[str, int] = {}
         for link in final.postmortem.facts.links:  # Slack, the review page, PagerDuty
             kind = link.label.split()[0].lower()
@@ -173,7 +195,13 @@ class JiraEffects:
         self._finished(iid, issue, followups)
 
     def _postmortem_issue(
-        self, incident: Incident, tracker: Tracker, project: str, draft: Draft, labels: list[str]
+        self,
+        incident: Incident,
+        tracker: Tracker,
+        project: str,
+        draft: Draft,
+        labels: list[str],
+        level: str | None,
     ) -> TrackerIssue:
         assert incident.id is not None
         if incident.postmortem_key and incident.postmortem_url:
@@ -184,6 +212,7 @@ class JiraEffects:
             summary=draft.title,
             description=draft.markdown,
             labels=labels,
+            security_level=level,
         )
         with self.db.transaction() as session:
             stored = q.get_incident(session=session, incident_id=incident.id, for_update=True)
@@ -192,7 +221,9 @@ class JiraEffects:
             session.add(stored)
         return issue
 
-    def _followups(self, iid: int, tracker: Tracker, project: str, parent: TrackerIssue) -> int:
+    def _followups(
+        self, iid: int, tracker: Tracker, project: str, parent: TrackerIssue, level: str | None
+    ) -> int:
         pm = self.catalog.postmortem
         with self.db.read() as session:
             rows = session.exec(
@@ -213,6 +244,7 @@ class JiraEffects:
                     labels=["postmortem-followup", marker(iid), followup_marker(row.id)],
                     assignee_email=email,
                     parent=parent.key if pm.followups_as == "subtasks" else None,
+                    security_level=level,
                 )
                 with self.db.transaction() as session:
                     stored = session.get(Followup, row.id)
@@ -248,7 +280,13 @@ class JiraEffects:
                 )
                 data = {"jira_key": issue.key, "jira_url": issue.url}
             else:
-                why = "a drill" if incident.drill else "Jira is not set up (JIRA_URL)"
+                why = (
+                    "a drill"
+                    if incident.drill
+                    else "Jira is not set up (JIRA_URL)"
+                    if self.tracker is None
+                    else private_hold(self.catalog, incident) or "nothing to export"
+                )
                 text = (
                     f"Post-mortem drafted (not exported: {why}); see it with /incident postmortem"
                 )

@@ -1,5 +1,7 @@
 """PagerDuty webhooks in: acknowledgements, resolutions and reopenings made in PagerDuty move
-the incident here, with PagerDuty as the milestone's source and the on-call as its author."""
+the incident here, with PagerDuty as the milestone's source and the on-call as its author, stamped
+at PagerDuty's `occurred_at` when the timeline allows it (bot/core/sender_time.py): a delivery
+held back by an outage does not move the milestone by the outage."""
 
 from __future__ import annotations
 
@@ -10,7 +12,8 @@ from sqlmodel import Session, col, or_, select
 
 from bot.core import lifecycle
 from bot.core.catalog import COMMANDER, Phase
-from bot.core.milestones import Source
+from bot.core.milestones import Milestone, Source
+from bot.core.sender_time import Told, choose
 from bot.core.timeline import Entry, EntryKind
 from bot.flows.incidents import IncidentFlows
 from bot.flows.ports import Chat, IntegrationError, Pager, PagerDutyEvent
@@ -39,17 +42,20 @@ class PagerDutyInbound:
         self.chat = chat
 
     def handle(self, event: PagerDutyEvent) -> Outcome:
-        incident_id = self._ours(event)
-        if incident_id is None:
+        ours = self._ours(event)
+        if ours is None:
             return Outcome(True, "Not an incident of ours.")
+        incident_id, paged_at = ours
+        told = Told("PagerDuty", event.occurred_at)
         key = f"pagerduty:event:{event.id}"
         who = self._slack_user(event.agent_id)
         by = f" by {event.agent_name}" if event.agent_name else ""
         catalog = self.flows.catalog
         match event.event_type:
             case "incident.acknowledged":
+                page_floor = (("the page", paged_at),)
                 outcome = self.flows.act(
-                    command=lifecycle.Acknowledge(),
+                    command=lifecycle.Acknowledge(Told("PagerDuty", event.occurred_at, page_floor)),
                     actor=who,
                     request_key=key,
                     incident_id=incident_id,
@@ -64,29 +70,31 @@ class PagerDutyInbound:
                         incident_id=incident_id,
                         source=Source.PAGERDUTY,
                     )
-                self._page_status(event, "acknowledged")
+                self._page_status(event, "acknowledged", incident_id, told)
                 return outcome
             case "incident.resolved":
-                self._page_status(event, "resolved")
+                self._page_status(event, "resolved", incident_id, told)
                 resolved = catalog.status_with_phase(Phase.RESOLVED).id
                 return self.flows.act(
-                    command=lifecycle.ChangeStatus(resolved, f"Resolved in PagerDuty{by}"),
+                    command=lifecycle.ChangeStatus(
+                        resolved, f"Resolved in PagerDuty{by}", told=told
+                    ),
                     actor=who,
                     request_key=key,
                     incident_id=incident_id,
                     source=Source.PAGERDUTY,
                 )
             case "incident.reopened":
-                self._page_status(event, "triggered")
+                self._page_status(event, "triggered", incident_id, told)
                 return self.flows.act(
-                    command=lifecycle.ChangeStatus(catalog.initial_status.id),
+                    command=lifecycle.ChangeStatus(catalog.initial_status.id, told=told),
                     actor=who,
                     request_key=key,
                     incident_id=incident_id,
                     source=Source.PAGERDUTY,
                 )
             case "incident.triggered":
-                self._page_status(event, "triggered")
+                self._page_status(event, "triggered", incident_id, told)
                 return Outcome(True, "Recorded the PagerDuty incident.", incident_id)
         note = _NOTES.get(event.event_type)
         if note is None:
@@ -97,8 +105,9 @@ class PagerDutyInbound:
             incident_id=incident_id,
         )
 
-    def _ours(self, event: PagerDutyEvent) -> int | None:
-        """Our pages carry our key as the dedup_key / incident_key; PagerDuty echoes it."""
+    def _ours(self, event: PagerDutyEvent) -> tuple[int, datetime] | None:
+        """Our pages carry our key as the dedup_key / incident_key; PagerDuty echoes it. With the
+        incident: when we first paged for it (nothing in PagerDuty happened before that)."""
         with self.flows.db.transaction() as session:
             clauses = [col(PageRow.pd_incident_id) == event.incident_id]
             if event.incident_key:
@@ -111,16 +120,26 @@ class PagerDutyInbound:
             if page.pd_incident_id is None:
                 page.pd_incident_id, page.html_url = event.incident_id, event.html_url
                 session.add(page)
-            return page.incident_id
+            return page.incident_id, page.created_at
 
-    def _page_status(self, event: PagerDutyEvent, status: str) -> None:
+    def _page_status(
+        self, event: PagerDutyEvent, status: str, incident_id: int, told: Told
+    ) -> None:
         with self.flows.db.transaction() as session:
+            detected = q.milestones(session=session, incident_id=incident_id).get(
+                Milestone.DETECTED
+            )
+            floors = [("detection", detected.at)] if detected else []
             for page in session.exec(
                 select(PageRow).where(PageRow.pd_incident_id == event.incident_id)
             ).all():
                 page.status = status
                 if status == "acknowledged" and page.acknowledged_at is None:
-                    page.acknowledged_at = self.flows.clock.now()
+                    page.acknowledged_at = choose(
+                        told,
+                        received=self.flows.clock.now(),
+                        floors=[*floors, ("the page", page.created_at)],
+                    ).at
                 if event.html_url and not page.html_url:
                     page.html_url = event.html_url
                 session.add(page)

@@ -181,9 +181,16 @@ class Tracker(Protocol):
         labels: Sequence[str],
         assignee_email: str | None = None,
         parent: str | None = None,
+        security_level: str | None = None,
     ) -> TrackerIssue: ...
     def update(
-        self, key: str, *, summary: str, description: str, labels: Sequence[str]
+        self,
+        key: str,
+        *,
+        summary: str,
+        description: str,
+        labels: Sequence[str],
+        security_level: str | None = None,
     ) -> None: ...
     def link(self, *, link_type: str, inward: str, outward: str) -> None: ...
     def remote_link(self, key: str, *, global_id: str, url: str, title: str) -> None: ...
@@ -218,6 +225,9 @@ class PagerDutyEvent:
     agent_id: str | None
     agent_name: str | None
     title: str | None
+    occurred_at: datetime | None = (
+        None  # PagerDuty's time for the event (None: absent or unreadable)
+    )
 
 
 class Pager(Protocol):

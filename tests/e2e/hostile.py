@@ -167,16 +167,41 @@ def _block_ids(blocks: Any) -> frozenset[str]:
     return frozenset(str(b["block_id"]) for b in blocks if isinstance(b, dict) and "block_id" in b)
 
 
+# Every Web API method whose arguments Slack shows as markup: messages and modals (their mrkdwn
+# parts), and the channel's topic and purpose and bookmark titles (plain strings Slack still
+# renders mentions and links in).
+MESSAGE_METHODS = frozenset(
+    {
+        "chat.postMessage",
+        "chat.update",
+        "chat.postEphemeral",
+        "chat.scheduleMessage",
+        "views.open",
+        "views.update",
+        "views.push",
+        "views.publish",
+    }
+)
+STRING_ARGUMENTS = {
+    "conversations.setTopic": "topic",
+    "conversations.setPurpose": "purpose",
+    "conversations.create": "name",
+    "bookmarks.add": "title",
+    "bookmarks.edit": "title",
+}
+
+
 def slack_leaks(sb: Sandbox) -> list[Leak]:
-    """Hostile Slack markup in what the bot posted: messages, updates, modals, ephemerals."""
+    """Hostile Slack markup in what the bot sent: messages, updates, modals, the topic and
+    purpose, bookmarks, ephemerals and response_url replies."""
     found = []
     for call in sb.slack.calls:
-        if call.method not in (
-            "chat.postMessage",
-            "chat.update",
-            "chat.postEphemeral",
-            "views.open",
-        ):
+        if call.method in STRING_ARGUMENTS:
+            value = call.params.get(STRING_ARGUMENTS[call.method])
+            if isinstance(value, str) and _LEAK.search(value):
+                found.append(Leak(call.method, f"/{STRING_ARGUMENTS[call.method]}", None, value))
+            continue
+        if call.method not in MESSAGE_METHODS:
             continue
         message = {k: call.params.get(k) for k in ("text", "blocks", "attachments", "view")}
         ids = _block_ids(message.get("blocks"))

@@ -284,9 +284,9 @@ def topic(card: CardView) -> str:
         f"{card.severity.emoji} {card.severity.id}",
         card.status.name,
         f"IC: {mention(commander, 'none')}",
-        card.title,
+        escape(card.title),  # Slack reads a topic's markup like a message's: `<!channel>`, links
     ]
-    return plain(" | ".join(parts), 250)
+    return plain(" | ".join(parts), 250)  # cutting inside `&lt;` leaves inert text
 
 
 def mitigation_proposal(card: CardView, at: datetime) -> tuple[str, list[Block]]:

@@ -218,6 +218,14 @@ class JiraEmulator(LifecycleMixin[JiraCall]):
         with self._lock:
             return self.site.add_project(key, name or key.title(), lead=lead or self.username).id
 
+    def add_security_level(self, project: str, name: str, description: str = "") -> str:
+        """A level of the project's issue security scheme (created with its first level); the
+        `security` field then appears on its screens. Returns the level's id ("10000" …)."""
+        with self._lock:
+            return self.site.add_security_level(
+                self.site.require_project(project), name, description
+            )
+
     def add_custom_field(
         self, name: str, kind: str = "string", options: tuple[str, ...] = ()
     ) -> str:

@@ -30,11 +30,14 @@ CREATE_FIELDS = frozenset(
         "reporter",
         "parent",
         "duedate",
+        "security",  # only where the project has an issue security scheme
     }
 )
 EDIT_FIELDS = CREATE_FIELDS - {"project", "issuetype"}
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 NO_CREATE = "You do not have permission to create issues in this project."
+NO_SECURITY_REF = "Could not find valid 'id' or 'name' in security level object."
+BAD_SECURITY = "Specify a valid value for Security Level"
 INVALID_PAYLOAD = "Invalid request payload. Refer to the REST API documentation and try again."
 
 Change = Callable[[Issue], None]
@@ -70,6 +73,7 @@ class Writer:
     acting: User
     adf: bool
     errors: dict[str, str] = field(default_factory=dict)
+    project: Project | None = None  # the issue's project, once known (its security levels)
 
     # ------------------------------------------------------------ values
     def user(self, value: Any, *, reporter: bool = False) -> str | None:
@@ -159,6 +163,23 @@ class Writer:
             raise FieldError(f"Error parsing date string: {value}")
         return value
 
+    def security(self, value: Any) -> str | None:
+        """``{"id": "10000"}`` or ``{"name": "Staff only"}``: a level of the project's scheme
+        (ids are strings: a number is refused, as Jira does); null clears it."""
+        levels = self.project.security_levels if self.project is not None else []
+        if not levels:
+            raise FieldError(cannot_set("security"))
+        if value is None:
+            return None
+        given = value if isinstance(value, dict) else {}
+        wanted_id, wanted_name = given.get("id"), given.get("name")
+        if not isinstance(wanted_id, str) and not isinstance(wanted_name, str):
+            raise FieldError(NO_SECURITY_REF)
+        for level in levels:
+            if level.id == wanted_id or (wanted_id is None and level.name == wanted_name):
+                return level.id
+        raise FieldError(BAD_SECURITY)
+
     def text(self, value: Any) -> Text | None:
         try:
             return adf.parse(value, adf=self.adf)
@@ -219,6 +240,9 @@ class Writer:
         if name == "parent":
             parent = self.parent(value)
             return lambda issue: setattr(issue, "parent_id", parent)
+        if name == "security":
+            level = self.security(value)
+            return lambda issue: setattr(issue, "security_id", level)
         raise FieldError(cannot_set(name))
 
     def collect(self, fields: JSON, allowed: frozenset[str], skip: set[str]) -> list[Change]:

@@ -26,6 +26,7 @@ def create_issue(site: Site, acting: User, body: Any, *, adf_text: bool) -> Issu
     writer = Writer(site, acting, adf_text)
     _both(writer, fields, body.get("update"))
     project = _project(writer, fields.get("project"))
+    writer.project = project
     kind = _issue_type(writer, fields.get("issuetype"), project)
     if "summary" not in fields:
         writer.errors["summary"] = "You must specify a summary of the issue."
@@ -87,7 +88,7 @@ def edit_issue(site: Site, acting: User, issue: Issue, body: Any, *, adf_text: b
     update = body.get("update") or {}
     if not isinstance(fields, dict) or not isinstance(update, dict):
         raise error(400, INVALID_PAYLOAD)
-    writer = Writer(site, acting, adf_text)
+    writer = Writer(site, acting, adf_text, project=site.projects[issue.project_id])
     _both(writer, fields, update)
     both = set(writer.errors)
     changes = writer.collect(fields, EDIT_FIELDS, both)

@@ -49,6 +49,15 @@ class IssueType:
     avatar_id: int
 
 
+@dataclass(frozen=True)
+class SecurityLevel:
+    """A level of a project's issue security scheme: who may see an issue set to it."""
+
+    id: str
+    name: str
+    description: str = ""
+
+
 @dataclass
 class Project:
     id: str
@@ -58,6 +67,8 @@ class Project:
     type_ids: list[str]
     description: str = ""
     counter: int = 0  # the number of the last issue key handed out
+    # Its issue security scheme's levels; none: no scheme, and `security` is on no screen.
+    security_levels: list[SecurityLevel] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -143,6 +154,7 @@ class Issue:
     resolution_id: str | None = None
     resolved: float | None = None
     duedate: str | None = None
+    security_id: str | None = None  # a level of its project's issue security scheme
     custom: dict[str, Any] = field(default_factory=dict)
     comments: list[Comment] = field(default_factory=list)
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from . import shapes
+from .records import Project
 from .rest import Ctx, route, visible_project
 from .state import error
 
@@ -26,8 +27,9 @@ def get_issue_type(ctx: Ctx) -> tuple[int, Any]:
     return 200, shapes.issue_type_json(ctx.view, kind)
 
 
-def _create_fields(ctx: Ctx, subtask: bool) -> list[dict[str, Any]]:
-    """The create screen: the system fields and every custom field."""
+def _create_fields(ctx: Ctx, subtask: bool, project: Project) -> list[dict[str, Any]]:
+    """The create screen: the system fields (`security` where the project has an issue security
+    scheme, with its levels) and every custom field."""
     view = ctx.view
     base = [
         ("summary", "Summary", {"type": "string", "system": "summary"}, True),
@@ -58,6 +60,21 @@ def _create_fields(ctx: Ctx, subtask: bool) -> list[dict[str, Any]]:
                 shapes.priority_json(view, p) for p in ctx.site.priorities.values()
             ]
         out.append(item)
+    if project.security_levels:
+        out.append(
+            {
+                "required": False,
+                "schema": {"type": "securitylevel", "system": "security"},
+                "name": "Security Level",
+                "fieldId": "security",
+                "key": "security",
+                "hasDefaultValue": False,
+                "operations": ["set"],
+                "allowedValues": [
+                    shapes.security_level_json(view, level) for level in project.security_levels
+                ],
+            }
+        )
     for custom in ctx.site.custom_fields.values():
         item = {
             "required": False,
@@ -99,7 +116,8 @@ def createmeta(ctx: Ctx) -> tuple[int, Any]:
             item = shapes.issue_type_json(ctx.view, kind)
             item["expand"] = "fields"
             if with_fields:
-                item["fields"] = {f["fieldId"]: f for f in _create_fields(ctx, kind.subtask)}
+                fields = _create_fields(ctx, kind.subtask, project)
+                item["fields"] = {f["fieldId"]: f for f in fields}
             types.append(item)
         entry = shapes.project_ref(ctx.view, project)
         entry.pop("projectTypeKey", None)
@@ -138,4 +156,24 @@ def createmeta_fields(ctx: Ctx) -> tuple[int, Any]:
     kind = ctx.site.issue_types.get(ctx.params["issueTypeId"])
     if kind is None or kind.id not in project.type_ids:
         raise error(400, "The issue type selected is invalid.")
-    return _page(ctx, "fields", _create_fields(ctx, kind.subtask))
+    return _page(ctx, "fields", _create_fields(ctx, kind.subtask, project))
+
+
+# ------------------------------------------------------------ issue security
+@route("GET", "project/{projectKeyOrId}/securitylevel")
+def project_security_levels(ctx: Ctx) -> tuple[int, Any]:
+    """The levels of the project's issue security scheme the caller may set."""
+    project = visible_project(ctx, ctx.params["projectKeyOrId"])
+    view = ctx.view
+    return 200, {"levels": [shapes.security_level_json(view, x) for x in project.security_levels]}
+
+
+@route("GET", "securitylevel/{id}")
+def get_security_level(ctx: Ctx) -> tuple[int, Any]:
+    ctx.me  # noqa: B018
+    found = ctx.site.security_level_of(ctx.params["id"])
+    if found is None:
+        raise error(
+            404, "Issue security level with id '{}' does not exist.".format(ctx.params["id"])
+        )
+    return 200, shapes.security_level_json(ctx.view, found[1])

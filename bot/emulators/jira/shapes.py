@@ -23,6 +23,7 @@ from .records import (
     Priority,
     Project,
     RemoteLink,
+    SecurityLevel,
     Status,
     Text,
     User,
@@ -392,7 +393,7 @@ def all_fields(view: View, issue: Issue) -> JSON:
         "timeoriginalestimate": None,
         "workratio": -1,
         "lastViewed": None,
-        "security": None,
+        "security": _security(view, issue),
         "comment": comments_page(view, issue.comments, 0, max(len(issue.comments), 0)),
     }
     if site.cloud:
@@ -405,6 +406,24 @@ def all_fields(view: View, issue: Issue) -> JSON:
             value = custom_field_option(view, custom, value)
         fields[custom.id] = value
     return fields
+
+
+def security_level_json(view: View, level: SecurityLevel) -> JSON:
+    return {
+        "self": f"{view.root}/securitylevel/{level.id}",
+        "id": level.id,
+        "description": level.description,
+        "name": level.name,
+    }
+
+
+def _security(view: View, issue: Issue) -> JSON | None:
+    if issue.security_id is None:
+        return None
+    for level in view.site.projects[issue.project_id].security_levels:
+        if level.id == issue.security_id:
+            return security_level_json(view, level)
+    return None
 
 
 def field_filter(requested: list[str] | None, default: str) -> Callable[[str], bool]:

@@ -25,6 +25,7 @@ from .records import (
     Priority,
     Project,
     RemoteLink,
+    SecurityLevel,
     Status,
     Transition,
     User,
@@ -230,6 +231,19 @@ class Site:
         )
         self.projects[pid] = project
         return project
+
+    def add_security_level(self, project: Project, name: str, description: str = "") -> str:
+        """A level in the project's issue security scheme (the scheme comes with the first)."""
+        lid = str(10000 + self.ids.next("securitylevel") - 1)
+        project.security_levels.append(SecurityLevel(lid, name, description))
+        return lid
+
+    def security_level_of(self, level_id: str) -> tuple[Project, SecurityLevel] | None:
+        for project in self.projects.values():
+            for level in project.security_levels:
+                if level.id == level_id:
+                    return project, level
+        return None
 
     def project_of(self, id_or_key: str) -> Project | None:
         if id_or_key in self.projects:

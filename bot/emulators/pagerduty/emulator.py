@@ -6,14 +6,14 @@ from __future__ import annotations
 import json
 import ssl
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Self
 
 from ..common.facade import LifecycleMixin
 from . import shapes
 from .faults import Fault
 from .humans import HumansMixin
-from .records import JSON, iso_ms
+from .records import JSON, Clock, iso_ms
 from .server import ApiServer, PagerDutyCall
 from .state import Account
 from .tls import Tls
@@ -68,6 +68,12 @@ class PagerDutyEmulator(LifecycleMixin[PagerDutyCall], HumansMixin):
         )
         self._api.rate_limits = rate_limits
         self._api.latency = latency
+
+    def use_clock(self, now: Callable[[], float]) -> None:
+        """PagerDuty's clock (epoch seconds): a test shares its scripted clock with the bot, so
+        an acknowledgement "one minute after the page" is one minute on both sides."""
+        with self._lock:
+            self.account.clock = Clock(now)
 
     # ------------------------------------------------------------ lifecycle
     def start(self) -> Self:
@@ -334,7 +340,7 @@ class PagerDutyEmulator(LifecycleMixin[PagerDutyCall], HumansMixin):
                     "id": event_id,
                     "event_type": change.event_type,
                     "resource_type": "incident",
-                    "occurred_at": iso_ms(acct.clock.now()),
+                    "occurred_at": iso_ms(change.at or acct.clock.now()),
                     "agent": shapes.agent_ref(acct, change.agent),
                     "client": change.client,
                     "data": data,

@@ -62,7 +62,9 @@ def _emit(
     responder: Responder | None = None,
     note: Note | None = None,
 ) -> None:
-    acct.changes.append(Change(event_type, inc.id, agent, client, responder, note))
+    acct.changes.append(
+        Change(event_type, inc.id, agent, client, responder, note, acct.clock.now())
+    )
 
 
 def _assign(acct: Account, inc: Incident, user_ids: list[str]) -> None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal
@@ -55,11 +56,12 @@ class Ids(Counters):
 class Clock:
     """Strictly increasing wall-clock seconds (so ordering by time is stable)."""
 
-    def __init__(self) -> None:
+    def __init__(self, source: Callable[[], float] = time.time) -> None:
         self._last = 0.0
+        self._source = source  # a test's scripted clock, shared with the bot
 
     def now(self) -> float:
-        value = time.time()
+        value = self._source()
         if value <= self._last:
             value = self._last + 0.001
         self._last = value
@@ -216,3 +218,4 @@ class Change:
     client: JSON | None = None
     responder: Responder | None = None  # incident.responder.* events
     note: Note | None = None  # incident.annotated
+    at: float | None = None  # when it happened: the event's occurred_at, however late delivered
