@@ -51,6 +51,11 @@ class Settings(BaseSettings):
     postmortem_templates_dir: Path = Path("postmortem_templates")
 
     api_token: SecretStr | None = None
+    metrics_token: SecretStr | None = None  # set: GET /metrics wants `Authorization: Bearer` it
+    # Behind a reverse proxy: the header it appends the client's address to (X-Forwarded-For);
+    # the right-most entry is the address failed credentials are counted against.
+    trusted_proxy_header: str | None = None
+    auth_failures_per_minute: int = Field(default=10, ge=1)  # then 429 until the minute ends
     log_level: str = Field(default="INFO")
     log_format: str = Field(default="json", pattern="^(json|console)$")  # one JSON object per line
 
