@@ -42,7 +42,7 @@ from bot.web.auth import (
 from bot.web.common import BadBody, Metrics, parse_id, read_body
 from bot.web.markdown import to_html
 from bot.web.review_data import load_review
-from bot.web.throttle import Throttle
+from bot.web.throttle import Throttle, has_bearer
 from bot.web.views import (
     PERIODS,
     BadFilter,
@@ -86,10 +86,6 @@ def _href(url: str | None) -> str:
     if url and urlsplit(url.strip()).scheme.lower() in ("http", "https"):
         return url.strip()
     return "about:blank"
-
-
-def _bearer(request: Request) -> bool:
-    return request.headers.get("authorization", "").partition(" ")[0].lower() == "bearer"
 
 
 def environment() -> Environment:
@@ -186,7 +182,7 @@ class ReviewSite:
                     "Set API_TOKEN on the server to use the dashboard and the review pages.",
                     status=401,
                 )
-            if _bearer(request):  # a credential to judge: not while its sender is throttled
+            if has_bearer(request):  # a credential to judge: not while its sender is throttled
                 wait = await self.throttle.blocked(request, "review")
                 if wait is not None:
                     return self._too_many(wait)

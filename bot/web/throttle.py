@@ -98,17 +98,26 @@ class Throttle:
         self, request: Request, expected: str | None, *, setting: str, endpoint: str
     ) -> Response | None:
         """None when the request carries `Authorization: Bearer <expected>` and its client is not
-        throttled; else the 429 or 401 to answer (a 401 counted as a refused credential)."""
-        wait = await self.blocked(request, endpoint)
-        if wait is not None:
-            return too_many(wait)
+        throttled; else the 429 or 401 to answer (a 401 counted as a refused credential). Only a
+        token presented and wrong is a guess that counts; none at all is just a 401."""
+        guess = has_bearer(request)
+        if guess:
+            wait = await self.blocked(request, endpoint)
+            if wait is not None:
+                return too_many(wait)
         refused = bearer_refusal(request, expected, setting=setting)
         if refused is None:
             return None
         if self.metrics is not None:
             self.metrics.unauthorized.labels(endpoint).inc()
+        if not guess:
+            return refused
         wait = await self.failed(request, endpoint)
         return too_many(wait) if wait is not None else refused
+
+
+def has_bearer(request: Request) -> bool:
+    return request.headers.get("authorization", "").partition(" ")[0].lower() == "bearer"
 
 
 def too_many(retry_after: int) -> JSONResponse:
