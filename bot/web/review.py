@@ -5,12 +5,9 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from datetime import UTC, date, datetime, timedelta
-from importlib import resources
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
-from jinja2 import Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -19,7 +16,7 @@ from starlette.routing import Route
 
 from bot.core.catalog import Catalog
 from bot.core.lifecycle import Refused
-from bot.core.metrics import DEFINITIONS, Metric, humanize
+from bot.core.metrics import DEFINITIONS, Metric
 from bot.flows.ports import Clock
 from bot.flows.postmortem import Draft
 from bot.store import incidents as q
@@ -42,6 +39,7 @@ from bot.web.auth import (
 from bot.web.common import BadBody, Metrics, parse_id, read_body
 from bot.web.markdown import to_html
 from bot.web.review_data import load_review
+from bot.web.templating import CSS, HEADERS, environment
 from bot.web.throttle import Throttle, has_bearer
 from bot.web.views import (
     PERIODS,
@@ -58,52 +56,6 @@ from bot.web.views import (
 log = logging.getLogger(__name__)
 
 MAX_FORM = 8192
-CSP = (
-    "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; "
-    "frame-ancestors 'none'; base-uri 'none'"
-)
-HEADERS = {
-    "Content-Security-Policy": CSP,
-    "X-Content-Type-Options": "nosniff",
-    # same-origin, not no-referrer: with no-referrer browsers post forms with `Origin: null`
-    "Referrer-Policy": "same-origin",
-    "X-Frame-Options": "DENY",
-    "Cache-Control": "no-store",
-}
-CSS = resources.files("bot.web").joinpath("static/review.css").read_text(encoding="utf-8")
-
-
-def _utc(at: datetime | None, fmt: str = "%Y-%m-%d %H:%M UTC") -> str:
-    return at.astimezone(UTC).strftime(fmt) if at else "—"
-
-
-def _seconds(value: float | None) -> str:
-    return humanize(timedelta(seconds=value)) if value is not None else "—"
-
-
-def _href(url: str | None) -> str:
-    """Only web links leave the page (a stored URL of another scheme becomes inert)."""
-    if url and urlsplit(url.strip()).scheme.lower() in ("http", "https"):
-        return url.strip()
-    return "about:blank"
-
-
-def environment() -> Environment:
-    env = Environment(
-        loader=PackageLoader("bot.web", "templates"),
-        autoescape=True,  # every template, whatever its name
-        undefined=StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
-    env.filters.update(
-        utc=_utc,
-        dur=humanize,
-        secs=_seconds,
-        href=_href,
-        day=lambda d: d.strftime("%Y-%m-%d") if isinstance(d, date) else "—",
-    )
-    return env
 
 
 class ReviewSite:
