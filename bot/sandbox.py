@@ -90,10 +90,12 @@ class Sandbox:
         jira_api_version: int = 2,
         catalog_extra: dict[str, Any] | None = None,
         socket_mode: bool = False,
+        settings_extra: dict[str, Any] | None = None,
     ) -> None:
         """``socket_mode``: Slack reaches the bot over Socket Mode (SLACK_APP_TOKEN, no signing
         secret, Bolt's SocketModeHandler as `serve` runs it) instead of signed HTTP requests."""
         self.socket_mode = socket_mode
+        self.settings_extra = settings_extra or {}  # Settings fields set over the sandbox's
         self.jira_api_version = jira_api_version
         self.catalog_extra = catalog_extra or {}
         self.database_url = database_url
@@ -158,6 +160,7 @@ class Sandbox:
             jira_api_token=self.jira.api_token if self.jira.cloud else None,
             jira_pat=None if self.jira.cloud else self.jira.pat,
         )
+        self.settings = self.settings.model_copy(update=self.settings_extra)
         db = Database(self.database_url)
         if self.upgrade:
             db.upgrade()

@@ -54,6 +54,11 @@ class Settings(BaseSettings):
     # SIGTERM: seconds `serve` keeps working off answered requests before it exits (under a
     # typical orchestrator's 30 s); what is left stays in the inbox for the next sweep.
     shutdown_grace: float = Field(default=20.0, ge=0, le=3600)
+    metrics_token: SecretStr | None = None  # set: GET /metrics wants `Authorization: Bearer` it
+    # Behind a reverse proxy: the header it appends the client's address to (X-Forwarded-For);
+    # the right-most entry is the address failed credentials are counted against.
+    trusted_proxy_header: str | None = None
+    auth_failures_per_minute: int = Field(default=10, ge=1)  # then 429 until the minute ends
     log_level: str = Field(default="INFO")
     log_format: str = Field(default="json", pattern="^(json|console)$")  # one JSON object per line
 

@@ -240,6 +240,9 @@ def build(
         clock=clock,
         catalog=catalog,
         review=review,
+        metrics_token=_secret(settings.metrics_token),
+        trusted_proxy_header=settings.trusted_proxy_header or None,
+        auth_failure_limit=settings.auth_failures_per_minute,
     )
     timers = TimerFlows(db, catalog, clock, defaults, playbooks)
     return Bot(

@@ -302,3 +302,25 @@ class Followup(SQLModel, table=True):
     jira_key: str | None = Field(default=None, max_length=32)
     jira_url: str | None = None
     updated_at: datetime
+
+
+class UsedSignInLink(SQLModel, table=True):
+    """A review sign-in link that has signed someone in: the SHA-256 of its nonce, never the
+    link itself, kept until the link would have expired anyway (bot.store.sign_in)."""
+
+    __tablename__ = "used_sign_in_link"
+
+    digest: str = Field(primary_key=True, max_length=64)
+    expires_at: datetime = Field(index=True)
+    used_at: datetime
+
+
+class AuthFailure(SQLModel, table=True):
+    """How many wrong credentials (login form, bearer tokens) one client address sent in one
+    minute: the throttle every web replica shares (bot.store.sign_in)."""
+
+    __tablename__ = "auth_failure"
+
+    address: str = Field(primary_key=True, max_length=64)
+    minute: int = Field(primary_key=True)  # Unix seconds // 60
+    failures: int = 0

@@ -1,4 +1,5 @@
-"""The JSON API (bearer API_TOKEN), health and Prometheus metrics."""
+"""The JSON API (bearer API_TOKEN), health and Prometheus metrics (bearer METRICS_TOKEN when
+set). Wrong bearer tokens are throttled per client address (bot.web.throttle)."""
 
 from __future__ import annotations
 
@@ -23,12 +24,12 @@ from bot.web.common import (
     MAX_JSON_DEPTH,
     BadBody,
     Metrics,
-    bearer_refusal,
     json_depth,
     parse_id,
     parse_json,
     read_body,
 )
+from bot.web.throttle import Throttle
 
 MAX_OFFSET = 2**62  # past every row; a bigger one overflows the databases' 64-bit integers
 MAX_IMPORT_BODY = 10_000_000  # some 20,000 past incidents; split bigger histories
@@ -50,17 +51,18 @@ def routes(
     db: Database,
     api_token: str | None,
     metrics: Metrics,
+    throttle: Throttle,
     catalog: Catalog | None = None,
     clock: Clock | None = None,
+    metrics_token: str | None = None,
 ) -> list[Route]:
     catalog = catalog or default_catalog()
     imports = ImportFlows(db, catalog, clock or SystemClock())
 
     def api(handler: Callable[[Request], Any]) -> Callable[[Request], Any]:
         async def endpoint(request: Request) -> Response:
-            refused = bearer_refusal(request, api_token, setting="API_TOKEN")
+            refused = await throttle.bearer(request, api_token, setting="API_TOKEN", endpoint="api")
             if refused is not None:
-                metrics.unauthorized.labels("api").inc()
                 return refused
             result = await run_in_threadpool(handler, request)
             return result if isinstance(result, Response) else JSONResponse(result)
@@ -127,9 +129,8 @@ def routes(
         """POST /api/incidents/import: a JSON array (application/json) or JSON lines
         (application/x-ndjson). 200 {"imported", "skipped"}, or 422 {"errors": [{"index",
         "reason"}]} and nothing stored."""
-        refused = bearer_refusal(request, api_token, setting="API_TOKEN")
+        refused = await throttle.bearer(request, api_token, setting="API_TOKEN", endpoint="api")
         if refused is not None:
-            metrics.unauthorized.labels("api").inc()
             return refused
         kind = request.headers.get("content-type", "").partition(";")[0].strip().lower()
         if kind not in ("application/json", *JSON_LINES_TYPES):
@@ -183,7 +184,13 @@ def routes(
         result = await run_in_threadpool(health, request)
         return result if isinstance(result, Response) else JSONResponse(result)
 
-    async def prometheus(_request: Request) -> Response:
+    async def prometheus(request: Request) -> Response:
+        if metrics_token is not None:
+            refused = await throttle.bearer(
+                request, metrics_token, setting="METRICS_TOKEN", endpoint="metrics"
+            )
+            if refused is not None:
+                return refused
         return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
 
     return [

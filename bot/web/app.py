@@ -18,6 +18,7 @@ from bot.web import api, openapi, slack, webhooks
 from bot.web.common import Metrics
 from bot.web.observe import RequestMetrics, StoreCollector
 from bot.web.review import ReviewSite
+from bot.web.throttle import LIMIT, Throttle
 
 
 def build_web_app(
@@ -35,10 +36,18 @@ def build_web_app(
     clock: Clock | None = None,
     catalog: Catalog | None = None,
     review: ReviewSite | None = None,
+    metrics_token: str | None = None,
+    trusted_proxy_header: str | None = None,
+    auth_failure_limit: int = LIMIT,
 ) -> Starlette:
     metrics = metrics or Metrics()
+    clock = clock or SystemClock()
+    throttle = Throttle(
+        db, clock, limit=auth_failure_limit, proxy_header=trusted_proxy_header, metrics=metrics
+    )
     if review is not None:
         review.metrics = metrics  # refused logins and links count with the other refusals
+        review.throttle = throttle  # failures from one address count on every route
     routes = [
         *slack.routes(bolt=bolt, gate=gate or AckGate(), metrics=metrics),
         *webhooks.routes(
@@ -48,11 +57,21 @@ def build_web_app(
             pagerduty_secrets=pagerduty_secrets or [],
             metrics=metrics,
         ),
-        *api.routes(db=db, api_token=api_token, metrics=metrics, catalog=catalog, clock=clock),
+        *api.routes(
+            db=db,
+            api_token=api_token,
+            metrics=metrics,
+            throttle=throttle,
+            catalog=catalog,
+            clock=clock,
+            metrics_token=metrics_token,
+        ),
         *(review.routes() if review is not None else []),
         *openapi.routes(),
     ]
-    metrics.registry.register(StoreCollector(db, open_statuses, (clock or SystemClock()).now))
+    metrics.registry.register(
+        StoreCollector(db, open_statuses, clock.now, include_private=metrics_token is not None)
+    )
     return Starlette(
         routes=routes,
         middleware=[Middleware(RequestMetrics, routes=routes, registry=metrics.registry)],

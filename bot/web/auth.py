@@ -5,7 +5,8 @@ Two ways in, both behind API_TOKEN:
 * the token itself — `Authorization: Bearer <API_TOKEN>`, or posted once to the login form, which
   sets a session cookie. Token holders are admins: they see every incident;
 * a Slack user's magic link — `review_link(user_id, incident_id)` mints a signed link that works
-  for ten minutes, once (per web process), and sets a session bound to that Slack user. They see
+  for ten minutes, once (on every replica and across restarts: its use is stored, see
+  bot.store.sign_in), and sets a session bound to that Slack user. They see
   public incidents, and private ones only while they are members of the incident's channel
   (asked of Slack, cached briefly) or are in the catalog's `admins`.
 
@@ -21,9 +22,9 @@ import re
 import secrets
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 from urllib.parse import urlencode, urlsplit
 
@@ -58,8 +59,12 @@ class LinkRefused(Exception):
     """A magic link that does not (or no longer) open anything; the message says why."""
 
 
+UseLink = Callable[[str, datetime], bool]  # (nonce, expiry) → True the first time only
+
+
 class Sessions:
-    """Signed session cookies and magic links."""
+    """Signed session cookies and magic links. `use_link` remembers which links were used
+    (bot.store.sign_in.use_link, shared by every replica)."""
 
     def __init__(
         self,
@@ -67,6 +72,7 @@ class Sessions:
         clock: Clock,
         *,
         public_url: str | None,
+        use_link: UseLink,
         session_ttl: timedelta = SESSION_TTL,
         link_ttl: timedelta = LINK_TTL,
     ) -> None:
@@ -83,8 +89,7 @@ class Sessions:
         ).hexdigest()
         self._cookies = URLSafeSerializer(key, salt="review-session")
         self._links = URLSafeSerializer(key, salt="review-link")
-        self._used: dict[str, float] = {}  # link nonce → its expiry (epoch seconds)
-        self._lock = threading.Lock()
+        self._use_link = use_link
 
     @property
     def enabled(self) -> bool:
@@ -151,8 +156,9 @@ class Sessions:
         )
         return f"{self.public_url or ''}/review/login?{urlencode({'t': token})}"
 
-    def redeem(self, token: str, *, consume: bool = True) -> tuple[str, int]:
-        """(Slack user, incident id) of a valid link; raises LinkRefused otherwise."""
+    def redeem(self, token: str) -> tuple[str, int]:
+        """(Slack user, incident id) of a valid, unused link, which is used up; raises
+        LinkRefused otherwise. It writes to the database: call it from a worker thread."""
         if not self.enabled:
             raise LinkRefused("The review pages are disabled on this server (no API_TOKEN).")
         try:
@@ -168,22 +174,19 @@ class Sessions:
             )
         except (KeyError, TypeError, ValueError):
             raise LinkRefused("This link is not valid. Ask for a new one in Slack.") from None
-        if not _SLACK_USER.match(user):
-            raise LinkRefused("This link is not valid. Ask for a new one in Slack.")
         now = self._now()
+        if not _SLACK_USER.match(user) or expires > now + self.link_ttl.total_seconds() + 60:
+            # (a link that claims to last longer than links last was not minted here)
+            raise LinkRefused("This link is not valid. Ask for a new one in Slack.")
         if expires <= now:
             raise LinkRefused(
                 "This link has expired (links work for 10 minutes). Ask for a new one with "
                 "/incident review."
             )
-        with self._lock:
-            self._used = {n: e for n, e in self._used.items() if e > now}
-            if nonce in self._used:
-                raise LinkRefused(
-                    "This link was already used. Ask for a new one with /incident review."
-                )
-            if consume:
-                self._used[nonce] = expires
+        if not self._use_link(nonce, datetime.fromtimestamp(expires, UTC)):
+            raise LinkRefused(
+                "This link was already used. Ask for a new one with /incident review."
+            )
         return user, incident
 
     # -- the request -----------------------------------------------------------------------------

@@ -31,6 +31,12 @@ class Metrics:
             ["endpoint"],
             registry=r,
         )
+        self.throttled = Counter(
+            "incidentbot_throttled_requests",
+            "Requests answered 429: too many wrong credentials from the client's address",
+            ["endpoint"],
+            registry=r,
+        )
         self.webhooks = Counter(
             "incidentbot_webhooks",
             "Webhook deliveries by source and HTTP status",

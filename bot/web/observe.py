@@ -1,7 +1,11 @@
 """The bot's own observability on /metrics: every HTTP request by route and outcome with its
 latency (the Slack route's is the ack latency), and, read from the database at scrape time, open
 incidents by severity, the outbox backlog, retries and give-ups by integration, and how late the
-oldest due timer is (a dead or missing scheduler shows as a growing lag)."""
+oldest due timer is (a dead or missing scheduler shows as a growing lag).
+
+A private incident must not show through an anonymous scrape: unless /metrics is behind
+METRICS_TOKEN (`include_private`), the gauges leave out private incidents and everything of
+theirs (their effects in the outbox, their timers), so nothing moves when one opens."""
 
 from __future__ import annotations
 
@@ -9,12 +13,13 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
+from typing import Any
 
 from prometheus_client import CollectorRegistry, Histogram
 from prometheus_client import Counter as PromCounter
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
-from sqlalchemy import case, func
+from sqlalchemy import case, func, or_
 from sqlmodel import col, select
 from starlette.routing import BaseRoute, Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -79,11 +84,25 @@ class StoreCollector(Collector):
     """Gauges read from the database when Prometheus scrapes (cheap, indexed queries)."""
 
     def __init__(
-        self, db: Database, open_statuses: Iterable[str], clock: Callable[[], datetime]
+        self,
+        db: Database,
+        open_statuses: Iterable[str],
+        clock: Callable[[], datetime],
+        *,
+        include_private: bool = False,
     ) -> None:
         self.db = db
         self.open_statuses = list(open_statuses)
         self.clock = clock
+        self.include_private = include_private
+
+    def _public(self, query: Any, incident_id: Any) -> Any:
+        """`query` without the rows of private incidents (unless they may be counted)."""
+        if self.include_private:
+            return query
+        return query.outerjoin(Incident, col(Incident.id) == incident_id).where(
+            or_(col(Incident.private).is_(False), incident_id.is_(None))
+        )
 
     def collect(self) -> Iterable[Metric]:
         open_incidents = GaugeMetricFamily(
@@ -118,34 +137,31 @@ class StoreCollector(Collector):
         failing: Counter[str] = Counter()
         dropped: Counter[str] = Counter()
         with self.db.read() as session:
-            for severity, count in session.exec(
-                select(Incident.severity, func.count())
-                .where(col(Incident.status).in_(self.open_statuses), col(Incident.drill).is_(False))
-                .group_by(Incident.severity)
-            ).all():
+            opened = select(Incident.severity, func.count()).where(
+                col(Incident.status).in_(self.open_statuses), col(Incident.drill).is_(False)
+            )
+            if not self.include_private:
+                opened = opened.where(col(Incident.private).is_(False))
+            for severity, count in session.execute(opened.group_by(Incident.severity)).all():
                 open_incidents.add_metric([severity], count)
-            for lane, count, tried in session.exec(
-                select(
-                    OutboxRow.lane,
-                    func.count(),
-                    func.sum(case((col(OutboxRow.attempts) > 0, 1), else_=0)),
-                )
-                .where(col(OutboxRow.done_at).is_(None))
-                .group_by(OutboxRow.lane)
-            ).all():
+            waiting = select(
+                OutboxRow.lane,
+                func.count(),
+                func.sum(case((col(OutboxRow.attempts) > 0, 1), else_=0)),
+            ).where(col(OutboxRow.done_at).is_(None))
+            waiting = self._public(waiting, col(OutboxRow.incident_id))
+            for lane, count, tried in session.execute(waiting.group_by(OutboxRow.lane)).all():
                 pending[_integration(lane)] += count
                 failing[_integration(lane)] += int(tried or 0)
-            for lane, count in session.exec(
-                select(OutboxRow.lane, func.count())
-                .where(col(OutboxRow.failed).is_(True))
-                .group_by(OutboxRow.lane)
-            ).all():
+            abandoned = select(OutboxRow.lane, func.count()).where(col(OutboxRow.failed).is_(True))
+            abandoned = self._public(abandoned, col(OutboxRow.incident_id))
+            for lane, count in session.execute(abandoned.group_by(OutboxRow.lane)).all():
                 dropped[_integration(lane)] += count
-            oldest, armed = session.exec(
-                select(func.min(TimerRow.due_at), func.count()).where(
-                    col(TimerRow.fired_at).is_(None)
-                )
-            ).one()
+            armed_timers = select(func.min(TimerRow.due_at), func.count()).where(
+                col(TimerRow.fired_at).is_(None)
+            )
+            armed_timers = self._public(armed_timers, col(TimerRow.incident_id))
+            oldest, armed = session.execute(armed_timers).one()
         for family, counts in ((backlog, pending), (retrying, failing), (given_up, dropped)):
             for integration in ("slack", "pagerduty", "jira"):
                 family.add_metric([integration], counts.get(integration, 0))

@@ -24,6 +24,8 @@ from bot.web.openapi_schemas import (
     JSON,
     SCHEMAS,
     SEE_OTHER,
+    THROTTLED,
+    THROTTLED_PAGE,
     _error,
     _html,
     _json,
@@ -74,6 +76,7 @@ PAGE_RESPONSES = {
     "200": _html("The page"),
     "303": SEE_OTHER,
     "401": _html("Wrong bearer token, or the pages are off (no API_TOKEN)"),
+    "429": THROTTLED_PAGE,
 }
 
 PATHS: dict[str, Any] = {
@@ -106,6 +109,7 @@ PATHS: dict[str, Any] = {
                 "200": _json(_ref("IncidentList"), "A page of incidents"),
                 "400": _error("limit or offset is not a whole number"),
                 "401": ERRORS["401"],
+                "429": THROTTLED,
             },
         }
     },
@@ -118,6 +122,7 @@ PATHS: dict[str, Any] = {
                 "200": _json(_ref("IncidentDetail"), "The incident"),
                 "400": _error("The id is not a positive whole number"),
                 "401": ERRORS["401"],
+                "429": THROTTLED,
                 "404": _error("No such incident"),
             },
         }
@@ -138,6 +143,7 @@ PATHS: dict[str, Any] = {
             "responses": {
                 "200": _json(_ref("ImportResult"), "Imported (rows already there are skipped)"),
                 **ERRORS,
+                "429": THROTTLED,
                 "415": _error("Neither application/json nor JSON lines"),
                 "422": _json(_ref("ImportErrors"), "Rows refused; nothing was stored"),
             },
@@ -157,6 +163,7 @@ PATHS: dict[str, Any] = {
                 "200": _json(_ref("MetricsReport"), "The report"),
                 "400": _error("An unknown or malformed filter"),
                 "401": ERRORS["401"],
+                "429": THROTTLED,
             },
         }
     },
@@ -172,10 +179,13 @@ PATHS: dict[str, Any] = {
     },
     "/metrics": {
         "get": {
-            "summary": "Prometheus metrics",
-            "security": [],
+            "summary": "Prometheus metrics (behind METRICS_TOKEN when set; else public and "
+            "without private incidents)",
+            "security": [{}, {"metricsToken": []}],
             "responses": {
-                "200": {"description": "Exposition format", "content": {"text/plain": {}}}
+                "200": {"description": "Exposition format", "content": {"text/plain": {}}},
+                "401": _error("METRICS_TOKEN is set and the bearer token is missing or wrong"),
+                "429": THROTTLED,
             },
         }
     },
@@ -247,6 +257,7 @@ PATHS: dict[str, Any] = {
                 "400": _html("Too many fields"),
                 "401": _html("Not the API token"),
                 "403": _html("Posted from another site"),
+                "429": THROTTLED_PAGE,
                 "413": _html("The form is too large"),
                 "415": _html("Not a form"),
             },
@@ -283,6 +294,7 @@ PATHS: dict[str, Any] = {
 SECURITY_SCHEMES = {
     "apiToken": {"type": "http", "scheme": "bearer", "description": "API_TOKEN"},
     "alertWebhookToken": {"type": "http", "scheme": "bearer", "description": "ALERT_WEBHOOK_TOKEN"},
+    "metricsToken": {"type": "http", "scheme": "bearer", "description": "METRICS_TOKEN"},
     "pagerDutySignature": {
         "type": "apiKey",
         "in": "header",

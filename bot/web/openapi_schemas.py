@@ -50,6 +50,18 @@ def _html(description: str) -> dict[str, Any]:
 
 
 SEE_OTHER = {"description": "Redirect (Location header)"}
+RETRY_AFTER = {
+    "Retry-After": {
+        "description": "Seconds until this address may present a credential again",
+        "schema": {"type": "integer", "minimum": 1},
+    }
+}
+_TOO_MANY = (
+    "Too many wrong credentials from the client's address within this minute "
+    "(AUTH_FAILURES_PER_MINUTE): every credential it presents is refused until Retry-After"
+)
+THROTTLED = {**_error(_TOO_MANY), "headers": RETRY_AFTER}
+THROTTLED_PAGE = {**_html(_TOO_MANY), "headers": RETRY_AFTER}
 NULLABLE_STRING = {"type": ["string", "null"]}
 ERRORS = {
     "400": _error("The body is not UTF-8, not JSON, or nested too deep"),

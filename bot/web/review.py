@@ -5,12 +5,9 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from datetime import UTC, date, datetime, timedelta
-from importlib import resources
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
-from jinja2 import Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -19,10 +16,11 @@ from starlette.routing import Route
 
 from bot.core.catalog import Catalog
 from bot.core.lifecycle import Refused
-from bot.core.metrics import DEFINITIONS, Metric, humanize
+from bot.core.metrics import DEFINITIONS, Metric
 from bot.flows.ports import Clock
 from bot.flows.postmortem import Draft
 from bot.store import incidents as q
+from bot.store import sign_in
 from bot.store.db import Database
 from bot.web import charts
 from bot.web.auth import (
@@ -41,6 +39,8 @@ from bot.web.auth import (
 from bot.web.common import BadBody, Metrics, parse_id, read_body
 from bot.web.markdown import to_html
 from bot.web.review_data import load_review
+from bot.web.templating import CSS, HEADERS, environment
+from bot.web.throttle import Throttle, has_bearer
 from bot.web.views import (
     PERIODS,
     BadFilter,
@@ -56,52 +56,6 @@ from bot.web.views import (
 log = logging.getLogger(__name__)
 
 MAX_FORM = 8192
-CSP = (
-    "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; "
-    "frame-ancestors 'none'; base-uri 'none'"
-)
-HEADERS = {
-    "Content-Security-Policy": CSP,
-    "X-Content-Type-Options": "nosniff",
-    # same-origin, not no-referrer: with no-referrer browsers post forms with `Origin: null`
-    "Referrer-Policy": "same-origin",
-    "X-Frame-Options": "DENY",
-    "Cache-Control": "no-store",
-}
-CSS = resources.files("bot.web").joinpath("static/review.css").read_text(encoding="utf-8")
-
-
-def _utc(at: datetime | None, fmt: str = "%Y-%m-%d %H:%M UTC") -> str:
-    return at.astimezone(UTC).strftime(fmt) if at else "—"
-
-
-def _seconds(value: float | None) -> str:
-    return humanize(timedelta(seconds=value)) if value is not None else "—"
-
-
-def _href(url: str | None) -> str:
-    """Only web links leave the page (a stored URL of another scheme becomes inert)."""
-    if url and urlsplit(url.strip()).scheme.lower() in ("http", "https"):
-        return url.strip()
-    return "about:blank"
-
-
-def environment() -> Environment:
-    env = Environment(
-        loader=PackageLoader("bot.web", "templates"),
-        autoescape=True,  # every template, whatever its name
-        undefined=StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
-    env.filters.update(
-        utc=_utc,
-        dur=humanize,
-        secs=_seconds,
-        href=_href,
-        day=lambda d: d.strftime("%Y-%m-%d") if isinstance(d, date) else "—",
-    )
-    return env
 
 
 class ReviewSite:
@@ -123,9 +77,17 @@ class ReviewSite:
         self.catalog = catalog
         self.clock = clock
         self.drafts = drafts
-        self.sessions = Sessions(api_token, clock, public_url=public_url)
+        self.sessions = Sessions(
+            api_token,
+            clock,
+            public_url=public_url,
+            use_link=lambda nonce, expires: sign_in.use_link(
+                db, nonce, expires_at=expires, now=clock.now()
+            ),
+        )
         self.people = People(chat)
         self.metrics = metrics
+        self.throttle = Throttle(db, clock)  # build_web_app gives it the configured one
         self.env = environment()
 
     def review_link(self, user_id: str, incident_id: int) -> str:
@@ -152,6 +114,15 @@ class ReviewSite:
         if self.metrics is not None:
             self.metrics.unauthorized.labels(endpoint).inc()
 
+    def _too_many(self, retry_after: int) -> HTMLResponse:
+        response = self.message(
+            "Too many attempts",
+            f"Too many wrong tokens came from your address. Try again in {retry_after} seconds.",
+            status=429,
+        )
+        response.headers["Retry-After"] = str(retry_after)
+        return response
+
     def guarded(self, handler: Callable[[Request, Viewer], Response]) -> Callable[[Request], Any]:
         """Runs `handler` for a signed-in viewer (in a worker thread); else 401 for a wrong bearer
         token, or off to the login form."""
@@ -163,10 +134,17 @@ class ReviewSite:
                     "Set API_TOKEN on the server to use the dashboard and the review pages.",
                     status=401,
                 )
+            if has_bearer(request):  # a credential to judge: not while its sender is throttled
+                wait = await self.throttle.blocked(request, "review")
+                if wait is not None:
+                    return self._too_many(wait)
             try:
                 viewer = self.sessions.viewer(request, self.catalog.admins)
             except WrongBearer:
                 self._refused("review")
+                wait = await self.throttle.failed(request, "review")
+                if wait is not None:
+                    return self._too_many(wait)
                 refusal = self.message(
                     "Wrong token", "The Authorization header carries a wrong token.", status=401
                 )
@@ -220,8 +198,14 @@ class ReviewSite:
             return self.message("Refused", "The form has too many fields.", status=400)
         token = (fields.get("token") or [""])[0]
         target = safe_next((fields.get("next") or ["/"])[0])
+        wait = await self.throttle.blocked(request, "login")
+        if wait is not None:
+            return self._too_many(wait)
         if not self.sessions.token_ok(token):
             self._refused("login")
+            wait = await self.throttle.failed(request, "login")
+            if wait is not None:
+                return self._too_many(wait)
             return self.render(
                 "login.html",
                 status=401,
@@ -247,7 +231,7 @@ class ReviewSite:
                 "incidentbot review", "Open this link in your browser to sign in.", status=200
             )
         try:
-            user, incident_id = self.sessions.redeem(token)
+            user, incident_id = await run_in_threadpool(self.sessions.redeem, token)
         except LinkRefused as refused:
             self._refused("review_link")
             return self.message("This link does not work", str(refused), status=400)

@@ -4,7 +4,8 @@ Bolt parses the body before it checks the signature, and its parsing trusts the 
 (a JSON array, a `payload` that is not JSON, an `enterprise` that is a number…). So the body is
 checked here first — at most MAX_SLACK_BODY bytes (413), UTF-8, its JSON part an object nested
 at most MAX_JSON_DEPTH deep (400) — and anything else Bolt cannot parse is a 400 too; only then
-does Bolt verify the signature (401) and dispatch."""
+does Bolt verify the signature (401) and dispatch. Signature headers not shaped like Slack's are
+refused (401) before all that (bot.web.slack_headers)."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from bot.flows.background import AckGate
+from bot.web import slack_headers
 from bot.web.common import BadBody, Metrics, parse_json, read_body
 
 log = logging.getLogger(__name__)
@@ -35,6 +37,9 @@ def routes(*, bolt: App | None, gate: AckGate, metrics: Metrics) -> list[Route]:
                 },
                 status_code=503,
             )
+        refused = slack_headers.refusal(request.headers, metrics)  # Bolt's int() would raise
+        if refused is not None:
+            return refused
         try:
             body = await read_body(request, MAX_SLACK_BODY)
             check_body(body, request.headers.get("content-type"))

@@ -85,8 +85,11 @@ def _quick_replies(sb: Sandbox) -> None:
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
 
-def sandbox(request: pytest.FixtureRequest, tmp: pytest.TempPathFactory) -> Iterator[Fuzz]:
-    """The body of each fuzz module's `fz` fixture (module scope, params sqlite/postgres)."""
+def sandbox(
+    request: pytest.FixtureRequest, tmp: pytest.TempPathFactory, **settings: Any
+) -> Iterator[Fuzz]:
+    """The body of each fuzz module's `fz` fixture (module scope, params sqlite/postgres);
+    `settings` are set over the sandbox's."""
     backend = str(request.param)
     if backend == "sqlite":
         url = f"sqlite:///{tmp.mktemp('fuzz') / 'incidentbot.db'}"
@@ -96,7 +99,7 @@ def sandbox(request: pytest.FixtureRequest, tmp: pytest.TempPathFactory) -> Iter
             pytest.skip("PostgreSQL is not reachable on 127.0.0.1:5432")
         _wipe(pg)
         url = pg.url
-    with Sandbox(url) as sb:
+    with Sandbox(url, settings_extra=settings) as sb:
         # Work after an ack waits for 20 ms without requests (to keep acks fast under a burst);
         # the fuzz sends back to back and settles itself, so the work may start at once.
         sb.bot.work.gate.quiet = 0.0

@@ -120,6 +120,45 @@ LINKS = st.one_of(
 )
 
 
+# Slack signature headers no Slack request carries: a timestamp that is not decimal digits, a
+# signature that is not `v0=` and 64 lowercase hex digits. Each must be refused with a 401 (some
+# made Bolt's verifier raise: a 500 and a traceback). Latin-1 only: HTTP carries nothing else.
+BAD_TIMESTAMPS = [
+    "abc",
+    "1e9",
+    "0x10",
+    "",
+    " 12",
+    "1" * 30,
+    "-5",
+    "-1700000000",
+    "+1700000000",
+    "1_700_000_000",
+    "12.5",
+    "NaN",
+    "1700000000 ",
+    "17000000\xa000",
+]
+BAD_SIGNATURES = [
+    "",
+    "v0=",
+    "v0=" + "g" * 64,
+    "v0=" + "A" * 64,
+    "v0=" + "0" * 63,
+    "v0=" + "0" * 65,
+    "v1=" + "0" * 64,
+    "V0=" + "0" * 64,
+    "sha256=" + "0" * 64,
+    "v0=" + "0" * 64 + ",v0=" + "0" * 64,
+    "v0 = " + "0" * 64,
+]
+HEADER_TEXT = st.text(
+    st.characters(min_codepoint=0x20, max_codepoint=0xFF, exclude_characters="\x7f"),
+    max_size=80,
+)
+BAD_TIMESTAMP = st.one_of(st.sampled_from(BAD_TIMESTAMPS), HEADER_TEXT)
+BAD_SIGNATURE = st.one_of(st.sampled_from(BAD_SIGNATURES), HEADER_TEXT)
+
 # -- Slack markup that leaked -------------------------------------------------------------------
 
 # A link to evil.example is fine where an alert or PagerDuty gave it as a link (the bot shows

@@ -9,11 +9,18 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from hypothesis import example, given
+from hypothesis import assume, example, given
 from hypothesis import strategies as st
 
-from tests.e2e.fuzz_rig import FAILED, Fuzz, aftermath, sandbox
-from tests.e2e.hostile import JIRA_MARKUP, SLACK_MARKUP, TEXT, jira_leaks
+from tests.e2e.fuzz_rig import AUTH, FAILED, Fuzz, aftermath, sandbox
+from tests.e2e.hostile import (
+    BAD_SIGNATURE,
+    BAD_TIMESTAMP,
+    JIRA_MARKUP,
+    SLACK_MARKUP,
+    TEXT,
+    jira_leaks,
+)
 
 MIN_SENT = 400
 
@@ -123,6 +130,39 @@ def test_fuzz_pinned_messages(fz: Fuzz) -> None:
         fz.sb.settle()
 
     run()
+
+
+def test_fuzz_signature_headers(fz: Fuzz) -> None:
+    """A command whose signature headers are not shaped like Slack's (the other one as Slack
+    would send it) is a 401 and declares nothing; the declares are checked in the aftermath."""
+    slack = fz.sb.slack
+
+    @fz.examples(60)
+    @example(timestamp="abc", signature=None)
+    @example(timestamp="1e9", signature=None)
+    @example(timestamp="1" * 30, signature=None)
+    @example(timestamp=None, signature="v0=" + "g" * 64)
+    @given(
+        timestamp=st.one_of(st.none(), BAD_TIMESTAMP),
+        signature=st.one_of(st.none(), BAD_SIGNATURE),
+    )
+    def run(timestamp: str | None, signature: str | None) -> None:
+        assume(timestamp is not None or signature is not None)
+        headers = {}
+        if timestamp is not None:
+            headers["X-Slack-Request-Timestamp"] = timestamp
+        if signature is not None:
+            headers["X-Slack-Signature"] = signature
+        reply = slack.send_command(
+            fz.p.bob, fz.p.general, "declare sev4 Forged by the header fuzz", extra_headers=headers
+        )
+        fz.sent["slack"] += 1
+        assert reply.status == 401, (headers, reply.status, reply.body)
+
+    run()
+    fz.sb.settle()
+    listing = fz.http.get("/api/incidents?limit=500", headers=AUTH).json()["incidents"]
+    assert [i["id"] for i in listing if "Forged" in i["title"]] == []
 
 
 def test_zz_healthy_consistent_and_inert(fz: Fuzz, request: pytest.FixtureRequest) -> None:

@@ -3,7 +3,7 @@ fake Slack directory whose channel members the tests choose."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -13,10 +13,12 @@ import pytest
 from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
+from bot import wiring
 from bot.core.catalog import Catalog, catalog_from_mapping
 from bot.core.milestones import Milestone
 from bot.flows.postmortem import Draft, Drafter, facts_of
 from bot.sandbox import ScriptedClock
+from bot.settings import Settings
 from bot.store import incidents as q
 from bot.store.db import Database
 from bot.store.models import (
@@ -233,3 +235,36 @@ def web(db: Database) -> Iterator[Web]:
     )
     app = Starlette(routes=site.routes())
     yield Web(db, clock, directory, site, app, catalog)
+
+
+Replica = Callable[..., wiring.Bot]
+
+
+@pytest.fixture
+def replicas(db: Database) -> Iterator[tuple[Replica, ScriptedClock]]:
+    """`replica(**settings)`: the bot `serve` runs (bot.wiring; its web app is `.web`) with
+    API_TOKEN=TOKEN and `settings`, on the test database through an engine of its own, as another
+    process would be; every replica shares the scripted clock (10 s past a whole minute)."""
+    clock = ScriptedClock(NOW + timedelta(seconds=10))
+    built: list[wiring.Bot] = []
+
+    def replica(**settings: Any) -> wiring.Bot:
+        config = Settings(_env_file=None, database_url=db.url, api_token=TOKEN, **settings)
+        bot = wiring.build(config, clock=clock, db=Database(db.url), pacing=False)
+        built.append(bot)
+        return bot
+
+    yield replica, clock
+    for bot in built:
+        bot.close()
+
+
+def client_at(app: Starlette, address: str, **kwargs: Any) -> TestClient:
+    """A client whose requests come from `address` (the socket peer the server sees)."""
+    return TestClient(
+        app,
+        base_url="http://review.test",
+        follow_redirects=False,
+        client=(address, 40000),
+        **kwargs,
+    )
