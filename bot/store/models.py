@@ -274,3 +274,18 @@ class Followup(SQLModel, table=True):
     jira_key: str | None = Field(default=None, max_length=32)
     jira_url: str | None = None
     updated_at: datetime
+
+
+class PacingBudget(SQLModel, table=True):
+    """Calls booked against a vendor's rate limit by every process of one deployment
+    (PostgreSQL only; SQLite keeps its budgets in memory): one row per bucket (`slack:<method>`,
+    `pagerduty:events`, …) and scope (a hashed channel or routing key, or ""). `booked` holds the
+    instants booked in the rolling window and after it, `expires` the instant from which none of
+    them matters any more (both epoch seconds on the database's clock)."""
+
+    __tablename__ = "pacing_budget"
+
+    bucket: str = Field(primary_key=True, max_length=80)
+    scope: str = Field(primary_key=True, max_length=64)
+    booked: list[float] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    expires: float = Field(index=True)
