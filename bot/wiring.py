@@ -11,13 +11,14 @@ from slack_sdk import WebClient
 from starlette.applications import Starlette
 
 from bot.adapters.jira import JiraTracker
-from bot.adapters.pagerduty import PagerDutyPager
+from bot.adapters.pagerduty import PACING, PagerDutyPager, pagerduty_budgets
+from bot.adapters.slack import pacing as slack_pacing
 from bot.adapters.slack.app import build_bolt_app
 from bot.adapters.slack.chat import SlackChat
 from bot.adapters.slack.listeners import SlackContext
 from bot.adapters.slack.pacing import SlackPacer
 from bot.core.catalog import Catalog, PagerDutyTarget, Phase
-from bot.core.pacing import Pacer
+from bot.core.pacing import Budgets, Pacer
 from bot.core.playbooks import Playbook
 from bot.flows.alerts import AlertFlows
 from bot.flows.background import BackgroundWork
@@ -36,6 +37,7 @@ from bot.flows.step_effects import StepEffects
 from bot.flows.timer_flows import TimerFlows
 from bot.playbook_files import load_directory
 from bot.settings import Settings
+from bot.store.budgets import SharedBudgets
 from bot.store.db import Database
 from bot.store.models import OutboxRow
 from bot.web.app import build_web_app
@@ -116,6 +118,19 @@ def paging_defaults(settings: Settings) -> PagingDefaults:
     return PagingDefaults(target=target, enabled=bool(settings.pagerduty_api_token or routing))
 
 
+def budgets(db: Database, *, pacing: bool = True) -> tuple[Budgets, Budgets]:
+    """Slack's and PagerDuty's rate-limit budgets: in PostgreSQL, shared by every process of the
+    deployment (web replicas and schedulers alike); with SQLite, one process's memory."""
+    if not pacing:
+        return Pacer({}), Pacer({})
+    if db.is_postgres:
+        return (
+            SharedBudgets(db, slack_pacing.LIMITS, slack_pacing.DEFAULT, namespace="slack"),
+            SharedBudgets(db, PACING, namespace="pagerduty"),
+        )
+    return slack_pacing.slack_budgets(), pagerduty_budgets()
+
+
 def build(
     settings: Settings,
     *,
@@ -138,14 +153,16 @@ def build(
         retry_handlers=[],
     )
     defaults = paging_defaults(settings)
+    slack_budget, pager_budget = budgets(db, pacing=pacing)
     pager = PagerDutyPager(
         api_token=_secret(settings.pagerduty_api_token),
         from_email=settings.pagerduty_from_email,
         api_url=settings.pagerduty_api_url,
         events_url=settings.pagerduty_events_url,
         ca_bundle=settings.pagerduty_ca_bundle,
+        budgets=pager_budget,
     )
-    chat = SlackChat(slack, SlackPacer() if pacing else SlackPacer(Pacer({})))
+    chat = SlackChat(slack, SlackPacer(slack_budget))
     slack_effects = SlackEffects(
         db,
         chat,

@@ -18,22 +18,31 @@ import pagerduty
 from pagerduty.errors import Error as PagerDutyError
 from pagerduty.errors import HttpError
 
-from bot.core.pacing import Pacer
+from bot.core.pacing import Budgets, Pacer, Window
 from bot.flows.ports import Deferred, IntegrationError, OnCall, PagerIncident
 
 TIMEOUT = 10.0
-# Events API v2: about 120 events a minute per routing key; REST: 960 a minute per token.
-PACING = {"events": (110.0, 10.0), "rest": (900.0, 30.0)}
+# PagerDuty's published limits, at 90 % in a rolling window a second longer than their minute:
+# Events API v2 "approximately 120 calls/minute per integration key ... calculated over a 60
+# second window looking back from the current time"; REST API v2: 960 requests a minute per API
+# key (every request, each page of a listing and each retry included).
+PACING = {"events": Window(108, 61.0), "rest": Window(864, 61.0)}
 MAX_SLEEP = 2.0
 
 
-def _pace(pacer: Pacer, name: str, scope: str = "") -> None:
-    wait = pacer.delay(name, time.monotonic(), scope)
-    if wait > MAX_SLEEP:
-        pacer.release(name, scope)
-        raise Deferred("pagerduty", f"{name} paced to PagerDuty's rate limit", wait)
-    if wait > 0:
-        time.sleep(wait)
+def pagerduty_budgets() -> Pacer:
+    """In-process budgets with PagerDuty's limits (SQLite: one process)."""
+    return Pacer(PACING)
+
+
+def _pace(budgets: Budgets, name: str, scope: str = "") -> None:
+    slot = budgets.book(name, scope)
+    if slot is None or slot.wait <= 0:
+        return
+    if slot.wait > MAX_SLEEP:
+        budgets.release(slot)
+        raise Deferred("pagerduty", f"{name} paced to PagerDuty's rate limit", slot.wait)
+    time.sleep(slot.wait)
 
 
 def _tune(client: pagerduty.ApiClient) -> None:
@@ -91,11 +100,12 @@ class PagerDutyPager:
         api_url: str,
         events_url: str,
         ca_bundle: Path | None = None,
+        budgets: Budgets | None = None,
     ) -> None:
         self._verify: ssl.SSLContext | bool = (
             ssl.create_default_context(cafile=str(ca_bundle)) if ca_bundle else True
         )
-        self._pacer = Pacer(PACING)
+        self._pacer: Budgets = budgets if budgets is not None else pagerduty_budgets()
         self._events_url = events_url
         self._events: dict[str, pagerduty.EventsApiV2Client] = {}
         self._rest: pagerduty.RestApiV2Client | None = None
@@ -108,6 +118,11 @@ class PagerDutyPager:
                 timeout=TIMEOUT,
             )
             _tune(self._rest)
+            # every HTTP request (each page of a listing, each retry) books its slot
+            self._rest.event_hooks["request"].append(lambda _request: self._pace_rest())
+
+    def _pace_rest(self) -> None:
+        _pace(self._pacer, "rest")
 
     @property
     def rest(self) -> pagerduty.RestApiV2Client:
@@ -121,13 +136,15 @@ class PagerDutyPager:
         return self._rest
 
     def _events_client(self, routing_key: str) -> pagerduty.EventsApiV2Client:
-        _pace(self._pacer, "events", routing_key)
         client = self._events.get(routing_key)
         if client is None:
             client = pagerduty.EventsApiV2Client(
                 routing_key, base_url=self._events_url, verify=self._verify, timeout=TIMEOUT
             )
             _tune(client)
+            client.event_hooks["request"].append(
+                lambda _request: _pace(self._pacer, "events", routing_key)
+            )
             self._events[routing_key] = client
         return client
 

@@ -324,3 +324,18 @@ class AuthFailure(SQLModel, table=True):
     address: str = Field(primary_key=True, max_length=64)
     minute: int = Field(primary_key=True)  # Unix seconds // 60
     failures: int = 0
+
+
+class PacingBudget(SQLModel, table=True):
+    """Calls booked against a vendor's rate limit by every process of one deployment
+    (PostgreSQL only; SQLite keeps its budgets in memory): one row per bucket (`slack:<method>`,
+    `pagerduty:events`, …) and scope (a hashed channel or routing key, or ""). `booked` holds the
+    instants booked in the rolling window and after it, `expires` the instant from which none of
+    them matters any more (both epoch seconds on the database's clock)."""
+
+    __tablename__ = "pacing_budget"
+
+    bucket: str = Field(primary_key=True, max_length=80)
+    scope: str = Field(primary_key=True, max_length=64)
+    booked: list[float] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    expires: float = Field(index=True)

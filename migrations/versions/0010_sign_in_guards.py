@@ -1,7 +1,7 @@
 """used review sign-in links (single use across replicas) and failed credentials per address
 
 Revision ID: 0010
-Revises: 0008
+Revises: 0009
 Create Date: 2026-11-27 10:00:00
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 
 
 revision: str = '0010'
-down_revision: str | None = '0008'
+down_revision: str | None = '0009'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

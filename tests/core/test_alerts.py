@@ -161,20 +161,3 @@ def test_catalog_services_and_paging() -> None:
         catalog_from_mapping({"paging": {"auto_severities": ["SEV9"]}})
     with pytest.raises(ValueError, match="routing_key"):
         catalog_from_mapping({"services": {"x": {"pagerduty": {"routing_key": "short"}}}})
-
-
-def test_pacer_books_successive_slots_and_refills() -> None:
-    from bot.core.pacing import Pacer
-
-    pacer = Pacer({"conversations.create": (18, 3)})
-    waits = [pacer.delay("conversations.create", 100.0) for _ in range(5)]
-    assert waits[:3] == [0.0, 0.0, 0.0]  # the burst
-    assert waits[3] == pytest.approx(60 / 18) and waits[4] == pytest.approx(2 * 60 / 18)
-    pacer.release("conversations.create")  # the last caller chose to come back later
-    assert pacer.delay("conversations.create", 100.0) == pytest.approx(2 * 60 / 18)
-    assert pacer.delay("conversations.create", 200.0) == 0.0  # refilled meanwhile
-    assert pacer.delay("unknown.method", 0.0) == 0.0
-    per_channel = Pacer({"chat.postMessage": (60, 1)})
-    assert per_channel.delay("chat.postMessage", 0.0, "C1") == 0.0
-    assert per_channel.delay("chat.postMessage", 0.0, "C2") == 0.0  # channels pace apart
-    assert per_channel.delay("chat.postMessage", 0.0, "C1") == pytest.approx(1.0)

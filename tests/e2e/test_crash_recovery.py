@@ -67,7 +67,11 @@ def serve_crash(
         _declare(rig, PAGE_MADE)
         assert wait_for(lambda: pd.pending_faults() == 0 and pd.incidents(), 10), rig.logs()
 
-        assert len(rig.incidents()) == 4 and not any(i.card_ts for i in rig.incidents())
+        # Each declaration is stopped where its fault holds it. The page's is held in PagerDuty
+        # only: its channel and card may be made at once (a free window of Slack's tier is spent
+        # at once, not paced to three channels a burst).
+        assert len(rig.incidents()) == 4
+        assert not any(i.card_ts for i in rig.incidents() if i.title != PAGE_MADE)
         first.kill()
         second = rig.serve("serve-2", in_process_scheduler=True)
         assert wait_for(lambda: rig.settled(4), 30), (rig.pending_effects(), rig.logs())

@@ -579,6 +579,24 @@ def test_rate_limits_answer_429_and_how_the_client_reacts(pd: PagerDutyEmulator)
     assert len(pd.calls_to("POST /v2/enqueue")) == 3
 
 
+def test_documented_limits_are_rolling_minutes_per_key_across_callers(
+    pd: PagerDutyEmulator,
+) -> None:
+    """Events API v2: about 120 a minute per routing key, "over a 60 second window looking back
+    from the current time", whoever sends them; another routing key has its own window."""
+    pd.rate_limits = True
+    first, second = events_client(pd), events_client(pd)
+    for caller in (first, second):
+        caller.retry[429] = 1  # one quick retry (the bot's setting), then the error
+    for i in range(120):
+        (first if i % 2 else second).trigger(f"event {i}", "storm-host", dedup_key=f"d{i % 3}")
+    for caller in (first, second):
+        assert refused(lambda c=caller: c.trigger("one too many", "h")).status_code == 429
+    assert events_client(pd, "payments").trigger("another key", "h")
+    statuses = [c.status for c in pd.calls_to("POST /v2/enqueue")]
+    assert statuses.count(429) == 4 and statuses[-1] == 202
+
+
 def test_default_client_retries_429_until_it_gets_through(pd: PagerDutyEmulator) -> None:
     pd.fail("GET /users", status=429, times=3)
     rest = rest_client(pd)  # retry[429] unset: unlimited retries (sleep_timer=0 here)

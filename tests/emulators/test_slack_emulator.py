@@ -524,6 +524,24 @@ def test_rate_limit_tiers(emu: SlackEmulator, client: WebClient) -> None:
     assert api_error(lambda: client.users_info(user=emu.user_id("bob")))["error"] == "ratelimited"
 
 
+def test_tier_limits_are_per_minute_windows_shared_by_every_caller(emu: SlackEmulator) -> None:
+    """Slack counts "per API method per app per workspace": two processes holding the bot's
+    token share one tier-2 minute. The whole minute may be spent at once; the next call waits
+    for the window, and Retry-After says how long."""
+    emu.rate_limits = True
+    first, second = (WebClient(token=emu.bot_token, base_url=emu.api_url) for _ in range(2))
+    for i in range(20):
+        (first if i % 2 else second).conversations_create(name=f"burst-{i}")
+    for caller in (first, second):
+        with pytest.raises(SlackApiError) as info:
+            caller.conversations_create(name="one-too-many")
+        assert info.value.response.status_code == 429
+        assert 58 <= int(info.value.response.headers["Retry-After"]) <= 60
+    assert first.conversations_setTopic(channel="#burst-0", topic="x")["ok"]  # another method
+    statuses = [c.status for c in emu.calls_to("conversations.create")]
+    assert statuses == [200] * 20 + [429, 429]
+
+
 # ------------------------------------------------------------------ signing
 def test_signature_is_exactly_slacks(emu: SlackEmulator, bot: FakeBot) -> None:
     verifier = SignatureVerifier(emu.signing_secret)

@@ -1,4 +1,4 @@
-"""The fault queue and the token-bucket rate limiter behind both emulators.
+"""The fault queue and the rate limiter (rolling windows and token buckets) behind both emulators.
 
 Each emulator keeps its own ``Fault`` (what a fault answers) and its own limits and refusal
 answer (Slack's tiers and ``Retry-After``, PagerDuty's ``ratelimit-*`` headers).
@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 import threading
 import time
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Generic, Protocol, TypeVar
@@ -54,11 +55,17 @@ class FaultBook(Generic[F]):
 @dataclass(frozen=True)
 class Limit:
     """``capacity`` tokens refilled at ``per_second``; one bucket per key when ``per_key``,
-    else one bucket for the whole scope."""
+    else one bucket for the whole scope. With ``window_s``, a rolling window instead: at most
+    ``capacity`` requests in any ``window_s`` seconds (the whole budget may come at once)."""
 
     capacity: int
     per_second: float
     per_key: bool = True
+    window_s: float | None = None
+
+    @classmethod
+    def rolling(cls, per_window: int, seconds: float = 60.0, *, per_key: bool) -> Limit:
+        return cls(per_window, per_window / seconds, per_key, seconds)
 
     @classmethod
     def per_minute(cls, per_minute: float, burst: int | None = None, *, per_key: bool) -> Limit:
@@ -89,6 +96,7 @@ class TokenBuckets:
         self._lock = threading.Lock()
         self._limits = dict(limits)
         self._buckets: dict[tuple[str, str], _Bucket] = {}
+        self._windows: dict[tuple[str, str], deque[float]] = {}
 
     def default_limit(self, scope: str) -> Limit:
         """The limit of a scope nobody set (called under the lock)."""
@@ -99,6 +107,7 @@ class TokenBuckets:
         with self._lock:
             self._limits[scope] = limit
             self._buckets = {k: v for k, v in self._buckets.items() if k[0] != scope}
+            self._windows = {k: v for k, v in self._windows.items() if k[0] != scope}
 
     def take(self, scope: str, key: str | None) -> Verdict:
         """Consumes a token if one is left."""
@@ -108,6 +117,8 @@ class TokenBuckets:
                 limit = self.default_limit(scope)
             at = (scope, (key or "") if limit.per_key else "")
             now = time.monotonic()
+            if limit.window_s is not None:
+                return self._rolling(at, limit, limit.window_s, now)
             bucket = self._buckets.get(at)
             if bucket is None:
                 capacity = limit.capacity
@@ -123,6 +134,19 @@ class TokenBuckets:
             reset = math.ceil(missing / bucket.per_second) if missing > 0 else 0
             return Verdict(allowed, int(limit.capacity), int(bucket.tokens), max(reset, 0))
 
+    def _rolling(self, at: tuple[str, str], limit: Limit, window_s: float, now: float) -> Verdict:
+        """Counts the requests of the last ``window_s`` seconds (called under the lock)."""
+        seen = self._windows.setdefault(at, deque())
+        while seen and seen[0] <= now - window_s:
+            seen.popleft()
+        allowed = len(seen) < limit.capacity
+        if allowed:
+            seen.append(now)
+        full = len(seen) >= limit.capacity
+        reset = math.ceil(seen[0] + window_s - now) if full else 0
+        return Verdict(allowed, limit.capacity, limit.capacity - len(seen), max(reset, 0))
+
     def reset(self) -> None:
         with self._lock:
             self._buckets.clear()
+            self._windows.clear()

@@ -8,7 +8,9 @@ from ..common import faults as shared
 from ..common.faults import Limit, TokenBuckets, Verdict
 
 # Documented limits: REST API v2 960 requests/minute per API key (developer docs, "REST API
-# Rate Limits"); Events API v2 "approximately 120 calls/minute per integration key".
+# Rate Limits"); Events API v2 "approximately 120 calls/minute per integration key", "calculated
+# over a 60 second window looking back from the current time". Both are enforced as rolling
+# 60-second windows, counted per key across every caller (two bot processes share one limit).
 REST_PER_MINUTE = 960
 EVENTS_PER_MINUTE = 120
 
@@ -39,13 +41,14 @@ class FaultBook(shared.FaultBook[Fault]):
 
 
 class RateLimiter(TokenBuckets):
-    """Token buckets: ``"rest"`` per API token, ``"events"`` per routing key."""
+    """Rolling windows: ``"rest"`` per API token, ``"events"`` per routing key;
+    ``set_limit`` replaces one with a token bucket (``burst`` at once, then ``per_minute``)."""
 
     def __init__(self) -> None:
         super().__init__(
             {
-                "rest": Limit(REST_PER_MINUTE, REST_PER_MINUTE / 60.0),
-                "events": Limit(EVENTS_PER_MINUTE, EVENTS_PER_MINUTE / 60.0),
+                "rest": Limit.rolling(REST_PER_MINUTE, 60.0, per_key=True),
+                "events": Limit.rolling(EVENTS_PER_MINUTE, 60.0, per_key=True),
             }
         )
 
