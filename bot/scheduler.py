@@ -24,6 +24,7 @@ from bot.flows.inbox import Inbox
 from bot.flows.outbox import OutboxRunner
 from bot.flows.timer_flows import TimerFlows
 from bot.store.db import Database
+from bot.store.sign_in import prune_sign_in_records
 
 log = logging.getLogger(__name__)
 LOCK_KEY = 0x1C1DE27B07  # pg_advisory_lock key of "incidentbot scheduler"
@@ -132,9 +133,14 @@ def start_jobs(
             coalesce=True,
             next_run_time=at_once,
         )
-        # The replay guard and finished requests are kept a week, not forever.
+        # The replay guard and finished requests are kept a week, not forever; used sign-in
+        # links until they would have expired, failed-login counts a few minutes.
+        def prune() -> None:
+            inbox.prune()
+            prune_sign_in_records(runner.db, datetime.now(UTC))
+
         scheduler.add_job(
-            _guard(inbox.prune, "prune"),
+            _guard(prune, "prune"),
             "interval",
             hours=1,
             id="prune",

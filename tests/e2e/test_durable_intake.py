@@ -1,7 +1,8 @@
 """Answered means done, with real processes: a burst of `/incident declare` and button clicks
 against a slow Slack, `serve` stopped after its 10th answer — by kill -9, or by SIGTERM as a
-deploy does — and a new `serve` started. Every request Slack got a 200 for took effect, once;
-nothing was doubled. On SQLite and on PostgreSQL."""
+deploy does — and a new `serve` started. Every request Slack got an answer for (an HTTP 200, or
+in Socket Mode the envelope's ack) took effect, once; nothing was doubled. On SQLite and on
+PostgreSQL, over HTTP and over Socket Mode."""
 
 from __future__ import annotations
 
@@ -35,20 +36,29 @@ class Answered:
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
-def rig(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Rig]:
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     if request.param == "sqlite":
         url = f"sqlite:///{tmp_path / 'incidentbot.db'}"
         Database(url).upgrade()
-    else:
-        url = postgres_url(request)
-    with started_rig(url, tmp_path) as started:
+        return url
+    return postgres_url(request)
+
+
+@pytest.fixture(params=["http", "socket-mode"])
+def rig(request: pytest.FixtureRequest, db_url: str, tmp_path: Path) -> Iterator[Rig]:
+    """HTTP: Slack posts signed requests and a 200 is the answer. Socket Mode: Slack sends
+    envelopes over the app's WebSocket and the envelope's ack is the answer."""
+    with started_rig(db_url, tmp_path, socket_mode=request.param == "socket-mode") as started:
         yield started
 
 
 def _serve(rig: Rig, name: str) -> BotProcess:
     process = rig.serve(name, in_process_scheduler=True)
     rig.ready(process)
-    rig.slack.bot_url = f"{process.url}/slack/events"
+    if rig.socket_mode:
+        rig.connected(1)
+    else:
+        rig.slack.bot_url = f"{process.url}/slack/events"
     return process
 
 
@@ -99,6 +109,8 @@ def _burst(rig: Rig, cards: dict[int, tuple[str, str]], stop: signal.Signals) ->
         assert enough.wait(60), rig.logs()
         victim.popen.send_signal(stop)
     victim.popen.wait(timeout=30)  # SIGTERM: within SHUTDOWN_GRACE (1 s here)
+    if rig.socket_mode:
+        rig.connected(0)
     rig.slack.latency = 0.0
     return answered
 
