@@ -196,7 +196,7 @@ def run(kind: str, args: argparse.Namespace) -> dict[str, Figures]:
 
 def report(kind: str, figures: dict[str, Figures], args: argparse.Namespace) -> None:
     bot, peer = figures["incidentbot"], figures["bare peer"]
-    row = "{:34} {:>12} {:>12} {:>8} {:>8}"
+    row = "{:44} {:>11} {:>10} {:>9} {:>8}"
     print(f"\n== {kind}: incidentbot on {kind}; the bare peer keeps no database")
     print(row.format("", "incidentbot", "bare peer", "ratio", "target"))
 
