@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck deps pytest install lock serve bench bench-storm bench-burst bench-timers bench-report bench-soak clean
+.PHONY: demo test lint typecheck deps pytest install lock serve bench bench-ack bench-declare bench-storm bench-burst bench-timers bench-report bench-soak clean
 
 # Installs are pinned: constraints.txt holds the exact version of every package '.[dev]' pulls
 # in (pip's own global constraint files, e.g. /etc/xdg/pip/constraints.txt, still apply on top).
@@ -43,8 +43,16 @@ deps: $(STAMP)
 pytest: $(STAMP)
 	$(BIN)/python -m pytest -q
 
-bench: $(STAMP)
-	$(BIN)/python bench/ack_latency.py
+# The benches' PostgreSQL database (created if missing, emptied first): never `test`.
+BENCH_PG_DB ?= bench
+
+bench: bench-ack bench-declare
+
+bench-ack: $(STAMP)
+	BENCH_PG_DB=$(BENCH_PG_DB) $(BIN)/python bench/ack_latency.py
+
+bench-declare: $(STAMP)
+	BENCH_PG_DB=$(BENCH_PG_DB) $(BIN)/python bench/declare_to_channel.py
 
 bench-storm: $(STAMP)
 	$(BIN)/python bench/alert_storm.py

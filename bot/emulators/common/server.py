@@ -74,6 +74,7 @@ def json_or_none(data: str | bytes) -> Any:
 class LoopbackServer(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
+    request_queue_size = 128  # the stdlib's 5 drops connections of a burst (a 1 s SYN retry)
 
     def __init__(
         self, address: tuple[str, int], api: HttpApi[Any, Any, Any], handler: type[Handler]
