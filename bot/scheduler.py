@@ -133,6 +133,7 @@ def start_jobs(
             coalesce=True,
             next_run_time=at_once,
         )
+
         # The replay guard and finished requests are kept a week, not forever; used sign-in
         # links until they would have expired, failed-login counts a few minutes.
         def prune() -> None:

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
-from bot.core.milestones import Milestone
 from bot.core.naming import channel_name
 from bot.flows.ports import Chat, IntegrationError, NameTaken
 from bot.store import incidents as q
@@ -17,8 +15,14 @@ OPEN_CHANNEL = "slack.open_channel"
 MAX_NAME_ATTEMPTS = 50
 
 
+def first_name(incident: Incident, declared: datetime | None) -> str:
+    """The name the channel is tried under first (noted on the effect when it is enqueued)."""
+    day = declared or incident.created_at
+    return channel_name(incident.title, day, prefix="drill" if incident.drill else "inc")
+
+
 def create_channel(
-    db: Database, chat: Chat, row: OutboxRow, incident: Incident, milestones: dict[Milestone, Any]
+    db: Database, chat: Chat, row: OutboxRow, incident: Incident, declared: datetime | None
 ) -> tuple[str, str]:
     """Create the channel under the first free name; returns its id and name.
 
@@ -27,8 +31,7 @@ def create_channel(
     adopts the channel when the bot made it and no other incident owns or is trying it,
     instead of opening a second channel `-2`."""
     assert row.id is not None and incident.id is not None
-    declared = milestones.get(Milestone.DECLARED)
-    day: datetime = declared.at if declared else incident.created_at
+    day = declared or incident.created_at
     prefix = "drill" if incident.drill else "inc"
     unanswered = row.payload.get("trying") if row.attempts > 1 else None
     for attempt in range(1, MAX_NAME_ATTEMPTS + 1):

@@ -11,6 +11,7 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from bot.core.catalog import COMMANDER, Catalog
+from bot.core.milestones import Milestone
 from bot.core.timeline import Entry
 from bot.flows.ports import (
     CardView,
@@ -153,13 +154,15 @@ class SlackEffects:
 
     # -- handlers --------------------------------------------------------------------------------
     def open_channel(self, row: OutboxRow) -> None:
-        incident, card = self.load(row)
-        iid = card.id
+        assert row.incident_id is not None
+        incident, declared = self._incident(row.incident_id)
+        iid = row.incident_id
         fresh = incident.channel_id is None  # made now: no earlier attempt can have posted in it
-        if fresh:
-            channel_id, name = create_channel(self.db, self.chat, row, incident, card.milestones)
+        if fresh:  # the channel first: nothing else is read or written before Slack is asked
+            channel_id, name = create_channel(self.db, self.chat, row, incident, declared)
             self._save(iid, channel_id=channel_id, channel_name=name)
-            incident, card = self.load(row)
+            incident.channel_id, incident.channel_name = channel_id, name
+        incident, card = self.load(row)
         channel = self.channel(incident)
         people = [user for _role, user in card.roles if user]
         if incident.created_by and incident.created_by not in people:
@@ -167,16 +170,29 @@ class SlackEffects:
         if people:
             self.chat.invite(channel, people)
         topic = self.chat.topic_for(card)
+        saved: dict[str, Any] = {}
         if topic != incident.topic:
             self.chat.set_topic(channel, topic)
-            self._save(iid, topic=topic)
+            saved["topic"] = topic  # saved with the card: setting it twice is harmless
         card_ts = incident.card_ts
         if card_ts is None:
             card_ts = self.once(
                 row, channel, partial(self.chat.post_card, channel, card), look=not fresh
             )
-            self._save(iid, card_ts=card_ts)
+            saved["card_ts"] = card_ts
+        if saved:
+            self._save(iid, **saved)
         self.chat.pin(channel, card_ts)  # keeps the card one click away in the channel header
+
+    def _incident(self, incident_id: int) -> tuple[Incident, datetime | None]:
+        """The incident row and when it was declared: all that creating its channel needs."""
+        with self.db.read() as session:
+            incident = q.get_incident(session=session, incident_id=incident_id)
+            if incident is None:
+                raise IntegrationError("bot", "incident_gone", retryable=False)
+            stamps = q.milestones(session=session, incident_id=incident_id)
+        declared = stamps.get(Milestone.DECLARED)
+        return incident, declared.at if declared else None
 
     def announce(self, row: OutboxRow) -> None:
         incident, card = self.load(row)

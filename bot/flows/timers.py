@@ -34,10 +34,11 @@ def arm_for(
     now: datetime,
     *,
     status_update: bool = True,
+    fresh: bool = False,
 ) -> None:
     """(Re-)arm what an open incident needs: the status-update reminder at its severity's
     cadence (a status or severity change counts as an update), and the commander nudge while
-    nobody is in command."""
+    nobody is in command. `fresh`: made in this transaction, no timer yet."""
     assert incident.id is not None
     minutes = status_update_minutes(catalog, incident)
     if not status_update:
@@ -49,11 +50,13 @@ def arm_for(
             kind=STATUS_UPDATE,
             due_at=now + timedelta(minutes=minutes),
             now=now,
+            fresh=fresh,
         )
-    else:
+    elif not fresh:
         store.cancel(session=session, incident_id=incident.id, now=now, kinds=[STATUS_UPDATE])
     if COMMANDER in q.roles(session=session, incident_id=incident.id):
-        store.cancel(session=session, incident_id=incident.id, now=now, kinds=[COMMANDER_NUDGE])
+        if not fresh:
+            store.cancel(session=session, incident_id=incident.id, now=now, kinds=[COMMANDER_NUDGE])
     else:
         store.arm(
             session=session,
@@ -61,6 +64,7 @@ def arm_for(
             kind=COMMANDER_NUDGE,
             due_at=now + timedelta(minutes=catalog.reminders.commander_nudge),
             now=now,
+            fresh=fresh,
         )
 
 
@@ -83,13 +87,14 @@ def stop_for(session: Session, incident_id: int, now: datetime, *, resolved: boo
         )
 
 
-def watch_open(session: Session, incident_id: int, now: datetime) -> None:
+def watch_open(session: Session, incident_id: int, now: datetime, *, fresh: bool = False) -> None:
     store.arm(
         session=session,
         incident_id=incident_id,
         kind=STALE_OPEN,
         due_at=now + STALE_OPEN_AFTER,
         now=now,
+        fresh=fresh,
     )
 
 

@@ -17,6 +17,7 @@ from bot.flows.outbox import OutboxRunner
 from bot.flows.paging import PagingDefaults, plan_auto_page
 from bot.flows.paging import lane as pager_lane
 from bot.flows.ports import Clock
+from bot.flows.slack_channel import first_name
 from bot.flows.step_actions import Automation
 from bot.store import incidents as q
 from bot.store import outbox
@@ -95,7 +96,13 @@ class UnitOfWork:
         assert incident.id is not None
         lane = fx.lane(incident.id)
         outbox.enqueue(
-            session=session, lane=lane, kind=fx.OPEN_CHANNEL, now=now, incident_id=incident.id
+            session=session,
+            lane=lane,
+            kind=fx.OPEN_CHANNEL,
+            now=now,
+            incident_id=incident.id,
+            # the first name noted now: no write between the effect's claim and Slack's answer
+            payload={"trying": first_name(incident, None)},
         )
         if not incident.private and not incident.drill:
             outbox.enqueue(
@@ -109,8 +116,8 @@ class UnitOfWork:
             now=now,
             alert_born=alert_born,
         )
-        timers.arm_for(session, self.catalog, incident, now)
-        timers.watch_open(session, incident.id, now)
+        timers.arm_for(session, self.catalog, incident, now, fresh=True)
+        timers.watch_open(session, incident.id, now, fresh=True)
         if self.playbooks:
             from bot.flows.playbooks import auto_attach
 

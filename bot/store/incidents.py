@@ -54,15 +54,66 @@ def create_incident(
     session.add(incident)
     session.flush()
     assert incident.id is not None
-    apply_decision(
-        session=session,
-        incident=incident,
-        decision=Decision(
-            set_milestones=snap.milestones, roles=snap.roles, entries=opening.entries
-        ),
-        now=now,
-    )
+    _insert_fresh(session, incident.id, opening, now)
     return incident
+
+
+def _insert_fresh(session: Session, incident_id: int, opening: Opening, now: datetime) -> None:
+    """A new incident's milestones, roles and first entries: plain INSERTs (nothing to look up
+    or update yet), the bulk of a declaration's transaction."""
+    snap = opening.snapshot
+    milestone_t = MilestoneRow.__table__  # type: ignore[attr-defined]
+    role_t = RoleAssignment.__table__  # type: ignore[attr-defined]
+    entry_t = TimelineRow.__table__  # type: ignore[attr-defined]
+    if snap.milestones:
+        session.execute(
+            insert(milestone_t),
+            [
+                {
+                    "incident_id": incident_id,
+                    "kind": milestone.value,
+                    "at": stamp.at,
+                    "source": stamp.source.value,
+                    "set_by": stamp.by,
+                    "updated_at": now,
+                }
+                for milestone, stamp in snap.milestones.items()
+            ],
+        )
+    if snap.roles:
+        session.execute(
+            insert(role_t),
+            [
+                {
+                    "incident_id": incident_id,
+                    "role": role,
+                    "user_id": user,
+                    "assigned_at": now,
+                    "assigned_by": next(
+                        (e.actor for e in opening.entries if e.data.get("role") == role), None
+                    ),
+                }
+                for role, user in snap.roles.items()
+            ],
+        )
+    if opening.entries:
+        session.execute(
+            insert(entry_t),
+            [
+                {
+                    "incident_id": incident_id,
+                    "at": e.at,
+                    "kind": e.kind.value,
+                    "text": e.text,
+                    "actor": e.actor,
+                    "source": e.source.value,
+                    "data": dict(e.data),
+                    "dedup_key": None,
+                    "created_at": now,
+                }
+                for e in opening.entries
+            ],
+        )
 
 
 def get_incident(

@@ -54,30 +54,29 @@ def enqueue(
     session.execute(insert(OutboxRow.__table__).values(**values))  # type: ignore[attr-defined]
 
 
+_T = OutboxRow.__table__  # type: ignore[attr-defined]  # Core statements: no ORM bookkeeping
+
+
 def claim_head(
     *, session: Session, lane: str, owner: str, now: datetime, lease: timedelta
 ) -> OutboxRow | None:
-    """Lease the lane's oldest pending row if it is due and nobody holds it."""
-    head = session.exec(
-        select(func.min(OutboxRow.id)).where(
-            OutboxRow.lane == lane, col(OutboxRow.done_at).is_(None)
-        )
-    ).one()
-    if head is None:
-        return None
-    claimed = session.execute(
-        update(OutboxRow)
-        .where(
-            col(OutboxRow.id) == head,
-            col(OutboxRow.done_at).is_(None),
-            col(OutboxRow.next_attempt_at) <= now,
-            or_(col(OutboxRow.lease_until).is_(None), col(OutboxRow.lease_until) < now),
-        )
-        .values(lease_until=now + lease, lease_owner=owner, attempts=OutboxRow.attempts + 1)
+    """Lease the lane's oldest pending row if it is due and nobody holds it: one UPDATE … WHERE
+    id = (the lane's head) … RETURNING, so a claim is a single round trip."""
+    head = (
+        select(func.min(_T.c.id)).where(_T.c.lane == lane, _T.c.done_at.is_(None)).scalar_subquery()
     )
-    if not claimed.rowcount:  # type: ignore[attr-defined]
-        return None
-    return session.get(OutboxRow, head, populate_existing=True)
+    claimed = session.execute(
+        update(_T)
+        .where(
+            _T.c.id == head,
+            _T.c.done_at.is_(None),
+            _T.c.next_attempt_at <= now,
+            or_(_T.c.lease_until.is_(None), _T.c.lease_until < now),
+        )
+        .values(lease_until=now + lease, lease_owner=owner, attempts=_T.c.attempts + 1)
+        .returning(*_T.c)
+    ).first()
+    return OutboxRow(**claimed._mapping) if claimed is not None else None
 
 
 def due_lanes(*, session: Session, now: datetime, limit: int = 100) -> Sequence[str]:
@@ -115,7 +114,7 @@ def retry_later(
         "last_error": error[:2000],
     }
     if refund:
-        values["attempts"] = OutboxRow.attempts - 1
+        values["attempts"] = _T.c.attempts - 1
     _release(session, row_id, owner, **values)
 
 
@@ -126,11 +125,7 @@ def give_up(*, session: Session, row_id: int, owner: str, now: datetime, error: 
 
 
 def _release(session: Session, row_id: int, owner: str, **values: Any) -> None:
-    session.execute(
-        update(OutboxRow)
-        .where(col(OutboxRow.id) == row_id, col(OutboxRow.lease_owner) == owner)
-        .values(**values)
-    )
+    session.execute(update(_T).where(_T.c.id == row_id, _T.c.lease_owner == owner).values(**values))
 
 
 def pending(*, session: Session, incident_id: int) -> Sequence[OutboxRow]:

@@ -7,7 +7,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import insert, update
 from sqlmodel import Session, col, select
 
 from bot.store.models import TimerRow
@@ -21,8 +21,22 @@ def arm(
     due_at: datetime,
     now: datetime,
     payload: dict[str, Any] | None = None,
+    fresh: bool = False,
 ) -> None:
-    """Set the incident's pending timer of this kind to `due_at` (one pending per kind)."""
+    """Set the incident's pending timer of this kind to `due_at` (one pending per kind).
+    `fresh`: the incident was made in this transaction, so it has none yet: a plain INSERT."""
+    if fresh:
+        session.execute(
+            insert(TimerRow.__table__),  # type: ignore[attr-defined]
+            {
+                "incident_id": incident_id,
+                "kind": kind,
+                "due_at": due_at,
+                "created_at": now,
+                "payload": payload or {},
+            },
+        )
+        return
     pending = session.exec(
         select(TimerRow).where(
             TimerRow.incident_id == incident_id,
