@@ -67,7 +67,7 @@ class SharedBudgets:
     ) -> None:
         if not db.is_postgres:
             raise ValueError("shared budgets need PostgreSQL; SQLite keeps them in memory")
-        self._engine = db.engine
+        self._engine = db.unsynced  # a booking lost with the database's crash costs nothing
         self._limits = dict(limits)
         self._default = default
         self._namespace = namespace

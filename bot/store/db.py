@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -31,6 +32,22 @@ class Database:
     def __init__(self, url: str, *, echo: bool = False) -> None:
         self.url = url
         self.engine = make_engine(url, echo=echo)
+        self._unsynced: Engine | None = None
+        self._unsynced_lock = threading.Lock()
+
+    @property
+    def unsynced(self) -> Engine:
+        """PostgreSQL connections whose commits do not wait for the disk
+        (`synchronous_commit=off`), for bookkeeping a crash of the database may lose without
+        harm: rate-limit bookings. The same engine as `engine` on SQLite."""
+        if not self.is_postgres:
+            return self.engine
+        with self._unsynced_lock:
+            if self._unsynced is None:
+                self._unsynced = make_engine(
+                    self.url, pool_size=2, options="-c synchronous_commit=off"
+                )
+            return self._unsynced
 
     @property
     def is_postgres(self) -> bool:
@@ -83,15 +100,26 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+        if self._unsynced is not None:
+            self._unsynced.dispose()
 
 
-def make_engine(url: str, *, echo: bool = False) -> Engine:
+def make_engine(
+    url: str, *, echo: bool = False, pool_size: int = 10, options: str | None = None
+) -> Engine:
     if url.startswith("postgres://"):  # Heroku-style URLs
         url = "postgresql+psycopg://" + url.removeprefix("postgres://")
     elif url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
     if not url.startswith("sqlite"):
-        engine = create_engine(url, echo=echo, pool_pre_ping=True, pool_size=10, max_overflow=10)
+        engine = create_engine(
+            url,
+            echo=echo,
+            pool_pre_ping=True,
+            pool_size=pool_size,
+            max_overflow=10,
+            connect_args={"options": options} if options else {},
+        )
         _no_nul_bytes(engine)
         return engine
     memory = url in ("sqlite://", "sqlite:///:memory:")
