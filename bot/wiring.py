@@ -15,6 +15,7 @@ from bot.adapters.pagerduty import PACING, PagerDutyPager, pagerduty_budgets
 from bot.adapters.slack import pacing as slack_pacing
 from bot.adapters.slack.app import build_bolt_app
 from bot.adapters.slack.chat import SlackChat
+from bot.adapters.slack.command_intake import CommandIntake
 from bot.adapters.slack.listeners import SlackContext
 from bot.adapters.slack.pacing import SlackPacer
 from bot.core.catalog import Catalog, PagerDutyTarget, Phase
@@ -226,6 +227,7 @@ def build(
         public_url=settings.public_url,
     )
     bolt = None
+    commands = None
     if settings.slack_bot_token is not None:
         ctx = SlackContext(
             flows=flows,
@@ -238,9 +240,10 @@ def build(
             postmortems=jira_effects,
             review_link=review.review_link if settings.api_token is not None else None,
         )
-        bolt = build_bolt_app(
-            client=slack, signing_secret=_secret(settings.slack_signing_secret), ctx=ctx
-        )
+        signing_secret = _secret(settings.slack_signing_secret)
+        bolt = build_bolt_app(client=slack, signing_secret=signing_secret, ctx=ctx)
+        if signing_secret is not None:  # slash commands over HTTP skip Bolt's dispatch
+            commands = CommandIntake(ctx, signing_secret)
     # Socket Mode (no signing secret): Slack talks over the socket, so the HTTP endpoint, which
     # could not verify anything, stays closed.
     http_bolt = bolt if settings.slack_signing_secret is not None else None
@@ -260,6 +263,7 @@ def build(
         metrics_token=_secret(settings.metrics_token),
         trusted_proxy_header=settings.trusted_proxy_header or None,
         auth_failure_limit=settings.auth_failures_per_minute,
+        commands=commands,
     )
     timers = TimerFlows(db, catalog, clock, defaults, playbooks)
     return Bot(

@@ -47,20 +47,24 @@ class TrackedExecutor(ThreadPoolExecutor):
 
 
 class AckGate:
-    """Counts requests being answered; work waits for a quiet moment (none being answered for
-    `quiet` seconds), at most `max_yield` seconds in all."""
+    """Counts requests being answered; work waits while any is, and after a burst (two or more
+    answered at once) for a quiet moment (none answered for `quiet` seconds), at most
+    `max_yield` seconds in all. A lone request's work starts as soon as it is answered."""
 
-    def __init__(self, quiet: float = 0.0, max_yield: float = 0.25) -> None:
+    def __init__(self, quiet: float = 0.02, max_yield: float = 0.25) -> None:
         self.quiet = quiet
         self.max_yield = max_yield
         self._answering = 0
         self._last = 0.0
+        self._burst = -1e9  # when two or more requests were last answered at once
         self._cond = threading.Condition()
 
     @contextmanager
     def answering(self) -> Iterator[None]:
         with self._cond:
             self._answering += 1
+            if self._answering > 1:
+                self._burst = time.monotonic()
         try:
             yield
         finally:
@@ -80,6 +84,8 @@ class AckGate:
                 if self._answering:
                     self._cond.wait(deadline - now)
                     continue
+                if now - self._burst > self.quiet:
+                    return  # no burst going on: start now
                 calm = self._last + self.quiet - now
                 if calm <= 0:
                     return

@@ -15,6 +15,7 @@ for everybody waiting), so a burst of requests costs a few commits, not one each
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import queue
 import threading
@@ -46,6 +47,18 @@ class _Waiting:
     done: threading.Event = field(default_factory=threading.Event)
     row_id: int | None = None
     error: BaseException | None = None
+    future: asyncio.Future[None] | None = None  # accept_async's, resolved on its event loop
+
+    def settle(self) -> None:
+        self.done.set()
+        future = self.future
+        if future is not None:
+            future.get_loop().call_soon_threadsafe(_resolve, future)
+
+
+def _resolve(future: asyncio.Future[None]) -> None:
+    if not future.done():
+        future.set_result(None)
 
 
 @dataclass(frozen=True)
@@ -100,11 +113,32 @@ class Inbox:
         if leader:
             self._write_all()
         waiting.done.wait()
+        return self._accepted(waiting)
+
+    async def accept_async(
+        self, key: str, lane: str, handler: str, payload: dict[str, Any]
+    ) -> bool:
+        """`accept` for an event loop: the requests of a burst wait on the loop, not each in a
+        thread of its own; the first of them writes them all in one executor thread."""
+        loop = asyncio.get_running_loop()
+        waiting = _Waiting(NewRequest(key[:200], lane[:120], handler, payload))
+        waiting.future = loop.create_future()
+        with self._write_lock:
+            self._waiting.append(waiting)
+            leader = not self._writing
+            self._writing = True
+        if leader:
+            await loop.run_in_executor(None, self._write_all)
+        await waiting.future
+        return self._accepted(waiting)
+
+    def _accepted(self, waiting: _Waiting) -> bool:
         if waiting.error is not None:
             raise waiting.error
         if waiting.row_id is None:
             return False
-        self._queue(_Job(waiting.row_id, waiting.request.lane, handler, payload))
+        request = waiting.request
+        self._queue(_Job(waiting.row_id, request.lane, request.handler, request.payload))
         return True
 
     def _write_all(self) -> None:
@@ -118,19 +152,20 @@ class Inbox:
             try:
                 now, owner = self.clock.now(), self._owner()
                 with self.db.transaction() as session:
-                    for item in batch:
-                        item.row_id = store.add(
-                            session=session,
-                            request=item.request,
-                            owner=owner,
-                            now=now,
-                            lease=self.lease,
-                        )
+                    ids = store.add_all(
+                        session=session,
+                        requests=[item.request for item in batch],
+                        owner=owner,
+                        now=now,
+                        lease=self.lease,
+                    )
+                for item, row_id in zip(batch, ids, strict=True):
+                    item.row_id = row_id
             except BaseException as exc:
                 for item in batch:
                     item.row_id, item.error = None, exc
             for item in batch:
-                item.done.set()
+                item.settle()
 
     # -- working them off ----------------------------------------------------------------------
     def _queue(self, job: _Job) -> None:

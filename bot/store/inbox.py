@@ -28,29 +28,40 @@ class NewRequest:
     payload: dict[str, Any]
 
 
-def add(
-    *, session: Session, request: NewRequest, owner: str, now: datetime, lease: timedelta
-) -> int | None:
-    """Insert the request leased to `owner`; None if its key was taken (a retry or a replay)."""
+def add_all(
+    *,
+    session: Session,
+    requests: Sequence[NewRequest],
+    owner: str,
+    now: datetime,
+    lease: timedelta,
+) -> list[int | None]:
+    """Insert the requests leased to `owner`, in one statement; for each, its row id, or None
+    where its key was taken (a retry or a replay, or twice in this very batch)."""
     table = InboxRow.__table__  # type: ignore[attr-defined]
     insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    fresh: dict[str, NewRequest] = {}
+    for request in requests:
+        fresh.setdefault(request.key, request)
+    values = [
+        {
+            "key": r.key,
+            "lane": r.lane,
+            "handler": r.handler,
+            "payload": r.payload,
+            "received_at": now,
+            "attempts": 1,
+            "lease_owner": owner,
+            "lease_until": now + lease,
+        }
+        for r in fresh.values()
+    ]
     statement = (
-        insert(table)
-        .values(
-            key=request.key,
-            lane=request.lane,
-            handler=request.handler,
-            payload=request.payload,
-            received_at=now,
-            attempts=1,
-            lease_owner=owner,
-            lease_until=now + lease,
-        )
-        .on_conflict_do_nothing()
-        .returning(table.c.id)
+        insert(table).values(values).on_conflict_do_nothing().returning(table.c.id, table.c.key)
     )
-    row = session.execute(statement).first()
-    return int(row[0]) if row is not None else None
+    ids = {key: int(row_id) for row_id, key in session.execute(statement).all()}
+    firsts = {id(r) for r in fresh.values()}
+    return [ids.get(r.key) if id(r) in firsts else None for r in requests]
 
 
 def finish(*, session: Session, row_id: int, now: datetime, error: str | None = None) -> None:

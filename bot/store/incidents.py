@@ -64,7 +64,6 @@ def _insert_fresh(session: Session, incident_id: int, opening: Opening, now: dat
     snap = opening.snapshot
     milestone_t = MilestoneRow.__table__  # type: ignore[attr-defined]
     role_t = RoleAssignment.__table__  # type: ignore[attr-defined]
-    entry_t = TimelineRow.__table__  # type: ignore[attr-defined]
     if snap.milestones:
         session.execute(
             insert(milestone_t),
@@ -96,24 +95,7 @@ def _insert_fresh(session: Session, incident_id: int, opening: Opening, now: dat
                 for role, user in snap.roles.items()
             ],
         )
-    if opening.entries:
-        session.execute(
-            insert(entry_t),
-            [
-                {
-                    "incident_id": incident_id,
-                    "at": e.at,
-                    "kind": e.kind.value,
-                    "text": e.text,
-                    "actor": e.actor,
-                    "source": e.source.value,
-                    "data": dict(e.data),
-                    "dedup_key": None,
-                    "created_at": now,
-                }
-                for e in opening.entries
-            ],
-        )
+    insert_entries(session=session, incident_id=incident_id, entries=opening.entries, now=now)
 
 
 def get_incident(

@@ -8,6 +8,7 @@ from slack_bolt import App
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 
+from bot.adapters.slack.command_intake import CommandIntake
 from bot.core.catalog import Catalog
 from bot.flows.alerts import AlertFlows
 from bot.flows.background import AckGate
@@ -39,6 +40,7 @@ def build_web_app(
     metrics_token: str | None = None,
     trusted_proxy_header: str | None = None,
     auth_failure_limit: int = LIMIT,
+    commands: CommandIntake | None = None,
 ) -> Starlette:
     metrics = metrics or Metrics()
     clock = clock or SystemClock()
@@ -49,7 +51,7 @@ def build_web_app(
         review.metrics = metrics  # refused logins and links count with the other refusals
         review.throttle = throttle  # failures from one address count on every route
     routes = [
-        *slack.routes(bolt=bolt, gate=gate or AckGate(), metrics=metrics),
+        *slack.routes(bolt=bolt, gate=gate or AckGate(), metrics=metrics, commands=commands),
         *webhooks.routes(
             alerts=alerts,
             token=alert_token,

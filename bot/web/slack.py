@@ -19,6 +19,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from bot.adapters.slack.command_intake import CommandIntake
 from bot.flows.background import AckGate
 from bot.web import slack_headers
 from bot.web.common import BadBody, Metrics, parse_json, read_body
@@ -28,7 +29,9 @@ log = logging.getLogger(__name__)
 MAX_SLACK_BODY = 1_000_000  # Slack's payloads are far smaller; anything bigger is not Slack
 
 
-def routes(*, bolt: App | None, gate: AckGate, metrics: Metrics) -> list[Route]:
+def routes(
+    *, bolt: App | None, gate: AckGate, metrics: Metrics, commands: CommandIntake | None = None
+) -> list[Route]:
     async def slack_events(request: Request) -> Response:
         if bolt is None:
             return JSONResponse(
@@ -43,6 +46,16 @@ def routes(*, bolt: App | None, gate: AckGate, metrics: Metrics) -> list[Route]:
         try:
             body = await read_body(request, MAX_SLACK_BODY)
             check_body(body, request.headers.get("content-type"))
+            form = commands.fields(body, request.headers.get("content-type")) if commands else None
+            if commands is not None and form is not None:  # `/incident …`: no Bolt needed
+                with gate.answering():
+                    answer = await commands.handle(body, request.headers, form)
+                metrics.slack_requests.labels(str(answer.status)).inc()
+                if answer.status == 401:
+                    metrics.unauthorized.labels("slack").inc()
+                if answer.body is None:
+                    return Response(status_code=answer.status)
+                return JSONResponse(answer.body, status_code=answer.status)
             bolt_request = to_bolt_request(request, body)
         except BadBody as bad:
             metrics.slack_requests.labels(str(bad.status)).inc()

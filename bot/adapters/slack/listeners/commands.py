@@ -30,19 +30,32 @@ _STANDALONE = (c.Declare, c.Drill, c.ListOpen, c.OnCall)
 
 def register(app: App, ctx: SlackContext) -> None:
     def incident_command(ack: Ack, body: dict[str, Any]) -> None:
-        request = c.parse(str(body.get("text") or ""), ctx.catalog)
-        match request:
-            case c.Help(unknown=unknown):
-                text, blocks = replies.help_blocks(ctx.catalog, unknown)
-                ack(text=text, blocks=blocks)
-            case c.Invalid(message=message):
-                ack(text=message)
-            case _:
-                lane = None if isinstance(request, _STANDALONE) else body.get("channel_id")
-                accept(ctx, body, "command", channel_lane(lane))
-                ack()
+        reply = answer(ctx, body)
+        if reply is None:
+            accept(ctx, body, "command", lane(ctx, body))
+            ack()
+        else:
+            ack(**reply)
 
     app.command("/incident")(incident_command)
+
+
+def answer(ctx: SlackContext, body: dict[str, Any]) -> dict[str, Any] | None:
+    """What `/incident …` is answered at once: help, or what is wrong with it. None: the
+    request is work, to be written to the inbox before the (empty) answer."""
+    match c.parse(str(body.get("text") or ""), ctx.catalog):
+        case c.Help(unknown=unknown):
+            text, blocks = replies.help_blocks(ctx.catalog, unknown)
+            return {"text": text, "blocks": blocks}
+        case c.Invalid(message=message):
+            return {"text": message}
+    return None
+
+
+def lane(ctx: SlackContext, body: dict[str, Any]) -> str | None:
+    """Commands on an incident queue behind the channel's earlier ones; others run alone."""
+    request = c.parse(str(body.get("text") or ""), ctx.catalog)
+    return None if isinstance(request, _STANDALONE) else channel_lane(body.get("channel_id"))
 
 
 def command(ctx: SlackContext, body: dict[str, Any]) -> None:
