@@ -176,6 +176,7 @@ def build(
         db, pager, catalog, clock, public_url=settings.public_url, defaults=defaults
     )
     work = BackgroundWork()
+    db.before_transaction = work.gate.step  # work behind the acks lets them go first
 
     step_effects = StepEffects(db, slack_effects, clock)
     jira_effects = JiraEffects(

@@ -20,8 +20,12 @@ _T = TypeVar("_T")
 
 
 class TrackedExecutor(ThreadPoolExecutor):
-    def __init__(self, workers: int, name: str) -> None:
-        super().__init__(max_workers=workers, thread_name_prefix=name)
+    def __init__(self, workers: int, name: str, *, background: bool = False) -> None:
+        super().__init__(
+            max_workers=workers,
+            thread_name_prefix=name,
+            initializer=background_thread if background else None,
+        )
         self._busy = 0
         self._cond = threading.Condition()
 
@@ -44,6 +48,14 @@ class TrackedExecutor(ThreadPoolExecutor):
     def wait_idle(self, timeout: float = 30.0) -> bool:
         with self._cond:
             return self._cond.wait_for(lambda: self._busy == 0, timeout=timeout)
+
+
+_role = threading.local()
+
+
+def background_thread() -> None:
+    """Marks the calling thread as one that does work behind the acks (see AckGate.step)."""
+    _role.background = True
 
 
 class AckGate:
@@ -74,6 +86,11 @@ class AckGate:
                 if not self._answering:  # waking the waiters earlier would only cost the acks
                     self._cond.notify_all()
 
+    def step(self) -> None:
+        """Before each transaction: background threads yield to the acks; others never wait."""
+        if getattr(_role, "background", False):
+            self.yield_to_acks()
+
     def yield_to_acks(self) -> None:
         deadline = time.monotonic() + self.max_yield
         with self._cond:
@@ -98,7 +115,7 @@ class BackgroundWork:
     ) -> None:
         self.listeners = TrackedExecutor(ack_workers, "bolt")
         self.gate = gate or AckGate()
-        self._pool = TrackedExecutor(workers, "work")
+        self._pool = TrackedExecutor(workers, "work", background=True)
 
     def submit(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> None:
         def after_acks() -> Any:

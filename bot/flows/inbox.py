@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
+from bot.flows.background import background_thread
 from bot.flows.ports import Clock
 from bot.logs import bound
 from bot.store import inbox as store
@@ -185,6 +186,7 @@ class Inbox:
         self._ready.put(job.lane)
 
     def _work(self) -> None:
+        background_thread()  # its transactions let Slack's acks go first
         while True:
             lane = self._ready.get()
             if lane is None:

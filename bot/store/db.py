@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -12,13 +13,14 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import event
+from sqlalchemy import event, exc
 from sqlalchemy.engine import Engine
 from sqlalchemy.pool import StaticPool
 from sqlmodel import Session, create_engine
 
 from bot.core.text import no_nul
 
+IDLE_PING = 2.0  # seconds a pooled connection may rest before it is pinged at checkout
 MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
 
 
@@ -34,6 +36,14 @@ class Database:
         self.engine = make_engine(url, echo=echo)
         self._unsynced: Engine | None = None
         self._unsynced_lock = threading.Lock()
+        # Called before a thread's outermost transaction starts (wiring: background work lets
+        # Slack's acks go first); never inside one, so no lock is held while it waits.
+        self.before_transaction: Callable[[], None] | None = None
+        self._depth = threading.local()
+        # SQLite has one writer at a time. Its busy handler makes a waiting writer sleep (1, 2,
+        # 5 … 100 ms) and poll; this process's writers queue on a lock instead and go the moment
+        # the previous one commits. (Other processes still meet the busy handler.)
+        self._writer = threading.Lock() if not self.is_postgres else None
 
     @property
     def unsynced(self) -> Engine:
@@ -55,8 +65,20 @@ class Database:
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:
-        with Session(self.engine, expire_on_commit=False) as session, session.begin():
-            yield session
+        depth = getattr(self._depth, "n", 0)
+        if depth == 0 and self.before_transaction is not None:
+            self.before_transaction()
+        writer = self._writer if depth == 0 else None
+        if writer is not None:
+            writer.acquire()
+        self._depth.n = depth + 1
+        try:
+            with Session(self.engine, expire_on_commit=False) as session, session.begin():
+                yield session
+        finally:
+            self._depth.n = depth
+            if writer is not None:
+                writer.release()
 
     @contextmanager
     def read(self) -> Iterator[Session]:
@@ -115,11 +137,11 @@ def make_engine(
         engine = create_engine(
             url,
             echo=echo,
-            pool_pre_ping=True,
             pool_size=pool_size,
             max_overflow=10,
             connect_args={"options": options} if options else {},
         )
+        _ping_when_idle(engine)
         _no_nul_bytes(engine)
         return engine
     memory = url in ("sqlite://", "sqlite:///:memory:")
@@ -130,6 +152,29 @@ def make_engine(
     _sqlite_pragmas(engine, wal=not memory)
     _no_nul_bytes(engine)
     return engine
+
+
+def _ping_when_idle(engine: Engine, idle: float = IDLE_PING) -> None:
+    """`pool_pre_ping` pings on every checkout: a round trip per transaction. A connection
+    given back less than `idle` seconds ago is known to be alive, so only older ones are pinged
+    (SQLAlchemy's recipe for pessimistic disconnect handling); a failed ping discards the
+    connection and the pool hands out a fresh one (a database restart costs no request)."""
+
+    @event.listens_for(engine, "checkin")
+    def _given_back(_dbapi_connection: Any, record: Any) -> None:
+        record.info["used"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _taken(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        used = record.info.get("used")
+        if used is None or time.monotonic() - used < idle:
+            return  # just connected, or in use a moment ago
+        try:
+            cursor = dbapi_connection.cursor()
+            cursor.execute("SELECT 1")
+            cursor.close()
+        except Exception as error:
+            raise exc.DisconnectionError() from error
 
 
 def _no_nul_bytes(engine: Engine) -> None:

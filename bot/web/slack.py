@@ -47,16 +47,7 @@ def routes(
             body = await read_body(request, MAX_SLACK_BODY)
             check_body(body, request.headers.get("content-type"))
             form = commands.fields(body, request.headers.get("content-type")) if commands else None
-            if commands is not None and form is not None:  # `/incident …`: no Bolt needed
-                with gate.answering():
-                    answer = await commands.handle(body, request.headers, form)
-                metrics.slack_requests.labels(str(answer.status)).inc()
-                if answer.status == 401:
-                    metrics.unauthorized.labels("slack").inc()
-                if answer.body is None:
-                    return Response(status_code=answer.status)
-                return JSONResponse(answer.body, status_code=answer.status)
-            bolt_request = to_bolt_request(request, body)
+            bolt_request = None if form is not None else to_bolt_request(request, body)
         except BadBody as bad:
             metrics.slack_requests.labels(str(bad.status)).inc()
             return bad.response()
@@ -64,6 +55,9 @@ def routes(
             log.warning("refused a Slack request Bolt cannot parse: %r", exc)
             metrics.slack_requests.labels("400").inc()
             return JSONResponse({"error": "not a Slack request"}, status_code=400)
+        if commands is not None and form is not None:  # `/incident …`: no Bolt needed
+            return await _command(commands, body, request, form, gate, metrics)
+        assert bolt_request is not None
         with gate.answering():  # work in the background waits while Slack awaits an answer
             bolt_response = await run_in_threadpool(bolt.dispatch, bolt_request)
         metrics.slack_requests.labels(str(bolt_response.status)).inc()
@@ -72,6 +66,29 @@ def routes(
         return to_starlette_response(bolt_response)
 
     return [Route("/slack/events", slack_events, methods=["POST"])]
+
+
+async def _command(
+    commands: CommandIntake,
+    body: bytes,
+    request: Request,
+    form: dict[str, str],
+    gate: AckGate,
+    metrics: Metrics,
+) -> Response:
+    try:
+        with gate.answering():
+            answer = await commands.handle(body, request.headers, form)
+    except Exception:  # the database refused the write: not answered, so Slack tells the user
+        log.exception("could not record a slash command")
+        metrics.slack_requests.labels("503").inc()
+        return JSONResponse({"error": "could not record the request; try again"}, status_code=503)
+    metrics.slack_requests.labels(str(answer.status)).inc()
+    if answer.status == 401:
+        metrics.unauthorized.labels("slack").inc()
+    if answer.body is None:
+        return Response(status_code=answer.status)
+    return JSONResponse(answer.body, status_code=answer.status)
 
 
 def check_body(body: bytes, content_type: str | None) -> None:
