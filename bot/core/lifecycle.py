@@ -7,10 +7,13 @@ Pure: no I/O and no clock; `now` and the actor are passed in. A refused command 
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from bot.core.catalog import COMMANDER, Catalog, Phase
+from bot.core.corrections import check_order as _check_order
+from bot.core.corrections import edit_milestones as _edit_milestones
+from bot.core.corrections import require_command as _require_command
 from bot.core.decisions import (
     EDITABLE as EDITABLE,
 )
@@ -51,7 +54,7 @@ from bot.core.decisions import (
     Snapshot as Snapshot,
 )
 from bot.core.metrics import humanize
-from bot.core.milestones import ORDER, Milestone, Source, Stamp, order_errors, require_aware
+from bot.core.milestones import Milestone, Source, Stamp, order_errors, require_aware
 from bot.core.sender_time import Chosen, Told, choose, floor_named, floors_of
 from bot.core.timeline import Entry, EntryKind
 
@@ -357,81 +360,6 @@ def _said(text: str, when: Chosen | None) -> tuple[str, dict[str, Any]]:
     if when is None:
         return text, {}
     return f"{text} ({when.why})", dict(when.data())
-
-
-def _require_command(catalog: Catalog, incident: Snapshot, actor: str | None, what: str) -> None:
-    """Some decisions belong to the incident commander (or a catalog admin). Until someone takes
-    command anyone may make them; the bot's own moves (no actor) always may."""
-    commander = incident.roles.get(COMMANDER)
-    if actor is None or commander is None or actor == commander or actor in catalog.admins:
-        return
-    raise Refused(f"Only the incident commander (<@{commander}>) or an admin can {what}.")
-
-
-def _edit_milestones(
-    catalog: Catalog,
-    incident: Snapshot,
-    command: EditMilestones,
-    now: datetime,
-    actor: str | None,
-    source: Source,
-) -> Decision:
-    _require_command(catalog, incident, actor, "correct the timestamps")
-    stamps: dict[Milestone, Stamp] = {}
-    entries: list[Entry] = []
-    for milestone, at in sorted(command.changes.items(), key=lambda kv: ORDER.index(kv[0])):
-        require_aware(at)
-        if milestone not in EDITABLE:
-            raise Refused(
-                f"{milestone.label} is the bot's record of when it happened here; it cannot be edited."
-            )
-        before = incident.milestones.get(milestone)
-        if before is None and milestone in (Milestone.MITIGATED, Milestone.RESOLVED):
-            raise Refused(
-                f"The incident is not {milestone.label.lower()} yet: change its status instead."
-            )
-        if at > now:
-            raise Refused(
-                f"{milestone.label} cannot be in the future ({at.astimezone(UTC):%Y-%m-%d %H:%M} UTC)."
-            )
-        if before is not None and before.at == at:
-            continue
-        stamps[milestone] = Stamp(at, Source.MANUAL, actor)
-        was = (
-            f"{before.at.astimezone(UTC):%Y-%m-%d %H:%M:%S} UTC, from {before.source.value}"
-            if before
-            else "not set"
-        )
-        entries.append(
-            Entry(
-                EntryKind.MILESTONE,
-                now,
-                f"{milestone.label} corrected to {at.astimezone(UTC):%Y-%m-%d %H:%M:%S} UTC (was {was})",
-                actor,
-                source,
-                {
-                    "milestone": milestone.value,
-                    "to": at.isoformat(),
-                    "from": before.at.isoformat() if before else None,
-                    "from_source": before.source.value if before else None,
-                    "from_by": before.by if before else None,
-                },
-            )
-        )
-    if not stamps:
-        raise Refused("Nothing changed: every time is as it was.")
-    _check_order(incident, stamps, frozenset())
-    return Decision(set_milestones=stamps, entries=tuple(entries))
-
-
-def _check_order(
-    incident: Snapshot, stamps: dict[Milestone, Stamp], cleared: frozenset[Milestone]
-) -> None:
-    instants = {m: s.at for m, s in incident.milestones.items() if m not in cleared}
-    instants.update({m: s.at for m, s in stamps.items()})
-    problems = order_errors(instants)
-    if problems:
-        raise Refused("That would put the milestones out of order: " + "; ".join(problems) + ".")
 
 
 def apply(incident: Snapshot, decision: Decision) -> Snapshot:
