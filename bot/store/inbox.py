@@ -56,10 +56,9 @@ def add_all(
         }
         for r in fresh.values()
     ]
-    statement = (
-        insert(table).values(values).on_conflict_do_nothing().returning(table.c.id, table.c.key)
-    )
-    ids = {key: int(row_id) for row_id, key in session.execute(statement).all()}
+    # One statement compiled once, whatever the batch's size (SQLAlchemy's insertmanyvalues).
+    statement = insert(table).on_conflict_do_nothing().returning(table.c.id, table.c.key)
+    ids = {key: int(row_id) for row_id, key in session.execute(statement, values).all()}
     firsts = {id(r) for r in fresh.values()}
     return [ids.get(r.key) if id(r) in firsts else None for r in requests]
 

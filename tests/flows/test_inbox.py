@@ -240,3 +240,25 @@ def _a_dead_local_process() -> str:
     child = subprocess.Popen([sys.executable, "-c", "pass"])
     child.wait()
     return f"{this_host()}:{child.pid}"
+
+
+def test_the_same_request_twice_at_once_is_stored_and_run_once(db: Database, inbox: Inbox) -> None:
+    """Slack's retry racing the original (or a double submit): one row, one run, one True."""
+    runs: list[int] = []
+    inbox.register("count", lambda payload: runs.append(payload["n"]))
+    results: list[bool] = []
+    lock = threading.Lock()
+
+    def send(n: int) -> None:
+        ok = inbox.accept("slack:event:Ev9", "lane", "count", {"n": n})
+        with lock:
+            results.append(ok)
+
+    threads = [threading.Thread(target=send, args=(n,)) for n in range(10)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert inbox.wait_idle(5)
+    assert sorted(results) == [False] * 9 + [True]
+    assert len(runs) == 1 and len(rows(db)) == 1
