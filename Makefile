@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck deps pytest install lock serve bench bench-ack bench-declare bench-storm bench-burst bench-timers bench-report bench-soak clean
+.PHONY: demo test lint typecheck deps pytest install lock serve bench bench-ack bench-declare bench-inbox bench-storm bench-burst bench-timers bench-report bench-soak clean
 
 # Installs are pinned: constraints.txt holds the exact version of every package '.[dev]' pulls
 # in (pip's own global constraint files, e.g. /etc/xdg/pip/constraints.txt, still apply on top).
@@ -53,6 +53,9 @@ bench-ack: $(STAMP)
 
 bench-declare: $(STAMP)
 	BENCH_PG_DB=$(BENCH_PG_DB) $(BIN)/python bench/declare_to_channel.py
+
+bench-inbox: $(STAMP)
+	BENCH_PG_DB=$(BENCH_PG_DB) $(BIN)/python bench/inbox_write.py
 
 bench-storm: $(STAMP)
 	$(BIN)/python bench/alert_storm.py
