@@ -104,47 +104,28 @@ def start_jobs(
         if timers.fire_due():
             runner.sweep()
 
-    scheduler.add_job(
-        _guard(fire_then_deliver, "timers"),
-        "interval",
-        seconds=timer_every,
-        id="timers",
-        max_instances=1,
-        coalesce=True,
-        next_run_time=at_once,
-    )
-    scheduler.add_job(
-        _guard(runner.sweep, "outbox sweep"),
-        "interval",
-        seconds=sweep_every,
-        id="outbox-sweep",
-        max_instances=1,
-        coalesce=True,
-        next_run_time=at_once,
-    )
+    jobs: list[tuple[str, Any, float]] = [
+        ("timers", fire_then_deliver, timer_every),
+        ("outbox sweep", runner.sweep, sweep_every),
+    ]
     if inbox is not None:
-        # Answered requests whose process died: finished here (see flows.inbox).
-        scheduler.add_job(
-            _guard(inbox.recover, "inbox sweep"),
-            "interval",
-            seconds=sweep_every,
-            id="inbox-sweep",
-            max_instances=1,
-            coalesce=True,
-            next_run_time=at_once,
-        )
 
-        # The replay guard and finished requests are kept a week, not forever; used sign-in
-        # links until they would have expired, failed-login counts a few minutes.
         def prune() -> None:
+            # The replay guard and finished requests are kept a week, not forever; used
+            # sign-in links until they would have expired, failed-login counts a few minutes.
             inbox.prune()
             prune_sign_in_records(runner.db, datetime.now(UTC))
 
+        jobs += [
+            ("inbox sweep", inbox.recover, sweep_every),  # answered requests of dead processes
+            ("prune", prune, 3600.0),
+        ]
+    for name, job, every in jobs:
         scheduler.add_job(
-            _guard(prune, "prune"),
+            _guard(job, name),
             "interval",
-            hours=1,
-            id="prune",
+            seconds=every,
+            id=name.replace(" ", "-"),
             max_instances=1,
             coalesce=True,
             next_run_time=at_once,
