@@ -123,7 +123,7 @@ class Paging(_Strict):
 
 
 class PrivatePostmortems(_Strict):
-    """Private incidents' post-mortems go to Jira only under an issue security level."""
+    """Private incidents' post-mortems go to the tracker only under an issue security level."""
 
     security_level: str = Field(min_length=1, max_length=255)  # its name, or its id ("10000")
 
@@ -131,7 +131,7 @@ class PrivatePostmortems(_Strict):
     @classmethod
     def _id_as_text(cls, value: object) -> object:
         if isinstance(value, int) and not isinstance(value, bool):
-            return str(value)  # `security_level: 10000` in YAML: Jira's ids are strings
+            return str(value)  # `security_level: 10000` in YAML: the tracker's ids are strings
         return value.strip() if isinstance(value, str) else value
 
 
@@ -147,7 +147,7 @@ class Postmortems(_Strict):
     followups_as: Literal["linked", "subtasks"] = "linked"  # "relates to" links, or sub-tasks
     link_type: str = "Relates"
     archive_channel: bool = True  # archive the incident channel once the post-mortem is in Jira
-    # Unset: a private incident's post-mortem is not exported (it stays in Slack).
+    # Unset: a private incident's post-mortem is not exported (it stays a draft in the chat).
     private: PrivatePostmortems | None = None
 
     def template_for(self, severity: str, service: str | None) -> str:

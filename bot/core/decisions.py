@@ -62,7 +62,7 @@ class ChangeStatus:
     status: str
     summary: str | None = None
     mitigated_at: datetime | None = None  # when the impact really stopped (e.g. alerts resolved)
-    told: Told | None = None  # the sender's own time for the change (PagerDuty's occurred_at)
+    told: Told | None = None  # the sender's own time for the change (a pager's event time)
 
 
 @dataclass(frozen=True)

@@ -1,12 +1,12 @@
 """Window budgets for pacing calls within a service's published rate limits.
 
-A limit is a budget of calls per window (Slack: "20 per minute" for tier 2, evaluated per
-method per workspace; PagerDuty's Events API: about 120 a minute per routing key, "calculated
-over a 60 second window looking back from the current time"). The window rolls: at most `budget`
+A limit is a budget of calls per window, as services publish them ("20 per minute" for a method,
+"120 a minute per key, over a 60 second window looking back from the current time"; each
+adapter states its own service's limits). The window rolls: at most `budget`
 calls in any `seconds`-long span. That is the strictest reading of a per-minute limit, so what it
 lets through also passes a fixed per-minute counter and a token bucket holding a minute's worth.
 
-A free window is spent at once — ten declares at once get ten channels at once — and only what
+A free window is spent at once — ten declares at once get ten conversations at once — and only what
 exceeds the budget waits, until the oldest booking leaves the window. `book` is pure (the caller
 passes the bookings and the time); `Pacer` keeps them in memory for one process, and
 `bot.store.budgets.SharedBudgets` keeps them in PostgreSQL for every process of a deployment.

@@ -1,7 +1,7 @@
-"""Senders' times: when a sender says an event happened (PagerDuty's `occurred_at`,
+"""Senders' times: when a sender says an event happened (a pager's event time,
 Alertmanager's `startsAt` / `endsAt`), that time is the one that counts, if the timeline allows it.
 
-A delivery can come hours late (PagerDuty retries while the bot is down), so receipt time would
+A delivery can come hours late (a sender retries while the bot is down), so receipt time would
 be wrong by the outage. But a sender's clock can be off, and a time before what it follows (an
 acknowledgement before detection or before the page) or far in the future would break the
 milestone order. So: the sender's time when it lies between its floors and one minute past

@@ -186,7 +186,7 @@ class Inbox:
         self._ready.put(job.lane)
 
     def _work(self) -> None:
-        background_thread()  # its transactions let Slack's acks go first
+        background_thread()  # its transactions let the acks go first
         while True:
             lane = self._ready.get()
             if lane is None:

@@ -226,7 +226,7 @@ class PagerDutyEvent:
     agent_name: str | None
     title: str | None
     occurred_at: datetime | None = (
-        None  # PagerDuty's time for the event (None: absent or unreadable)
+        None  # the pager's time for the event (None: absent or unreadable)
     )
 
 

@@ -101,7 +101,7 @@ class UnitOfWork:
             kind=fx.OPEN_CHANNEL,
             now=now,
             incident_id=incident.id,
-            # the first name noted now: no write between the effect's claim and Slack's answer
+            # the first name noted now: no write between the effect's claim and the chat's answer
             payload={"trying": first_name(incident, None)},
         )
         if not incident.private and not incident.drill:

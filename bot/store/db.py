@@ -37,7 +37,7 @@ class Database:
         self._unsynced: Engine | None = None
         self._unsynced_lock = threading.Lock()
         # Called before a thread's outermost transaction starts (wiring: background work lets
-        # Slack's acks go first); never inside one, so no lock is held while it waits.
+        # the acks go first); never inside one, so no lock is held while it waits.
         self.before_transaction: Callable[[], None] | None = None
         self._depth = threading.local()
         # SQLite has one writer at a time. Its busy handler makes a waiting writer sleep (1, 2,

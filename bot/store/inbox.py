@@ -122,7 +122,7 @@ def pending(*, session: Session) -> list[InboxRow]:
 
 def prune(*, session: Session, before: datetime) -> tuple[int, int]:
     """Forget finished requests and replay-guard ids received before `before`: a replay that
-    old is refused anyway (Slack signatures live five minutes, PagerDuty retries for hours)."""
+    old is refused anyway (signatures live minutes, senders retry for hours)."""
     inbox = session.execute(
         delete(InboxRow).where(
             col(InboxRow.received_at) < before, col(InboxRow.done_at).is_not(None)

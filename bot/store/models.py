@@ -105,7 +105,7 @@ class ProcessedRequest(SQLModel, table=True):
 
 
 class InboxRow(SQLModel, table=True):
-    """A request the bot answered (a Slack command, click, form or event), written before the
+    """A request the bot answered (a command, click, form or event), written before the
     answer left and worked off after it: answered means done, even if the process dies."""
 
     __tablename__ = "inbox"
@@ -328,8 +328,7 @@ class AuthFailure(SQLModel, table=True):
 
 class PacingBudget(SQLModel, table=True):
     """Calls booked against a vendor's rate limit by every process of one deployment
-    (PostgreSQL only; SQLite keeps its budgets in memory): one row per bucket (`slack:<method>`,
-    `pagerduty:events`, …) and scope (a hashed channel or routing key, or ""). `booked` holds the
+    (PostgreSQL only; SQLite keeps its budgets in memory): one row per bucket (`<integration>:<call>`) and scope (a hashed channel or routing key, or ""). `booked` holds the
     instants booked in the rolling window and after it, `expires` the instant from which none of
     them matters any more (both epoch seconds on the database's clock)."""
 
