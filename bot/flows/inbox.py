@@ -94,7 +94,6 @@ class Inbox:
         self._lanes_lock = threading.Lock()
         self._ready: queue.SimpleQueue[str | None] = queue.SimpleQueue()
         self._idle = threading.Condition(self._lanes_lock)
-        self._running = 0
         self._workers = workers
         self._threads: list[threading.Thread] = []  # started with the first request
 
@@ -199,12 +198,10 @@ class Inbox:
                         self._idle.notify_all()
                         break
                     job = jobs[0]
-                    self._running += 1
                 try:
                     self._run(job)
                 finally:
                     with self._lanes_lock:
-                        self._running -= 1
                         jobs.popleft()
 
     def _run(self, job: _Job) -> None:

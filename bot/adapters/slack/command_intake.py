@@ -2,7 +2,7 @@
 
 A slash command needs nothing of Bolt's machinery to be answered: its signature is checked (as
 Bolt's request verification does: HMAC-SHA256 of `v0:<timestamp>:<body>`, at most 5 minutes
-old), the form is read, and `commands.answer` decides — help or a mistake is the answer itself,
+old), the form is read, and `commands.triaged` decides — help or a mistake is the answer itself,
 anything else is written to the inbox (`Inbox.accept_async`, on the event loop, a burst sharing
 one commit) and answered with an empty 200. The work is the same `commands.command` as over
 Socket Mode or through Bolt. Everything else (buttons, forms, events, url_verification,
@@ -17,8 +17,8 @@ from urllib.parse import parse_qsl
 
 from slack_sdk.signature import SignatureVerifier
 
-from bot.adapters.slack.listeners import SlackContext, inbox_key
-from bot.adapters.slack.listeners.commands import answer, lane
+from bot.adapters.slack.listeners import SlackContext, accept_async
+from bot.adapters.slack.listeners.commands import triaged
 
 COMMAND = "/incident"
 
@@ -50,9 +50,8 @@ class CommandIntake:
         ):
             return Answer(401, {"error": "invalid request"})  # Bolt's answer, word for word
         request: dict[str, Any] = dict(form)
-        reply = answer(self.ctx, request)
-        if reply is not None:
-            return Answer(200, reply)
-        key = inbox_key(request)
-        await self.ctx.inbox.accept_async(key, lane(self.ctx, request) or key, "command", request)
+        triage = triaged(self.ctx, request)
+        if triage.reply is not None:
+            return Answer(200, triage.reply)
+        await accept_async(self.ctx, request, "command", triage.lane)
         return Answer(200, None)

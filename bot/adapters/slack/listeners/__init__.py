@@ -69,6 +69,14 @@ def accept(ctx: SlackContext, body: dict[str, Any], work: str, lane: str | None 
     ctx.inbox.accept(key, lane or key, work, body)
 
 
+async def accept_async(
+    ctx: SlackContext, body: dict[str, Any], work: str, lane: str | None = None
+) -> None:
+    """`accept` from an event loop (the slash-command intake)."""
+    key = inbox_key(body)
+    await ctx.inbox.accept_async(key, lane or key, work, body)
+
+
 def channel_lane(channel: object) -> str | None:
     return f"slack:{channel}" if channel else None
 

@@ -3,6 +3,7 @@ inbox before the ack and is worked off by `command`, which answers ephemerally."
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from slack_bolt import Ack, App, Respond
@@ -30,32 +31,32 @@ _STANDALONE = (c.Declare, c.Drill, c.ListOpen, c.OnCall)
 
 def register(app: App, ctx: SlackContext) -> None:
     def incident_command(ack: Ack, body: dict[str, Any]) -> None:
-        reply = answer(ctx, body)
-        if reply is None:
-            accept(ctx, body, "command", lane(ctx, body))
+        triage = triaged(ctx, body)
+        if triage.reply is None:
+            accept(ctx, body, "command", triage.lane)
             ack()
         else:
-            ack(**reply)
+            ack(**triage.reply)
 
     app.command("/incident")(incident_command)
 
 
-def answer(ctx: SlackContext, body: dict[str, Any]) -> dict[str, Any] | None:
-    """What `/incident …` is answered at once: help, or what is wrong with it. None: the
-    request is work, to be written to the inbox before the (empty) answer."""
-    match c.parse(str(body.get("text") or ""), ctx.catalog):
+@dataclass(frozen=True)
+class Triage:
+    reply: dict[str, Any] | None  # the answer itself (help, a mistake); None: work for the inbox
+    lane: str | None  # work on an incident queues behind its channel's; None: it runs alone
+
+
+def triaged(ctx: SlackContext, body: dict[str, Any]) -> Triage:
+    """What `/incident …` is answered at once, or where its work queues (parsed once)."""
+    match request := c.parse(str(body.get("text") or ""), ctx.catalog):
         case c.Help(unknown=unknown):
             text, blocks = replies.help_blocks(ctx.catalog, unknown)
-            return {"text": text, "blocks": blocks}
+            return Triage({"text": text, "blocks": blocks}, None)
         case c.Invalid(message=message):
-            return {"text": message}
-    return None
-
-
-def lane(ctx: SlackContext, body: dict[str, Any]) -> str | None:
-    """Commands on an incident queue behind the channel's earlier ones; others run alone."""
-    request = c.parse(str(body.get("text") or ""), ctx.catalog)
-    return None if isinstance(request, _STANDALONE) else channel_lane(body.get("channel_id"))
+            return Triage({"text": message}, None)
+    standalone = isinstance(request, _STANDALONE)
+    return Triage(None, None if standalone else channel_lane(body.get("channel_id")))
 
 
 def command(ctx: SlackContext, body: dict[str, Any]) -> None:
