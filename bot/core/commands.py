@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 
@@ -66,7 +67,7 @@ class ListOpen:
 
 
 @dataclass(frozen=True)
-class MakePublic:
+class MakeVisible:
     """`/incident visibility public`: a private incident becomes visible to everyone."""
 
 
@@ -127,7 +128,7 @@ Request = (
     | Ack
     | Note
     | Close
-    | MakePublic
+    | MakeVisible
     | ListOpen
     | Page
     | OnCall
@@ -141,83 +142,115 @@ Request = (
 )
 
 
+@dataclass(frozen=True)
+class Subcommand:
+    """One `/incident` sub-command: the single place its name, aliases, usage, the help line,
+    who may run it and its parser are written. The help reply, the app manifest's usage hint and
+    the README's table are generated from or checked against these."""
+
+    name: str
+    usage: str  # the arguments after the name, e.g. "[sev1..sev4] [title]"
+    summary: str  # the help line; {statuses} and {roles} are filled from the catalog
+    who: str  # who may run it, and where
+    parse: Callable[[str, Catalog], Request]
+    aliases: tuple[str, ...] = ()
+    hint: bool = False  # one of the few the manifest's usage hint shows
+
+    def command(self, catalog: Catalog | None = None) -> str:
+        """The sub-command as typed: `declare [sev1..sev4] [title]`."""
+        name = self.name
+        if name == ROLE and catalog is not None:
+            name = "|".join(r.id for r in catalog.roles)
+        return f"{name} {self.usage}".strip()
+
+
+ROLE = "<role>"  # the catalog's role ids (commander, comms, scribe …) are sub-commands too
+ANYONE = "anyone, anywhere"
+IN_CHANNEL = "anyone in the incident's channel"
+COMMANDER = "the commander or a catalog `admins` member, in the incident's channel"
+
+
 def parse(text: str, catalog: Catalog) -> Request:
     words = text.strip().split(maxsplit=1)
     if not words:
         return Help()
     sub, rest = words[0].lower(), (words[1].strip() if len(words) > 1 else "")
-    if sub in ("help", "?"):
-        return Help()
-    if sub == "declare":
-        return _declare(rest, catalog)
-    if sub == "status":
-        if not rest:
-            return Invalid(f"Which status? `/incident status <{'|'.join(_status_ids(catalog))}>`")
-        status, _, summary = rest.partition(" ")
-        if catalog.find_status(status) is None:
-            return Invalid(
-                f"Unknown status `{escape_mrkdwn(status)}`; use one of {_listing(_status_ids(catalog))}."
-            )
-        return SetStatus(status.lower(), summary.strip() or None)
-    if sub in ("severity", "sev"):
-        if catalog.find_severity(rest) is None:
-            ids = [s.id.lower() for s in catalog.severities]
-            return Invalid(f"Which severity? `/incident severity <{'|'.join(ids)}>`")
-        return SetSeverity(rest)
-    if sub in ("ack", "acknowledge"):
-        return Ack()
-    if sub == "note":
-        return Note(rest) if rest else Invalid("A note needs text: `/incident note <text>`")
-    if sub == "resolve":
-        resolved = next(s.id for s in catalog.statuses if s.phase.value == "resolved")
-        return SetStatus(resolved, rest or None)
-    if sub == "close":
-        return Close()
-    if sub == "list":
-        return ListOpen()
-    if sub == "visibility":
-        return _visibility(rest)
-    if sub == "page":
-        if not rest or len(rest.split()) != 1:
-            return Invalid(
-                "Which service? `/incident page <service>` (see `/incident oncall` for who is on call)."
-            )
-        return Page(rest)
-    if sub in ("playbook", "playbooks"):
-        return PlaybookRequest(rest.split()[0] if rest else None)
-    if sub in ("followup", "follow-up"):
-        return _followup(rest)
-    if sub in ("followups", "follow-ups"):
-        return ListFollowups()
-    if sub == "review":
-        return Review()
-    if sub == "drill":
-        if not rest or len(rest.split()) != 1:
-            return Invalid(
-                "Which playbook? `/incident drill <playbook>` (see `/incident playbook` in an incident, or playbooks/)."
-            )
-        return Drill(rest.split()[0])
-    if sub in ("timestamps", "milestones", "times"):
-        return Timestamps()
-    if sub in ("postmortem", "post-mortem"):
-        if rest.lower() not in ("", "export"):
-            return Invalid(
-                "`/incident postmortem` previews the draft; `/incident postmortem export` drafts it into Jira."
-            )
-        return Postmortem(export=rest.lower() == "export")
-    if sub in ("oncall", "on-call"):
-        return OnCall(rest.split()[0] if rest else None)
+    entry = _BY_NAME.get(sub)
+    if entry is not None:
+        return entry.parse(rest, catalog)
     role = catalog.find_role(sub)
     if role is not None and role.id == sub:
-        if not rest:
-            return SetRole(role.id, None)
-        match = _MENTION.match(rest.split()[0])
-        if match is None:
-            return Invalid(
-                f"Mention the person: `/incident {role.id} @name` (or no name to claim)."
-            )
-        return SetRole(role.id, match.group(1))
+        return _role(role.id, rest)
     return Help(unknown=sub)
+
+
+def usage_hint() -> str:
+    """The app manifest's `usage_hint` for `/incident` (slack_manifest.yaml carries this text)."""
+    return " | ".join(e.command() for e in SUBCOMMANDS if e.hint)
+
+
+def _status(rest: str, catalog: Catalog) -> Request:
+    if not rest:
+        return Invalid(f"Which status? `/incident status <{'|'.join(_status_ids(catalog))}>`")
+    status, _, summary = rest.partition(" ")
+    if catalog.find_status(status) is None:
+        return Invalid(
+            f"Unknown status `{escape_mrkdwn(status)}`; use one of {_listing(_status_ids(catalog))}."
+        )
+    return SetStatus(status.lower(), summary.strip() or None)
+
+
+def _severity(rest: str, catalog: Catalog) -> Request:
+    if catalog.find_severity(rest) is None:
+        ids = [s.id.lower() for s in catalog.severities]
+        return Invalid(f"Which severity? `/incident severity <{'|'.join(ids)}>`")
+    return SetSeverity(rest)
+
+
+def _note(rest: str, _catalog: Catalog) -> Request:
+    return Note(rest) if rest else Invalid("A note needs text: `/incident note <text>`")
+
+
+def _resolve(rest: str, catalog: Catalog) -> Request:
+    resolved = next(s.id for s in catalog.statuses if s.phase.value == "resolved")
+    return SetStatus(resolved, rest or None)
+
+
+def _page(rest: str, _catalog: Catalog) -> Request:
+    if not rest or len(rest.split()) != 1:
+        return Invalid(
+            "Which service? `/incident page <service>` (see `/incident oncall` for who is on call)."
+        )
+    return Page(rest)
+
+
+def _drill(rest: str, _catalog: Catalog) -> Request:
+    if not rest or len(rest.split()) != 1:
+        return Invalid(
+            "Which playbook? `/incident drill <playbook>` (see `/incident playbook` in an incident, or playbooks/)."
+        )
+    return Drill(rest.split()[0])
+
+
+def _postmortem(rest: str, _catalog: Catalog) -> Request:
+    if rest.lower() not in ("", "export"):
+        return Invalid(
+            "`/incident postmortem` previews the draft; `/incident postmortem export` drafts it into Jira."
+        )
+    return Postmortem(export=rest.lower() == "export")
+
+
+def _role(role: str, rest: str) -> Request:
+    if not rest:
+        return SetRole(role, None)
+    match = _MENTION.match(rest.split()[0])
+    if match is None:
+        return Invalid(f"Mention the person: `/incident {role} @name` (or no name to claim).")
+    return SetRole(role, match.group(1))
+
+
+def _first_word(rest: str) -> str | None:
+    return rest.split()[0] if rest else None
 
 
 def _declare(rest: str, catalog: Catalog) -> Request:
@@ -231,7 +264,7 @@ def _declare(rest: str, catalog: Catalog) -> Request:
 def _visibility(rest: str) -> Request:
     wanted = rest.lower()
     if wanted == "public":
-        return MakePublic()
+        return MakeVisible()
     if wanted == "private":
         return Invalid(
             "An incident can't be made private once declared: it may already be in the feed. "
@@ -274,3 +307,152 @@ def _status_ids(catalog: Catalog) -> list[str]:
 
 def _listing(ids: list[str]) -> str:
     return ", ".join(f"`{i}`" for i in ids)
+
+
+def _is(request: Request) -> Callable[[str, Catalog], Request]:
+    return lambda _rest, _catalog: request
+
+
+SUBCOMMANDS: tuple[Subcommand, ...] = (
+    Subcommand(
+        "declare",
+        "[sev1..sev4] [title]",
+        "Declare an incident (no title opens a form: title, severity, description, impact start, private)",
+        ANYONE,
+        _declare,
+        hint=True,
+    ),
+    Subcommand(
+        "status", "<state>", "Change the status: {statuses}", IN_CHANNEL, _status, hint=True
+    ),
+    Subcommand(
+        "severity",
+        "<sevN>",
+        "Change the severity (a SEV1's only by the commander or an admin)",
+        IN_CHANNEL,
+        _severity,
+        aliases=("sev",),
+    ),
+    Subcommand(
+        ROLE,
+        "[@user]",
+        "Assign a role (no user: claim it yourself)",
+        IN_CHANNEL,
+        lambda rest, _catalog: Help(),  # parsed by the catalog's role ids, see parse()
+    ),
+    Subcommand(
+        "ack",
+        "",
+        "Acknowledge the incident (stamps acknowledged_at)",
+        IN_CHANNEL,
+        _is(Ack()),
+        aliases=("acknowledge",),
+        hint=True,
+    ),
+    Subcommand(
+        "note",
+        "<text>",
+        "Add a note to the timeline (or react with :pushpin: to a message)",
+        IN_CHANNEL,
+        _note,
+        hint=True,
+    ),
+    Subcommand("resolve", "[summary]", "Mark the incident resolved", IN_CHANNEL, _resolve),
+    Subcommand(
+        "close",
+        "",
+        "Close a resolved incident: drafts the post-mortem into Jira, then archives the channel",
+        COMMANDER + " (anyone while nobody commands)",
+        _is(Close()),
+    ),
+    Subcommand(
+        "visibility",
+        "public",
+        "Make a private incident visible to everyone: announced in the feed",
+        COMMANDER,
+        lambda rest, _catalog: _visibility(rest),
+    ),
+    Subcommand(
+        "followup",
+        "<text> [@owner] [due YYYY-MM-DD]",
+        "Record a follow-up action (or *Add follow-up* on a message)",
+        IN_CHANNEL,
+        lambda rest, _catalog: _followup(rest),
+        aliases=("follow-up",),
+        hint=True,
+    ),
+    Subcommand(
+        "followups",
+        "",
+        "List the follow-ups with owners, due dates, state and tracker keys",
+        IN_CHANNEL,
+        _is(ListFollowups()),
+        aliases=("follow-ups",),
+    ),
+    Subcommand(
+        "timestamps",
+        "",
+        "See the milestones with their sources; the commander or an admin corrects them (the original stays on the timeline)",
+        IN_CHANNEL,
+        _is(Timestamps()),
+        aliases=("milestones", "times"),
+    ),
+    Subcommand(
+        "postmortem",
+        "[export]",
+        "Preview the post-mortem draft; `export` drafts it into Jira now (again: the same issue)",
+        IN_CHANNEL,
+        _postmortem,
+        aliases=("post-mortem",),
+        hint=True,
+    ),
+    Subcommand(
+        "review",
+        "",
+        "A sign-in link to this incident's review page (for you only)",
+        IN_CHANNEL,
+        _is(Review()),
+    ),
+    Subcommand(
+        "page",
+        "<service>",
+        "Page a service's on-call (they join the open page if there already is one)",
+        IN_CHANNEL,
+        _page,
+        hint=True,
+    ),
+    Subcommand(
+        "oncall",
+        "[service]",
+        "Who is on call now",
+        ANYONE,
+        lambda rest, _catalog: OnCall(_first_word(rest)),
+        aliases=("on-call",),
+    ),
+    Subcommand(
+        "playbook",
+        "[name]",
+        "List the playbooks that match, or attach one",
+        IN_CHANNEL,
+        lambda rest, _catalog: PlaybookRequest(_first_word(rest)),
+        aliases=("playbooks",),
+    ),
+    Subcommand(
+        "drill",
+        "<playbook>",
+        "Start a practice incident (game day) from a playbook",
+        ANYONE,
+        _drill,
+    ),
+    Subcommand(
+        "list", "", "Show open incidents (private ones are not listed)", ANYONE, _is(ListOpen())
+    ),
+    Subcommand("help", "", "Show this help", ANYONE, _is(Help()), aliases=("?",), hint=True),
+)
+
+_BY_NAME: dict[str, Subcommand] = {
+    name: entry
+    for entry in SUBCOMMANDS
+    if entry.name != ROLE
+    for name in (entry.name, *entry.aliases)
+}

@@ -48,7 +48,7 @@ def test_anyone_else_is_refused_and_a_public_incident_stays_as_it_is() -> None:
 
 
 def test_parsing() -> None:
-    assert c.parse("visibility public", CAT) == c.MakePublic()
-    assert c.parse("visibility PUBLIC", CAT) == c.MakePublic()
+    assert c.parse("visibility public", CAT) == c.MakeVisible()
+    assert c.parse("visibility PUBLIC", CAT) == c.MakeVisible()
     assert isinstance(c.parse("visibility private", CAT), c.Invalid)
     assert isinstance(c.parse("visibility", CAT), c.Invalid)

@@ -7,48 +7,19 @@ from typing import Any
 
 from bot.adapters.slack.text import escape, link, when
 from bot.core.catalog import Catalog
+from bot.core.commands import SUBCOMMANDS
 from bot.flows.ports import OnCall
 from bot.markup import to_slack_mrkdwn
 from bot.store.models import Followup, Incident
 
 Block = dict[str, Any]
 
-COMMANDS: tuple[tuple[str, str], ...] = (
-    ("declare [sev1..sev4] [title]", "Declare an incident (no title opens a form)"),
-    ("status <state>", "Change the status: {statuses}"),
-    ("severity <sevN>", "Change the severity"),
-    ("{roles} [@user]", "Assign a role (no user: claim it yourself)"),
-    ("ack", "Acknowledge the incident"),
-    ("note <text>", "Add a note to the timeline (or react with :pushpin: to a message)"),
-    ("resolve [summary]", "Mark the incident resolved"),
-    ("close", "Close a resolved incident: drafts the post-mortem into Jira"),
-    (
-        "visibility public",
-        "Make a private incident visible to everyone (commander or admin): announced in the feed",
-    ),
-    (
-        "followup <text> [@owner] [due YYYY-MM-DD]",
-        "Record a follow-up action (or *Add follow-up* on a message)",
-    ),
-    ("followups", "List the follow-ups with owners and state"),
-    ("postmortem", "Preview the post-mortem draft"),
-    ("timestamps", "See the milestones with their sources; the commander corrects them"),
-    ("drill <playbook>", "Start a practice incident (game day) from a playbook"),
-    ("review", "A sign-in link to this incident's review page (for you only)"),
-    ("page <service>", "Page a service's on-call through PagerDuty"),
-    ("oncall [service]", "Who is on call now"),
-    ("playbook [name]", "List the playbooks that match, or attach one"),
-    ("list", "Show open incidents"),
-    ("help", "Show this help"),
-)
-
 
 def help_blocks(catalog: Catalog, unknown: str | None = None) -> tuple[str, list[Block]]:
-    statuses = "|".join(s.id for s in catalog.statuses if s.phase.value != "closed")
-    roles = "|".join(r.id for r in catalog.roles)
+    statuses = ", ".join(s.id for s in catalog.statuses if s.phase.value != "closed")
     lines = [
-        f"`/incident {usage.format(roles=roles)}` — {what.format(statuses=statuses)}"
-        for usage, what in COMMANDS
+        f"`/incident {entry.command(catalog)}` — {entry.summary.format(statuses=statuses)}"
+        for entry in SUBCOMMANDS
     ]
     intro = f"I don't know `{escape(unknown)}`. " if unknown else ""
     text = f"{intro}*Incident commands*\n" + "\n".join(lines)

@@ -168,7 +168,7 @@ def _to_command(ctx: SlackContext, request: c.Request, user: str) -> lifecycle.C
             return lifecycle.AddNote(text)
         case c.Close():
             return lifecycle.ChangeStatus(ctx.catalog.status_with_phase(Phase.CLOSED).id)
-        case c.MakePublic():
+        case c.MakeVisible():
             return lifecycle.MakePublic()
     raise AssertionError(f"not an incident command: {request!r}")
 
