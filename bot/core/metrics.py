@@ -1,4 +1,4 @@
-"""MTTx definitions (ARCHITECTURE §4): each metric is a pair of milestones."""
+"""MTTx definitions (docs/ARCHITECTURE.md §6): each metric is a pair of milestones."""
 
 from __future__ import annotations
 

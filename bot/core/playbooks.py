@@ -2,7 +2,7 @@
 
 Two steps validate a playbook. The strict schema (`Playbook`: unknown keys are errors) checks what
 a playbook says about itself: slugs, durations, URLs, label matchers, unique step ids, step owners
-among its roles. `Playbook.validate_against(catalog)` checks the severities, roles and services it
+among its roles. `playbook_lint.validate_against(playbook, catalog)` checks the severities, roles and services it
 borrows from the catalog and returns `Problem`s whose `loc` a loader can turn into a line.
 
 Severities rank as in `Catalog.severities`, most severe first. `severity_at_least: SEV2` means
@@ -20,7 +20,7 @@ import re
 from collections.abc import Iterable, Mapping
 from datetime import timedelta
 from functools import lru_cache
-from typing import TYPE_CHECKING, Annotated, Any, Literal, get_args
+from typing import Annotated, Any, Literal, get_args
 from urllib.parse import urlsplit
 
 from pydantic import (
@@ -39,9 +39,6 @@ from pydantic import (
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from bot.core.catalog import COMMANDER, Catalog
-
-if TYPE_CHECKING:
-    from bot.core.playbook_lint import Problem
 
 Loc = tuple[str | int, ...]
 
@@ -395,12 +392,6 @@ class Playbook(_Strict):
         if errors:
             raise _fail(*errors)
         return steps
-
-    def validate_against(self, catalog: Catalog) -> list[Problem]:
-        """Problems with the names this playbook borrows from the catalog (see playbook_lint)."""
-        from bot.core.playbook_lint import validate_against
-
-        return validate_against(self, catalog)
 
 
 # -- matching ------------------------------------------------------------------------------------

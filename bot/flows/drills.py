@@ -15,7 +15,7 @@ from bot.core.milestones import Source
 from bot.core.playbooks import Playbook
 from bot.flows import paging
 from bot.flows.drill_events import ACKNOWLEDGE, ALERT, MITIGATE
-from bot.flows.playbooks import attach
+from bot.flows.playbook_runs import attach
 from bot.flows.step_actions import Automation
 from bot.flows.unit import Outcome, UnitOfWork
 from bot.markup import escape_mrkdwn

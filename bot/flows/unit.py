@@ -16,6 +16,7 @@ from bot.flows import timers
 from bot.flows.outbox import OutboxRunner
 from bot.flows.paging import PagingDefaults, plan_auto_page
 from bot.flows.paging import lane as pager_lane
+from bot.flows.playbook_runs import auto_attach
 from bot.flows.ports import Clock
 from bot.flows.slack_channel import first_name
 from bot.flows.step_actions import Automation
@@ -119,8 +120,6 @@ class UnitOfWork:
         timers.arm_for(session, self.catalog, incident, now, fresh=True)
         timers.watch_open(session, incident.id, now, fresh=True)
         if self.playbooks:
-            from bot.flows.playbooks import auto_attach
-
             auto_attach(
                 session,
                 incident,

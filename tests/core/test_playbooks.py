@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from bot.core.catalog import catalog_from_mapping, default_catalog
-from bot.core.playbook_lint import PlaybookError, Problem, parse_playbook
+from bot.core.playbook_lint import PlaybookError, Problem, parse_playbook, validate_against
 from bot.core.playbooks import (
     LabelMatcher,
     PageAction,
@@ -68,9 +68,9 @@ def test_a_good_playbook_loads() -> None:
     assert (
         playbook.match is not None and str(playbook.match.labels[0]) == 'service=~"db|postgres.*"'
     )
-    assert playbook.validate_against(CAT) == []
+    assert validate_against(playbook, CAT) == []
     other = catalog_from_mapping({"roles": [{"id": "commander", "name": "IC"}]})
-    assert playbook.validate_against(other) == [
+    assert validate_against(playbook, other) == [
         Problem(("roles", 0), "unknown role 'comms' (known: commander)"),
         Problem(("steps", 1, "owner_role"), "unknown role 'comms' (known: commander)"),
     ]

@@ -1,4 +1,4 @@
-"""The core imports no SDK, database or HTTP library (ARCHITECTURE §1)."""
+"""The core imports no SDK, database or HTTP library (docs/ARCHITECTURE.md §1)."""
 
 from __future__ import annotations
 

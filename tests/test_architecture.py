@@ -1,0 +1,140 @@
+"""The import contract of docs/ARCHITECTURE.md: the layers, no import cycles (not even through
+imports inside functions), the emulators standing alone, and vendor names leaving the domain."""
+
+from __future__ import annotations
+
+import ast
+import functools
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+PACKAGE = Path(__file__).resolve().parents[1] / "bot"
+
+# layer → the other parts of `bot` it may import (itself always).
+ALLOWED: dict[str, set[str]] = {
+    "core": {"markup"},
+    "store": {"core"},
+    "flows": {"core", "store", "markup", "logs"},
+    "adapters": {"core", "store", "flows", "markup"},
+    "web": {"core", "store", "flows", "adapters", "markup"},
+    "emulators": set(),
+    "markup": set(),
+    "logs": set(),
+    "settings": {"core", "logs"},
+    "scheduler": {"flows", "store"},
+}
+
+# Lines naming a vendor in the domain layers, as of the last change: the vendor-neutral work
+# (issue 14) lowers these; a change that adds one fails here. Lower the number when you remove some.
+VENDOR = re.compile(r"slack|pagerduty|jira|opsgenie", re.IGNORECASE)
+VENDOR_LINES = {"core": 31, "store": 10, "flows": 225}
+
+
+def modules() -> dict[str, Path]:
+    found = {}
+    for path in PACKAGE.rglob("*.py"):
+        parts = path.relative_to(PACKAGE.parent).with_suffix("").parts
+        name = ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+        found[name] = path
+    return found
+
+
+def imports_of(name: str, path: Path, known: dict[str, Path]) -> Iterator[str]:
+    package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            targets = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = package.split(".")[: len(package.split(".")) - node.level + 1]
+                module = ".".join([*base, *([node.module] if node.module else [])])
+            else:
+                module = node.module or ""
+            targets = [module, *(f"{module}.{alias.name}" for alias in node.names)]
+        else:
+            continue
+        for target in targets:
+            # a submodule's import of its own package is how packages load, not a cycle
+            if target in known and target != name and not name.startswith(target + "."):
+                yield target
+
+
+@functools.cache
+def graph() -> dict[str, set[str]]:
+    known = modules()
+    return {name: set(imports_of(name, path, known)) for name, path in known.items()}
+
+
+def layer(module: str) -> str:
+    return module.split(".")[1] if "." in module else module
+
+
+def cycles(edges: dict[str, set[str]]) -> list[list[str]]:
+    """Strongly connected components with more than one module (Tarjan)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    found: list[list[str]] = []
+
+    def visit(v: str) -> None:
+        index[v] = low[v] = len(index)
+        stack.append(v)
+        on_stack.add(v)
+        for w in sorted(edges[v]):
+            if w not in index:
+                visit(w)
+                low[v] = min(low[v], low[w])
+            elif w in on_stack:
+                low[v] = min(low[v], index[w])
+        if low[v] == index[v]:
+            component = []
+            while True:
+                w = stack.pop()
+                on_stack.discard(w)
+                component.append(w)
+                if w == v:
+                    break
+            if len(component) > 1:
+                found.append(sorted(component))
+
+    for v in sorted(edges):
+        if v not in index:
+            visit(v)
+    return found
+
+
+def test_no_import_cycles() -> None:
+    assert cycles(graph()) == []
+
+
+@pytest.mark.parametrize("name", sorted(ALLOWED))
+def test_each_layer_imports_only_what_it_may(name: str) -> None:
+    wrong = sorted(
+        f"{module} imports {target}"
+        for module, targets in graph().items()
+        if layer(module) == name
+        for target in targets
+        if layer(target) != name and layer(target) not in ALLOWED[name]
+    )
+    assert wrong == []
+
+
+@pytest.mark.parametrize(("name", "budget"), sorted(VENDOR_LINES.items()))
+def test_vendor_names_do_not_spread_in_the_domain(name: str, budget: int) -> None:
+    lines = [
+        f"{path.relative_to(PACKAGE.parent)}:{number}"
+        for path in sorted((PACKAGE / name).rglob("*.py"))
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+        if VENDOR.search(line)
+    ]
+    assert len(lines) <= budget, f"{len(lines)} lines name a vendor (at most {budget}): {lines}"
+
+
+def test_the_contract_sees_a_cycle_and_a_wrong_layer() -> None:
+    edges = {"bot.a": {"bot.b"}, "bot.b": {"bot.c"}, "bot.c": {"bot.a"}, "bot.d": set()}
+    assert cycles(edges) == [["bot.a", "bot.b", "bot.c"]]
+    assert layer("bot.core.lifecycle") == "core"
