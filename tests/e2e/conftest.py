@@ -9,8 +9,9 @@ from typing import Any
 
 import httpx
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 
-from bot.sandbox import API_TOKEN, Sandbox
+from bot.sandbox import ALERT_TOKEN, API_TOKEN, Sandbox, ScriptedClock
 
 
 @dataclass
@@ -107,3 +108,67 @@ def buttons(message: dict[str, Any]) -> list[str]:
 
 def ephemerals(sb: Sandbox, user: str) -> list[str]:
     return [str(e.get("text") or "") for e in sb.slack.ephemerals(user_id=user)]
+
+
+# -- helpers shared by several test modules
+
+
+def post(
+    sb: Sandbox, path: str, payload: Any, token: str | None = ALERT_TOKEN, **kwargs: Any
+) -> httpx.Response:
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    response = httpx.post(f"{sb.url}{path}", json=payload, headers=headers, timeout=30, **kwargs)
+    sb.settle()
+    return response
+
+
+def incidents(sb: Sandbox) -> list[dict[str, Any]]:
+    return [
+        api(sb, f"/api/incidents/{i['id']}").json()
+        for i in api(sb, "/api/incidents").json()["incidents"]
+    ]
+
+
+def scrape(sb: Sandbox) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
+    body = httpx.get(f"{sb.url}/metrics", timeout=10).text
+    return {
+        (sample.name, tuple(sorted(sample.labels.items()))): sample.value
+        for family in text_string_to_metric_families(body)
+        for sample in family.samples
+    }
+
+
+def value(
+    samples: dict[tuple[str, tuple[tuple[str, str], ...]], float], name: str, **labels: str
+) -> float:
+    return samples.get((name, tuple(sorted(labels.items()))), 0.0)
+
+
+def checklists(sb: Sandbox, channel: str) -> list[dict[str, Any]]:
+    return [
+        m
+        for m in sb.slack.messages(channel)
+        if any(b.get("block_id") == "checklist.head" for b in m.get("blocks") or [])
+    ]
+
+
+def step_text(message: dict[str, Any], step: str) -> str:
+    return next(
+        str(b["text"]["text"]) for b in message["blocks"] if b.get("block_id") == f"step.{step}"
+    )
+
+
+def run_incident(sb: Sandbox, p: People, clock: ScriptedClock) -> str:
+    command(sb, p.alice, p.general, "declare sev2 Checkout returns 500s")
+    incident = sb.bot.flows.incident(1)
+    assert incident is not None and incident.channel_id
+    channel = incident.channel_id
+    sb.slack.join(channel, p.alice)
+    sb.slack.join(channel, p.bob)
+    command(sb, p.alice, channel, "commander")
+    command(sb, p.alice, channel, "note Rolled back release 2026.11.3")
+    command(sb, p.alice, channel, f"followup Add a canary for config pushes <@{p.bob}|bob>")
+    command(sb, p.alice, channel, "followup Review the alert thresholds")
+    clock.advance(minutes=30)
+    command(sb, p.alice, channel, "resolve Config push rolled back")
+    return channel

@@ -4,31 +4,14 @@ from __future__ import annotations
 
 import threading
 from datetime import UTC, datetime
-from typing import Any
 
 import httpx
 import pytest
 
 from bot.adapters.slack import blocks as b
 from bot.sandbox import ALERT_TOKEN, Sandbox
-from tests.e2e.conftest import People, api, card, card_text
+from tests.e2e.conftest import People, card, card_text, incidents, post
 from tests.fixtures.alerts import alertmanager, am_alert, grafana, resolved
-
-
-def post(
-    sb: Sandbox, path: str, payload: Any, token: str | None = ALERT_TOKEN, **kwargs: Any
-) -> httpx.Response:
-    headers = {"Authorization": f"Bearer {token}"} if token else {}
-    response = httpx.post(f"{sb.url}{path}", json=payload, headers=headers, timeout=30, **kwargs)
-    sb.settle()
-    return response
-
-
-def incidents(sb: Sandbox) -> list[dict[str, Any]]:
-    return [
-        api(sb, f"/api/incidents/{i['id']}").json()
-        for i in api(sb, "/api/incidents").json()["incidents"]
-    ]
 
 
 def test_a_firing_group_opens_one_incident_with_its_alerts(sb: Sandbox, people: People) -> None:

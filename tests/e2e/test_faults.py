@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.conftest import command, ephemerals
+from tests.e2e.conftest import command, ephemerals, run_incident
 from tests.e2e.fault_rig import Rig, rig_for
 
 TITLE = "Checkout API returns 500s"
@@ -461,7 +461,6 @@ def closed_with_jira_fault(rig: Rig, fault: dict[str, Any], *, after_export: boo
     """Run an incident with two follow-ups to resolution, queue `fault`, close. With
     `after_export`, the post-mortem and both follow-ups are already in Jira and a third
     follow-up is added, so the fault hits that follow-up's creation."""
-    from tests.e2e.test_postmortem_export import run_incident
 
     channel = run_incident(rig.sb, rig.p, rig.clock)
     if after_export:

@@ -12,7 +12,7 @@ import pytest
 from hypothesis import assume, example, given
 from hypothesis import strategies as st
 
-from tests.e2e.fuzz_rig import AUTH, FAILED, Fuzz, aftermath, sandbox
+from tests.e2e.fuzz_rig import AUTH, FAILED, MIN_SENT_BY_MODULE, Fuzz, aftermath, sandbox
 from tests.e2e.hostile import (
     BAD_SIGNATURE,
     BAD_TIMESTAMP,
@@ -22,7 +22,7 @@ from tests.e2e.hostile import (
     jira_leaks,
 )
 
-MIN_SENT = 400
+MIN_SENT = MIN_SENT_BY_MODULE["slack"]
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgres"])

@@ -17,11 +17,11 @@ from hypothesis import strategies as st
 
 from bot.emulators.pagerduty import signature
 from bot.sandbox import ALERT_TOKEN
-from tests.e2e.fuzz_rig import Fuzz, aftermath, sandbox
+from tests.e2e.fuzz_rig import MIN_SENT_BY_MODULE, Fuzz, aftermath, sandbox
 from tests.e2e.hostile import JSON_VALUES, LINKS, TEXT, TIMES
 from tests.fixtures.alerts import alertmanager, am_alert
 
-MIN_SENT = 2_700
+MIN_SENT = MIN_SENT_BY_MODULE["webhooks"]
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgres"])

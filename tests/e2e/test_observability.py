@@ -5,25 +5,9 @@ from __future__ import annotations
 import re
 
 import httpx
-from prometheus_client.parser import text_string_to_metric_families
 
 from bot.sandbox import Sandbox
-from tests.e2e.conftest import People, declare
-
-
-def scrape(sb: Sandbox) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
-    body = httpx.get(f"{sb.url}/metrics", timeout=10).text
-    return {
-        (sample.name, tuple(sorted(sample.labels.items()))): sample.value
-        for family in text_string_to_metric_families(body)
-        for sample in family.samples
-    }
-
-
-def value(
-    samples: dict[tuple[str, tuple[tuple[str, str], ...]], float], name: str, **labels: str
-) -> float:
-    return samples.get((name, tuple(sorted(labels.items()))), 0.0)
+from tests.e2e.conftest import People, declare, scrape, value
 
 
 def test_requests_latency_incidents_backlog_and_timers(sb: Sandbox, people: People) -> None:

@@ -11,8 +11,17 @@ import httpx
 
 from bot.emulators.pagerduty import signature
 from bot.sandbox import Sandbox
-from tests.e2e.conftest import People, api, card, card_text, command, declare, ephemerals
-from tests.e2e.test_alerts import incidents, post
+from tests.e2e.conftest import (
+    People,
+    api,
+    card,
+    card_text,
+    command,
+    declare,
+    ephemerals,
+    incidents,
+    post,
+)
 from tests.fixtures.alerts import alertmanager
 
 

@@ -2,27 +2,20 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from bot.adapters.slack import checklist
 from bot.sandbox import Sandbox
-from tests.e2e.conftest import People, api, command, declare, ephemerals
-from tests.e2e.test_alerts import incidents, post
+from tests.e2e.conftest import (
+    People,
+    api,
+    checklists,
+    command,
+    declare,
+    ephemerals,
+    incidents,
+    post,
+    step_text,
+)
 from tests.fixtures.alerts import alertmanager
-
-
-def checklists(sb: Sandbox, channel: str) -> list[dict[str, Any]]:
-    return [
-        m
-        for m in sb.slack.messages(channel)
-        if any(b.get("block_id") == "checklist.head" for b in m.get("blocks") or [])
-    ]
-
-
-def step_text(message: dict[str, Any], step: str) -> str:
-    return next(
-        str(b["text"]["text"]) for b in message["blocks"] if b.get("block_id") == f"step.{step}"
-    )
 
 
 def test_a_matching_playbook_attaches_and_runs_from_its_checklist(

@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from bot.sandbox import Sandbox, ScriptedClock
-from tests.e2e.conftest import People, command, ephemerals
+from tests.e2e.conftest import People, command, ephemerals, run_incident
 
 
 @pytest.fixture
@@ -25,22 +25,6 @@ def people_of(sb: Sandbox) -> People:
         *(sb.slack.user_id(n) for n in ("alice", "bob", "carol")),
         sb.slack.channel_by_name("general")["id"],  # type: ignore[index]
     )
-
-
-def run_incident(sb: Sandbox, p: People, clock: ScriptedClock) -> str:
-    command(sb, p.alice, p.general, "declare sev2 Checkout returns 500s")
-    incident = sb.bot.flows.incident(1)
-    assert incident is not None and incident.channel_id
-    channel = incident.channel_id
-    sb.slack.join(channel, p.alice)
-    sb.slack.join(channel, p.bob)
-    command(sb, p.alice, channel, "commander")
-    command(sb, p.alice, channel, "note Rolled back release 2026.11.3")
-    command(sb, p.alice, channel, f"followup Add a canary for config pushes <@{p.bob}|bob>")
-    command(sb, p.alice, channel, "followup Review the alert thresholds")
-    clock.advance(minutes=30)
-    command(sb, p.alice, channel, "resolve Config push rolled back")
-    return channel
 
 
 def texts(sb: Sandbox, channel: str) -> list[str]:

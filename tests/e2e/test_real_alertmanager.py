@@ -25,7 +25,7 @@ from tests.e2e.alertmanager_process import (
     metric,
     required,
 )
-from tests.e2e.test_alerts import incidents
+from tests.e2e.conftest import incidents
 
 BINARY = find_binary()
 if BINARY is None and not required():

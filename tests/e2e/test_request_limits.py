@@ -20,8 +20,7 @@ from bot.web.common import MAX_JSON_DEPTH
 from bot.web.review import MAX_FORM
 from bot.web.slack import MAX_SLACK_BODY
 from bot.web.webhooks import MAX_ALERT_BODY, MAX_PAGERDUTY_BODY
-from tests.e2e.conftest import People, api, command
-from tests.e2e.test_observability import scrape, value
+from tests.e2e.conftest import People, api, command, scrape, value
 
 JSON = "application/json"
 

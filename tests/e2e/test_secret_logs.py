@@ -27,8 +27,7 @@ from typer.testing import CliRunner
 
 from bot.logs import REDACTED, configure
 from bot.sandbox import ALERT_TOKEN, API_TOKEN, Sandbox, ScriptedClock
-from tests.e2e.conftest import People, api, command, ephemerals
-from tests.e2e.test_alerts import post
+from tests.e2e.conftest import People, api, command, ephemerals, post
 from tests.fixtures.alerts import alertmanager, resolved
 
 LIBRARIES = (

@@ -13,8 +13,7 @@ from sqlmodel import select
 from bot.sandbox import Sandbox, ScriptedClock
 from bot.store import timers as timer_store
 from bot.store.models import Followup, PlaybookStep
-from tests.e2e.conftest import People, command
-from tests.e2e.test_playbooks import checklists, step_text
+from tests.e2e.conftest import People, checklists, command, step_text
 
 
 @pytest.fixture

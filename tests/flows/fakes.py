@@ -7,7 +7,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
+from bot.flows.incidents import IncidentFlows
+from bot.flows.outbox import OutboxRunner
 from bot.flows.ports import CardView, ChecklistView, IntegrationError, Line, Message, NameTaken
+from bot.store.db import Database
 
 
 @dataclass
@@ -144,3 +147,14 @@ class StepClock:
 
     def advance(self, **delta: float) -> None:
         self.at += timedelta(**delta)
+
+
+@dataclass
+class World:
+    """Flows over the real store with a recording chat and a clock that moves when told."""
+
+    db: Database
+    chat: FakeChat
+    clock: StepClock
+    flows: IncidentFlows
+    runner: OutboxRunner

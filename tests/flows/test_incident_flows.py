@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
-from dataclasses import dataclass
 
 import pytest
 from sqlmodel import select
@@ -19,18 +18,9 @@ from bot.flows.ports import IntegrationError
 from bot.store import incidents as q
 from bot.store.db import Database
 from bot.store.models import Incident, OutboxRow, ProcessedRequest, TimelineRow
-from tests.flows.fakes import FakeChat, StepClock
+from tests.flows.fakes import FakeChat, StepClock, World
 
 ALICE, BOB, CAROL = "U0ALICE", "U0BOB", "U0CAROL"
-
-
-@dataclass
-class World:
-    db: Database
-    chat: FakeChat
-    clock: StepClock
-    flows: IncidentFlows
-    runner: OutboxRunner
 
 
 @pytest.fixture

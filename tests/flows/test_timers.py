@@ -20,8 +20,7 @@ from bot.scheduler import Leadership
 from bot.store import timers as store
 from bot.store.db import Database
 from bot.store.models import OutboxRow
-from tests.flows.fakes import FakeChat, StepClock
-from tests.flows.test_incident_flows import World
+from tests.flows.fakes import FakeChat, StepClock, World
 
 
 @pytest.fixture
