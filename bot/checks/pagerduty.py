@@ -1,0 +1,271 @@
+"""PagerDuty: the token, the user pages are made as (PAGERDUTY_FROM_EMAIL), and for each catalog
+service the target it pages as the bot resolves it (its own ids, else the PAGERDUTY_* defaults):
+the service, the escalation policy and the routing key exist. Read-only REST calls; without a
+REST token a routing key is tried with an Events API `resolve` of a dedup key no alert has,
+which PagerDuty drops (it opens nothing)."""
+
+from __future__ import annotations
+
+import ssl
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+import pagerduty
+from pagerduty.errors import Error as PagerDutyError
+from pagerduty.errors import HttpError
+
+from bot.adapters.pagerduty import TIMEOUT, PagerDutyPager
+from bot.checks.base import Level, Problem, Recorder
+from bot.core.catalog import Catalog, PagerDutyTarget
+from bot.flows.paging import target_for
+from bot.settings import Settings
+from bot.wiring import paging_defaults
+
+REST_FIX = "check PAGERDUTY_API_TOKEN and PAGERDUTY_API_URL"
+FROM_FIX = (
+    "set PAGERDUTY_FROM_EMAIL to the email of a PagerDuty user (pages are made in their name)"
+)
+DEFAULTS = "the PAGERDUTY_* defaults"
+
+
+def _where(service: str | None) -> dict[str, str]:
+    """Where each id of a target is set: the catalog service's entry, else the environment."""
+    if service is None:
+        return {
+            "service_id": "PAGERDUTY_SERVICE_ID",
+            "escalation_policy_id": "PAGERDUTY_ESCALATION_POLICY_ID",
+            "routing_key": "PAGERDUTY_ROUTING_KEY",
+        }
+    return {
+        key: f"services[{service}].pagerduty.{key} in INCIDENTBOT_CONFIG (or {env})"
+        for key, env in _where(None).items()
+    }
+
+
+def _get(rest: pagerduty.RestApiV2Client, path: str, **params: Any) -> Any:
+    """The wrapped entity; None for a 404. Other errors are a failed check."""
+    try:
+        return rest.rget(path, params=params) if params else rest.rget(path)
+    except HttpError as exc:
+        status = exc.response.status_code if exc.response is not None else 0
+        if status == 404:
+            return None
+        raise Problem(f"GET /{path}: PagerDuty answered HTTP {status}") from exc
+    except PagerDutyError as exc:
+        raise Problem(f"GET /{path}: {exc}") from exc
+
+
+def check_pagerduty(settings: Settings, catalog: Catalog | None, r: Recorder) -> None:
+    defaults = paging_defaults(settings)
+    targets: dict[str | None, PagerDutyTarget] = {None: defaults.target}
+    if catalog is not None:
+        for entry in catalog.services:
+            targets[entry.id] = target_for(catalog, defaults, entry.id)
+    mapped = any(t.service_id or t.escalation_policy_id or t.routing_key for t in targets.values())
+    if settings.pagerduty_api_token is None:
+        if not mapped:
+            r.ok("pagerduty", "not configured: incidents are not paged")
+            return
+        _without_rest(settings, targets, r)
+        return
+    pager = PagerDutyPager(
+        api_token=settings.pagerduty_api_token.get_secret_value(),
+        from_email=settings.pagerduty_from_email,
+        api_url=settings.pagerduty_api_url,
+        events_url=settings.pagerduty_events_url,
+        ca_bundle=settings.pagerduty_ca_bundle,
+    )
+    if not r.attempt("pagerduty", REST_FIX, pager.check):
+        return
+    rest = pager.rest
+    r.attempt("pagerduty from email", FROM_FIX, lambda: _from_user(rest, settings))
+    lookup = _Lookup(rest)
+    for service, target in targets.items():
+        name = f"pagerduty service {service}" if service else "pagerduty defaults"
+        if service is None and not (
+            target.service_id or target.escalation_policy_id or target.routing_key
+        ):
+            continue  # no defaults: each catalog service names its own
+        _record(r, name, _target_problems(lookup, service, target))
+
+
+def _from_user(rest: pagerduty.RestApiV2Client, settings: Settings) -> str:
+    email = settings.pagerduty_from_email
+    if not email:
+        raise Problem("PAGERDUTY_FROM_EMAIL is not set: PagerDuty refuses every page")
+    users = _get(rest, "users", query=email) or []
+    exact = [u for u in users if isinstance(u, dict) and u.get("email") == email]
+    if exact:
+        return f"{email} is PagerDuty user {exact[0].get('name')} ({exact[0].get('id')})"
+    near = [u for u in users if str(u.get("email", "")).lower() == email.lower()]
+    if near:
+        raise Problem(
+            f"PagerDuty spells it {near[0].get('email')}",
+            f"set PAGERDUTY_FROM_EMAIL={near[0].get('email')}",
+        )
+    raise Problem(f"no PagerDuty user has the email {email}: pages would be refused")
+
+
+class _Lookup:
+    """The REST reads of one run, each made once (targets share the defaults)."""
+
+    def __init__(self, rest: pagerduty.RestApiV2Client) -> None:
+        self.rest = rest
+        self._cache: dict[str, Any] = {}
+
+    def get(self, path: str, **params: Any) -> Any:
+        key = f"{path}?{sorted(params.items())}"
+        if key not in self._cache:
+            self._cache[key] = _get(self.rest, path, **params)
+        return self._cache[key]
+
+    def key_owner(self, routing_key: str) -> dict[str, Any] | None:
+        """The service one of whose integrations has this routing key."""
+        if "services" not in self._cache:
+            try:
+                self._cache["services"] = list(
+                    self.rest.iter_all("services", params={"include[]": ["integrations"]})
+                )
+            except PagerDutyError as exc:
+                raise Problem(f"GET /services: {exc}") from exc
+        for service in self._cache["services"]:
+            if routing_key in _keys(service):
+                return dict(service)
+        return None
+
+
+def _keys(service: dict[str, Any]) -> set[str]:
+    return {
+        str(i["integration_key"])
+        for i in service.get("integrations") or []
+        if isinstance(i, dict) and i.get("integration_key")
+    }
+
+
+Found = tuple[Level, str, str]  # (level, detail, fix)
+
+
+def _target_problems(lookup: _Lookup, service: str | None, target: PagerDutyTarget) -> list[Found]:
+    where = _where(service)
+    found: list[Found] = []
+    pd_service = None
+    if target.service_id:
+        pd_service = lookup.get(f"services/{target.service_id}", **{"include[]": ["integrations"]})
+        if pd_service is None:
+            found.append(_missing("service", target.service_id, where["service_id"]))
+        else:
+            found.append((Level.OK, f"service {pd_service.get('name')} ({target.service_id})", ""))
+    if target.escalation_policy_id:
+        policy = lookup.get(f"escalation_policies/{target.escalation_policy_id}")
+        if policy is None:
+            found.append(
+                _missing(
+                    "escalation policy", target.escalation_policy_id, where["escalation_policy_id"]
+                )
+            )
+        else:
+            found.append((Level.OK, f"policy {policy.get('name')}", ""))
+    if target.routing_key:
+        found.append(_routing_key(lookup, pd_service, target.routing_key, where["routing_key"]))
+    if not (target.service_id or target.routing_key):
+        found.append(
+            (
+                Level.WARNING,
+                "no PagerDuty service nor routing key: its incidents are not paged",
+                f"set {where['service_id']}",
+            )
+        )
+    return found
+
+
+def _missing(what: str, pd_id: str, where: str) -> Found:
+    return Level.FAILED, f"no PagerDuty {what} {pd_id} (404)", f"fix {where}"
+
+
+def _routing_key(lookup: _Lookup, pd_service: dict[str, Any] | None, key: str, where: str) -> Found:
+    shown = f"routing key …{key[-4:]}"
+    if pd_service is not None and key in _keys(pd_service):
+        return Level.OK, f"{shown} of its Events API v2 integration", ""
+    owner = lookup.key_owner(key)
+    if owner is None:
+        return (
+            Level.FAILED,
+            f"no integration of any PagerDuty service has the {shown}: alerts would be refused",
+            f"set {where} to the Integration Key of the service's Events API v2 integration",
+        )
+    if pd_service is None:
+        return Level.OK, f"{shown} of service {owner.get('name')}", ""
+    return (
+        Level.WARNING,
+        f"the {shown} belongs to service {owner.get('name')}, not {pd_service.get('name')}: "
+        "alerts and declared incidents page different services",
+        f"check {where}",
+    )
+
+
+def _record(r: Recorder, name: str, found: list[Found]) -> None:
+    worst = max((level for level, _, _ in found), key=_rank, default=Level.OK)
+    detail = "; ".join(d for level, d, _ in found if level is worst or worst is Level.OK)
+    fix = "; ".join(dict.fromkeys(f for level, _, f in found if level is worst and f))
+    r.add(name, worst, detail, fix)
+
+
+def _rank(level: Level) -> int:
+    return [Level.OK, Level.WARNING, Level.FAILED].index(level)
+
+
+def _without_rest(
+    settings: Settings, targets: dict[str | None, PagerDutyTarget], r: Recorder
+) -> None:
+    """No REST token: declared incidents cannot page a service; routing keys still work."""
+    services = sorted(s or "defaults" for s, t in targets.items() if t.service_id)
+    if services:
+        r.fail(
+            "pagerduty",
+            f"PAGERDUTY_API_TOKEN is not set, yet {', '.join(services)} page a PagerDuty service "
+            "by id: declared incidents cannot page",
+            "set PAGERDUTY_API_TOKEN (a REST API key) and PAGERDUTY_FROM_EMAIL",
+        )
+    else:
+        r.ok("pagerduty", "no REST token: alerts page through routing keys only")
+    verify: ssl.SSLContext | bool = (
+        ssl.create_default_context(cafile=str(settings.pagerduty_ca_bundle))
+        if settings.pagerduty_ca_bundle
+        else True
+    )
+    seen: set[str] = set()
+    for service, target in targets.items():
+        key = target.routing_key
+        if not key or key in seen:
+            continue
+        seen.add(key)
+        where = _where(service)["routing_key"]
+        name = f"pagerduty service {service}" if service else "pagerduty defaults"
+        r.attempt(
+            name,
+            f"set {where} to the Integration Key of the service's Events API v2 integration",
+            _event_check(settings.pagerduty_events_url, key, verify),
+        )
+
+
+def _event_check(url: str, key: str, verify: ssl.SSLContext | bool) -> Callable[[], str]:
+    def run() -> str:
+        client = pagerduty.EventsApiV2Client(key, base_url=url, verify=verify, timeout=TIMEOUT)
+        client.max_network_attempts = 0
+        dedup = f"incidentbot-config-check-{uuid.uuid4().hex}"  # no alert has it: dropped
+        try:
+            client.send_event("resolve", dedup)
+        except HttpError as exc:
+            response = exc.response
+            try:
+                body = response.json() if response is not None else {}
+            except ValueError:
+                body = {}
+            errors = body.get("errors") if isinstance(body, dict) else None
+            status = response.status_code if response is not None else 0
+            said = "; ".join(map(str, errors)) if errors else f"HTTP {status}"
+            raise Problem(f"Events API refused routing key …{key[-4:]}: {said}") from exc
+        return f"Events API accepts routing key …{key[-4:]}"
+
+    return run
