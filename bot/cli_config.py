@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from typing import Annotated
 
 import typer
@@ -50,6 +51,7 @@ def config_check(
         for check in checks:
             table.add_row(MARKS[check.level], check.name, escape(check.detail), escape(check.fix))
         Console(width=160).print(table)
+        sys.stdout.flush()  # the table before the summary on stderr
         warned = [c.name for c in checks if c.level is Level.WARNING]
         if warned:
             err.print(f"[yellow]{len(warned)} warning(s):[/yellow] {', '.join(warned)}")

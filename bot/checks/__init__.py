@@ -5,6 +5,8 @@ will not work."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from bot.checks.base import Check, Level
 from bot.checks.base import Recorder as _Recorder
 from bot.checks.jira import check_jira
@@ -20,8 +22,19 @@ __all__ = ["Check", "Level", "run_checks"]
 def run_checks(settings: Settings) -> list[Check]:
     r = _Recorder()
     catalog = check_local(settings, r)
-    check_web_settings(settings, r)
-    check_slack(settings, r)
-    check_pagerduty(settings, catalog, r)
-    check_jira(settings, catalog, r)
+    sections: dict[str, Callable[[], None]] = {
+        "settings": lambda: check_web_settings(settings, r),
+        "slack": lambda: check_slack(settings, r),
+        "pagerduty": lambda: check_pagerduty(settings, catalog, r),
+        "jira": lambda: check_jira(settings, catalog, r),
+    }
+    for name, section in sections.items():
+        try:
+            section()
+        except Exception as exc:  # a check that broke is one more line, never a traceback
+            r.fail(
+                name,
+                f"the check itself failed: {type(exc).__name__}: {exc}",
+                "a bug in the check: please report it with this line",
+            )
     return r.checks

@@ -46,9 +46,10 @@ def check_jira(settings: Settings, catalog: Catalog | None, r: Recorder) -> None
     missing = _missing_settings(settings)
     tracker = jira_tracker(settings)
     if missing or tracker is None:
-        fix = f"set {' and '.join(missing)}"
-        if "JIRA_PROJECT" in missing:
-            fix += " (JIRA_PROJECT: the key of the project post-mortems go to, e.g. OPS)"
+        hints = {
+            "JIRA_PROJECT": "JIRA_PROJECT to the key of the project post-mortems go to (e.g. OPS)"
+        }
+        fix = "set " + " and ".join(hints.get(name, name) for name in missing)
         r.fail(
             "jira",
             f"{', '.join(given)} set but not {', '.join(missing)}: post-mortems are not "

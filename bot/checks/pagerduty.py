@@ -9,6 +9,8 @@ from __future__ import annotations
 import ssl
 import uuid
 from collections.abc import Callable
+from functools import partial
+from pathlib import Path
 from typing import Any
 
 import pagerduty
@@ -22,11 +24,11 @@ from bot.flows.paging import target_for
 from bot.settings import Settings
 from bot.wiring import paging_defaults
 
-REST_FIX = "check PAGERDUTY_API_TOKEN and PAGERDUTY_API_URL"
+REST_FIX = "check PAGERDUTY_API_TOKEN and PAGERDUTY_API_URL (and PAGERDUTY_CA_BUNDLE)"
 FROM_FIX = (
     "set PAGERDUTY_FROM_EMAIL to the email of a PagerDuty user (pages are made in their name)"
 )
-DEFAULTS = "the PAGERDUTY_* defaults"
+KEY_HELP = "the Integration Key of the service's Events API v2 integration"
 
 
 def _where(service: str | None) -> dict[str, str]:
@@ -69,25 +71,54 @@ def check_pagerduty(settings: Settings, catalog: Catalog | None, r: Recorder) ->
             return
         _without_rest(settings, targets, r)
         return
-    pager = PagerDutyPager(
-        api_token=settings.pagerduty_api_token.get_secret_value(),
-        from_email=settings.pagerduty_from_email,
-        api_url=settings.pagerduty_api_url,
-        events_url=settings.pagerduty_events_url,
-        ca_bundle=settings.pagerduty_ca_bundle,
-    )
-    if not r.attempt("pagerduty", REST_FIX, pager.check):
+    token = settings.pagerduty_api_token.get_secret_value()
+    made: list[PagerDutyPager] = []
+
+    def reach() -> str:
+        made.append(
+            PagerDutyPager(
+                api_token=token,
+                from_email=settings.pagerduty_from_email,
+                api_url=settings.pagerduty_api_url,
+                events_url=settings.pagerduty_events_url,
+                ca_bundle=_ca_bundle(settings),
+            )
+        )
+        return made[0].check()
+
+    if not r.attempt("pagerduty", REST_FIX, reach):
         return
-    rest = pager.rest
+    rest = made[0].rest
     r.attempt("pagerduty from email", FROM_FIX, lambda: _from_user(rest, settings))
-    lookup = _Lookup(rest)
+    lookup = _Lookup(rest, settings)
     for service, target in targets.items():
         name = f"pagerduty service {service}" if service else "pagerduty defaults"
         if service is None and not (
             target.service_id or target.escalation_policy_id or target.routing_key
         ):
             continue  # no defaults: each catalog service names its own
-        _record(r, name, _target_problems(lookup, service, target))
+        r.attempt(name, REST_FIX, partial(_target, lookup, service, target))
+
+
+def _ca_bundle(settings: Settings) -> Path | None:
+    """PAGERDUTY_CA_BUNDLE when it is a readable file (a Problem otherwise)."""
+    bundle = settings.pagerduty_ca_bundle
+    if bundle is None:
+        return None
+    try:
+        ssl.create_default_context(cafile=str(bundle))
+    except (OSError, ssl.SSLError) as exc:
+        raise Problem(
+            f"PAGERDUTY_CA_BUNDLE={bundle}: not a readable PEM file ({exc})",
+            "point PAGERDUTY_CA_BUNDLE at the PEM file of the CA PagerDuty's address is signed "
+            "by, or unset it",
+        ) from exc
+    return bundle
+
+
+def _verify(settings: Settings) -> ssl.SSLContext | bool:
+    bundle = _ca_bundle(settings)
+    return ssl.create_default_context(cafile=str(bundle)) if bundle else True
 
 
 def _from_user(rest: pagerduty.RestApiV2Client, settings: Settings) -> str:
@@ -110,8 +141,9 @@ def _from_user(rest: pagerduty.RestApiV2Client, settings: Settings) -> str:
 class _Lookup:
     """The REST reads of one run, each made once (targets share the defaults)."""
 
-    def __init__(self, rest: pagerduty.RestApiV2Client) -> None:
+    def __init__(self, rest: pagerduty.RestApiV2Client, settings: Settings) -> None:
         self.rest = rest
+        self.settings = settings
         self._cache: dict[str, Any] = {}
 
     def get(self, path: str, **params: Any) -> Any:
@@ -146,7 +178,18 @@ def _keys(service: dict[str, Any]) -> set[str]:
 Found = tuple[Level, str, str]  # (level, detail, fix)
 
 
-def _target_problems(lookup: _Lookup, service: str | None, target: PagerDutyTarget) -> list[Found]:
+def _target(lookup: _Lookup, service: str | None, target: PagerDutyTarget) -> str:
+    """The ok line of a target; a Problem with the worst finding's level otherwise."""
+    found = _findings(lookup, service, target)
+    worst = max((level for level, _, _ in found), key=_rank, default=Level.OK)
+    if worst is Level.OK:
+        return "; ".join(detail for _, detail, _ in found)
+    detail = "; ".join(d for level, d, _ in found if level is worst)
+    fix = "; ".join(dict.fromkeys(f for level, _, f in found if level is worst and f))
+    raise Problem(detail, fix, level=worst)
+
+
+def _findings(lookup: _Lookup, service: str | None, target: PagerDutyTarget) -> list[Found]:
     where = _where(service)
     found: list[Found] = []
     pd_service = None
@@ -188,12 +231,12 @@ def _routing_key(lookup: _Lookup, pd_service: dict[str, Any] | None, key: str, w
     if pd_service is not None and key in _keys(pd_service):
         return Level.OK, f"{shown} of its Events API v2 integration", ""
     owner = lookup.key_owner(key)
-    if owner is None:
-        return (
-            Level.FAILED,
-            f"no integration of any PagerDuty service has the {shown}: alerts would be refused",
-            f"set {where} to the Integration Key of the service's Events API v2 integration",
-        )
+    if owner is None:  # not on a service: an Event Orchestration's key, or no key at all
+        try:
+            _event_check(lookup.settings.pagerduty_events_url, key, _verify(lookup.settings))()
+        except Problem as problem:
+            return Level.FAILED, problem.detail, f"set {where} to {KEY_HELP}"
+        return Level.OK, f"{shown}: on no service, yet the Events API accepts it", ""
     if pd_service is None:
         return Level.OK, f"{shown} of service {owner.get('name')}", ""
     return (
@@ -202,13 +245,6 @@ def _routing_key(lookup: _Lookup, pd_service: dict[str, Any] | None, key: str, w
         "alerts and declared incidents page different services",
         f"check {where}",
     )
-
-
-def _record(r: Recorder, name: str, found: list[Found]) -> None:
-    worst = max((level for level, _, _ in found), key=_rank, default=Level.OK)
-    detail = "; ".join(d for level, d, _ in found if level is worst or worst is Level.OK)
-    fix = "; ".join(dict.fromkeys(f for level, _, f in found if level is worst and f))
-    r.add(name, worst, detail, fix)
 
 
 def _rank(level: Level) -> int:
@@ -229,11 +265,11 @@ def _without_rest(
         )
     else:
         r.ok("pagerduty", "no REST token: alerts page through routing keys only")
-    verify: ssl.SSLContext | bool = (
-        ssl.create_default_context(cafile=str(settings.pagerduty_ca_bundle))
-        if settings.pagerduty_ca_bundle
-        else True
-    )
+    try:
+        verify = _verify(settings)
+    except Problem as problem:
+        r.fail("pagerduty events", problem.detail, problem.fix or "")
+        return
     seen: set[str] = set()
     for service, target in targets.items():
         key = target.routing_key
@@ -244,7 +280,7 @@ def _without_rest(
         name = f"pagerduty service {service}" if service else "pagerduty defaults"
         r.attempt(
             name,
-            f"set {where} to the Integration Key of the service's Events API v2 integration",
+            f"set {where} to {KEY_HELP}",
             _event_check(settings.pagerduty_events_url, key, verify),
         )
 

@@ -87,10 +87,10 @@ def check_slack(settings: Settings, r: Recorder) -> None:
         found["bot"], found["scopes"] = str(answer.get("user") or "incidentbot"), _scopes(answer)
         return f"bot {answer.get('user')} in {answer.get('team')}"
 
-    if not r.attempt("slack", AUTH_FIX, auth):
-        return
-    scopes: frozenset[str] | None = found["scopes"]
-    _check_scopes(scopes, r)
+    if r.attempt("slack", AUTH_FIX, auth):
+        scopes: frozenset[str] | None = found["scopes"]
+        _check_scopes(scopes, r)
+        _check_feed(settings, client, scopes, found["bot"], r)
     if settings.slack_signing_secret is None and settings.slack_app_token is None:
         r.fail(
             "slack requests",
@@ -98,7 +98,6 @@ def check_slack(settings: Settings, r: Recorder) -> None:
             "Slack cannot reach the bot",
             "set SLACK_SIGNING_SECRET (the app's Basic Information) or SLACK_APP_TOKEN",
         )
-    _check_feed(settings, client, scopes, found["bot"], r)
     if settings.slack_app_token is not None:
         token = settings.slack_app_token.get_secret_value()
         r.attempt("slack app token", CONNECT_FIX, lambda: _app_token(client, token))

@@ -205,13 +205,29 @@ def test_a_wrong_service_or_policy_id_fails_naming_where_it_is_set(
     assert "PAGERDUTY_ESCALATION_POLICY_ID" in check.fix
 
 
-def test_an_unknown_routing_key_fails(lone: Sandbox, tmp_path: Path) -> None:
+def test_an_unknown_routing_key_fails_and_another_services_key_warns(
+    lone: Sandbox, tmp_path: Path
+) -> None:
     catalog = lone.catalog()
     catalog["services"]["search"]["pagerduty"]["routing_key"] = "0" * 32
+    catalog["services"]["payments"]["pagerduty"]["routing_key"] = lone.pagerduty.routing_key(
+        "database"
+    )
     settings = with_catalog(lone, tmp_path / "catalog.yaml", services=catalog["services"])
-    check = failed(settings, "pagerduty service search")
-    assert "routing key …0000" in check.detail
+    checks = checks_of(settings)
+    check = checks["pagerduty service search"]
+    assert check.level is Level.FAILED
+    assert "routing key …0000: Invalid routing key" in check.detail
     assert "services[search].pagerduty.routing_key" in check.fix
+    mixed = checks["pagerduty service payments"]
+    assert mixed.level is Level.WARNING and "belongs to service database" in mixed.detail
+    assert lone.pagerduty.incidents() == []  # the Events API was asked, nothing was opened
+
+
+def test_an_unreadable_ca_bundle_fails_naming_the_setting(lone: Sandbox, tmp_path: Path) -> None:
+    wrong = lone.settings.model_copy(update={"pagerduty_ca_bundle": tmp_path / "missing.pem"})
+    check = failed(wrong, "pagerduty")
+    assert "missing.pem" in check.detail and "PAGERDUTY_CA_BUNDLE" in check.fix
 
 
 def test_without_a_rest_token_routing_keys_are_tried_on_the_events_api(
