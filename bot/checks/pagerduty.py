@@ -1,8 +1,9 @@
 """PagerDuty: the token, the user pages are made as (PAGERDUTY_FROM_EMAIL), and for each catalog
 service the target it pages as the bot resolves it (its own ids, else the PAGERDUTY_* defaults):
-the service, the escalation policy and the routing key exist. Read-only REST calls; without a
-REST token a routing key is tried with an Events API `resolve` of a dedup key no alert has,
-which PagerDuty drops (it opens nothing)."""
+the service, the escalation policy and the routing key exist. Read-only REST calls; a routing key
+that is on no service (an Event Orchestration's), or any key when there is no REST token, is
+tried with an Events API `resolve` of a dedup key no alert has, which PagerDuty drops (it opens
+nothing)."""
 
 from __future__ import annotations
 
@@ -288,7 +289,9 @@ def _without_rest(
 def _event_check(url: str, key: str, verify: ssl.SSLContext | bool) -> Callable[[], str]:
     def run() -> str:
         client = pagerduty.EventsApiV2Client(key, base_url=url, verify=verify, timeout=TIMEOUT)
-        client.max_network_attempts = 0
+        client.retry.clear()  # one quick retry of a 429, none of a 5xx: a check waits for nothing
+        client.retry[429] = 1
+        client.max_http_attempts, client.max_network_attempts, client.sleep_timer = 2, 0, 0.5
         dedup = f"incidentbot-config-check-{uuid.uuid4().hex}"  # no alert has it: dropped
         try:
             client.send_event("resolve", dedup)
