@@ -11,16 +11,15 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from pydantic import ValidationError
 from rich.console import Console
 
 from bot.cli_common import database as _database
 from bot.cli_common import err
 from bot.cli_common import settings as _settings
+from bot.cli_config import config_app
 from bot.cli_outbox import outbox_app
 from bot.cli_processes import scheduler_command, serve
 from bot.core.metrics import DEFINITIONS, Metric, Summary, humanize
-from bot.settings import Settings
 from bot.store.db import Database
 
 app = typer.Typer(
@@ -30,7 +29,6 @@ db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 playbooks_app = typer.Typer(help="Runbook playbooks (playbooks/*.yaml).", no_args_is_help=True)
 app.add_typer(playbooks_app, name="playbooks")
-config_app = typer.Typer(help="This deployment's settings.", no_args_is_help=True)
 app.add_typer(config_app, name="config")
 app.add_typer(outbox_app, name="outbox")
 
@@ -68,32 +66,6 @@ def playbooks_lint(
         raise typer.Exit(1)
     count = len(load_directory(directory, catalog).playbooks)
     Console().print(f"{count} playbooks OK in {directory}")
-
-
-@config_app.command("check")
-def config_check() -> None:
-    """Check settings, catalog, playbooks, templates, the database and every integration."""
-    from rich.table import Table
-
-    from bot.checks import run_checks
-
-    try:
-        settings = Settings()
-    except ValidationError as exc:
-        err.print(f"[red]Settings are invalid:[/red] {exc}")
-        raise typer.Exit(1) from exc
-    checks = run_checks(settings)
-    table = Table(title="incidentbot config check")
-    for column in ("", "check", "result", "fix"):
-        table.add_column(column)
-    for check in checks:
-        mark = "[green]✓[/green]" if check.ok else "[red]✗[/red]"
-        table.add_row(mark, check.name, check.detail, check.fix)
-    Console(width=160).print(table)
-    failed = [c.name for c in checks if not c.ok]
-    if failed:
-        err.print(f"[red]{len(failed)} check(s) failed:[/red] {', '.join(failed)}")
-        raise typer.Exit(1)
 
 
 @app.command()

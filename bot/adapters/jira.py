@@ -94,6 +94,10 @@ class JiraTracker:
     def browse(self, key: str) -> str:
         return f"{self.url}/browse/{key}"
 
+    def read(self, path: str) -> Any:
+        """GET a REST resource (`project/OPS`, `issueLinkType`): `incidentbot config check`."""
+        return self._rest("get", path)
+
     def check(self) -> str:
         """Who the credentials are, and that the project exists and is visible."""
         me = self._rest("get", "myself")
