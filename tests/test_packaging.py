@@ -216,6 +216,17 @@ def test_a_directory_given_by_setting_overrides_the_shipped_one(
 
 @pytest.mark.slow
 @pytest.mark.timeout(900)
+def test_playbooks_lint_checks_the_shipped_playbooks_by_default(
+    installed: Installed, empty_dir: Path
+) -> None:
+    output = installed.run([installed.bin("incidentbot"), "playbooks", "lint"], empty_dir)
+    count = len(list((ROOT / "playbooks").glob("*.yaml")))
+    shipped = installed.site_packages / "bot" / "shipped" / "playbooks"
+    assert f"{count} playbooks OK in {shipped}" in output.replace("\n", "")
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(900)
 def test_the_demo_runs_from_an_empty_directory(installed: Installed, empty_dir: Path) -> None:
     output = installed.run([installed.bin("incidentbot"), "demo"], empty_dir)
     assert "Demo finished" in output
