@@ -22,7 +22,7 @@ SHIPPED_FILES = ("playbooks", "postmortem_templates", "slack_manifest.yaml")
 
 def package_root() -> Path:
     """The `bot` package's directory (wheels are installed unpacked, so it is a real path)."""
-    return Path(str(files("bot")))
+    return Path(str(files("bot"))).resolve()
 
 
 def _shipped(name: str) -> Path:

@@ -172,6 +172,24 @@ print(json.dumps({
 """
 
 
+def test_a_source_checkout_uses_the_repository_files_as_its_defaults(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Run from the repository (PYTHONPATH, `pip install -e .`), an edit to playbooks/ is what
+    the bot loads, whatever directory it runs in."""
+    from bot import package_data
+    from bot.settings import Settings
+
+    monkeypatch.chdir(tmp_path)  # no .env, no ./playbooks
+    for name in ("PLAYBOOKS_DIR", "POSTMORTEM_TEMPLATES_DIR"):
+        monkeypatch.delenv(name, raising=False)
+    settings = Settings()
+    assert settings.playbooks_dir == ROOT / "playbooks"
+    assert settings.postmortem_templates_dir == ROOT / "postmortem_templates"
+    assert package_data.slack_manifest_path() == ROOT / "slack_manifest.yaml"
+    assert package_data.migrations_dir() == ROOT / "bot" / "migrations"
+
+
 @pytest.mark.slow
 @pytest.mark.timeout(900)
 def test_the_wheel_carries_the_shipped_files_and_uses_them_by_default(
