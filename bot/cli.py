@@ -50,14 +50,19 @@ def db_upgrade(revision: Annotated[str, typer.Argument(help="Target revision.")]
 
 @playbooks_app.command("lint")
 def playbooks_lint(
-    directory: Annotated[Path, typer.Argument(help="Folder of playbook YAML files.")] = Path(
-        "playbooks"
-    ),
+    directory: Annotated[
+        Path | None,
+        typer.Argument(
+            help="Folder of playbook YAML files (default: PLAYBOOKS_DIR, or the shipped ones)."
+        ),
+    ] = None,
 ) -> None:
     """Check every playbook against the schema and the catalog; print each problem as file:line."""
     from bot.playbook_files import lint, load_directory
 
-    catalog = _settings().catalog()
+    settings = _settings()
+    catalog = settings.catalog()
+    directory = directory or settings.playbooks_dir
     problems = lint(directory, catalog)
     for problem in problems:
         print(problem)

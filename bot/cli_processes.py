@@ -37,6 +37,12 @@ def serve(
         raise typer.Exit(2)
     db = _database(settings)
     bot = wiring.build(settings, db=db)
+    logging.getLogger("bot.serve").info(
+        "%d playbooks loaded from %s; post-mortem templates from %s",
+        len(bot.flows.playbooks),
+        settings.playbooks_dir,
+        settings.postmortem_templates_dir,
+    )
     bot.runner.keep_alive()  # a kill -9 mid-effect: the sweeper frees its leases (PostgreSQL)
     bot.inbox.recover()  # answered requests a process that died left unfinished
     gc.freeze()  # start-up objects (SDKs, SQLAlchemy, the app) leave the collector's scans: shorter pauses

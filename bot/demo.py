@@ -6,13 +6,15 @@ milestones with MTTx, and the post-mortem as the close drafted it into Jira (the
 
 from __future__ import annotations
 
+import json
 import tempfile
 import time
+import urllib.error
+import urllib.request
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import httpx
 from rich.table import Table
 from rich.text import Text
 
@@ -277,14 +279,19 @@ def _alertmanager(sb: Sandbox, alerts: list[dict[str, Any]]) -> None:
         "externalURL": "http://alertmanager:9093",
         "alerts": alerts,
     }
-    response = httpx.post(
+    # urllib, not httpx: the demo runs on the runtime dependencies alone (an installed wheel)
+    request = urllib.request.Request(  # noqa: S310  (the sandbox, on loopback)
         f"{sb.url}/webhooks/alertmanager",
-        json=payload,
-        headers={"Authorization": f"Bearer {ALERT_TOKEN}"},
-        timeout=30,
+        data=json.dumps(payload).encode(),
+        headers={"Authorization": f"Bearer {ALERT_TOKEN}", "Content-Type": "application/json"},
     )
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310
+            status, body = response.status, response.read()
+    except urllib.error.HTTPError as error:
+        status, body = error.code, error.read()
     expect(
-        response.status_code == 200,
-        f"the alert webhook was answered {response.status_code}: {response.text}",
+        status == 200,
+        f"the alert webhook was answered {status}: {body.decode(errors='replace')}",
     )
     sb.settle()

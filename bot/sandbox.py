@@ -15,7 +15,7 @@ from typing import Any, Literal
 import uvicorn
 import yaml
 
-from bot import wiring
+from bot import package_data, wiring
 from bot.emulators.jira import JiraEmulator
 from bot.emulators.pagerduty import PagerDutyEmulator
 from bot.emulators.slack import SlackEmulator
@@ -27,7 +27,7 @@ API_TOKEN = "sandbox-api-token"  # noqa: S105  (loopback sandbox only)
 ALERT_TOKEN = "sandbox-alert-token"  # noqa: S105
 
 
-MANIFEST = Path(__file__).resolve().parents[1] / "slack_manifest.yaml"
+MANIFEST = package_data.slack_manifest_path()
 
 
 def _manifest() -> dict[str, Any]:
@@ -140,7 +140,7 @@ class Sandbox:
             api_token=API_TOKEN,
             alert_webhook_token=ALERT_TOKEN,
             incidentbot_config=catalog,
-            playbooks_dir=Path(__file__).resolve().parents[1] / "playbooks",
+            playbooks_dir=package_data.playbooks_dir(),
             pagerduty_api_token=self.pagerduty.api_token,
             pagerduty_from_email="alice@example.com",
             pagerduty_api_url=self.pagerduty.url,
@@ -155,7 +155,7 @@ class Sandbox:
             jira_api_version=self.jira_api_version,
             jira_timeout=2.0,
             jira_ca_bundle=Path(self.jira.ca_bundle),
-            postmortem_templates_dir=Path(__file__).resolve().parents[1] / "postmortem_templates",
+            postmortem_templates_dir=package_data.postmortem_templates_dir(),
             jira_email=self.jira.email if self.jira.cloud else None,
             jira_api_token=self.jira.api_token if self.jira.cloud else None,
             jira_pat=None if self.jira.cloud else self.jira.pat,

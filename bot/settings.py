@@ -9,6 +9,7 @@ import yaml
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from bot import package_data
 from bot.core.catalog import Catalog, CatalogError, catalog_from_mapping
 
 
@@ -17,7 +18,8 @@ class Settings(BaseSettings):
 
     database_url: str = "sqlite:///incidentbot.db"
     incidentbot_config: Path | None = None
-    playbooks_dir: Path = Path("playbooks")
+    # unset: the playbooks and templates that ship with the bot (bot/package_data.py)
+    playbooks_dir: Path = Field(default_factory=package_data.playbooks_dir)
     public_url: str | None = None
 
     slack_bot_token: SecretStr | None = None
@@ -48,7 +50,7 @@ class Settings(BaseSettings):
     jira_ca_bundle: Path | None = None
     jira_api_version: int = Field(default=2, ge=2, le=3)  # 2: wiki markup; 3: ADF (Cloud)
     jira_timeout: float = Field(default=10.0, gt=0)  # seconds; a slower answer is retried later
-    postmortem_templates_dir: Path = Path("postmortem_templates")
+    postmortem_templates_dir: Path = Field(default_factory=package_data.postmortem_templates_dir)
 
     api_token: SecretStr | None = None
     # SIGTERM: seconds `serve` keeps working off answered requests before it exits (under a

@@ -6,7 +6,6 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from pathlib import Path
 from typing import Any
 
 from alembic import command
@@ -19,9 +18,10 @@ from sqlalchemy.pool import StaticPool
 from sqlmodel import Session, create_engine
 
 from bot.core.text import no_nul
+from bot.package_data import migrations_dir
 
 IDLE_PING = 2.0  # seconds a pooled connection may rest before it is pinged at checkout
-MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
+MIGRATIONS = migrations_dir()
 
 
 class SchemaOutOfDate(RuntimeError):
