@@ -16,14 +16,15 @@ PACKAGE = Path(__file__).resolve().parents[1] / "bot"
 # layer → the other parts of `bot` it may import (itself always).
 ALLOWED: dict[str, set[str]] = {
     "core": {"markup"},
-    "store": {"core"},
+    "store": {"core", "package_data"},
     "flows": {"core", "store", "markup", "logs"},
     "adapters": {"core", "store", "flows", "markup"},
     "web": {"core", "store", "flows", "adapters", "markup"},
     "emulators": set(),
     "markup": set(),
     "logs": set(),
-    "settings": {"core", "logs"},
+    "settings": {"core", "logs", "package_data"},
+    "package_data": set(),
     "scheduler": {"flows", "store"},
 }
 
