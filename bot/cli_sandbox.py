@@ -7,12 +7,15 @@ import os
 import sys
 import tempfile
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 from urllib.parse import urlsplit
 
 import typer
 
 from bot.cli_common import err
+
+if TYPE_CHECKING:
+    from bot.sandbox import Sandbox
 
 
 def sandbox(
@@ -54,7 +57,7 @@ def sandbox(
         )
         sb.catalog_extra = {"admins": [sb.slack.user_id("alice")]}
         try:
-            sb.start()
+            _start_isolated(sb)
         except OSError as exc:
             err.print(f"Cannot listen on 127.0.0.1:{port} ({exc.strerror}): choose another --port.")
             raise typer.Exit(2) from exc
@@ -113,7 +116,7 @@ def emulators(
         bot_url=bot_url,
     )
     sb.catalog_extra = {"admins": [sb.slack.user_id("alice")]}
-    sb.start()
+    _start_isolated(sb)
     if socket_mode:
         how = [
             "Socket Mode: `serve` connects out to the Slack emulator with SLACK_APP_TOKEN; the",
@@ -166,6 +169,22 @@ def demo(
     if serve:
         _quiet_logs()
     sys.exit(run_demo(keep=keep, serve=serve))
+
+
+def _start_isolated(sb: Sandbox) -> None:
+    """Starts ``sb`` with nothing of this deployment's settings: neither the environment's nor a
+    `.env` in the current directory (a real routing key or proxy header must not leak in)."""
+    from bot.settings import Settings
+
+    here = Path.cwd()
+    for name in [k for k in os.environ if k.lower() in Settings.model_fields]:
+        del os.environ[name]
+    with tempfile.TemporaryDirectory(prefix="incidentbot-sandbox-cwd-") as empty:
+        os.chdir(empty)
+        try:
+            sb.start()
+        finally:
+            os.chdir(here)
 
 
 def _quiet_logs() -> None:

@@ -61,8 +61,13 @@ def _stops_on_ctrl_c(sandbox: Launched) -> None:
 def test_a_declare_signed_with_the_printed_secret_opens_a_channel_seen_on_the_dashboard(
     launch: Launch, tmp_path: Path
 ) -> None:
-    sandbox = launch("sandbox", "--db", str(tmp_path / "kept.db"))
+    # run where a deployment's settings are: none of them leaks into the sandbox
+    (tmp_path / ".env").write_text("PAGERDUTY_ROUTING_KEY=a-real-routing-key\n", encoding="utf-8")
+    sandbox = launch(
+        "sandbox", "--db", str(tmp_path / "kept.db"), extra_env={"METRICS_TOKEN": "a-real-one"}
+    )
     _state_matches_what_was_printed(sandbox, socket_mode=False)
+    assert "PAGERDUTY_ROUTING_KEY" not in sandbox.env and "METRICS_TOKEN" not in sandbox.env
     state = sandbox.state()
     slack = sandbox.slack()
     general = slack.channels()["general"]
