@@ -33,8 +33,11 @@ def sandbox(
         typer.Option(help="SQLite database file (kept; default: a temporary one)."),
     ] = None,
 ) -> None:
-    """Run the bot with the Slack, PagerDuty and Jira emulators on loopback, seeded so everything
-    works, until Ctrl-C; act in it with `incidentbot slack --as alice "/incident …"`."""
+    """Run the bot and the Slack, PagerDuty and Jira emulators on loopback, until Ctrl-C.
+
+    Seeded so everything works (users alice, bob, carol; #incidents; Jira project OPS). It prints
+    the settings, the dashboard with a sign-in link, and how to act as a user:
+    incidentbot slack --as alice "/incident declare Checkout is down"."""
     from bot.sandbox import Sandbox
     from bot.sandbox_run import (
         acting_lines,
@@ -99,8 +102,9 @@ def emulators(
         ),
     ] = False,
 ) -> None:
-    """Run the Slack, PagerDuty and Jira emulators (no bot) until Ctrl-C, and print the settings
-    that make your own `incidentbot serve` use them."""
+    """Run the Slack, PagerDuty and Jira emulators, without the bot, until Ctrl-C.
+
+    It prints the settings (for .env) that make your own `incidentbot serve` use them."""
     from bot.sandbox import Sandbox
     from bot.sandbox_run import acting_lines, environment_block, serve_in_foreground
 
@@ -163,7 +167,7 @@ def demo(
         ),
     ] = False,
 ) -> None:
-    """Play a whole incident offline against the Slack emulator (SQLite) and print the report."""
+    """Play a whole incident offline against the emulators (SQLite) and print the report."""
     from bot.demo import run_demo
 
     if serve:

@@ -75,7 +75,8 @@ def acting_lines(sb: Sandbox) -> list[str]:
 
 def serve_in_foreground(sb: Sandbox, lines: list[str]) -> None:
     """Prints ``lines``, writes the state file, and waits for Ctrl-C or SIGTERM; then removes
-    the state file (if no other sandbox has replaced it since) and stops ``sb``."""
+    the state file (if no other sandbox has replaced it since) and stops ``sb``. A second
+    Ctrl-C while it stops quits at once."""
     try:
         previous = SandboxState.read()
     except (ValueError, TypeError):  # a file left by another version: replaced below
@@ -84,26 +85,22 @@ def serve_in_foreground(sb: Sandbox, lines: list[str]) -> None:
     notes = [f"State for `incidentbot slack`: {path}"]
     if previous is not None and previous.pid != os.getpid() and _alive(previous.pid):
         notes.append(f"  (it replaced the one of the sandbox still running as pid {previous.pid})")
-    try:
-        print("\n".join([*lines, *notes, "Stop with Ctrl-C."]), flush=True)
-        wait_for_stop()
-    finally:
-        _remove_if_ours(path)
-        sb.stop()
-
-
-def wait_for_stop() -> None:
-    """Until SIGINT (Ctrl-C) or SIGTERM."""
     stop = threading.Event()
 
     def on_signal(_signum: int, _frame: object) -> None:
+        if stop.is_set():  # the second one
+            _remove_if_ours(path)
+            os._exit(130)
         stop.set()
 
     before = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
+        print("\n".join([*lines, *notes, "Stop with Ctrl-C."]), flush=True)
         while not stop.wait(0.5):
             pass
     finally:
+        _remove_if_ours(path)
+        sb.stop()
         for sig, handler in before.items():
             signal.signal(sig, handler)
 
