@@ -25,7 +25,9 @@ def settings_environment(settings: Settings) -> dict[str, str]:
 
 
 def env_lines(environment: dict[str, str]) -> list[str]:
-    """``NAME=value`` lines a `.env` file (python-dotenv) and a POSIX shell read alike."""
+    """``NAME=value`` lines a `.env` file (python-dotenv, as Settings reads it) takes exactly; a
+    POSIX shell's ``set -a; . file`` too, unless a value holds both ``'`` and ``$`` or a
+    backtick (none of the sandbox's does)."""
     return [f"{name}={_quoted(value)}" for name, value in environment.items()]
 
 
@@ -44,5 +46,5 @@ def _quoted(value: str) -> str:
         return value
     if "'" not in value:
         return f"'{value}'"
-    escaped = "".join("\\" + c if c in '"\\$`' else c for c in value)
+    escaped = "".join("\\" + c if c in '"\\' else c for c in value)
     return f'"{escaped}"'
