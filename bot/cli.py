@@ -19,6 +19,7 @@ from bot.cli_common import settings as _settings
 from bot.cli_config import config_app
 from bot.cli_outbox import outbox_app
 from bot.cli_processes import scheduler_command, serve
+from bot.cli_sandbox import demo, emulators, sandbox
 from bot.core.metrics import DEFINITIONS, Metric, Summary, humanize
 from bot.store.db import Database
 
@@ -35,6 +36,8 @@ app.add_typer(outbox_app, name="outbox")
 
 app.command()(serve)
 app.command("scheduler")(scheduler_command)
+for _command in (sandbox, emulators, demo):
+    app.command()(_command)
 
 
 @db_app.command("upgrade")
@@ -98,45 +101,6 @@ def drill(
         Console().print(f"{outcome.message}{where}")
     finally:
         bot.close()
-
-
-@app.command()
-def demo(
-    keep: Annotated[
-        Path | None, typer.Option(help="Keep the SQLite database at this path.")
-    ] = None,
-) -> None:
-    """Play a whole incident offline against the Slack emulator (SQLite) and print the report."""
-    from bot.demo import run_demo
-
-    sys.exit(run_demo(keep=keep))
-
-
-@app.command()
-def emulators(
-    port: Annotated[int, typer.Option(help="Slack emulator port (0 = any free port).")] = 0,
-    bot_url: Annotated[
-        str | None, typer.Option(help="Where the emulator sends signed Slack requests.")
-    ] = None,
-) -> None:
-    """Run the loopback Slack emulator standalone (until Ctrl-C)."""
-    import time
-
-    from bot.emulators.slack import SlackEmulator
-
-    emulator = SlackEmulator(port=port)
-    emulator.start()
-    if bot_url:
-        emulator.bot_url = bot_url
-    Console().print(
-        f"Slack emulator: SLACK_API_URL={emulator.api_url} SLACK_BOT_TOKEN={emulator.bot_token} "
-        f"SLACK_SIGNING_SECRET={emulator.signing_secret}"
-    )
-    try:
-        while True:
-            time.sleep(3600)
-    except KeyboardInterrupt:
-        emulator.stop()
 
 
 class ReportFormat(StrEnum):

@@ -19,12 +19,14 @@ from rich.table import Table
 from rich.text import Text
 
 from bot.adapters.slack import blocks as b
-from bot.demo_report import DemoFailed, console, expect, humane, need, only, report
+from bot.demo_report import DemoFailed, console, expect, heading, humane, need, only, report
 from bot.sandbox import ALERT_TOKEN, Sandbox, ScriptedClock
 from bot.store import incidents as q
 
 
-def run_demo(keep: Path | None = None) -> int:
+def run_demo(keep: Path | None = None, serve: bool = False) -> int:
+    """``serve``: after the story the bot stays up, its dashboard and review page a sign-in away,
+    until Ctrl-C (or SIGTERM)."""
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="incidentbot-demo-") as tmp:
         path = keep or Path(tmp) / "demo.db"
@@ -32,15 +34,33 @@ def run_demo(keep: Path | None = None) -> int:
         clock = ScriptedClock(datetime.now(UTC).replace(microsecond=0) - timedelta(hours=2))
         try:
             with Sandbox(f"sqlite:///{path}", clock=clock) as sandbox:
-                _play(sandbox, clock)
+                incident_id = _play(sandbox, clock)
+                console.print(
+                    f"\n[green]Demo finished in {time.monotonic() - started:.1f} s.[/green]"
+                )
+                if serve:
+                    _serve(sandbox, incident_id)
+                else:
+                    console.print(
+                        "The bot stops now, so the links above no longer open: run"
+                        " `incidentbot demo --serve` to keep it up and open the review page."
+                    )
         except DemoFailed as failure:
             console.print(f"[bold red]Demo failed:[/bold red] {failure}")
             return 1
-    console.print(f"\n[green]Demo finished in {time.monotonic() - started:.1f} s.[/green]")
     return 0
 
 
-def _play(sb: Sandbox, clock: ScriptedClock) -> None:
+def _serve(sb: Sandbox, incident_id: int) -> None:
+    from bot.sandbox_run import acting_lines, serve_in_foreground, sign_in_lines
+
+    heading("The demo's bot, still running")
+    console.file.flush()
+    lines = [*sign_in_lines(sb, incident_id), "", *acting_lines(sb), ""]
+    serve_in_foreground(sb, lines)
+
+
+def _play(sb: Sandbox, clock: ScriptedClock) -> int:
     slack = sb.slack
     alice, bob, carol = (slack.user_id(name) for name in ("alice", "bob", "carol"))  # seeded people
     names = {
@@ -52,7 +72,7 @@ def _play(sb: Sandbox, clock: ScriptedClock) -> None:
         "scheduler": "scheduler",
         "incidentbot": "incidentbot",
     }
-    console.rule(
+    heading(
         "[bold]incidentbot demo[/bold] — an offline incident (SQLite, Slack and PagerDuty emulators)"
     )
 
@@ -192,6 +212,7 @@ def _play(sb: Sandbox, clock: ScriptedClock) -> None:
     command(alice, channel, "close", minutes=30)
     report(sb, incident.id, channel, names)
     _postmortem(sb, incident.id or 0)
+    return incident.id or 0
 
 
 def _postmortem(sb: Sandbox, incident_id: int) -> None:
@@ -202,7 +223,7 @@ def _postmortem(sb: Sandbox, incident_id: int) -> None:
         [i for i in issues if "postmortem" in i["fields"]["labels"]], "the post-mortem issue"
     )
     key = postmortem["key"]
-    console.rule(f"Jira {key} — {postmortem['fields']['summary']}")
+    heading(f"Jira {key} — {postmortem['fields']['summary']}")
     console.print(Text(postmortem["fields"]["description"]))
     table = Table(title=f"Follow-ups linked to {key}")
     for column in ("key", "summary", "assignee", "link"):

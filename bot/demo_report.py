@@ -16,7 +16,25 @@ from bot.core.milestones import ORDER, Milestone
 from bot.sandbox import Sandbox
 from bot.store import incidents as q
 
-console = Console()
+PIPED_WIDTH = 1000  # piped (a file, a pager, CI): tables as wide as they need, lines never cut
+
+
+def _console() -> Console:
+    """Soft wrap: a long line is the terminal's to fold, so no title or URL is ever cut in two
+    by a newline. In a terminal, tables fit its width; piped, they take the width they need."""
+    found = Console(soft_wrap=True)
+    return found if found.is_terminal else Console(soft_wrap=True, width=PIPED_WIDTH)
+
+
+console = _console()
+
+
+def heading(title: str) -> None:
+    """A section title: a rule across a terminal that has room for it, else the title alone."""
+    if console.is_terminal and Text.from_markup(title).cell_len + 6 <= console.width:
+        console.rule(title)
+    else:
+        console.print(f"\n── {title} ──")
 
 
 class DemoFailed(AssertionError):
@@ -27,14 +45,14 @@ def report(sb: Sandbox, incident_id: int | None, channel: str, names: dict[str, 
     assert incident_id is not None
     slack = sb.slack
     info = need(slack.channel(channel), "the incident channel")
-    console.rule(f"#{info['name']} — what the responders saw")
+    heading(f"#{info['name']} — what the responders saw")
     channels = {channel: info["name"], sb.feed_id: sb.feed}
     for message in slack.messages(channel, system=False):
         who = names.get(str(message.get("user")), str(message.get("user")))
         console.print(Text(who, style="cyan"), Text(humane(readable(message), names, channels)))
     console.print(Text("topic:", style="dim"), Text(humane(slack.topic(channel), names, channels)))
     feed = slack.messages(sb.feed_id, system=False)
-    console.rule(f"#{sb.feed} — the announcement")
+    heading(f"#{sb.feed} — the announcement")
     for message in feed:
         console.print(Text(humane(readable(message), names, channels)))
 

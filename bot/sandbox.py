@@ -15,11 +15,12 @@ from typing import Any, Literal
 import uvicorn
 import yaml
 
-from bot import package_data, wiring
+from bot import package_data, scheduler, wiring
 from bot.emulators.jira import JiraEmulator
 from bot.emulators.pagerduty import PagerDutyEmulator
 from bot.emulators.slack import SlackEmulator
 from bot.flows.ports import Clock
+from bot.sandbox_env import settings_environment
 from bot.settings import Settings
 from bot.store.db import Database
 
@@ -91,9 +92,22 @@ class Sandbox:
         catalog_extra: dict[str, Any] | None = None,
         socket_mode: bool = False,
         settings_extra: dict[str, Any] | None = None,
+        port: int = 0,
+        in_process_scheduler: bool = False,
+        with_bot: bool = True,
+        bot_url: str | None = None,
     ) -> None:
         """``socket_mode``: Slack reaches the bot over Socket Mode (SLACK_APP_TOKEN, no signing
-        secret, Bolt's SocketModeHandler as `serve` runs it) instead of signed HTTP requests."""
+        secret, Bolt's SocketModeHandler as `serve` runs it) instead of signed HTTP requests.
+        ``port``: the bot's port (0: any free one). ``in_process_scheduler``: reminders and
+        retries fire as in `serve` (give it the real clock). ``with_bot=False``: only the
+        emulators, pointed at the bot the user runs at ``bot_url`` (`incidentbot emulators`)."""
+        self.bot_url = bot_url
+        self.port = port
+        self.in_process_scheduler = in_process_scheduler
+        self.with_bot = with_bot
+        self._jobs: Any = None  # (the in-process scheduler, its leadership)
+        self._bot_built = False
         self.socket_mode = socket_mode
         self.settings_extra = settings_extra or {}  # Settings fields set over the sandbox's
         self.jira_api_version = jira_api_version
@@ -125,10 +139,11 @@ class Sandbox:
         self.feed_id = self.slack.add_channel(self.feed)
         catalog = Path(self._tmp.name) / "catalog.yaml"
         catalog.write_text(yaml.safe_dump(self.catalog()), encoding="utf-8")
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-        self.url = f"http://127.0.0.1:{port}"
+        sock = self._listen() if self.with_bot else None
+        if sock is None:
+            self.url = (self.bot_url or "http://127.0.0.1:8080").rstrip("/")
+        else:
+            self.url = f"http://127.0.0.1:{sock.getsockname()[1]}"
         self.settings = Settings(
             database_url=self.database_url,
             slack_bot_token=self.slack.bot_token,
@@ -161,10 +176,17 @@ class Sandbox:
             jira_pat=None if self.jira.cloud else self.jira.pat,
         )
         self.settings = self.settings.model_copy(update=self.settings_extra)
+        if sock is None:
+            return self._point_emulators()
         db = Database(self.database_url)
         if self.upgrade:
             db.upgrade()
         self.bot = wiring.build(self.settings, clock=self.clock, db=db, pacing=self.pacing)
+        self._bot_built = True
+        if self.in_process_scheduler:
+            self._jobs = scheduler.start_in_process(
+                self.bot.runner, self.bot.timers, db, self.bot.inbox
+            )
         config = uvicorn.Config(self.bot.web, log_level="warning", lifespan="off", access_log=False)
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(
@@ -178,10 +200,41 @@ class Sandbox:
             time.sleep(0.01)
         if self.socket_mode:
             self._connect_socket()
-        else:
+        return self._point_emulators()
+
+    def _listen(self) -> socket.socket:
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        if self.port:  # a port given again right after the last sandbox: TIME_WAIT is no reason
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind(("127.0.0.1", self.port))
+        except OSError:
+            sock.close()
+            self.stop()
+            raise
+        return sock
+
+    def _point_emulators(self) -> Sandbox:
+        """Slack sends to the bot (HTTP mode), PagerDuty posts its webhooks to it."""
+        if not self.socket_mode:
             self.slack.bot_url = f"{self.url}/slack/events"
         self.pagerduty.subscribe(f"{self.url}/webhooks/pagerduty")
         return self
+
+    def environment(self) -> dict[str, str]:
+        """The environment (or `.env`) that gives `Settings()` this sandbox's settings."""
+        return settings_environment(self.settings)
+
+    def sign_in_link(self, user: str, incident_id: int | None = None) -> str:
+        """A link that signs the seeded ``user`` (``"alice"``) in to the dashboard, or to an
+        incident's review page (10 minutes, once)."""
+        review = self.bot.review
+        if review is None:
+            raise RuntimeError("the review pages are off (no API_TOKEN)")
+        uid = self.slack.user_id(user)
+        if incident_id is None:
+            return review.dashboard_link(uid)
+        return review.review_link(uid, incident_id)
 
     def _connect_socket(self) -> None:
         from slack_bolt.adapter.socket_mode import SocketModeHandler
@@ -212,7 +265,13 @@ class Sandbox:
         if self._thread is not None:
             self._thread.join(timeout=10)
         self._close_socket()
-        self.bot.close()
+        if self._jobs is not None:
+            jobs, leadership = self._jobs
+            self._jobs = None
+            jobs.shutdown(wait=False)
+            leadership.release()
+        if self._bot_built:
+            self.bot.close()
         self.slack.stop()
         self.pagerduty.stop()
         self.jira.stop()

@@ -38,6 +38,7 @@ COOKIE = "incidentbot_review"
 TOKEN_SUBJECT = "token"  # noqa: S105  (a session subject, not a secret: who typed API_TOKEN)
 SESSION_TTL = timedelta(hours=12)
 LINK_TTL = timedelta(minutes=10)
+DASHBOARD = 0  # the "incident" of a sign-in link that opens the dashboard
 MEMBERS_TTL = 60.0  # seconds a channel's member list is trusted
 NAMES_TTL = 600.0
 _SLACK_USER = re.compile(r"^[UW][A-Z0-9]{2,20}$")
@@ -142,6 +143,16 @@ class Sessions:
     def review_link(self, user_id: str, incident_id: int) -> str:
         """A link that signs `user_id` in and opens the incident's review page (10 minutes, once).
         Absolute when PUBLIC_URL is set."""
+        if int(incident_id) <= 0:
+            raise ValueError(f"not an incident id: {incident_id!r}")
+        return self._link(user_id, int(incident_id))
+
+    def dashboard_link(self, user_id: str) -> str:
+        """A link that signs `user_id` in and opens the dashboard (10 minutes, once): what
+        `incidentbot sandbox` prints. It carries incident 0, which no incident has."""
+        return self._link(user_id, DASHBOARD)
+
+    def _link(self, user_id: str, incident_id: int) -> str:
         if not self.enabled:
             raise RuntimeError("review links need API_TOKEN set on the server")
         if not _SLACK_USER.match(user_id):
@@ -149,7 +160,7 @@ class Sessions:
         token = self._links.dumps(
             {
                 "u": user_id,
-                "i": int(incident_id),
+                "i": incident_id,
                 "exp": int(self._now() + self.link_ttl.total_seconds()),
                 "n": secrets.token_urlsafe(12),
             }
@@ -157,7 +168,8 @@ class Sessions:
         return f"{self.public_url or ''}/review/login?{urlencode({'t': token})}"
 
     def redeem(self, token: str) -> tuple[str, int]:
-        """(Slack user, incident id) of a valid, unused link, which is used up; raises
+        """(Slack user, incident id — DASHBOARD for the dashboard) of a valid, unused link, which
+        is used up; raises
         LinkRefused otherwise. It writes to the database: call it from a worker thread."""
         if not self.enabled:
             raise LinkRefused("The review pages are disabled on this server (no API_TOKEN).")

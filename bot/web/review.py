@@ -25,6 +25,7 @@ from bot.store.db import Database
 from bot.web import charts
 from bot.web.auth import (
     COOKIE,
+    DASHBOARD,
     TOKEN_SUBJECT,
     Directory,
     LinkRefused,
@@ -92,6 +93,9 @@ class ReviewSite:
 
     def review_link(self, user_id: str, incident_id: int) -> str:
         return self.sessions.review_link(user_id, incident_id)
+
+    def dashboard_link(self, user_id: str) -> str:
+        return self.sessions.dashboard_link(user_id)
 
     # -- plumbing --------------------------------------------------------------------------------
     def render(
@@ -236,7 +240,7 @@ class ReviewSite:
             self._refused("review_link")
             return self.message("This link does not work", str(refused), status=400)
         response = RedirectResponse(
-            f"/incidents/{incident_id}",
+            "/" if incident_id == DASHBOARD else f"/incidents/{incident_id}",
             status_code=303,
             headers={"Referrer-Policy": "no-referrer", "Cache-Control": "no-store"},
         )

@@ -21,6 +21,7 @@ import requests
 from jira import JIRA, JIRAError
 
 from bot.emulators.jira import JiraEmulator
+from bot.settings import Settings
 
 NOT_FOUND = {
     "errorMessages": ["Issue does not exist or you do not have permission to see it."],
@@ -781,8 +782,12 @@ def test_module_entry_point_prints_what_clients_need() -> None:
         finally:
             proc.terminate()
             proc.wait(timeout=10)
-    assert lines[0].startswith("JIRA_URL=https://127.0.0.1:")
-    assert lines[1:4] == ["JIRA_FLAVOUR=server\n", "JIRA_USERNAME=admin\n", "JIRA_PAT=jira-pat\n"]
-    assert lines[4].startswith("JIRA_CA_BUNDLE=") and lines[4].strip().endswith("ca.pem")
-    assert lines[5] == "JIRA_PROJECT=OPS\n"
-    assert lines[6] == "user alice: alice@example.com alice token=alice-pat\n"
+    settings = [line.strip() for line in lines if not line.startswith("#")]
+    assert settings[0].startswith("JIRA_URL=https://127.0.0.1:")
+    assert settings[1] == "JIRA_PAT=jira-pat"
+    assert settings[2].startswith("JIRA_CA_BUNDLE=") and settings[2].endswith("ca.pem")
+    assert settings[3] == "JIRA_PROJECT=OPS"
+    # every KEY=value line is a setting the bot reads
+    assert {line.split("=")[0].lower() for line in settings} <= set(Settings.model_fields)
+    assert "# flavour: server\n" in lines and "# username: admin\n" in lines
+    assert "# user alice: alice@example.com alice token=alice-pat\n" in lines

@@ -24,6 +24,7 @@ import pagerduty
 import pytest
 
 from bot.emulators.pagerduty import PagerDutyEmulator, signature
+from bot.settings import Settings
 
 ALICE, BOB, CAROL = "alice@example.com", "bob@example.com", "carol@example.com"
 V3_INCIDENT_KEYS = {
@@ -821,13 +822,30 @@ def test_module_entry_point_prints_what_clients_need() -> None:
     assert proc.stdout is not None
     with proc.stdout:
         try:
-            lines = [proc.stdout.readline() for _ in range(7)]
+            lines = [proc.stdout.readline() for _ in range(12)]
         finally:
             proc.terminate()
             proc.wait(timeout=10)
-    assert lines[0].startswith("PAGERDUTY_URL=https://127.0.0.1:")
-    assert lines[1] == "PAGERDUTY_API_TOKEN=pd-test-token\n"
-    assert lines[2].startswith("PAGERDUTY_CA_BUNDLE=") and lines[2].strip().endswith("ca.pem")
-    assert re.match(
-        r"service checkout-api: id=PSVC001 policy=PEP0001 routing_key=[0-9a-f]{32}$", lines[4]
+    settings = dict(line.strip().split("=", 1) for line in lines if not line.startswith("#"))
+    assert set(settings) == {
+        "PAGERDUTY_API_URL",
+        "PAGERDUTY_EVENTS_URL",
+        "PAGERDUTY_API_TOKEN",
+        "PAGERDUTY_CA_BUNDLE",
+        "PAGERDUTY_WEBHOOK_SECRETS",
+        "PAGERDUTY_FROM_EMAIL",
+        "PAGERDUTY_SERVICE_ID",
+        "PAGERDUTY_ESCALATION_POLICY_ID",
+    }
+    assert {name.lower() for name in settings} <= set(Settings.model_fields)  # names it reads
+    assert settings["PAGERDUTY_API_URL"].startswith("https://127.0.0.1:")
+    assert settings["PAGERDUTY_API_TOKEN"] == "pd-test-token"
+    assert settings["PAGERDUTY_CA_BUNDLE"].endswith("ca.pem")
+    assert settings["PAGERDUTY_SERVICE_ID"] == "PSVC001"
+    assert settings["PAGERDUTY_FROM_EMAIL"] == "alice@example.com"  # a seeded PagerDuty user
+    assert any(
+        re.match(
+            r"# service checkout-api: id=PSVC001 policy=PEP0001 routing_key=[0-9a-f]{32}$", line
+        )
+        for line in lines
     )

@@ -7,6 +7,7 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import parse_qs, urlsplit
 
+import pytest
 from sqlalchemy import text
 
 from bot.sandbox import ScriptedClock
@@ -105,3 +106,28 @@ def test_a_link_claiming_a_longer_life_than_links_get_is_refused(
     answer = client_at(bot.web, "10.0.0.5").get("/review/login", params={"t": forever})
     assert answer.status_code == 400 and "not valid" in answer.text
     assert sign_in.used_links(bot.db) == 0
+
+
+def test_a_dashboard_link_signs_in_once_and_opens_the_dashboard(
+    replicas: tuple[Replica, ScriptedClock],
+) -> None:
+    replica, _clock = replicas
+    bot = replica()
+    assert bot.review is not None
+    link = bot.review.dashboard_link(MEMBER)
+    client = client_at(bot.web, "10.0.0.6")
+    first = client.get(link)
+    assert first.status_code == 303 and first.headers["location"] == "/"
+    assert client.get("/").status_code == 200  # the session the link set
+    again = client_at(bot.web, "10.0.0.6").get(link)
+    assert again.status_code == 400 and "already used" in again.text
+
+
+def test_a_review_link_needs_a_real_incident_id(
+    replicas: tuple[Replica, ScriptedClock],
+) -> None:
+    replica, _clock = replicas
+    bot = replica()
+    assert bot.review is not None
+    with pytest.raises(ValueError, match="not an incident id"):
+        bot.review.review_link(MEMBER, 0)

@@ -1,4 +1,6 @@
-"""``python -m bot.emulators.jira``: run the Jira emulator until interrupted."""
+"""``python -m bot.emulators.jira``: run the Jira emulator until interrupted.
+
+It prints the settings ``incidentbot serve`` reads (``KEY=value`` lines, ready for an env file)."""
 
 from __future__ import annotations
 
@@ -26,20 +28,21 @@ def main(argv: list[str] | None = None) -> None:
         rate_limits=args.rate_limits,
     )
     emulator.start()
+    # the names incidentbot's settings read (bot/settings.py), ready for an env file
     print(f"JIRA_URL={emulator.url}")
-    print(f"JIRA_FLAVOUR={emulator.flavour}")
+    print(f"# flavour: {emulator.flavour}")
     if emulator.cloud:
         print(f"JIRA_EMAIL={emulator.email}")
         print(f"JIRA_API_TOKEN={emulator.api_token}")
     else:
-        print(f"JIRA_USERNAME={emulator.username}")
+        print(f"# username: {emulator.username}")
         print(f"JIRA_PAT={emulator.pat}")
     print(f"JIRA_CA_BUNDLE={emulator.ca_bundle}")
     print(f"JIRA_PROJECT={emulator.project_key}")
     for name in ("alice", "bob", "carol"):
         user = emulator.user(name)
         ident = user.get("accountId") or user.get("name")
-        print(f"user {name}: {user['emailAddress']} {ident} token={emulator.token_for(name)}")
+        print(f"# user {name}: {user['emailAddress']} {ident} token={emulator.token_for(name)}")
     runner.serve_until_interrupted(emulator)
 
 
