@@ -18,7 +18,7 @@ def settings_environment(settings: Settings) -> dict[str, str]:
     found: dict[str, str] = {}
     for name, field in type(settings).model_fields.items():
         value = getattr(settings, name)
-        if value is None or value == field.default:
+        if value is None or value == field.get_default(call_default_factory=True):
             continue
         found[name.upper()] = _text(value)
     return found
