@@ -110,4 +110,4 @@ def _postgres(url: URL, message: str) -> Explained:
 def _fatal(message: str) -> str:
     """The server's own words, without psycopg's `connection to server at … failed:` lead."""
     first = message.splitlines()[0] if message else ""
-    return re.sub(r"^.*?failed:\s*(FATAL:\s*)?", "", first).strip() or first
+    return re.sub(r"^.*failed:\s*(FATAL:\s*)?", "", first).strip() or first

@@ -5,6 +5,7 @@ environment the case sets, from an empty directory (no stray .env)."""
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import subprocess
@@ -135,6 +136,40 @@ def test_a_postgresql_user_that_does_not_exist(cli: CLI, postgres: str) -> None:
     url = make_url(postgres).set(username="incidentbot_no_such_user", password=None)
     ran = cli.run("report", DATABASE_URL=url.render_as_string(hide_password=False))
     told(ran, "DATABASE_URL", "no user 'incidentbot_no_such_user'")
+
+
+@pytest.mark.parametrize(
+    "refusal",
+    [
+        'FATAL:  password authentication failed for user "bot"',
+        'FATAL:  no pg_hba.conf entry for host "10.0.0.9", user "bot", database "incidents"',
+    ],
+)
+def test_postgresql_refusing_the_user(refusal: str) -> None:
+    """(The test server trusts every local user: psycopg's words for a refusal, as it says them.)"""
+    from sqlalchemy.exc import OperationalError
+
+    from bot import database_problems
+
+    orig = Exception(
+        f'connection failed: connection to server at "db", port 5432 failed: {refusal}'
+    )
+    url = "postgresql+psycopg://bot:hunter22@db:5432/incidents"
+    explained = database_problems.explain(OperationalError("connect", {}, orig), url)
+    assert explained is not None
+    what, fix = explained
+    assert what == f"PostgreSQL at db:5432 refused user 'bot' ({refusal.removeprefix('FATAL:  ')})"
+    assert "hunter22" not in what + fix
+    assert fix.startswith("fix the user and password in DATABASE_URL")
+
+
+def test_log_level_debug_logs_the_traceback_too(cli: CLI) -> None:
+    url = f"postgresql+psycopg://postgres@127.0.0.1:{closed_port()}/incidentbot"
+    ran = cli.run("scheduler", "--metrics-port", "0", DATABASE_URL=url, LOG_LEVEL="debug")
+    assert ran.code == 2 and ran.said[0].startswith("DATABASE_URL: nothing accepts connections")
+    logged = [json.loads(line) for line in ran.err.splitlines() if line.startswith("{")]
+    (error,) = [line for line in logged if line["event"].startswith("configuration error")]
+    assert error["level"] == "debug" and "Traceback" in error["exception"]
 
 
 def test_a_sqlite_file_in_a_folder_that_does_not_exist(cli: CLI, tmp_path: Path) -> None:
