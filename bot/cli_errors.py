@@ -154,7 +154,7 @@ def settings_problems(exc: ValidationError) -> list[ConfigProblem]:
         setting = field.upper() or "settings"
         cause = (error.get("ctx") or {}).get("error")
         if isinstance(cause, BadSetting):
-            problems.append(ConfigProblem(setting, cause.what, cause.fix))
+            problems.append(ConfigProblem(cause.setting or setting, cause.what, cause.fix))
             continue
         secret = field in Settings.model_fields and _is_secret(Settings.model_fields[field])
         shown = "" if secret else f"{_shorten(error.get('input'))}: "

@@ -1,6 +1,6 @@
 """What a setting's value must be, beyond its type, checked when the settings load: a database
 URL incidentbot can use, CA bundles that are PEM files, a routing key of the right length, a
-log level logging knows. Each rule raises :class:`BadSetting`, which says what is wrong and how
+log level logging knows, folders that are folders. Each rule raises :class:`BadSetting`, which says what is wrong and how
 to fix it (`bot.cli_errors` prints it next to the environment variable's name)."""
 
 from __future__ import annotations
@@ -20,10 +20,11 @@ ROUTING_KEY_LENGTH = 32
 class BadSetting(ValueError):
     """A setting's value is unusable: `what` is wrong with it, `fix` says what to set instead."""
 
-    def __init__(self, what: str, fix: str) -> None:
+    def __init__(self, what: str, fix: str, setting: str | None = None) -> None:
         super().__init__(f"{what}; {fix}")
         self.what = what
         self.fix = fix
+        self.setting = setting  # when a check of several fields raises it
 
 
 def database_url(value: str) -> str:
@@ -80,6 +81,19 @@ def ca_bundle(value: object) -> Path | None:
             "give a file of -----BEGIN CERTIFICATE----- blocks",
         ) from exc
     return path
+
+
+def folder(setting: str, value: Path | None, *, may_be_missing: bool) -> Path | None:
+    """A folder given by `setting` (defaults are not checked): one that is a file is always
+    wrong; one that does not exist is wrong unless `may_be_missing` (no playbooks, say)."""
+    if value is None or (may_be_missing and not value.exists()):
+        return value
+    if not value.exists():
+        fix = "fix the path, or unset it for the default"
+        raise BadSetting(f"{value}: no such folder", fix, setting)
+    if not value.is_dir():
+        raise BadSetting(f"{value} is a file, not a folder", "give the folder instead", setting)
+    return value
 
 
 def routing_key(value: str | None) -> str | None:

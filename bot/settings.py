@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 from pathlib import Path
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from bot import setting_rules as rules
@@ -73,6 +73,12 @@ class Settings(BaseSettings):
     @classmethod
     def _pem_file(cls, value: object) -> Path | None:
         return rules.ca_bundle(value)
+
+    @model_validator(mode="after")
+    def _given_folders(self) -> Settings:
+        for name in sorted({"playbooks_dir", "postmortem_templates_dir"} & self.model_fields_set):
+            rules.folder(name.upper(), getattr(self, name), may_be_missing=name == "playbooks_dir")
+        return self
 
     @field_validator("pagerduty_routing_key")
     @classmethod

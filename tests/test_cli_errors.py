@@ -53,7 +53,8 @@ class CLI:
         self.env: dict[str, str] = {
             k: v
             for k, v in os.environ.items()
-            if not k.startswith(SETTING_PREFIXES) and k not in ("API_TOKEN", "PLAYBOOKS_DIR")
+            if not k.startswith(SETTING_PREFIXES)
+            and k not in ("API_TOKEN", "PLAYBOOKS_DIR", "POSTMORTEM_TEMPLATES_DIR")
         }
         self.env["PYTHONPATH"] = str(ROOT)
         self.env["DATABASE_URL"] = f"sqlite:///{workdir / 'bot.db'}"
@@ -224,6 +225,17 @@ def test_config_check_reports_a_bad_ca_bundle_instead_of_crashing(cli: CLI) -> N
     everything = ran.out + ran.err
     assert ran.code != 0 and "Traceback" not in everything
     assert "pagerduty_ca_bundle" in everything.lower() and "is set but empty" in everything
+
+
+def test_a_templates_folder_that_is_not_there(cli: CLI, tmp_path: Path) -> None:
+    ran = cli.run("db", "upgrade", POSTMORTEM_TEMPLATES_DIR=str(tmp_path / "templates"))
+    told(ran, "POSTMORTEM_TEMPLATES_DIR", "templates: no such folder")
+
+
+def test_a_playbooks_folder_that_is_a_file(cli: CLI, tmp_path: Path) -> None:
+    (tmp_path / "playbooks.yaml").write_text("name: x\n")
+    ran = cli.run("drill", "x", PLAYBOOKS_DIR=str(tmp_path / "playbooks.yaml"))
+    told(ran, "PLAYBOOKS_DIR", "is a file, not a folder")
 
 
 def test_a_routing_key_of_the_wrong_length_and_the_key_is_not_shown(cli: CLI) -> None:
