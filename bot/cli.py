@@ -17,14 +17,19 @@ from bot.cli_common import database as _database
 from bot.cli_common import err
 from bot.cli_common import settings as _settings
 from bot.cli_config import config_app
+from bot.cli_errors import ExplainedErrors
 from bot.cli_outbox import outbox_app
 from bot.cli_processes import scheduler_command, serve
 from bot.cli_sandbox import demo, emulators, sandbox
 from bot.core.metrics import DEFINITIONS, Metric, Summary, humanize
+from bot.preflight import check_credentials
 from bot.store.db import Database
 
 app = typer.Typer(
-    help="incidentbot: incident response in Slack.", no_args_is_help=True, add_completion=False
+    help="incidentbot: incident response in Slack.",
+    no_args_is_help=True,
+    add_completion=False,
+    cls=ExplainedErrors,  # a configuration error ends any command with its fix, exit 2
 )
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
@@ -90,6 +95,7 @@ def drill(
     settings = _settings()
     settings.configure_logging()
     db = _database(settings)
+    check_credentials(settings)
     bot = wiring.build(settings, db=db)
     try:
         outcome = bot.flows.start_drill(name=playbook, actor=None, request_key=None, page=page)
@@ -244,4 +250,7 @@ def _redact(url: str) -> str:
 
 
 def main() -> None:
-    app()
+    """Every command: a configuration or environment error is a message and exit 2 (cli_errors)."""
+    from bot.cli_errors import run
+
+    run(app)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import typer
 from rich.console import Console
 
-from bot.core.catalog import CatalogError
 from bot.settings import Settings
 from bot.store.db import Database, SchemaOutOfDate
 
@@ -13,12 +12,10 @@ err = Console(stderr=True)
 
 
 def settings() -> Settings:
-    try:
-        loaded = Settings()
-        loaded.catalog()
-    except CatalogError as exc:
-        err.print(f"[red]Configuration error:[/red] {exc}")
-        raise typer.Exit(2) from exc
+    """The settings and a catalog that loads; what is wrong with them is told by
+    bot.cli_errors (the setting, what is wrong, the fix; exit 2)."""
+    loaded = Settings()
+    loaded.catalog()
     return loaded
 
 

@@ -11,8 +11,8 @@ from typing import Annotated
 import typer
 
 from bot.cli_common import database as _database
-from bot.cli_common import err
 from bot.cli_common import settings as _settings
+from bot.preflight import check_credentials, require_slack_settings
 
 
 def serve(
@@ -29,13 +29,9 @@ def serve(
 
     settings = _settings()
     settings.configure_logging()
-    missing = settings.missing_for_slack()
-    if missing:
-        err.print(
-            f"[red]Missing settings:[/red] {', '.join(missing)}. See README → Install in a workspace."
-        )
-        raise typer.Exit(2)
+    require_slack_settings(settings)
     db = _database(settings)
+    check_credentials(settings)  # a token Slack, PagerDuty or Jira refuses: its fix, exit 2
     bot = wiring.build(settings, db=db)
     logging.getLogger("bot.serve").info(
         "%d playbooks loaded from %s; post-mortem templates from %s",
@@ -120,6 +116,7 @@ def scheduler_command(
                 "metrics port %s unavailable (%s); use --metrics-port", metrics_port, exc
             )
     db = _database(settings)
+    check_credentials(settings)
     bot = wiring.build(settings, db=db)
     try:
         scheduler.run_forever(bot.runner, bot.timers, db, inbox=bot.inbox)

@@ -6,7 +6,12 @@ go through the same formatter, so a token that a library would print in a header
 error still never reaches the log: every configured secret is replaced wherever it appears — in
 the message, in extra fields however nested, in a traceback, in the rendered line — and so are
 the sign-in tokens of review links in request lines. `serve` hands uvicorn `log_config=None` so
-its error and access logs propagate here instead of to handlers of their own."""
+its error and access logs propagate here instead of to handlers of their own.
+
+Routine third-party lines stay out unless LOG_LEVEL=debug: APScheduler's every job run (once a
+second), uvicorn's access line per request, alembic's start-up notes — their warnings and
+errors still show. Lines carry no terminal colours: uvicorn's `color_message` extra is dropped
+and ANSI escape codes are stripped from every field."""
 
 from __future__ import annotations
 
@@ -25,6 +30,10 @@ REDACTED = "[redacted]"
 # A review page's magic link (`/review/login?t=…`) signs its holder in: uvicorn's access log
 # would print it with the request line.
 _LINK_TOKEN = re.compile(r"([?&]t=)[^\s&\"'#]+")
+
+# Loggers whose info lines are routine chatter (shown at LOG_LEVEL=debug)
+CHATTY = ("apscheduler", "uvicorn.access", "alembic.runtime.migration")
+_ANSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]")
 
 
 class Redactor:
@@ -83,6 +92,7 @@ def configure(level: str = "INFO", fmt: str = "json", secrets: Iterable[str] = (
         processors=[
             structlog.stdlib.ProcessorFormatter.remove_processors_meta,
             structlog.processors.format_exc_info,
+            _plain,
             redactor.event,
             renderer,
             redactor.line,
@@ -90,6 +100,8 @@ def configure(level: str = "INFO", fmt: str = "json", secrets: Iterable[str] = (
     )
     handler = _Stderr()
     handler.setFormatter(formatter)
+    if logging.getLevelName(level.upper()) != logging.DEBUG:
+        handler.addFilter(_quiet_libraries)
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
@@ -99,6 +111,32 @@ def configure(level: str = "INFO", fmt: str = "json", secrets: Iterable[str] = (
         wrapper_class=structlog.stdlib.BoundLogger,
         cache_logger_on_first_use=True,
     )
+
+
+def _quiet_libraries(record: logging.LogRecord) -> bool:
+    """Below warning, the chatty libraries' lines are dropped (a handler filter: uvicorn sets
+    its loggers' levels itself when it starts)."""
+    if record.levelno >= logging.WARNING:
+        return True
+    return not any(record.name == name or record.name.startswith(name + ".") for name in CHATTY)
+
+
+def _plain(_logger: Any, _method: str, event: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
+    """structlog processor: no `color_message`, no ANSI escape codes in any field."""
+    event.pop("color_message", None)
+    for key, value in list(event.items()):
+        event[key] = _no_ansi(value)
+    return event
+
+
+def _no_ansi(value: Any) -> Any:
+    if isinstance(value, str):
+        return _ANSI.sub("", value) if "\x1b" in value else value
+    if isinstance(value, dict):
+        return {k: _no_ansi(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_no_ansi(v) for v in value]
+    return value
 
 
 class _Stderr(logging.StreamHandler):  # type: ignore[type-arg]

@@ -5,12 +5,13 @@ from __future__ import annotations
 import base64
 from pathlib import Path
 
-import yaml
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from bot import package_data
-from bot.core.catalog import Catalog, CatalogError, catalog_from_mapping
+from bot import setting_rules as rules
+from bot.catalog_file import load_catalog
+from bot.core.catalog import Catalog, catalog_from_mapping
 
 
 class Settings(BaseSettings):
@@ -64,24 +65,38 @@ class Settings(BaseSettings):
     log_level: str = Field(default="INFO")
     log_format: str = Field(default="json", pattern="^(json|console)$")  # one JSON object per line
 
+    # Values checked as they load: a bad one is named with its fix (bot/setting_rules.py)
+    @field_validator("database_url")
+    @classmethod
+    def _usable_database(cls, value: str) -> str:
+        return rules.database_url(value)
+
+    @field_validator("pagerduty_ca_bundle", "jira_ca_bundle", mode="before")
+    @classmethod
+    def _pem_file(cls, value: object) -> Path | None:
+        return rules.ca_bundle(value)
+
+    @model_validator(mode="after")
+    def _given_folders(self) -> Settings:
+        for name in sorted({"playbooks_dir", "postmortem_templates_dir"} & self.model_fields_set):
+            rules.folder(name.upper(), getattr(self, name), may_be_missing=name == "playbooks_dir")
+        return self
+
+    @field_validator("pagerduty_routing_key")
+    @classmethod
+    def _routing_key_length(cls, value: SecretStr | None) -> SecretStr | None:
+        rules.routing_key(value.get_secret_value() if value is not None else None)
+        return value
+
+    @field_validator("log_level")
+    @classmethod
+    def _known_level(cls, value: str) -> str:
+        return rules.log_level(value)
+
     def catalog(self) -> Catalog:
         if self.incidentbot_config is None:
             return catalog_from_mapping(None)
-        path = self.incidentbot_config
-        try:
-            data = yaml.safe_load(path.read_text(encoding="utf-8"))
-        except OSError as exc:
-            raise CatalogError(
-                f"INCIDENTBOT_CONFIG={path}: cannot read it ({exc.strerror})"
-            ) from exc
-        except yaml.YAMLError as exc:
-            raise CatalogError(f"INCIDENTBOT_CONFIG={path}: not valid YAML: {exc}") from exc
-        if data is not None and not isinstance(data, dict):
-            raise CatalogError(f"INCIDENTBOT_CONFIG={path}: the top level must be a mapping")
-        try:
-            return catalog_from_mapping(data)
-        except CatalogError as exc:
-            raise CatalogError(f"INCIDENTBOT_CONFIG={path}: {exc}") from exc
+        return load_catalog(self.incidentbot_config)
 
     def webhook_secrets(self) -> list[str]:
         raw = (

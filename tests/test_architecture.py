@@ -23,7 +23,9 @@ ALLOWED: dict[str, set[str]] = {
     "emulators": set(),
     "markup": set(),
     "logs": set(),
-    "settings": {"core", "logs", "package_data"},
+    "settings": {"core", "logs", "package_data", "setting_rules", "catalog_file"},
+    "setting_rules": set(),
+    "catalog_file": {"core", "playbook_files"},
     "package_data": set(),
     "scheduler": {"flows", "store"},
 }
