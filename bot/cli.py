@@ -21,6 +21,7 @@ from bot.cli_errors import ExplainedErrors
 from bot.cli_outbox import outbox_app
 from bot.cli_processes import scheduler_command, serve
 from bot.cli_sandbox import demo, emulators, sandbox
+from bot.cli_slack import slack_app
 from bot.core.metrics import DEFINITIONS, Metric, Summary, humanize
 from bot.preflight import check_credentials
 from bot.store.db import Database
@@ -37,6 +38,7 @@ playbooks_app = typer.Typer(help="Runbook playbooks (playbooks/*.yaml).", no_arg
 app.add_typer(playbooks_app, name="playbooks")
 app.add_typer(config_app, name="config")
 app.add_typer(outbox_app, name="outbox")
+app.add_typer(slack_app, name="slack")
 
 
 app.command()(serve)

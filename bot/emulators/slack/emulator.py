@@ -9,6 +9,7 @@ from typing import Self
 
 from ..common.facade import LifecycleMixin
 from .client_side import InteractionsMixin
+from .control import Control
 from .events import EventsMixin
 from .faults import Fault
 from .modals import ModalsMixin
@@ -102,6 +103,8 @@ class SlackEmulator(
             app_token=app_token,
         )
         self._api.socket = self._socket
+        self.control = Control(self)  # remote users: /_emulator/ (see control.py)
+        self._api.control = self.control.answer
 
     def start(self) -> Self:
         self._socket.start()

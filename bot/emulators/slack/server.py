@@ -1,6 +1,7 @@
 """HTTP plumbing of the emulator: request decoding, auth, faults, rate limits, call record.
 
-Serves ``POST|GET /api/<method>`` (the Web API) and ``POST /response/<id>`` (response_url).
+Serves ``POST|GET /api/<method>`` (the Web API), ``POST /response/<id>`` (response_url) and
+``/_emulator/…`` (the control API, ``control.py``).
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ ERROR_PAGE = (
     "<p>Slack is having trouble. Please try again.</p></body></html>"
 )
 ResponseUrlHook = Callable[[str, Any], tuple[int, JSON]]
+ControlHook = Callable[[Request], Answer]
 
 
 @dataclass
@@ -130,6 +132,7 @@ class ApiServer(HttpApi[SlackCall, Fault, RateLimiter]):
         self.scopes = scopes
         self.on_response_url = on_response_url
         self.socket: SocketModeServer | None = None
+        self.control: ControlHook | None = None  # /_emulator/ (control.py); not recorded
 
     def make_server(self, address: tuple[str, int]) -> LoopbackServer:
         return LoopbackServer(address, self, _Handler)
@@ -140,6 +143,8 @@ class ApiServer(HttpApi[SlackCall, Fault, RateLimiter]):
             return self._api_call(request.path[len("/api/") :].strip("/"), request)
         if request.path.startswith("/response/") and request.command == "POST":
             return self._response_url(request.path[len("/response/") :], request)
+        if request.path.startswith("/_emulator/") and self.control is not None:
+            return self.control(request), None
         return Answer(404, json.dumps({"ok": False, "error": "not_found"})), None
 
     def content_type(self, answer: Answer) -> str:
