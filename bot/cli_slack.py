@@ -46,7 +46,8 @@ def route(args: list[str], commands: set[str]) -> list[str]:
             continue
         rest.append(word)
         index += 1
-    words = [t for t in rest if not t.startswith("-") or t == "-"]
+    before_dashes = rest[: rest.index("--")] if "--" in rest else rest
+    words = [t for t in before_dashes if not t.startswith("-") or t == "-"]
     first = words[0] if words else None
     if first in commands:
         rest.remove(first)
