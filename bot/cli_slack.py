@@ -234,7 +234,12 @@ def show(
     """Print a channel's recent messages (and the cursor to pass as --since next time)."""
     session = _session(ctx)
     try:
-        query = {"as": session.user, "channel": channel or session.channel, "limit": limit}
+        query = {
+            "as": session.user,
+            "channel": channel or session.channel,
+            "default_channel": session.control.where.default_channel,
+            "limit": limit,
+        }
         answer = session.control.get("messages", **query, since=since)
         names = session.names()
     except SlackCliError as exc:
@@ -253,10 +258,11 @@ def report(outcome: dict[str, Any], names: Names) -> list[str]:
     reply = outcome.get("reply") or {}
     if reply.get("error"):
         lines.append(f"Slack: the bot's answer failed ({reply['error']})")
-    if outcome.get("ephemerals"):
-        lines.append("Only visible to you:")
+    for channel_id in dict.fromkeys(e["channel"] for e in outcome.get("ephemerals") or []):
+        lines.append(f"Only visible to you, in {names.channel(channel_id)}:")
         for item in outcome["ephemerals"]:
-            lines += message(item, names)
+            if item["channel"] == channel_id:
+                lines += message(item, names)
     changed = outcome.get("messages") or []
     first = {
         c: min((m["ts"] for m in changed if m.get("channel") == c), default="")

@@ -165,6 +165,8 @@ def message(data: JSON, names: Names, *, indent: str = "  ") -> list[str]:
     """A message as its author's name, time and what it shows (blocks, else its text)."""
     when = datetime.fromtimestamp(float(data.get("ts") or 0), UTC).strftime("%H:%M:%S")
     author = "incidentbot" if data.get("bot_id") else names.user(data.get("user"))
+    if data.get("source") == "slack_error":
+        author = "Slackbot"
     marks = []
     if data.get("change") == "updated":
         marks.append("(updated)")

@@ -70,7 +70,8 @@ def test_declaring_by_text_prints_the_reply_and_the_new_channel_with_its_card(
     created = live.slack.channel(incident(live)["channel"]["id"])  # type: ignore[index]
     assert created is not None and created["name"].startswith("inc-")
     out = done.stdout
-    assert "Only visible to you:" in out and "Declared SEV2: Checkout is down" in out
+    assert "Only visible to you, in #incidents:" in out  # the feed: where it happened
+    assert "Declared SEV2: Checkout is down" in out
     assert f"#{created['name']}  (new channel, you were added)" in out
     assert "[Acknowledge] [Change status]" in out  # the card, its buttons as [Label]
     assert "IC: @alice" in out  # the topic: <@U…> shown as @alice

@@ -41,6 +41,10 @@ def main(argv: list[str] | None = None) -> None:
         print(f"# for Socket Mode (with --socket-mode): SLACK_APP_TOKEN={emulator.app_token}")
     print(f"SLACK_INCIDENTS_CHANNEL={incidents}")
     print(f"# team={emulator.team_id} bot_user={emulator.bot_user_id} app={emulator.app_id}")
+    print(  # the control API (control.py) takes the signing secret, in Socket Mode too
+        f"# act as a user: incidentbot slack --slack-url {emulator.api_url} "
+        f"--secret {emulator.signing_secret} --in #incidents '/incident declare'"
+    )
     runner.serve_until_interrupted(emulator)
 
 

@@ -77,7 +77,7 @@ class Control:
     def __init__(self, emu: SlackEmulator) -> None:
         self.emu = emu
         self.idle_probe: IdleProbe | None = None  # e.g. the in-process bot's wait_idle
-        self.quiet_s = 1.0
+        self.quiet_s = 1.5
         self.last_channel: dict[str, str] = {}
         self.routes: dict[tuple[str, str], Callable[[Params], JSON]] = {
             ("POST", "command"): self.command,

@@ -28,7 +28,7 @@ class Seen:
 
     messages: dict[str, dict[str, str]] = field(default_factory=dict)  # channel → ts → print
     members: dict[str, bool] = field(default_factory=dict)  # channel → the user is in it
-    ephemerals: set[str] = field(default_factory=set)
+    ephemerals: dict[str, str] = field(default_factory=dict)  # ts → print
     views: dict[str, str] = field(default_factory=dict)  # open view → hash and errors
 
 
@@ -43,7 +43,11 @@ def snapshot(ws: Workspace, user_id: str) -> Seen:
         seen.messages[channel.id] = {
             m.ts: _print(message_json(ws, m)) for m in ws.messages.get(channel.id, [])
         }
-    seen.ephemerals = {e.ts for e in ws.ephemerals if e.user == user_id and not e.deleted}
+    seen.ephemerals = {
+        e.ts: _print(ephemeral_json(ws, e))
+        for e in ws.ephemerals
+        if e.user == user_id and not e.deleted
+    }
     seen.views = _views(ws, user_id)
     return seen
 
@@ -57,7 +61,8 @@ def _views(ws: Workspace, user_id: str) -> dict[str, str]:
 
 def changes(ws: Workspace, user_id: str, before: Seen) -> JSON:
     """``messages`` new or changed since ``before`` (each with its ``change``), ``channels``
-    they are in (``new``: created since; ``joined``: the user was added), new ``ephemerals``,
+    they are in (``new``: created since; ``joined``: the user was added), ``ephemerals`` (new
+    or changed, likewise),
     and ``view``: the user's top modal if it opened or changed (``view_closed`` if it went)."""
     out: JSON = {"messages": [], "channels": {}, "ephemerals": [], "view": None}
     for channel in find.visible_channels(ws, user_id):
@@ -77,11 +82,14 @@ def changes(ws: Workspace, user_id: str, before: Seen) -> JSON:
                 "new": channel.id not in before.messages,
                 "joined": member and not before.members.get(channel.id, False),
             }
-    out["ephemerals"] = [
-        ephemeral_json(ws, e)
-        for e in ws.ephemerals
-        if e.user == user_id and not e.deleted and e.ts not in before.ephemerals
-    ]
+    for e in ws.ephemerals:
+        if e.user != user_id or e.deleted:
+            continue
+        data = ephemeral_json(ws, e)
+        if e.ts not in before.ephemerals:
+            out["ephemerals"].append({**data, "change": "new"})
+        elif before.ephemerals[e.ts] != _print(data):
+            out["ephemerals"].append({**data, "change": "updated"})
     after = _views(ws, user_id)
     stack = ws.stack(user_id)
     if stack and before.views.get(stack[-1]) != after[stack[-1]]:
