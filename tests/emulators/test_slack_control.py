@@ -365,3 +365,10 @@ def test_the_wait_ends_when_the_idle_probe_says_the_bot_is_done(
     seen = ok(control(emu, "command", {"as": "alice", "text": "/incident declare x"}))
     assert seen["settled"] is True
     assert [m["text"] for m in seen["messages"]] == ["declared, later"]
+
+
+def test_with_no_bot_to_send_to_the_client_is_told_so(emu: SlackEmulator) -> None:
+    refused = control(emu, "command", {"as": "alice", "text": "/incident declare x"})
+    assert refused.status_code == 409 and refused.json()["error"] == "no_bot"
+    bad_cursor = control(emu, "messages", **{"as": "alice", "since": "yesterday"})
+    assert bad_cursor.status_code == 400 and "not a message ts" in bad_cursor.json()["detail"]

@@ -113,6 +113,8 @@ class Control:
         except (LookupError, ValueError) as exc:  # what the emulator's user-side refuses
             detail = exc.args[0] if exc.args else type(exc).__name__
             return _error(400, "refused", str(detail))
+        except RuntimeError as exc:  # no bot_url and no Socket Mode connection
+            return _error(409, "no_bot", f"the emulator cannot reach a bot: {exc}")
         return Answer(200, json.dumps({"ok": True, **data}))
 
     # ------------------------------------------------------------- plumbing
@@ -272,11 +274,17 @@ class Control:
     # ---------------------------------------------------------------- reads
     def messages(self, p: Params) -> JSON:
         ws, since = self.emu.ws, p.text("since", "0")
+        try:
+            after = float(since)
+        except ValueError:
+            raise NotFound(
+                "invalid_argument", f"since={since!r} is not a message ts", 400
+            ) from None
         limit = max(1, min(int(p.number("limit", 20)), 1000))
         with self.emu._lock:
             user_id = find.user(ws, p.text("as"))
             channel = self._where(p, user_id)
-            newer = [m for m in ws.messages.get(channel.id, []) if float(m.ts) > float(since)]
+            newer = [m for m in ws.messages.get(channel.id, []) if float(m.ts) > after]
             shown = [message_json(ws, m) for m in newer[-limit:]]
             cursor = newer[-1].ts if newer else since
             return {"channel": channel.id, "messages": shown, "cursor": cursor}
