@@ -5,6 +5,7 @@
     incidentbot slack --in #inc-… "p99 doubled after deploy 1.2.3"     # a message
     incidentbot slack click Acknowledge          # the newest bot message with that button
     incidentbot slack react :pushpin: last       # a reaction (last: the newest message)
+    incidentbot slack shortcut "Add follow-up"   # a message shortcut on the newest message
     incidentbot slack submit title="Checkout down" severity=SEV2        # the open form
     incidentbot slack show #inc-…                # a channel's recent messages
 
@@ -21,7 +22,7 @@ from typing import Annotated, Any
 import typer
 from typer.core import TyperGroup
 
-from bot.cli_slack_client import Control, SlackCliError, locate
+from bot.cli_slack_client import Control, SlackCliError, locate, manifest_shortcut
 from bot.cli_slack_render import Names, form, message
 
 VALUE_OPTIONS = {"--as", "--in", "--wait", "--slack-url", "--secret"}
@@ -187,6 +188,19 @@ def react(
 ) -> None:
     """Add a reaction to a message in the channel (:pushpin: puts it on the timeline)."""
     _run(ctx, "react", name=emoji, ts=ts)
+
+
+@slack_app.command("shortcut")
+def shortcut(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Argument(help="Its name in the app manifest, or its callback_id.")],
+    ts: Annotated[
+        str | None, typer.Argument(help="A message shortcut's message: its ts, or last.")
+    ] = None,
+) -> None:
+    """Run a shortcut: a message one ("Add follow-up") on a message, else a global one."""
+    callback_id, on_message = manifest_shortcut(name)
+    _run(ctx, "shortcut", callback_id=callback_id, ts=ts or ("last" if on_message else None))
 
 
 @slack_app.command("submit")

@@ -13,8 +13,11 @@ import os
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode, urlsplit
+
+import yaml
 
 from bot.sandbox_state import SandboxState, state_path
 
@@ -85,6 +88,23 @@ def locate(slack_url: str | None, secret: str | None) -> Emulated:
         f"No emulated Slack to act in (no sandbox file at {state_path()}): {START_SANDBOX}, "
         "or pass --slack-url and --secret for an emulator you started."
     )
+
+
+MANIFEST = Path(__file__).resolve().parents[1] / "slack_manifest.yaml"
+
+
+def manifest_shortcut(name: str) -> tuple[str, bool]:
+    """(callback_id, is a message shortcut) of the app's shortcut called ``name`` (any case),
+    or ``name`` itself as a callback_id when the manifest has no such shortcut."""
+    try:
+        manifest = yaml.safe_load(MANIFEST.read_text(encoding="utf-8"))
+        listed = manifest["features"]["shortcuts"]
+    except (OSError, KeyError, TypeError, yaml.YAMLError):
+        listed = []
+    for item in listed:
+        if name.strip().lower() in (str(item.get("name")).lower(), item.get("callback_id")):
+            return str(item["callback_id"]), item.get("type") == "message"
+    return name, False
 
 
 class Control:

@@ -128,6 +128,30 @@ def test_a_pushpin_on_the_last_message_puts_it_on_the_timeline(live: Sandbox) ->
     assert "carol" in shown and ":pushpin: 1" in shown and "(cursor: " in shown
 
 
+def test_add_follow_up_on_the_last_message_opens_its_form_and_records_the_follow_up(
+    live: Sandbox,
+) -> None:
+    slack("/incident declare sev2 Checkout is down")
+    channel = incident(live)["channel"]["id"]  # type: ignore[index]
+    slack("--as", "bob", "--in", channel, "We should alert on queue depth")
+
+    shown = slack("--as", "carol", "shortcut", "Add follow-up", "--in", channel).stdout
+    assert 'Form "Add a follow-up" (its button: Add)' in shown
+    assert "now: We should alert on queue depth" in shown
+    assert "Owner  [owner]  user (@name), optional" in shown
+
+    slack("--as", "carol", "submit", "owner=@bob", "Due=2026-12-10")
+
+    _incident, rows = live.bot.flows.followups(channel)
+    (row,) = rows
+    assert (row.text, row.owner, str(row.due_on), row.source) == (
+        "We should alert on queue depth",
+        live.slack.user_id("bob"),
+        "2026-12-10",
+        "shortcut",
+    )
+
+
 def test_an_unknown_user_is_one_line_and_exit_2(live: Sandbox) -> None:
     result = runner.invoke(app, ["slack", "--as", "zed", "/incident declare x"])
     assert result.exit_code == 2

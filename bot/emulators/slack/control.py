@@ -12,6 +12,7 @@ Actions take a JSON body with ``as`` (a user name or id) and answer what that us
     POST /_emulator/submit   {"as", "values": {label or block_id: value}}
     POST /_emulator/cancel   {"as"}
     POST /_emulator/react    {"as", "name": "pushpin", "ts": ts or "last", "channel"?}
+    POST /_emulator/shortcut {"as", "callback_id", "ts"?: on that message (or "last"), "channel"?}
     GET  /_emulator/messages?as=&channel=&since=&limit=
     GET  /_emulator/view?as=
     GET  /_emulator/directory
@@ -87,6 +88,7 @@ class Control:
             ("POST", "submit"): self.submit,
             ("POST", "cancel"): self.cancel,
             ("POST", "react"): self.react,
+            ("POST", "shortcut"): self.shortcut,
             ("GET", "messages"): self.messages,
             ("GET", "view"): self.view,
             ("GET", "directory"): self.directory,
@@ -268,6 +270,20 @@ class Control:
             target = find.message(self.emu.ws, channel.id, ts)
             emu = self.emu
             return (lambda: emu.add_reaction(user_id, channel.id, target.ts, name)), channel.id
+
+        return self._act(p, prepare)
+
+    def shortcut(self, p: Params) -> JSON:
+        callback_id, ts = p.text("callback_id"), p.optional("ts")
+
+        def prepare(user_id: str) -> tuple[Fire, str | None]:
+            emu = self.emu
+            if ts is None:
+                return (lambda: emu.shortcut(user_id, callback_id)), None
+            channel = self._where(p, user_id)
+            target = find.message(emu.ws, channel.id, ts)
+            fire = lambda: emu.message_shortcut(user_id, channel.id, target.ts, callback_id)  # noqa: E731
+            return fire, channel.id
 
         return self._act(p, prepare)
 
