@@ -25,7 +25,8 @@ from typer.core import TyperGroup
 from bot.cli_slack_client import Control, SlackCliError, locate, manifest_shortcut
 from bot.cli_slack_render import Names, form, message
 
-VALUE_OPTIONS = {"--as", "--in", "--wait", "--slack-url", "--secret"}
+VALUE_OPTIONS = {"--as", "--in", "--wait", "--slack-url", "--secret"}  # shared: moved first
+OWN_VALUE_OPTIONS = {"--ts", "--thread", "--limit", "--since"}  # a subcommand's, left in place
 
 
 def route(args: list[str], commands: set[str]) -> list[str]:
@@ -48,7 +49,12 @@ def route(args: list[str], commands: set[str]) -> list[str]:
         rest.append(word)
         index += 1
     before_dashes = rest[: rest.index("--")] if "--" in rest else rest
-    words = [t for t in before_dashes if not t.startswith("-") or t == "-"]
+    words = [
+        t
+        for i, t in enumerate(before_dashes)
+        if (not t.startswith("-") or t == "-")
+        and not (i and before_dashes[i - 1] in OWN_VALUE_OPTIONS)
+    ]
     first = words[0] if words else None
     if first in commands:
         rest.remove(first)
@@ -85,6 +91,8 @@ class Session:
         )
         names = Names.of(self.control.get("directory"))
         print("\n".join(report(outcome, names)))
+        if outcome.get("errors"):
+            raise typer.Exit(1)  # the form was not accepted: scripts can tell
 
     def names(self) -> Names:
         return Names.of(self.control.get("directory"))
@@ -301,6 +309,8 @@ def report(outcome: dict[str, Any], names: Names) -> list[str]:
         lines += form(outcome["view"], names)
     elif outcome.get("view_closed"):
         lines.append("(the form closed)")
+    if outcome.get("now_in"):
+        lines.append(f"(you are now in {names.channel(outcome['now_in'])}: --in to act elsewhere)")
     if not outcome.get("settled", True):
         lines.append("(the bot is still working: `incidentbot slack show` to see more later)")
     return lines or ["(nothing you can see changed)"]

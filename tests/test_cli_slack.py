@@ -105,6 +105,7 @@ def test_an_emulator_started_by_hand_is_reached_with_its_url_and_secret(
         (["submit", "title=x", "--as", "bob"], ["--as", "bob", "submit", "title=x"]),
         (["--", "-1 is broken"], ["say", "--", "-1 is broken"]),
         (["--", "click"], ["say", "--", "click"]),
+        (["--ts", "17.1", "click", "Ack"], ["click", "--ts", "17.1", "Ack"]),
         (["--help"], ["--help"]),
     ],
 )

@@ -100,6 +100,32 @@ def test_a_title_less_declare_prints_the_form_and_submit_declares_with_those_fie
     assert live.slack.views() == []
 
 
+def test_after_a_declare_you_act_in_its_channel_and_a_refused_form_says_why(
+    live: Sandbox,
+) -> None:
+    declared = slack("/incident declare sev2 Checkout is down").stdout
+    created = live.slack.channel(incident(live)["channel"]["id"])  # type: ignore[index]
+    assert created is not None
+    assert f"(you are now in #{created['name']}: --in to act elsewhere)" in declared
+
+    shown = slack("/incident timestamps").stdout  # no --in: in the incident's channel
+    assert 'Form "Milestones" (its button: Save)' in shown
+    assert "Impact started  [impact_started_at]  date-time" in shown
+
+    result = runner.invoke(app, ["slack", "submit", "impact_started_at=-1h", "Detected=-2h"])
+    assert result.exit_code == 1  # impact after detection: the form was not accepted
+    refused = result.stdout
+    assert "The form was not accepted:" in refused
+    assert "  impact_started_at: That would put the milestones out of order" in refused
+    assert "      ⚠ That would put the milestones out of order" in refused  # under its field
+    assert len(live.slack.views(live.slack.user_id("alice"))) == 1
+
+    slack("submit", "impact_started_at=2026-01-02T03:04", "detected_at=-30m")
+    milestones = incident(live)["milestones"]
+    assert milestones["impact_started_at"]["at"].startswith("2026-01-02T03:04")  # type: ignore[index]
+    assert live.slack.views() == []
+
+
 def test_clicking_acknowledge_on_the_card_redraws_it_and_records_who(live: Sandbox) -> None:
     slack("/incident declare sev2 Checkout is down")
     before = incident(live)

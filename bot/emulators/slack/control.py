@@ -22,8 +22,9 @@ An action's answer: ``reply`` (the bot's immediate answer), ``ephemerals`` (new,
 ``new``, ``joined``), ``view`` (a modal that opened or changed), ``view_closed``, ``errors``
 (a submission the bot refused, keyed by block_id, as Slack shows them) and ``settled`` (the bot
 went quiet before ``wait`` seconds ran out; see ``control_watch``). Without ``channel``, an
-action happens where the user last acted, else in ``default_channel``, else #general; a click
-looks at every channel the user can see. Errors: ``{"ok": false, "error", "detail"}``.
+action happens where the user last acted (or in the new channel the bot last added them to:
+``now_in``), else in ``default_channel``, else #general; a click looks at every channel the
+user can see. Errors: ``{"ok": false, "error", "detail"}``.
 """
 
 from __future__ import annotations
@@ -138,6 +139,10 @@ class Control:
         )
         with self.emu._lock:
             out = changes(ws, user_id, before)
+        added = [c for c, info in out["channels"].items() if info["new"] and info["joined"]]
+        if len(added) == 1:  # the bot made a channel for you (a declare): act there next
+            self.last_channel[user_id] = added[0]
+            out["now_in"] = added[0]
         out.update(user=user_id, channel=channel_id, settled=settled, reply=_reply(reply))
         if reply is not None and reply.view_errors:
             out["errors"] = dict(reply.view_errors)
