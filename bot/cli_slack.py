@@ -293,12 +293,20 @@ def report(outcome: dict[str, Any], names: Names) -> list[str]:
     for channel_id, info in sorted(
         (outcome.get("channels") or {}).items(), key=lambda c: first[c[0]]
     ):
-        marks = [
-            m
-            for m, on in (("new channel", info.get("new")), ("you were added", info.get("joined")))
-            if on
-        ]
-        lines.append(f"#{info.get('name')}" + (f"  ({', '.join(marks)})" if marks else ""))
+        marks = (
+            []
+            if info.get("is_im")
+            else [
+                m
+                for m, on in (
+                    ("new channel", info.get("new")),
+                    ("you were added", info.get("joined")),
+                )
+                if on
+            ]
+        )
+        title = "Direct messages from incidentbot" if info.get("is_im") else f"#{info.get('name')}"
+        lines.append(title + (f"  ({', '.join(marks)})" if marks else ""))
         for item in changed:
             if item.get("channel") == channel_id:
                 lines += message(item, names)

@@ -11,7 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 from bot.cli import app
-from bot.cli_slack import route
+from bot.cli_slack import report, route
 from bot.cli_slack_render import Names, blocks, form, mrkdwn
 from bot.emulators.slack import SlackEmulator
 from bot.sandbox_state import SandboxState
@@ -194,4 +194,33 @@ def test_a_form_lists_each_input_and_how_to_submit_it() -> None:
         "  Owner  [owner]  user (@name), optional",
         'Submit it: incidentbot slack submit reason="…"  (fields by label or block id;',
         "  untouched fields keep what they show)  ·  or: incidentbot slack cancel",
+    ]
+
+
+def test_a_report_names_where_each_thing_was_seen() -> None:
+    outcome = {
+        "ephemerals": [{"channel": "C1", "ts": "1.0", "text": "Only you", "bot_id": "B1"}],
+        "channels": {
+            "D1": {"id": "D1", "is_im": True, "new": True, "joined": True},
+            "C2": {"id": "C2", "name": "inc-2", "new": True, "joined": True},
+        },
+        "messages": [
+            {"channel": "C2", "ts": "2.0", "text": "card", "bot_id": "B1", "change": "new"},
+            {"channel": "D1", "ts": "3.0", "text": "psst", "bot_id": "B1", "change": "new"},
+        ],
+        "now_in": "C2",
+        "settled": False,
+    }
+    assert report(outcome, NAMES) == [
+        "Only visible to you, in #inc-1-db:",
+        "  incidentbot  00:00:01",
+        "    Only you",
+        "#inc-2  (new channel, you were added)",
+        "  incidentbot  00:00:02",
+        "    card",
+        "Direct messages from incidentbot",
+        "  incidentbot  00:00:03",
+        "    psst",
+        "(you are now in #C2: --in to act elsewhere)",
+        "(the bot is still working: `incidentbot slack show` to see more later)",
     ]

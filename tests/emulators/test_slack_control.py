@@ -372,3 +372,18 @@ def test_with_no_bot_to_send_to_the_client_is_told_so(emu: SlackEmulator) -> Non
     assert refused.status_code == 409 and refused.json()["error"] == "no_bot"
     bad_cursor = control(emu, "messages", **{"as": "alice", "since": "yesterday"})
     assert bad_cursor.status_code == 400 and "not a message ts" in bad_cursor.json()["detail"]
+
+
+def test_a_direct_message_from_the_bot_is_seen_but_does_not_move_the_user_there(
+    emu: SlackEmulator, bot: ScriptedBot, incidents: str
+) -> None:
+    def dm(payload: dict[str, Any], client: WebClient) -> Any:
+        opened = client.conversations_open(users=payload["user_id"])
+        client.chat_postMessage(channel=opened["channel"]["id"], text="your follow-ups")
+
+    bot.script = dm
+    seen = ok(control(emu, "command", {"as": "alice", "text": "/incident followups"}))
+    ((channel_id, info),) = seen["channels"].items()
+    assert info["is_im"] is True and channel_id.startswith("D")
+    assert [m["text"] for m in seen["messages"]] == ["your follow-ups"]
+    assert "now_in" not in seen

@@ -139,7 +139,11 @@ class Control:
         )
         with self.emu._lock:
             out = changes(ws, user_id, before)
-        added = [c for c, info in out["channels"].items() if info["new"] and info["joined"]]
+        added = [
+            c
+            for c, info in out["channels"].items()
+            if info["new"] and info["joined"] and not info.get("is_im")
+        ]
         if len(added) == 1:  # the bot made a channel for you (a declare): act there next
             self.last_channel[user_id] = added[0]
             out["now_in"] = added[0]
