@@ -13,12 +13,12 @@ import os
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
 import yaml
 
+from bot.package_data import slack_manifest_path
 from bot.sandbox_state import SandboxState, state_path
 
 START_SANDBOX = "start `incidentbot sandbox` first"
@@ -90,14 +90,11 @@ def locate(slack_url: str | None, secret: str | None) -> Emulated:
     )
 
 
-MANIFEST = Path(__file__).resolve().parents[1] / "slack_manifest.yaml"
-
-
 def manifest_shortcut(name: str) -> tuple[str, bool]:
     """(callback_id, is a message shortcut) of the app's shortcut called ``name`` (any case),
     or ``name`` itself as a callback_id when the manifest has no such shortcut."""
     try:
-        manifest = yaml.safe_load(MANIFEST.read_text(encoding="utf-8"))
+        manifest = yaml.safe_load(slack_manifest_path().read_text(encoding="utf-8"))
         listed = manifest["features"]["shortcuts"]
     except (OSError, KeyError, TypeError, yaml.YAMLError):
         listed = []

@@ -81,6 +81,8 @@ def serve_in_foreground(sb: Sandbox, lines: list[str]) -> None:
         previous = SandboxState.read()
     except (ValueError, TypeError):  # a file left by another version: replaced below
         previous = None
+    if sb.with_bot:  # `incidentbot slack` waits for the bot itself (else: until Slack is quiet)
+        sb.slack.control.idle_probe = sb.bot.wait_idle
     path = sandbox_state(sb).write()
     notes = [f"State for `incidentbot slack`: {path}"]
     if previous is not None and previous.pid != os.getpid() and _alive(previous.pid):

@@ -32,51 +32,27 @@ from __future__ import annotations
 import hmac
 import json
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import parse_qsl
 
 from ..common.server import Answer, Request
 from . import control_find as find
 from .control_find import NotFound
+from .control_side import Params, SlackSide
 from .control_watch import IdleProbe, changes, open_view, settle, snapshot
 from .records import JSON, Channel
 from .shapes import message_json
 from .transport import BotReply
-
-if TYPE_CHECKING:
-    from .emulator import SlackEmulator
 
 PREFIX = "/_emulator/"
 MAX_WAIT_S = 60.0
 Fire = Callable[[], BotReply | None]
 
 
-class Params:
-    def __init__(self, data: dict[str, Any]) -> None:
-        self.data = data
-
-    def text(self, name: str, default: str | None = None) -> str:
-        value = self.data.get(name, default)
-        if value is None:
-            raise NotFound("missing_argument", f"{name!r} is required", 400)
-        if not isinstance(value, str | int | float):
-            raise NotFound("invalid_argument", f"{name!r} must be a string", 400)
-        return str(value)
-
-    def optional(self, name: str) -> str | None:
-        return self.text(name) if self.data.get(name) not in (None, "") else None
-
-    def number(self, name: str, default: float) -> float:
-        try:
-            return float(self.data.get(name, default))
-        except (TypeError, ValueError):
-            raise NotFound("invalid_argument", f"{name!r} must be a number", 400) from None
-
-
 class Control:
     """Drives ``emu`` as its users on behalf of remote clients (see the module doc)."""
 
-    def __init__(self, emu: SlackEmulator) -> None:
+    def __init__(self, emu: SlackSide) -> None:
         self.emu = emu
         self.idle_probe: IdleProbe | None = None  # e.g. the in-process bot's wait_idle
         self.quiet_s = 1.5
@@ -132,7 +108,7 @@ class Control:
         reply = fire()
         wait = min(max(p.number("wait", 10.0), 0.0), MAX_WAIT_S)
         settled = settle(
-            lambda: len(self.emu._api.calls),
+            lambda: len(self.emu.calls),
             self.idle_probe,
             wait_s=wait,
             quiet_s=p.number("quiet", self.quiet_s),
