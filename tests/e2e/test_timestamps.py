@@ -22,6 +22,8 @@ def test_the_commander_corrects_impact_start_and_the_metrics_follow(
     texts = str(form["blocks"])
     assert "Declared" in texts and "slack by <@" in texts  # sources shown; declared not editable
     assert not any(b.get("block_id") == "declared_at" for b in form["blocks"])
+    hints = [str(b["hint"]["text"]) for b in form["blocks"] if "hint" in b]
+    assert hints and not any("<@" in h for h in hints)  # plain text would show a mention raw
 
     # Out of order: shown in the form, nothing stored
     reply = sb.slack.submit_view(

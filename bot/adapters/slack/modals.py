@@ -305,7 +305,8 @@ def timestamps_modal(*, incident_id: int, stamps: dict[Milestone, Stamp]) -> Blo
                 milestone.label,
                 picker,
                 optional=stamp is None,
-                hint=f"Now: {origin}",
+                # a hint is plain text: a <@U…> mention would show as typed, so only the source
+                hint=f"Now: {stamp.source.value if stamp else 'not set'}",
             )
         )
     return _modal(TIMESTAMPS, "Milestones", "Save", blocks, {"incident_id": incident_id})
