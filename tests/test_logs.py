@@ -12,14 +12,31 @@ from pydantic import SecretStr
 from bot.logs import REDACTED, bound, configure
 from bot.settings import Settings
 
+LIBRARIES = ("uvicorn", "uvicorn.error", "uvicorn.access", "apscheduler", "alembic")
+
 
 @pytest.fixture
 def restore_logging() -> Iterator[None]:
+    """The root logger as it was after each test, and the libraries' loggers as `serve` leaves
+    them (uvicorn with log_config=None): an in-process uvicorn earlier in the session (the
+    sandbox's, with uvicorn's own config) stops its loggers propagating and raises their levels."""
     root = logging.getLogger()
     handlers, level = list(root.handlers), root.level
+    saved = {}
+    for name in LIBRARIES:
+        logger = logging.getLogger(name)
+        saved[name] = (list(logger.handlers), logger.level, logger.propagate, logger.disabled)
+        logger.handlers[:] = []
+        logger.setLevel(logging.NOTSET)
+        logger.propagate, logger.disabled = True, False
     yield
     root.handlers[:] = handlers
     root.setLevel(level)
+    for name, (lib_handlers, lib_level, propagate, disabled) in saved.items():
+        logger = logging.getLogger(name)
+        logger.handlers[:] = lib_handlers
+        logger.setLevel(lib_level)
+        logger.propagate, logger.disabled = propagate, disabled
 
 
 def test_json_lines_with_the_incident_bound_and_secrets_redacted(
