@@ -62,6 +62,14 @@ class Settings(BaseSettings):
     log_level: str = Field(default="INFO")
     log_format: str = Field(default="json", pattern="^(json|console)$")  # one JSON object per line
 
+    # CloudWatch alarms through Amazon SNS (POST /webhooks/cloudwatch): the topic ARNs taken
+    # (comma-separated; empty: off), the hosts signing certificates and subscription
+    # confirmations may come from (comma-separated, `*` one DNS label; empty: the default
+    # sns.*.amazonaws.com, sns.*.amazonaws.com.cn), and a CA bundle to trust for them.
+    sns_topic_arns: str = ""
+    sns_cert_hosts: str = ""
+    sns_ca_bundle: Path | None = None
+
     def catalog(self) -> Catalog:
         if self.incidentbot_config is None:
             return catalog_from_mapping(None)
