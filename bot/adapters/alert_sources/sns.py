@@ -76,7 +76,7 @@ class SnsMessage(Wire):
     Type: Literal["Notification", "SubscriptionConfirmation", "UnsubscribeConfirmation"]
     MessageId: str = Field(min_length=1, max_length=200)
     TopicArn: str = Field(min_length=1, max_length=1000)
-    Message: str
+    Message: str = Field(max_length=262_144)  # SNS caps a message at 256 KB
     Timestamp: str = Field(max_length=64)
     Subject: str | None = None
     SubscribeURL: str | None = Field(default=None, max_length=4000)
