@@ -129,6 +129,16 @@ def unknown_host(sns: SnsEmulator) -> dict[str, str]:
     return sns.notification(sns.topic_arn("incidentbot"), cloudwatch_alarm(), cert_url=url)
 
 
+def missing_cert(sns: SnsEmulator) -> dict[str, str]:
+    url = f"{sns.url}/SimpleNotificationService-0000.pem"  # an allowed host, no such certificate
+    return sns.notification(sns.topic_arn("incidentbot"), cloudwatch_alarm(), cert_url=url)
+
+
+def unreachable(sns: SnsEmulator) -> dict[str, str]:
+    url = "https://127.0.0.1:1/SimpleNotificationService-0000.pem"  # nothing listens: SNS retries
+    return sns.notification(sns.topic_arn("incidentbot"), cloudwatch_alarm(), cert_url=url)
+
+
 def version_3(sns: SnsEmulator) -> dict[str, str]:
     return {
         **sns.notification(sns.topic_arn("incidentbot"), cloudwatch_alarm()),
@@ -154,6 +164,8 @@ def not_base64(sns: SnsEmulator) -> dict[str, str]:
         (wrong_topic, 403, "SNS_TOPIC_ARNS"),
         (http_cert, 403, "only https://"),
         (unknown_host, 403, "SNS_CERT_HOSTS"),
+        (missing_cert, 403, "answered 404"),
+        (unreachable, 503, "could not reach"),
     ],
 )
 def test_messages_not_signed_by_sns_for_our_topic_are_refused_and_store_nothing(
