@@ -103,6 +103,7 @@ def test_a_cloudwatch_ok_resolves_at_its_state_change() -> None:
     ("text", "problem"),
     [
         ("not json", "not JSON"),
+        ("[" * 200_000 + "]" * 200_000, "not JSON"),  # signed by SNS, still not believed
         (json.dumps([1]), "JSON object"),
         (json.dumps({"AlarmName": "x", "NewStateValue": "ALARM"}), "StateChangeTime"),
         (cloudwatch_alarm(state="MELTING"), "NewStateValue"),

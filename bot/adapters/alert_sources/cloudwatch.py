@@ -60,7 +60,7 @@ def parse(message: str) -> Parsed:
     """`message` is the SNS notification's `Message`: the alarm's JSON, as a string."""
     try:
         payload: Any = json.loads(message)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: nested past the parser's stack
         raise AlertPayloadError(["Message: not a CloudWatch alarm (not JSON)"]) from None
     alarm = validate(_Alarm, payload)
     state = alarm.NewStateValue.strip().upper()
