@@ -1,7 +1,9 @@
 """Alert webhooks (Prometheus Alertmanager v4, Grafana) normalised into alert groups. Pure.
 
-Other alert sources (bot.adapters.alert_sources) produce the same `AlertGroup`. A payload is validated strictly enough to refuse what is not an alert notification (a clear
-reason per problem) and leniently enough to take what real senders send (extra keys)."""
+A payload is validated strictly enough to refuse what is not an alert notification (a clear
+reason per problem) and leniently enough to take what real senders send (extra keys). The other
+alert sources (bot.adapters.alert_sources: Datadog, New Relic, CloudWatch) produce the same
+`AlertGroup`."""
 
 from __future__ import annotations
 
@@ -211,11 +213,6 @@ def _silence_url(source: str, external_url: str, labels: Mapping[str, str]) -> s
         return ""
     matchers = ",".join(f'{k}="{v}"' for k, v in sorted(labels.items()))
     return f"{external_url.rstrip('/')}/#/silences/new?filter={quote('{' + matchers + '}')}"
-
-
-def stable_fingerprint(labels: Mapping[str, str]) -> str:
-    """A fingerprint for senders that give none: stable for the same labels."""
-    return _fingerprint(labels)
 
 
 def _fingerprint(labels: Mapping[str, str]) -> str:
