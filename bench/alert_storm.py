@@ -1,4 +1,6 @@
-"""An alert storm: 10,000 alerts in 500 Alertmanager groups over about a minute.
+"""An alert storm: 10,000 alerts in 500 groups over about a minute, from Alertmanager or, with
+--source, from Datadog, New Relic or CloudWatch through SNS (bench/storm_sources.py says how
+each source's storm is shaped).
 
 The bot runs as `incidentbot serve` (its own process); the Slack and PagerDuty emulators run
 here with their rate limits ON, so any 429 the bot provokes is counted; the client sends each
@@ -12,6 +14,7 @@ which the same deliveries' alert rows can be written by plain INSERTs, one trans
 delivery (target: the bot ≥ 50% of it, measured with the deliveries sent back to back).
 
     .venv/bin/python bench/alert_storm.py [--db sqlite|postgres|both] [--seconds 60] [--groups 500]
+        [--source alertmanager|datadog|newrelic|cloudwatch|all]
 """
 
 from __future__ import annotations
@@ -32,9 +35,11 @@ import httpx
 import yaml
 from loopback import free_port, pct, request_bytes, timed, wait_healthy
 from sqlalchemy import text
+from storm_sources import SOURCES, Delivery, deliveries, sns_env
 
 from bot.emulators.pagerduty import PagerDutyEmulator
 from bot.emulators.slack import SlackEmulator
+from bot.emulators.sns import SnsEmulator
 from bot.sandbox import pagerduty_catalog
 from bot.store.db import Database
 
@@ -90,24 +95,43 @@ def notifications(groups: int) -> list[dict[str, Any]]:
     return out
 
 
-async def post(port: int, body: bytes) -> float:
+def alertmanager_deliveries(batches: list[dict[str, Any]]) -> list[Delivery]:
     headers = {"Content-Type": "application/json", "Authorization": f"Bearer {TOKEN}"}
+    return [
+        Delivery(
+            "/webhooks/alertmanager",
+            json.dumps(b).encode(),
+            headers,
+            b["groupKey"],
+            tuple((a["fingerprint"], json.dumps(a["labels"])) for a in b["alerts"]),
+        )
+        for b in batches
+    ]
+
+
+def storm_deliveries(source: str, groups: int, sns: SnsEmulator | None) -> list[Delivery]:
+    if source == "alertmanager":
+        return alertmanager_deliveries(notifications(groups))
+    return deliveries(source, groups, TOKEN, sns)
+
+
+async def post(port: int, delivery: Delivery) -> float:
     status, elapsed = await timed(
-        port, request_bytes(port, "/webhooks/alertmanager", body, headers)
+        port, request_bytes(port, delivery.path, delivery.body, delivery.headers)
     )
     if status != 200:
-        raise RuntimeError(f"webhook answered {status}")
+        raise RuntimeError(f"{delivery.path} answered {status}")
     return elapsed
 
 
 async def storm(
-    port: int, bodies: list[bytes], seconds: float, concurrency: int
+    port: int, bodies: list[Delivery], seconds: float, concurrency: int
 ) -> tuple[list[float], float]:
     """Send the deliveries spread over `seconds` (0: back to back), `concurrency` at a time."""
     gate = asyncio.Semaphore(concurrency)
     began = time.perf_counter()
 
-    async def one(i: int, body: bytes) -> float:
+    async def one(i: int, body: Delivery) -> float:
         if seconds:
             await asyncio.sleep(max(0.0, began + seconds * i / len(bodies) - time.perf_counter()))
         async with gate:
@@ -117,8 +141,10 @@ async def storm(
     return list(latencies), time.perf_counter() - began
 
 
-def raw_insert_rate(url: str, batches: list[dict[str, Any]]) -> float:
-    """Alert rows per second written by plain INSERTs, one transaction per delivery."""
+def raw_insert_rate(url: str, batches: list[Delivery], alerts: int) -> float:
+    """Alerts per second (`alerts` in all) written by plain INSERTs, one transaction per
+    delivery: its new rows, or, when it brings none (New Relic's and CloudWatch's repeats), its
+    rows again with ON CONFLICT DO NOTHING."""
     db = Database(url)
     with db.engine.begin() as conn:
         conn.execute(text("DROP TABLE IF EXISTS storm_baseline"))
@@ -128,31 +154,33 @@ def raw_insert_rate(url: str, batches: list[dict[str, Any]]) -> float:
             )
         )
     seen: set[tuple[str, str]] = set()
-    rows = 0
     began = time.perf_counter()
     for batch in batches:
         fresh = [
             {
-                "grp": batch["groupKey"],
-                "fingerprint": a["fingerprint"],
-                "labels": json.dumps(a["labels"]),
-                "starts_at": a["startsAt"],
+                "grp": batch.group,
+                "fingerprint": fingerprint,
+                "labels": labels,
+                "starts_at": "2026-11-26T06:58:12Z",
             }
-            for a in batch["alerts"]
-            if (batch["groupKey"], a["fingerprint"]) not in seen
+            for fingerprint, labels in batch.alerts
+            if (batch.group, fingerprint) not in seen
         ]
         seen.update((r["grp"], r["fingerprint"]) for r in fresh)
+        insert = "INSERT INTO storm_baseline VALUES (:grp, :fingerprint, :labels, :starts_at)"
+        if not fresh:
+            insert += " ON CONFLICT DO NOTHING"
+            fresh = [
+                {"grp": batch.group, "fingerprint": f, "labels": labels, "starts_at": ""}
+                for f, labels in batch.alerts
+            ]
         with db.engine.begin() as conn:
-            conn.execute(
-                text("INSERT INTO storm_baseline VALUES (:grp, :fingerprint, :labels, :starts_at)"),
-                fresh,
-            )
-        rows += len(fresh)
+            conn.execute(text(insert), fresh)
     elapsed = time.perf_counter() - began
     with db.engine.begin() as conn:
         conn.execute(text("DROP TABLE storm_baseline"))
     db.dispose()
-    return rows / elapsed
+    return alerts / elapsed
 
 
 def reset_postgres(url: str) -> None:
@@ -180,13 +208,12 @@ def reset_postgres(url: str) -> None:
     db.dispose()
 
 
-def run(kind: str, args: argparse.Namespace) -> dict[str, Any]:
+def run(kind: str, args: argparse.Namespace, source: str, sns: SnsEmulator) -> dict[str, Any]:
     tmp = tempfile.mkdtemp(prefix="incidentbot-storm-")
     url = f"sqlite:///{tmp}/storm.db" if kind == "sqlite" else PG_URL
     if kind == "postgres":
         reset_postgres(url)
-    batches = notifications(args.groups)
-    bodies = [json.dumps(b).encode() for b in batches]
+    bodies = storm_deliveries(source, args.groups, sns)
     result: dict[str, Any] = {
         "db": kind,
         "deliveries": len(bodies),
@@ -213,6 +240,7 @@ def run(kind: str, args: argparse.Namespace) -> dict[str, Any]:
             "PAGERDUTY_CA_BUNDLE": pd.ca_bundle,
             "PAGERDUTY_WEBHOOK_SECRETS": pd.webhook_secret,
             "LOG_LEVEL": "ERROR",
+            **sns_env(sns),
         }
         subprocess.run(
             [sys.executable, "-m", "bot", "db", "upgrade"], env=env, check=True, capture_output=True
@@ -251,14 +279,14 @@ def run(kind: str, args: argparse.Namespace) -> dict[str, Any]:
     result["p50_ms"], result["p99_ms"] = pct(latencies, 50), pct(latencies, 99)
     result["seconds"] = elapsed
     result["alerts_per_s"] = result["alerts"] / elapsed
-    result["capacity_alerts_per_s"] = capacity(kind, args, batches)
+    result["capacity_alerts_per_s"] = capacity(kind, args, source, sns)
     result["raw_alerts_per_s"] = raw_insert_rate(
-        url if kind == "postgres" else f"sqlite:///{tmp}/raw.db", batches
+        url if kind == "postgres" else f"sqlite:///{tmp}/raw.db", bodies, result["alerts"]
     )
     return result
 
 
-def capacity(kind: str, args: argparse.Namespace, batches: list[dict[str, Any]]) -> float:
+def capacity(kind: str, args: argparse.Namespace, source: str, sns: SnsEmulator) -> float:
     """The same deliveries back to back into a fresh bot (Slack and PagerDuty quiet): alerts/s."""
     tmp = tempfile.mkdtemp(prefix="incidentbot-capacity-")
     url = f"sqlite:///{tmp}/cap.db" if kind == "sqlite" else PG_URL
@@ -274,6 +302,7 @@ def capacity(kind: str, args: argparse.Namespace, batches: list[dict[str, Any]])
             "SLACK_API_URL": slack.api_url,
             "ALERT_WEBHOOK_TOKEN": TOKEN,
             "LOG_LEVEL": "ERROR",
+            **sns_env(sns),
         }
         subprocess.run(
             [sys.executable, "-m", "bot", "db", "upgrade"], env=env, check=True, capture_output=True
@@ -288,7 +317,7 @@ def capacity(kind: str, args: argparse.Namespace, batches: list[dict[str, Any]])
                     break
                 except httpx.TransportError:
                     time.sleep(0.2)
-            bodies = [json.dumps(b).encode() for b in batches]
+            bodies = storm_deliveries(source, args.groups, sns)  # fresh: new SNS MessageIds
             _, elapsed = asyncio.run(storm(port, bodies, 0, args.concurrency))
         finally:
             bot.terminate()
@@ -302,6 +331,7 @@ def main() -> int:
     )
     parser.add_argument("--db", choices=["sqlite", "postgres", "both"], default="both")
     parser.add_argument("--groups", type=int, default=500)
+    parser.add_argument("--source", choices=[*SOURCES, "all"], default="alertmanager")
     parser.add_argument("--seconds", type=float, default=60.0)
     parser.add_argument("--concurrency", type=int, default=8, help="deliveries in flight at once")
     parser.add_argument(
@@ -309,32 +339,36 @@ def main() -> int:
     )
     args = parser.parse_args()
     kinds = ["sqlite", "postgres"] if args.db == "both" else [args.db]
-    for kind in kinds:
-        r = run(kind, args)
-        ratio = r["capacity_alerts_per_s"] / r["raw_alerts_per_s"]
-        print(
-            f"\n== {kind}: {r['alerts']} alerts in {args.groups} groups, {r['deliveries']} deliveries over {r['seconds']:.1f} s"
-        )
-        print(f"incidents created        {r['incidents']}  (target {args.groups})")
-        print(f"alerts stored            {r['alert_rows']}")
-        print(
-            f"pages sent               {r['pages']}  → {r['pd_incidents']} PagerDuty incidents (at most one each)"
-        )
-        print(
-            f"channels made            {r['slack_channels_created']}  (Slack allows ~20/min; the rest wait their turn: {r['pending_effects']} effects pending)"
-        )
-        print(
-            f"429s seen                Slack {r['slack_429']}, PagerDuty {r['pd_429']}  (target 0)"
-        )
-        print(
-            f"webhook latency          p50 {r['p50_ms']:.1f} ms, p99 {r['p99_ms']:.1f} ms  (target p99 < 100 ms)"
-        )
-        print(f"alerts/s during storm    {r['alerts_per_s']:.0f}  (offered load)")
-        print(f"alerts/s back to back    {r['capacity_alerts_per_s']:.0f}")
-        print(
-            f"raw INSERT baseline      {r['raw_alerts_per_s']:.0f} alerts/s  → ratio {ratio:.0%} (target ≥ 50%)"
-        )
+    sources = list(SOURCES) if args.source == "all" else [args.source]
+    for source in sources:
+        for kind in kinds:
+            with SnsEmulator() as sns:
+                report(kind, source, args, run(kind, args, source, sns))
     return 0
+
+
+def report(kind: str, source: str, args: argparse.Namespace, r: dict[str, Any]) -> None:
+    ratio = r["capacity_alerts_per_s"] / r["raw_alerts_per_s"]
+    print(
+        f"\n== {source} on {kind}: {r['alerts']} alerts in {args.groups} groups, {r['deliveries']} deliveries over {r['seconds']:.1f} s"
+    )
+    print(f"incidents created        {r['incidents']}  (target {args.groups})")
+    print(f"alerts stored            {r['alert_rows']}")
+    print(
+        f"pages sent               {r['pages']}  → {r['pd_incidents']} PagerDuty incidents (at most one each)"
+    )
+    print(
+        f"channels made            {r['slack_channels_created']}  (Slack allows ~20/min; the rest wait their turn: {r['pending_effects']} effects pending)"
+    )
+    print(f"429s seen                Slack {r['slack_429']}, PagerDuty {r['pd_429']}  (target 0)")
+    print(
+        f"webhook latency          p50 {r['p50_ms']:.1f} ms, p99 {r['p99_ms']:.1f} ms  (target p99 < 100 ms)"
+    )
+    print(f"alerts/s during storm    {r['alerts_per_s']:.0f}  (offered load)")
+    print(f"alerts/s back to back    {r['capacity_alerts_per_s']:.0f}")
+    print(
+        f"raw INSERT baseline      {r['raw_alerts_per_s']:.0f} alerts/s  → ratio {ratio:.0%} (target ≥ 50%)"
+    )
 
 
 if __name__ == "__main__":

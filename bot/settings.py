@@ -65,13 +65,21 @@ class Settings(BaseSettings):
     log_level: str = Field(default="INFO")
     log_format: str = Field(default="json", pattern="^(json|console)$")  # one JSON object per line
 
+    # CloudWatch alarms through Amazon SNS (POST /webhooks/cloudwatch): the topic ARNs taken
+    # (comma-separated; empty: off), the hosts signing certificates and subscription
+    # confirmations may come from (comma-separated, `*` one DNS label; empty: the default
+    # sns.*.amazonaws.com, sns.*.amazonaws.com.cn), and a CA bundle to trust for them.
+    sns_topic_arns: str = ""
+    sns_cert_hosts: str = ""
+    sns_ca_bundle: Path | None = None
+
     # Values checked as they load: a bad one is named with its fix (bot/setting_rules.py)
     @field_validator("database_url")
     @classmethod
     def _usable_database(cls, value: str) -> str:
         return rules.database_url(value)
 
-    @field_validator("pagerduty_ca_bundle", "jira_ca_bundle", mode="before")
+    @field_validator("pagerduty_ca_bundle", "jira_ca_bundle", "sns_ca_bundle", mode="before")
     @classmethod
     def _pem_file(cls, value: object) -> Path | None:
         return rules.ca_bundle(value)

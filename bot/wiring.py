@@ -10,6 +10,7 @@ from slack_bolt import App
 from slack_sdk import WebClient
 from starlette.applications import Starlette
 
+from bot.adapters.alert_sources.sns import SnsGate, gate_from
 from bot.adapters.jira import JiraTracker
 from bot.adapters.pagerduty import PACING, PagerDutyPager, pagerduty_budgets
 from bot.adapters.slack import pacing as slack_pacing
@@ -265,6 +266,7 @@ def build(
         trusted_proxy_header=settings.trusted_proxy_header or None,
         auth_failure_limit=settings.auth_failures_per_minute,
         commands=commands,
+        sns=sns_gate(settings),
     )
     timers = TimerFlows(db, catalog, clock, defaults, playbooks)
     return Bot(
@@ -282,6 +284,15 @@ def build(
         bolt,
         web,
         review,
+    )
+
+
+def sns_gate(settings: Settings) -> SnsGate:
+    """CloudWatch alarms over Amazon SNS: on when SNS_TOPIC_ARNS lists a topic."""
+    return gate_from(
+        settings.sns_topic_arns,
+        settings.sns_cert_hosts,
+        str(settings.sns_ca_bundle) if settings.sns_ca_bundle else None,
     )
 
 

@@ -17,8 +17,9 @@ PUBLIC_URL_OFF = (
     "open from Slack)"
 )
 ALERTS_OFF = (
-    "ALERT_WEBHOOK_TOKEN is not set: /webhooks/alertmanager and /webhooks/grafana answer 401, so "
-    "no alert ever opens an incident"
+    "ALERT_WEBHOOK_TOKEN is not set: /webhooks/alertmanager, /webhooks/grafana, /webhooks/datadog "
+    "and /webhooks/newrelic answer 401, so no alert from them ever opens an incident "
+    "(CloudWatch through SNS is verified by its signature instead)"
 )
 
 
@@ -39,7 +40,10 @@ def check_web_settings(settings: Settings, r: Recorder) -> None:
         r.warn(
             "alert webhook token",
             ALERTS_OFF,
-            "set ALERT_WEBHOOK_TOKEN and give it to Alertmanager / Grafana as their bearer token",
+            "set ALERT_WEBHOOK_TOKEN and give it to each alert source as its bearer token",
         )
     else:
         r.ok("alert webhook token", "ALERT_WEBHOOK_TOKEN set: alert webhooks are on")
+    if settings.sns_topic_arns.strip():
+        topics = [t for t in settings.sns_topic_arns.split(",") if t.strip()]
+        r.ok("sns topics", f"CloudWatch alarms taken from {len(topics)} SNS topic(s)")

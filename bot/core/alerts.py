@@ -1,7 +1,9 @@
 """Alert webhooks (Prometheus Alertmanager v4, Grafana) normalised into alert groups. Pure.
 
 A payload is validated strictly enough to refuse what is not an alert notification (a clear
-reason per problem) and leniently enough to take what real senders send (extra keys)."""
+reason per problem) and leniently enough to take what real senders send (extra keys). The other
+alert sources (bot.adapters.alert_sources: Datadog, New Relic, CloudWatch) produce the same
+`AlertGroup`."""
 
 from __future__ import annotations
 
@@ -59,7 +61,7 @@ class Alert:
 
 @dataclass(frozen=True)
 class AlertGroup:
-    source: Literal["alertmanager", "grafana"]
+    source: str  # short id of the sender, stored with each alert (at most 16 characters)
     group_key: str
     status: Literal["firing", "resolved"]
     group_labels: dict[str, str]
@@ -69,6 +71,11 @@ class AlertGroup:
     alerts: tuple[Alert, ...]
     title: str = ""
     truncated: int = 0
+    sender: str = ""  # how the timeline names the sender ("Alertmanager"); empty: `source`
+
+    @property
+    def told_by(self) -> str:
+        return self.sender or self.source
 
     @property
     def firing(self) -> tuple[Alert, ...]:
@@ -185,6 +192,7 @@ def _normalise(group: _WireGroup, source: Literal["alertmanager", "grafana"]) ->
         )
     return AlertGroup(
         source=source,
+        sender="Alertmanager" if source == "alertmanager" else "Grafana",
         group_key=group.groupKey
         if source == "alertmanager"
         else f"{group.orgId or 1}/{group.groupKey}",

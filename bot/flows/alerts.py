@@ -55,7 +55,7 @@ class AlertFlows(UnitOfWork):
         )
         if not changes:
             return Outcome(True, "No change.", incident.id)
-        entries = [_alert_entry(c, group.source, now) for c in changes]
+        entries = [_alert_entry(c, group.told_by, now) for c in changes]
         q.insert_entries(session=session, incident_id=incident.id, entries=entries, now=now)
         if not opened:
             self._escalate(session, now, incident, group)
@@ -76,7 +76,7 @@ class AlertFlows(UnitOfWork):
                 Milestone.IMPACT_STARTED
             ]
             proposed = choose(  # mitigation is never in the future nor before the impact
-                Told(_SENDERS[group.source], ended),
+                Told(group.told_by, ended),
                 received=now,
                 floors=[("the impact start", impact.at)],
                 tolerance=timedelta(0),
@@ -104,7 +104,7 @@ class AlertFlows(UnitOfWork):
         # Impact cannot start after detection (receipt): a sender's clock ahead of ours, or a
         # startsAt from the future, is replaced by receipt time, and the timeline says so.
         impact = choose(
-            Told(_SENDERS[group.source], c.impact_started_at), received=now, tolerance=timedelta(0)
+            Told(group.told_by, c.impact_started_at), received=now, tolerance=timedelta(0)
         )
         opening = lifecycle.declare(
             self.catalog,
@@ -170,17 +170,14 @@ class AlertFlows(UnitOfWork):
         )
 
 
-_SENDERS = {"alertmanager": "Alertmanager", "grafana": "Grafana"}
-
-
-def _alert_entry(change: AlertChange, source: str, now: datetime) -> Entry:
+def _alert_entry(change: AlertChange, sender: str, now: datetime) -> Entry:
     """A firing alert is on the timeline when we heard of it; a resolved one at its endsAt when
     that lies between its start and a minute past receipt, otherwise at receipt, said."""
     text, at = f"{_ICON[change.change]}: {change.alert.summary}", now
     if change.change == "resolved":
         alert = change.alert
         ended = choose(
-            Told(_SENDERS.get(source, source), alert.ends_at),
+            Told(sender, alert.ends_at),
             received=now,
             floors=[("the alert's start", alert.starts_at)],
         )

@@ -8,6 +8,7 @@ from slack_bolt import App
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 
+from bot.adapters.alert_sources.sns import SnsGate
 from bot.adapters.slack.command_intake import CommandIntake
 from bot.core.catalog import Catalog
 from bot.flows.alerts import AlertFlows
@@ -41,6 +42,7 @@ def build_web_app(
     trusted_proxy_header: str | None = None,
     auth_failure_limit: int = LIMIT,
     commands: CommandIntake | None = None,
+    sns: SnsGate | None = None,
 ) -> Starlette:
     metrics = metrics or Metrics()
     clock = clock or SystemClock()
@@ -58,6 +60,7 @@ def build_web_app(
             pagerduty=pagerduty,
             pagerduty_secrets=pagerduty_secrets or [],
             metrics=metrics,
+            sns=sns,
         ),
         *api.routes(
             db=db,

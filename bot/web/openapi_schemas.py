@@ -8,6 +8,9 @@ from typing import Any
 
 from pydantic.json_schema import models_json_schema
 
+from bot.adapters.alert_sources.datadog import _Notification as DatadogNotification
+from bot.adapters.alert_sources.newrelic import _Issue as NewRelicIssue
+from bot.adapters.alert_sources.sns import SnsMessage
 from bot.adapters.pagerduty_webhooks import MAX_EVENT_ID
 from bot.core.alerts import _WireGroup
 from bot.core.imports import ImportRow
@@ -15,12 +18,27 @@ from bot.core.imports import ImportRow
 JSON = "application/json"
 REF = "#/components/schemas/"
 # pydantic's model names -> the names in the document
-RENAMED = {"_WireGroup": "AlertNotification", "_WireAlert": "Alert", "ImportRow": "ImportRow"}
+RENAMED = {
+    "_WireGroup": "AlertNotification",
+    "_WireAlert": "Alert",
+    "ImportRow": "ImportRow",
+    "_Notification": "DatadogNotification",
+    "_Org": "DatadogOrg",
+    "_Issue": "NewRelicIssue",
+    "SnsMessage": "SnsMessage",
+}
 
 
 def _model_schemas() -> dict[str, Any]:
     _, top = models_json_schema(
-        [(_WireGroup, "validation"), (ImportRow, "validation")], ref_template=REF + "{model}"
+        [
+            (_WireGroup, "validation"),
+            (ImportRow, "validation"),
+            (DatadogNotification, "validation"),
+            (NewRelicIssue, "validation"),
+            (SnsMessage, "validation"),
+        ],
+        ref_template=REF + "{model}",
     )
     text = json.dumps(top["$defs"])
     for old, new in RENAMED.items():

@@ -1,4 +1,5 @@
-"""Webhooks in: Alertmanager and Grafana (bearer ALERT_WEBHOOK_TOKEN), PagerDuty v3 (signed)."""
+"""Webhooks in: Alertmanager and Grafana (bearer ALERT_WEBHOOK_TOKEN), PagerDuty v3 (signed);
+the other alert sources (Datadog, New Relic, CloudWatch via SNS) are in bot.web.alert_sources."""
 
 from __future__ import annotations
 
@@ -11,10 +12,12 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from bot.adapters.alert_sources.sns import SnsGate
 from bot.adapters.pagerduty_webhooks import WebhookPayloadError, parse_event, signature_ok
 from bot.core.alerts import AlertGroup, AlertPayloadError, parse_alertmanager, parse_grafana
 from bot.flows.alerts import AlertFlows
 from bot.flows.pagerduty_in import PagerDutyInbound
+from bot.web import alert_sources
 from bot.web.common import BadBody, Metrics, bearer_refusal, parse_json, read_body
 
 MAX_ALERT_BODY = 8_000_000  # a group of 1000 alerts with long annotations stays well below
@@ -28,6 +31,7 @@ def routes(
     pagerduty: PagerDutyInbound | None,
     pagerduty_secrets: list[str],
     metrics: Metrics,
+    sns: SnsGate | None = None,
 ) -> list[Route]:
     def alert_endpoint(source: str, parse: Callable[[Any], AlertGroup]) -> Callable[[Request], Any]:
         async def endpoint(request: Request) -> Response:
@@ -99,4 +103,5 @@ def routes(
             methods=["POST"],
         ),
         Route("/webhooks/grafana", alert_endpoint("grafana", parse_grafana), methods=["POST"]),
+        *alert_sources.routes(alerts=alerts, token=token, sns=sns, metrics=metrics),
     ]

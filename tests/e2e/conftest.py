@@ -5,12 +5,14 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
+from bot.emulators.sns import SnsEmulator
 from bot.sandbox import ALERT_TOKEN, API_TOKEN, Sandbox, ScriptedClock
 
 
@@ -25,6 +27,29 @@ class People:
 @pytest.fixture
 def sb(db_url: str) -> Iterator[Sandbox]:
     with Sandbox(db_url) as sandbox:
+        yield sandbox
+
+
+@pytest.fixture
+def sns() -> Iterator[SnsEmulator]:
+    """Amazon SNS on loopback (HTTPS, its own CA), signing as SNS does."""
+    with SnsEmulator() as emulator:
+        yield emulator
+
+
+def sns_settings(sns: SnsEmulator, topic: str = "incidentbot") -> dict[str, Any]:
+    """The bot takes `topic` only, trusts the emulator's CA and fetches from its host."""
+    return {
+        "sns_topic_arns": sns.topic_arn(topic),
+        "sns_cert_hosts": "127.0.0.1",
+        "sns_ca_bundle": Path(sns.ca_bundle),
+    }
+
+
+@pytest.fixture
+def sns_sb(db_url: str, sns: SnsEmulator) -> Iterator[Sandbox]:
+    """The sandbox taking CloudWatch alarms from the SNS emulator's `incidentbot` topic."""
+    with Sandbox(db_url, settings_extra=sns_settings(sns)) as sandbox:
         yield sandbox
 
 

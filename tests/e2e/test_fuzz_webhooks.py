@@ -1,6 +1,7 @@
-"""Fuzzing the alert webhooks (bearer token right) and PagerDuty's (correctly signed, then
-mis-signed): hostile labels, annotations, links, times and titles, damaged structure, wrong
-types. Never a 5xx; afterwards the bot is healthy, its database consistent, and the cards, the
+"""Fuzzing the alert webhooks (bearer token right; Datadog and New Relic too), CloudWatch's
+(correctly SNS-signed, then tampered with or for another topic) and PagerDuty's (correctly
+signed, then mis-signed): hostile labels, annotations, links, times and titles, damaged
+structure, wrong types. Never a 5xx; afterwards the bot is healthy, its database consistent, and the cards, the
 dashboard and the review pages show the hostile text inert."""
 
 from __future__ import annotations
@@ -16,17 +17,28 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 
 from bot.emulators.pagerduty import signature
+from bot.emulators.sns import SnsEmulator
 from bot.sandbox import ALERT_TOKEN
+from tests.e2e.conftest import sns_settings
 from tests.e2e.fuzz_rig import MIN_SENT_BY_MODULE, Fuzz, aftermath, sandbox
 from tests.e2e.hostile import JSON_VALUES, LINKS, TEXT, TIMES
+from tests.fixtures.alert_sources import cloudwatch_alarm, datadog, newrelic
 from tests.fixtures.alerts import alertmanager, am_alert
 
 MIN_SENT = MIN_SENT_BY_MODULE["webhooks"]
 
 
+@pytest.fixture(scope="module")
+def sns() -> Iterator[SnsEmulator]:
+    with SnsEmulator() as emulator:
+        yield emulator
+
+
 @pytest.fixture(scope="module", params=["sqlite", "postgres"])
-def fz(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Fuzz]:
-    yield from sandbox(request, tmp_path_factory)
+def fz(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, sns: SnsEmulator
+) -> Iterator[Fuzz]:
+    yield from sandbox(request, tmp_path_factory, **sns_settings(sns))
 
 
 # -- alert payloads ------------------------------------------------------------------------------
@@ -167,6 +179,123 @@ def test_fuzz_alert_webhooks(fz: Fuzz) -> None:
         post_alert(fz, source, damaged(payload, [*damage, *more, (("alerts", 0, "labels"), None)]))
 
     run()
+
+
+# -- Datadog, New Relic, CloudWatch through SNS ---------------------------------------------------
+
+EPOCHS = st.one_of(
+    st.sampled_from(["1764140292345", "1764140292345.5", "", "0", "-1", "99999999999999999"]),
+    TEXT,
+    JSON_VALUES,
+)
+STATES = st.one_of(st.sampled_from(["ALARM", "OK", "INSUFFICIENT_DATA"]), TEXT)
+
+
+@st.composite
+def datadog_payloads(draw: st.DrawFn) -> dict[str, Any]:
+    payload = datadog(
+        transition=draw(
+            st.one_of(st.sampled_from(["Triggered", "Re-Triggered", "Recovered", "Warn"]), TEXT)
+        ),
+        scope=draw(st.one_of(st.sampled_from(["host:a", "host:b", ""]), TEXT)),
+        priority=draw(st.one_of(st.sampled_from(["P1", "P3", "P5", ""]), TEXT)),
+        tags=draw(st.one_of(st.sampled_from(["service:checkout-api", "severity:warning"]), TEXT)),
+        monitor=draw(st.one_of(st.sampled_from(["1", "2", "3"]), TEXT)),
+        name=draw(TEXT),
+    )
+    payload["link"] = draw(LINKS)
+    payload["body"] = draw(TEXT)
+    payload["date"] = draw(EPOCHS)
+    return payload
+
+
+@st.composite
+def newrelic_payloads(draw: st.DrawFn) -> dict[str, Any]:
+    payload = newrelic(
+        state=draw(st.one_of(st.sampled_from(["ACTIVATED", "ACKNOWLEDGED", "CLOSED"]), TEXT)),
+        issue=draw(st.one_of(st.sampled_from(["nr-1", "nr-2"]), TEXT)),
+        priority=draw(st.one_of(st.sampled_from(["CRITICAL", "LOW"]), TEXT)),
+        tags=draw(st.dictionaries(LABEL_KEYS, st.lists(LABEL_VALUES, max_size=2), max_size=3)),
+    )
+    payload["title"] = draw(TEXT)
+    payload["issueUrl"] = draw(LINKS)
+    payload["impactedEntities"] = draw(st.lists(TEXT, max_size=2))
+    payload["createdAt"] = draw(EPOCHS)
+    return payload
+
+
+@st.composite
+def alarms(draw: st.DrawFn) -> str:
+    alarm = json.loads(
+        cloudwatch_alarm(
+            state=draw(STATES),
+            at=draw(st.one_of(st.just("2026-11-26T06:58:12.345+0000"), TIMES)),
+            name=draw(st.one_of(st.sampled_from(["cw-1", "cw-2"]), TEXT)),
+            description=draw(TEXT) + " service:checkout-api severity:" + draw(LABEL_VALUES),
+            instance=draw(TEXT),
+        )
+    )
+    alarm["Trigger"]["Dimensions"].append({"name": draw(TEXT), "value": draw(TEXT)})
+    if draw(st.integers(0, 5)) == 0:
+        return draw(TEXT)  # not an alarm at all
+    return json.dumps(alarm)
+
+
+def post_sns(fz: Fuzz, message: dict[str, str]) -> httpx.Response:
+    return fz.send(
+        "cloudwatch",
+        "POST",
+        "/webhooks/cloudwatch",
+        content=json.dumps(message).encode(),
+        headers={"Content-Type": "text/plain; charset=UTF-8"},
+    )
+
+
+def test_fuzz_other_alert_sources(fz: Fuzz, sns: SnsEmulator) -> None:
+    """Seven requests per example: Datadog's and New Relic's notifications as drawn and
+    damaged; a CloudWatch alarm signed by SNS (v1 or v2), then tampered with after signing
+    (401) and signed for a topic the bot does not take (403). The signed alarms do reach the
+    flows: some are taken."""
+    topic = sns.topic_arn("incidentbot")
+    taken: list[int] = []
+
+    @fz.examples(150)
+    @given(
+        dd=datadog_payloads(),
+        nr=newrelic_payloads(),
+        alarm=alarms(),
+        damage=st.lists(
+            st.tuples(
+                st.sampled_from(
+                    ["date", "alert_id", "tags", "title", "id", "state", "createdAt", "org"]
+                ),
+                st.one_of(st.none(), JSON_VALUES),
+            ),
+            min_size=1,
+            max_size=3,
+        ),
+        version=st.sampled_from([1, 2]),
+    )
+    def run(
+        dd: dict[str, Any],
+        nr: dict[str, Any],
+        alarm: str,
+        damage: list[tuple[str, Any]],
+        version: int,
+    ) -> None:
+        steps = [((key,), value) for key, value in damage]
+        for source, payload in (("datadog", dd), ("newrelic", nr)):
+            post_alert(fz, source, payload)
+            post_alert(fz, source, damaged(payload, steps))
+        taken.append(post_sns(fz, sns.notification(topic, alarm, version=version)).status_code)
+        tampered = sns.notification(topic, alarm, version=version)
+        tampered["Message"] = alarm + " "
+        assert post_sns(fz, tampered).status_code == 401
+        stranger = sns.notification(sns.topic_arn("not-ours"), alarm, version=version)
+        assert post_sns(fz, stranger).status_code == 403
+
+    run()
+    assert 200 in taken and 401 not in taken, sorted(set(taken))
 
 
 # -- PagerDuty webhooks ----------------------------------------------------------------------

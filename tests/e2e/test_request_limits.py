@@ -15,6 +15,7 @@ import pytest
 from bot.emulators.pagerduty import signature
 from bot.emulators.slack.transport import sign
 from bot.sandbox import ALERT_TOKEN, API_TOKEN, Sandbox
+from bot.web.alert_sources import MAX_BODY as MAX_SOURCE_BODY
 from bot.web.api import MAX_IMPORT_BODY
 from bot.web.common import MAX_JSON_DEPTH
 from bot.web.review import MAX_FORM
@@ -32,6 +33,8 @@ def credentials(sb: Sandbox, path: str, body: bytes, content_type: str) -> dict[
         now = int(time.time())
         headers["X-Slack-Request-Timestamp"] = str(now)
         headers["X-Slack-Signature"] = sign(sb.slack.signing_secret, now, body)
+    elif path == "/webhooks/cloudwatch":
+        headers["Content-Type"] = "text/plain; charset=UTF-8"  # as SNS sends it; no credential
     elif path == "/webhooks/pagerduty":
         headers["X-PagerDuty-Signature"] = signature(sb.pagerduty.webhook_secret, body)
     elif path.startswith("/webhooks/"):
@@ -47,6 +50,9 @@ POSTS = [
     ("/webhooks/alertmanager", MAX_ALERT_BODY, JSON),
     ("/webhooks/grafana", MAX_ALERT_BODY, JSON),
     ("/webhooks/pagerduty", MAX_PAGERDUTY_BODY, JSON),
+    ("/webhooks/datadog", MAX_SOURCE_BODY, JSON),
+    ("/webhooks/newrelic", MAX_SOURCE_BODY, JSON),
+    ("/webhooks/cloudwatch", MAX_SOURCE_BODY, JSON),
     ("/api/incidents/import", MAX_IMPORT_BODY, JSON),
     ("/api/incidents/import", MAX_IMPORT_BODY, "application/x-ndjson"),
     ("/login", MAX_FORM, "application/x-www-form-urlencoded"),
@@ -57,9 +63,11 @@ IDS = [f"{path} {kind.split('/')[1]}" for path, _, kind in POSTS]
 @pytest.fixture(scope="module")
 def quiet(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sandbox]:
     """One sandbox for the refusals (nothing they send may change it; SQLite: the limits are
-    checked before any database work)."""
+    checked before any database work). It takes an SNS topic: the limits come before the
+    signature, which is never checked here."""
     db = tmp_path_factory.mktemp("limits") / "incidentbot.db"
-    with Sandbox(f"sqlite:///{db}") as sandbox:
+    topic = {"sns_topic_arns": "arn:aws:sns:us-east-1:123456789012:incidentbot"}
+    with Sandbox(f"sqlite:///{db}", settings_extra=topic) as sandbox:
         yield sandbox
 
 
@@ -123,6 +131,8 @@ REFUSALS = {  # endpoint label in incidentbot_unauthorized_requests → (route, 
     "pagerduty": ("/webhooks/pagerduty", {"X-PagerDuty-Signature": "v1=" + "0" * 64}),
     "alertmanager": ("/webhooks/alertmanager", {}),
     "grafana": ("/webhooks/grafana", {"Authorization": "Bearer wrong"}),
+    "datadog": ("/webhooks/datadog", {"Authorization": "Bearer wrong"}),
+    "newrelic": ("/webhooks/newrelic", {}),
     "api": ("/api/incidents/import", {"Authorization": "Bearer wrong"}),
 }
 

@@ -34,6 +34,8 @@ TAKEN = ("POST /webhooks/alertmanager", "POST /webhooks/grafana", "POST /webhook
 # Where the credentials sent must never be refused (401)
 AUTHENTICATED = (
     *TAKEN,
+    "POST /webhooks/datadog",
+    "POST /webhooks/newrelic",
     "GET /api/incidents",
     "GET /api/incidents/{incident_id}",
     "GET /api/metrics",
