@@ -23,11 +23,12 @@ from bot.adapters.alert_sources.common import (
     Wire,
     clean,
     digest,
+    one_alert_group,
     pairs,
     rfc3339,
     validate,
 )
-from bot.core.alerts import Alert, AlertGroup, AlertPayloadError
+from bot.core.alerts import Alert, AlertPayloadError
 
 SOURCE = "cloudwatch"
 
@@ -108,17 +109,7 @@ def parse(message: str) -> Parsed:
         ends_at=None if firing else changed,
         links=links,
     )
-    return AlertGroup(
-        source=SOURCE,
-        sender="CloudWatch",
-        group_key=group_key,
-        status=alert.status,
-        group_labels={"alertname": labels["alertname"]},
-        common_labels={},
-        common_annotations={},
-        external_url="",
-        alerts=(alert,),
-    )
+    return one_alert_group(source=SOURCE, sender="CloudWatch", group_key=group_key, alert=alert)
 
 
 def _region(arn: str | None) -> str | None:

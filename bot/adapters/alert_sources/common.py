@@ -12,7 +12,7 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from bot.core.alerts import MAX_TEXT, AlertGroup, AlertPayloadError
+from bot.core.alerts import MAX_TEXT, Alert, AlertGroup, AlertPayloadError
 from bot.core.milestones import instant_problem
 
 MAX_LABELS = 64
@@ -113,3 +113,22 @@ def clean(labels: Mapping[str, object]) -> dict[str, str]:
         if text and len(out) < MAX_LABELS:
             out[str(key)[:MAX_LABEL]] = text[:MAX_LABEL]
     return out
+
+
+def one_alert_group(
+    *, source: str, sender: str, group_key: str, alert: Alert, title: str = ""
+) -> AlertGroup:
+    """A group of the one alert a source's notification is about (a monitor, an issue, an
+    alarm), grouped by its `alertname` as Alertmanager's groups are."""
+    return AlertGroup(
+        source=source,
+        sender=sender,
+        group_key=group_key,
+        status=alert.status,
+        group_labels={"alertname": alert.labels["alertname"]},
+        common_labels={},
+        common_annotations={},
+        external_url="",
+        alerts=(alert,),
+        title=title,
+    )

@@ -26,10 +26,11 @@ from bot.adapters.alert_sources.common import (
     Wire,
     digest,
     epoch_ms,
+    one_alert_group,
     pairs,
     validate,
 )
-from bot.core.alerts import Alert, AlertGroup, AlertPayloadError
+from bot.core.alerts import Alert, AlertPayloadError
 
 SOURCE = "datadog"
 FIRING = {"triggered", "re-triggered", "renotify"}
@@ -118,17 +119,7 @@ def parse(payload: Any) -> Parsed:
         ends_at=None if firing else (updated or started),
         links={"generator": note.link} if note.link.startswith(("https://", "http://")) else {},
     )
-    return AlertGroup(
-        source=SOURCE,
-        sender="Datadog",
-        group_key=group_key,
-        status=alert.status,
-        group_labels={"alertname": labels["alertname"]},
-        common_labels={},
-        common_annotations={},
-        external_url="",
-        alerts=(alert,),
-    )
+    return one_alert_group(source=SOURCE, sender="Datadog", group_key=group_key, alert=alert)
 
 
 def _from_title(title: str) -> tuple[str, str, str]:

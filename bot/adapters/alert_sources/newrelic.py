@@ -23,9 +23,10 @@ from bot.adapters.alert_sources.common import (
     clean,
     digest,
     epoch_ms,
+    one_alert_group,
     validate,
 )
-from bot.core.alerts import Alert, AlertGroup, AlertPayloadError
+from bot.core.alerts import Alert, AlertPayloadError
 
 SOURCE = "newrelic"
 FIRING = {"ACTIVATED", "ACKNOWLEDGED"}
@@ -97,17 +98,8 @@ def parse(payload: Any) -> Parsed:
         ends_at=None if firing else (closed or updated or started),
         links={k: v for k, v in links.items() if v.startswith(("https://", "http://"))},
     )
-    return AlertGroup(
-        source=SOURCE,
-        sender="New Relic",
-        group_key=issue.id,
-        status=alert.status,
-        group_labels={"alertname": labels["alertname"]},
-        common_labels={},
-        common_annotations={},
-        external_url="",
-        alerts=(alert,),
-        title=title,
+    return one_alert_group(
+        source=SOURCE, sender="New Relic", group_key=issue.id, alert=alert, title=title
     )
 
 
