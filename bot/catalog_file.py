@@ -5,11 +5,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import yaml
 from pydantic import ValidationError
 
 from bot.core.catalog import Catalog, CatalogError, catalog_from_mapping
-from bot.playbook_files import line_of
+from bot.playbook_files import YamlProblem, line_of, yaml_document
 
 
 class CatalogFileError(CatalogError):
@@ -28,19 +27,12 @@ def load_catalog(path: Path) -> Catalog:
         raise CatalogFileError(path, [f"{path}: cannot read it ({exc.strerror})"]) from exc
     except UnicodeDecodeError as exc:
         raise CatalogFileError(path, [f"{path}: not UTF-8 text ({exc.reason})"]) from exc
-    loader = yaml.SafeLoader(text)
     try:
-        root = loader.get_single_node()
-        data = loader.construct_document(root) if root is not None else None
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 1 if mark is not None else 1
-        detail = ", ".join(part for part in (exc.context, exc.problem) if part) or "syntax error"
-        raise CatalogFileError(path, [f"{path}:{line}: not valid YAML: {detail}"]) from exc
-    except yaml.YAMLError as exc:
-        raise CatalogFileError(path, [f"{path}: not valid YAML: {exc}"]) from exc
-    finally:
-        loader.dispose()
+        data, root = yaml_document(text)
+    except YamlProblem as problem:
+        raise CatalogFileError(
+            path, [f"{path}:{problem.line}: not valid YAML: {problem}"]
+        ) from problem
     if data is not None and not isinstance(data, dict):
         raise CatalogFileError(path, [f"{path}:1: the top level must be a mapping"])
     try:

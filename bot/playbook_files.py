@@ -84,22 +84,37 @@ def _duplicate_keys(node: Node, seen_nodes: set[int] | None = None) -> list[tupl
     return found
 
 
-def load_text(text: str, source: str, catalog: Catalog | None = None) -> LoadedFile:
-    """One playbook from YAML text; `source` prefixes the problems (`source:line: message`)."""
-    path = Path(source)
+class YamlProblem(ValueError):
+    """Text that is not one YAML document; `line` is 1-based."""
+
+    def __init__(self, line: int, detail: str) -> None:
+        super().__init__(detail)
+        self.line = line
+
+
+def yaml_document(text: str) -> tuple[object, Node | None]:
+    """The data of one YAML document and its node tree (for line numbers), or YamlProblem."""
     loader = yaml.SafeLoader(text)
     try:
         root = loader.get_single_node()
-        data = loader.construct_document(root) if root is not None else None
+        return (loader.construct_document(root) if root is not None else None), root
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 1 if mark is not None else 1
         detail = ", ".join(part for part in (exc.context, exc.problem) if part) or "syntax error"
-        return LoadedFile(path, None, (f"{source}:{line}: invalid YAML: {detail}",))
+        raise YamlProblem(mark.line + 1 if mark is not None else 1, detail) from exc
     except yaml.YAMLError as exc:
-        return LoadedFile(path, None, (f"{source}:1: invalid YAML: {exc}",))
+        raise YamlProblem(1, str(exc)) from exc
     finally:
         loader.dispose()
+
+
+def load_text(text: str, source: str, catalog: Catalog | None = None) -> LoadedFile:
+    """One playbook from YAML text; `source` prefixes the problems (`source:line: message`)."""
+    path = Path(source)
+    try:
+        data, root = yaml_document(text)
+    except YamlProblem as problem:
+        return LoadedFile(path, None, (f"{source}:{problem.line}: invalid YAML: {problem}",))
     if root is None:
         return LoadedFile(path, None, (f"{source}:1: empty file: expected a playbook",))
     found = _duplicate_keys(root)
