@@ -113,10 +113,23 @@ class OutboxRunner:
         log.warning("freed %s effect(s) leased by workers that are gone: %s", freed, dead)
         return int(freed or 0)
 
+    def lease_owner(self) -> str:
+        """Who a lease taken by this thread names (the process, then the thread)."""
+        return f"{self.owner}:{threading.get_ident()}"
+
+    def run_claimed(self, row: OutboxRow) -> int:
+        """Run an effect its transaction inserted already leased to this thread (the head of
+        a lane that transaction opened: `store.enqueue_all`), then the rest of its lane."""
+        assert row.lease_owner is not None
+        self.between_effects()
+        if not self._run(row, row.lease_owner):
+            return 0
+        return 1 + self.run_lane(row.lane)
+
     def run_lane(self, lane: str, *, budget: int = 200) -> int:
         """Deliver the lane's due effects in order until it is empty, blocked or out of budget."""
         done = 0
-        owner = f"{self.owner}:{threading.get_ident()}"
+        owner = self.lease_owner()
         while done < budget:
             self.between_effects()
             with self.db.transaction() as session:

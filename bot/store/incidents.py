@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import delete, insert
+from sqlalchemy import delete, insert, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, select
@@ -105,6 +106,12 @@ def get_incident(
     if for_update:
         query = query.with_for_update()
     return session.exec(query).first()
+
+
+def set_fields(*, session: Session, incident_id: int, **values: Any) -> None:
+    """Set columns of the incident's row, as they are (one UPDATE, no read first)."""
+    table = Incident.__table__  # type: ignore[attr-defined]
+    session.execute(update(table).where(table.c.id == incident_id).values(**values))
 
 
 def incident_by_channel(
