@@ -45,6 +45,8 @@ class Recorder:
         if verb in ("SELECT", "INSERT", "UPDATE", "DELETE"):
             anchor = {"SELECT": "FROM", "INSERT": "INTO", "DELETE": "FROM"}.get(verb)
             table = words[words.index(anchor) + 1] if anchor in words else words[1]
+            if (verb, table) == ("UPDATE", "outbox"):  # a claim counts the attempt; else done
+                table += " claim" if "attempts=" in statement.split("WHERE")[0] else " done"
             self.seen.append(f"{verb} {table}")
             self.params.append(repr(params))
 
@@ -103,3 +105,22 @@ def test_lanes_the_declaration_added_nothing_to_are_not_claimed(
     ).ok
     mentioned = " ".join(recorded.params)
     assert "pagerduty:1" not in mentioned and "jira:1" not in mentioned
+
+
+def test_an_effect_is_marked_done_in_the_transaction_that_claims_the_next(
+    flows: tuple[IncidentFlows, Recorder],
+) -> None:
+    incident_flows, recorded = flows
+    assert incident_flows.declare(
+        title="Search is slow", severity="SEV3", actor=ALICE, request_key="k3"
+    ).ok
+    seen = recorded.seen[recorded.seen.index(CREATE) :]
+    outbox = [s for s in seen if s.startswith("UPDATE outbox")]
+    assert outbox == [
+        "UPDATE outbox done",  # the channel's effect…
+        "UPDATE outbox claim",  # …with the announcement's claim
+        "UPDATE outbox done",  # the announcement…
+        "UPDATE outbox claim",  # …with the look for a next one (none)
+    ]
+    for done in (i for i, s in enumerate(seen) if s == "UPDATE outbox done"):
+        assert seen[done + 1] == "UPDATE outbox claim"  # no COMMIT between
