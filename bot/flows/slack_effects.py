@@ -108,6 +108,13 @@ class SlackEffects:
                 session=session, incident=incident, catalog=self.catalog, public_url=self.public_url
             )
 
+    def _card(self, incident: Incident) -> CardView:
+        """The card of an incident row just read (and written) by the caller."""
+        with self.db.read() as session:
+            return card_view(
+                session=session, incident=incident, catalog=self.catalog, public_url=self.public_url
+            )
+
     def _save(self, incident_id: int, **values: Any) -> None:
         """Record what an effect made on the incident (one UPDATE)."""
         with self.db.transaction() as session:
@@ -163,7 +170,8 @@ class SlackEffects:
                 self.db, self.chat, row, incident, partial(self._declared, iid)
             )
             self._save(iid, channel_id=channel_id, channel_name=name)
-        incident, card = self.load(row)
+            incident.channel_id, incident.channel_name = channel_id, name
+        card = self._card(incident)
         channel = self.channel(incident)
         people = [user for _role, user in card.roles if user]
         if incident.created_by and incident.created_by not in people:

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, func, insert, or_, update
+from sqlalchemy import and_, bindparam, func, insert, or_, update
 from sqlmodel import Session, col, select
 
 from bot.store.models import OutboxRow
@@ -124,24 +124,38 @@ def born_claimed(session: Session) -> list[OutboxRow]:
     return rows
 
 
+# Built once: a statement object keeps its compiled form's cache key (SQLAlchemy memoizes it),
+# where a statement built per call pays for its construction and its key every time.
+_HEAD = (
+    select(func.min(_T.c.id))
+    .where(_T.c.lane == bindparam("b_lane"), _T.c.done_at.is_(None))
+    .scalar_subquery()
+)
+_NOW = bindparam("now", type_=_T.c.next_attempt_at.type)
+_CLAIM = (
+    update(_T)
+    .where(
+        _T.c.id == _HEAD,
+        _T.c.done_at.is_(None),
+        _T.c.next_attempt_at <= _NOW,
+        or_(_T.c.lease_until.is_(None), _T.c.lease_until < _NOW),
+    )
+    .values(
+        lease_until=bindparam("until", type_=_T.c.lease_until.type),
+        lease_owner=bindparam("owner", type_=_T.c.lease_owner.type),
+        attempts=_T.c.attempts + 1,
+    )
+    .returning(*_T.c)
+)
+
+
 def claim_head(
     *, session: Session, lane: str, owner: str, now: datetime, lease: timedelta
 ) -> OutboxRow | None:
     """Lease the lane's oldest pending row if it is due and nobody holds it: one UPDATE … WHERE
     id = (the lane's head) … RETURNING, so a claim is a single round trip."""
-    head = (
-        select(func.min(_T.c.id)).where(_T.c.lane == lane, _T.c.done_at.is_(None)).scalar_subquery()
-    )
     claimed = session.execute(
-        update(_T)
-        .where(
-            _T.c.id == head,
-            _T.c.done_at.is_(None),
-            _T.c.next_attempt_at <= now,
-            or_(_T.c.lease_until.is_(None), _T.c.lease_until < now),
-        )
-        .values(lease_until=now + lease, lease_owner=owner, attempts=_T.c.attempts + 1)
-        .returning(*_T.c)
+        _CLAIM, {"b_lane": lane, "now": now, "until": now + lease, "owner": owner}
     ).first()
     return OutboxRow(**claimed._mapping) if claimed is not None else None
 
@@ -167,8 +181,15 @@ def due_lanes(*, session: Session, now: datetime, limit: int = 100) -> Sequence[
     return session.exec(query).all()
 
 
+_FINISH = (
+    update(_T)
+    .where(_T.c.id == bindparam("row_id"), _T.c.lease_owner == bindparam("owner"))
+    .values(done_at=bindparam("now", type_=_T.c.done_at.type), lease_until=None, last_error=None)
+)
+
+
 def finish(*, session: Session, row_id: int, now: datetime, owner: str) -> None:
-    _release(session, row_id, owner, done_at=now, lease_until=None, last_error=None)
+    session.execute(_FINISH, {"row_id": row_id, "owner": owner, "now": now})
 
 
 def retry_later(

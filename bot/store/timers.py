@@ -12,6 +12,8 @@ from sqlmodel import Session, col, select
 
 from bot.store.models import TimerRow
 
+_INSERT = insert(TimerRow.__table__)  # type: ignore[attr-defined]  # built once
+
 
 def arm(
     *,
@@ -46,7 +48,7 @@ def arm_fresh(
     """The first timers of an incident made in this transaction (kind, due): one INSERT."""
     if timers:
         session.execute(
-            insert(TimerRow.__table__),  # type: ignore[attr-defined]
+            _INSERT,
             [
                 {
                     "incident_id": incident_id,
