@@ -148,6 +148,10 @@ def make_engine(
             echo=echo,
             pool_size=pool_size,
             max_overflow=10,
+            # the connection used last goes out first: a steady trickle of work keeps reusing
+            # a few hot connections (no idle ping), the others rest, where FIFO would hand out
+            # the longest-idle one every time and ping it
+            pool_use_lifo=True,
             connect_args={"options": options} if options else {},
         )
         _ping_when_idle(engine)
