@@ -138,6 +138,7 @@ class AlertFlows(UnitOfWork):
             incident,
             now,
             alert_born=True,
+            roles=opening.snapshot.roles,
             labels={**group.group_labels, **group.common_labels},
         )
         return incident

@@ -59,9 +59,10 @@ def background_thread() -> None:
 
 
 class AckGate:
-    """Counts requests being answered; work waits while any is, and after a burst (two or more
-    answered at once) for a quiet moment (none answered for `quiet` seconds), at most
-    `max_yield` seconds in all. A lone request's work starts as soon as it is answered."""
+    """Counts requests being answered; during a burst (two or more answered at once) work waits
+    while any is, then for a quiet moment (none answered for `quiet` seconds), at most
+    `max_yield` seconds in all. A lone request does not hold work back: its answer is decided
+    (written) by the time its work is queued, and what is left of it is the answer's bytes."""
 
     def __init__(self, quiet: float = 0.02, max_yield: float = 0.25) -> None:
         self.quiet = quiet
@@ -98,11 +99,11 @@ class AckGate:
                 now = time.monotonic()
                 if now >= deadline:
                     return
+                if now - self._burst > self.quiet and self._answering <= 1:
+                    return  # no burst going on: start now
                 if self._answering:
                     self._cond.wait(deadline - now)
                     continue
-                if now - self._burst > self.quiet:
-                    return  # no burst going on: start now
                 calm = self._last + self.quiet - now
                 if calm <= 0:
                     return

@@ -55,7 +55,7 @@ class DrillFlows(UnitOfWork):
                 drill=True,
             )
             assert incident.id is not None
-            self.opened(session, incident, now, alert_born=False)
+            self.opened(session, incident, now, alert_born=False, roles=opening.snapshot.roles)
             attach(session, incident, playbook, now, actor, Automation(self.catalog, self.paging))
             if page:
                 service = (

@@ -132,14 +132,11 @@ class Inbox:
         await waiting.future
         return self._accepted(waiting)
 
-    def _accepted(self, waiting: _Waiting) -> bool:
+    @staticmethod
+    def _accepted(waiting: _Waiting) -> bool:
         if waiting.error is not None:
             raise waiting.error
-        if waiting.row_id is None:
-            return False
-        request = waiting.request
-        self._queue(_Job(waiting.row_id, request.lane, request.handler, request.payload))
-        return True
+        return waiting.row_id is not None  # queued by the writer (`_write_all`)
 
     def _write_all(self) -> None:
         """The leader writes every waiting request, batch after batch, then steps down."""
@@ -164,7 +161,10 @@ class Inbox:
             except BaseException as exc:
                 for item in batch:
                     item.row_id, item.error = None, exc
-            for item in batch:
+            for item in batch:  # queued here, committed: the work need not wait for the loop
+                if item.row_id is not None:
+                    request = item.request
+                    self._queue(_Job(item.row_id, request.lane, request.handler, request.payload))
                 item.settle()
 
     # -- working them off ----------------------------------------------------------------------

@@ -65,7 +65,7 @@ class IncidentFlows(PinFlows, PagerFlows, PlaybookFlows, FollowupFlows, DrillFlo
                 created_by=actor,
                 drill=drill,
             )
-            self.opened(session, incident, now, alert_born=False)
+            self.opened(session, incident, now, alert_born=False, roles=opening.snapshot.roles)
             snap = opening.snapshot
             return Outcome(
                 True, f"Declared {snap.severity}: {escape_mrkdwn(snap.title)}", incident.id

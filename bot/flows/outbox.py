@@ -18,6 +18,7 @@ import secrets
 import threading
 from collections.abc import Callable, Mapping
 from datetime import timedelta
+from enum import Enum
 from typing import Any
 
 from sqlalchemy import text, update
@@ -33,6 +34,16 @@ from bot.store.models import OutboxRow
 log = logging.getLogger(__name__)
 
 Handler = Callable[[OutboxRow], None]
+
+
+class _Ran(Enum):
+    """How running an effect ended."""
+
+    DONE = "done"  # it succeeded; the caller marks it done
+    MOVED_ON = "moved on"  # given up (recorded): the lane goes on
+    HELD = "held"  # to be retried (recorded): the lane waits
+
+
 GiveUp = Callable[[OutboxRow, str], None]
 
 
@@ -113,22 +124,46 @@ class OutboxRunner:
         log.warning("freed %s effect(s) leased by workers that are gone: %s", freed, dead)
         return int(freed or 0)
 
+    def lease_owner(self) -> str:
+        """Who a lease taken by this thread names (the process, then the thread)."""
+        return f"{self.owner}:{threading.get_ident()}"
+
+    def run_claimed(self, row: OutboxRow) -> int:
+        """Run an effect its transaction inserted already leased to this thread (the head of
+        a lane that transaction opened: `store.enqueue_all`), then the rest of its lane."""
+        assert row.lease_owner is not None
+        self.between_effects()
+        return self._drive(row.lane, row.lease_owner, row)
+
     def run_lane(self, lane: str, *, budget: int = 200) -> int:
         """Deliver the lane's due effects in order until it is empty, blocked or out of budget."""
+        return self._drive(lane, self.lease_owner(), None, budget)
+
+    def _drive(self, lane: str, owner: str, row: OutboxRow | None, budget: int = 200) -> int:
+        """Run `row` (already claimed), then claim and run the lane's next ones. An effect
+        that succeeded is marked done in the transaction that claims the next: one
+        transaction per effect."""
         done = 0
-        owner = f"{self.owner}:{threading.get_ident()}"
-        while done < budget:
-            self.between_effects()
+        while True:
+            finished: int | None = None
+            if row is not None:
+                ran = self._run(row, owner)
+                if ran is _Ran.HELD:
+                    return done
+                done += 1
+                finished = row.id if ran is _Ran.DONE else None
             with self.db.transaction() as session:
-                row = store.claim_head(
-                    session=session, lane=lane, owner=owner, now=self.clock.now(), lease=self.lease
-                )
+                now = self.clock.now()
+                if finished is not None:
+                    store.finish(session=session, row_id=finished, now=now, owner=owner)
+                row = None
+                if done < budget:
+                    row = store.claim_head(
+                        session=session, lane=lane, owner=owner, now=now, lease=self.lease
+                    )
             if row is None:
                 return done
-            if not self._run(row, owner):
-                return done
-            done += 1
-        return done
+            self.between_effects()
 
     def sweep(self) -> int:
         self.reclaim_orphans()
@@ -136,7 +171,7 @@ class OutboxRunner:
             lanes = store.due_lanes(session=session, now=self.clock.now())
         return sum(self.run_lane(lane) for lane in lanes)
 
-    def _run(self, row: OutboxRow, owner: str) -> bool:
+    def _run(self, row: OutboxRow, owner: str) -> _Ran:
         assert row.id is not None
         handler = self.handlers.get(row.kind)
         try:
@@ -150,19 +185,17 @@ class OutboxRunner:
                 store.retry_later(
                     session=session, row_id=row.id, owner=owner, at=at, error=str(exc), refund=True
                 )
-            return False
+            return _Ran.HELD
         except IntegrationError as exc:
             return self._failed(row, owner, str(exc), exc.retryable, exc.retry_after)
         except Exception as exc:  # a bug or an unexpected client error: keep it, retry, report
             log.exception("effect %s #%s failed", row.kind, row.id)
             return self._failed(row, owner, f"{type(exc).__name__}: {exc}", True, None)
-        with self.db.transaction() as session:
-            store.finish(session=session, row_id=row.id, now=self.clock.now(), owner=owner)
-        return True
+        return _Ran.DONE
 
     def _failed(
         self, row: OutboxRow, owner: str, error: str, retryable: bool, retry_after: float | None
-    ) -> bool:
+    ) -> _Ran:
         assert row.id is not None
         now = self.clock.now()
         if retryable and row.attempts < self.max_attempts:
@@ -182,7 +215,7 @@ class OutboxRunner:
                 )
             if row.attempts == 1 and self.on_first_failure is not None:
                 self._report(self.on_first_failure, row, error)
-            return False
+            return _Ran.HELD
         log.error(
             "effect %s #%s given up after %s attempts: %s", row.kind, row.id, row.attempts, error
         )
@@ -190,7 +223,7 @@ class OutboxRunner:
             store.give_up(session=session, row_id=row.id, owner=owner, now=now, error=error)
         if self.on_give_up is not None:
             self._report(self.on_give_up, row, error)
-        return True  # the lane moves on
+        return _Ran.MOVED_ON  # the lane moves on
 
     @staticmethod
     def _report(hook: GiveUp, row: OutboxRow, error: str) -> None:

@@ -7,6 +7,8 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from sqlalchemy import bindparam
+from sqlalchemy import select as core_select
 from sqlmodel import Session, col, select
 
 from bot.core.catalog import Catalog, PagerDutyTarget
@@ -224,6 +226,20 @@ def pages_of(*, session: Session, incident_id: int) -> list[PageRow]:
             select(PageRow).where(PageRow.incident_id == incident_id).order_by(col(PageRow.id))
         ).all()
     )
+
+
+_P = PageRow.__table__.c  # type: ignore[attr-defined]
+_LINES = (
+    core_select(_P.service, _P.status, _P.html_url)
+    .where(_P.incident_id == bindparam("incident_id"))
+    .order_by(_P.id)
+)
+
+
+def page_lines(*, session: Session, incident_id: int) -> list[tuple[str | None, str, str | None]]:
+    """What the incident's card shows of its pages: service, status, link (in order)."""
+    rows = session.execute(_LINES, {"incident_id": incident_id})
+    return [(service, status, url) for service, status, url in rows]
 
 
 def follow_status(*, session: Session, incident_id: int, effect: str, now: datetime) -> None:

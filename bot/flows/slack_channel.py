@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 
 from bot.core.naming import channel_name
@@ -22,20 +23,32 @@ def first_name(incident: Incident, declared: datetime | None) -> str:
 
 
 def create_channel(
-    db: Database, chat: Chat, row: OutboxRow, incident: Incident, declared: datetime | None
+    db: Database,
+    chat: Chat,
+    row: OutboxRow,
+    incident: Incident,
+    declared: Callable[[], datetime | None],
 ) -> tuple[str, str]:
     """Create the channel under the first free name; returns its id and name.
 
-    The name being tried is noted on the effect first. If an attempt ended without Slack's
-    answer (a timeout, a 5xx after Slack did the work), the retry finds that name taken and
-    adopts the channel when the bot made it and no other incident owns or is trying it,
-    instead of opening a second channel `-2`."""
+    The name being tried is noted on the effect first (on its first attempt, the name noted
+    when it was enqueued is tried at once: nothing is read or written before Slack is asked).
+    If an attempt ended without Slack's answer (a timeout, a 5xx after Slack did the work), the
+    retry finds that name taken and adopts the channel when the bot made it and no other
+    incident owns or is trying it, instead of opening a second channel `-2`. `declared`: when
+    the incident was declared, which dates the names (read only when a name is computed)."""
     assert row.id is not None and incident.id is not None
-    day = declared or incident.created_at
     prefix = "drill" if incident.drill else "inc"
-    unanswered = row.payload.get("trying") if row.attempts > 1 else None
+    noted = row.payload.get("trying")
+    unanswered = noted if row.attempts > 1 else None
+    day: datetime | None = None
     for attempt in range(1, MAX_NAME_ATTEMPTS + 1):
-        name = channel_name(incident.title, day, prefix=prefix, attempt=attempt)
+        if attempt == 1 and row.attempts == 1 and noted:
+            name = str(noted)
+        else:
+            if day is None:
+                day = declared() or incident.created_at
+            name = channel_name(incident.title, day, prefix=prefix, attempt=attempt)
         if name != row.payload.get("trying"):
             with db.transaction() as session:
                 outbox.note(session=session, row_id=row.id, trying=name)

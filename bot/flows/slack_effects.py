@@ -108,13 +108,17 @@ class SlackEffects:
                 session=session, incident=incident, catalog=self.catalog, public_url=self.public_url
             )
 
+    def _card(self, incident: Incident) -> CardView:
+        """The card of an incident row just read (and written) by the caller."""
+        with self.db.read() as session:
+            return card_view(
+                session=session, incident=incident, catalog=self.catalog, public_url=self.public_url
+            )
+
     def _save(self, incident_id: int, **values: Any) -> None:
+        """Record what an effect made on the incident (one UPDATE)."""
         with self.db.transaction() as session:
-            incident = q.get_incident(session=session, incident_id=incident_id, for_update=True)
-            assert incident is not None
-            for key, value in values.items():
-                setattr(incident, key, value)
-            session.add(incident)
+            q.set_fields(session=session, incident_id=incident_id, **values)
 
     def channel(self, incident: Incident) -> str:
         if incident.channel_id is None:
@@ -155,14 +159,19 @@ class SlackEffects:
     # -- handlers --------------------------------------------------------------------------------
     def open_channel(self, row: OutboxRow) -> None:
         assert row.incident_id is not None
-        incident, declared = self._incident(row.incident_id)
         iid = row.incident_id
+        with self.db.read() as session:
+            incident = q.get_incident(session=session, incident_id=iid)
+        if incident is None:
+            raise IntegrationError("bot", "incident_gone", retryable=False)
         fresh = incident.channel_id is None  # made now: no earlier attempt can have posted in it
         if fresh:  # the channel first: nothing else is read or written before Slack is asked
-            channel_id, name = create_channel(self.db, self.chat, row, incident, declared)
+            channel_id, name = create_channel(
+                self.db, self.chat, row, incident, partial(self._declared, iid)
+            )
             self._save(iid, channel_id=channel_id, channel_name=name)
             incident.channel_id, incident.channel_name = channel_id, name
-        incident, card = self.load(row)
+        card = self._card(incident)
         channel = self.channel(incident)
         people = [user for _role, user in card.roles if user]
         if incident.created_by and incident.created_by not in people:
@@ -184,15 +193,11 @@ class SlackEffects:
             self._save(iid, **saved)
         self.chat.pin(channel, card_ts)  # keeps the card one click away in the channel header
 
-    def _incident(self, incident_id: int) -> tuple[Incident, datetime | None]:
-        """The incident row and when it was declared: all that creating its channel needs."""
+    def _declared(self, incident_id: int) -> datetime | None:
         with self.db.read() as session:
-            incident = q.get_incident(session=session, incident_id=incident_id)
-            if incident is None:
-                raise IntegrationError("bot", "incident_gone", retryable=False)
             stamps = q.milestones(session=session, incident_id=incident_id)
         declared = stamps.get(Milestone.DECLARED)
-        return incident, declared.at if declared else None
+        return declared.at if declared else None
 
     def announce(self, row: OutboxRow) -> None:
         incident, card = self.load(row)

@@ -3,6 +3,7 @@ transaction). Firing them is timer_flows.TimerFlows, in the scheduler."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime, timedelta
 
 from sqlmodel import Session, col, select
@@ -34,11 +35,10 @@ def arm_for(
     now: datetime,
     *,
     status_update: bool = True,
-    fresh: bool = False,
 ) -> None:
     """(Re-)arm what an open incident needs: the status-update reminder at its severity's
     cadence (a status or severity change counts as an update), and the commander nudge while
-    nobody is in command. `fresh`: made in this transaction, no timer yet."""
+    nobody is in command."""
     assert incident.id is not None
     minutes = status_update_minutes(catalog, incident)
     if not status_update:
@@ -50,13 +50,11 @@ def arm_for(
             kind=STATUS_UPDATE,
             due_at=now + timedelta(minutes=minutes),
             now=now,
-            fresh=fresh,
         )
-    elif not fresh:
+    else:
         store.cancel(session=session, incident_id=incident.id, now=now, kinds=[STATUS_UPDATE])
     if COMMANDER in q.roles(session=session, incident_id=incident.id):
-        if not fresh:
-            store.cancel(session=session, incident_id=incident.id, now=now, kinds=[COMMANDER_NUDGE])
+        store.cancel(session=session, incident_id=incident.id, now=now, kinds=[COMMANDER_NUDGE])
     else:
         store.arm(
             session=session,
@@ -64,8 +62,21 @@ def arm_for(
             kind=COMMANDER_NUDGE,
             due_at=now + timedelta(minutes=catalog.reminders.commander_nudge),
             now=now,
-            fresh=fresh,
         )
+
+
+def first_timers(
+    catalog: Catalog, incident: Incident, now: datetime, roles: Mapping[str, str]
+) -> list[tuple[str, datetime]]:
+    """The timers a new incident starts with (`roles`: who holds which): what `arm_for` and
+    `watch_open` would arm, known without reading anything back."""
+    minutes = status_update_minutes(catalog, incident)
+    timers = [(STATUS_UPDATE, now + timedelta(minutes=minutes))] if minutes else []
+    if COMMANDER not in roles:
+        nudge = now + timedelta(minutes=catalog.reminders.commander_nudge)
+        timers.append((COMMANDER_NUDGE, nudge))
+    timers.append((STALE_OPEN, now + STALE_OPEN_AFTER))
+    return timers
 
 
 def status_update_minutes(catalog: Catalog, incident: Incident) -> int | None:
@@ -87,14 +98,13 @@ def stop_for(session: Session, incident_id: int, now: datetime, *, resolved: boo
         )
 
 
-def watch_open(session: Session, incident_id: int, now: datetime, *, fresh: bool = False) -> None:
+def watch_open(session: Session, incident_id: int, now: datetime) -> None:
     store.arm(
         session=session,
         incident_id=incident_id,
         kind=STALE_OPEN,
         due_at=now + STALE_OPEN_AFTER,
         now=now,
-        fresh=fresh,
     )
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -13,6 +13,7 @@ from bot.core.lifecycle import Refused
 from bot.core.playbooks import Playbook
 from bot.flows import slack_effects as fx
 from bot.flows import timers
+from bot.flows.jira_effects import lane as jira_lane
 from bot.flows.outbox import OutboxRunner
 from bot.flows.paging import PagingDefaults, plan_auto_page
 from bot.flows.paging import lane as pager_lane
@@ -22,8 +23,10 @@ from bot.flows.slack_channel import first_name
 from bot.flows.step_actions import Automation
 from bot.store import incidents as q
 from bot.store import outbox
+from bot.store import timers as timer_store
 from bot.store.db import Database
-from bot.store.models import Incident
+from bot.store.models import Incident, OutboxRow
+from bot.store.outbox import Effect
 
 
 @dataclass(frozen=True)
@@ -75,12 +78,14 @@ class UnitOfWork:
                 if request_key and not q.claim_request(session=session, key=request_key, now=now):
                     raise _Duplicate
                 outcome = work(session, now)
+                lanes = frozenset(outbox.enqueued_lanes(session))
+                born = outbox.born_claimed(session)
         except Refused as refused:
             return Outcome(False, refused.reason, incident_id)
         except _Duplicate:
             return Outcome(True, "Already handled.", incident_id, duplicate=True)
-        if outcome.ok and outcome.incident_id is not None:
-            self.deliver(outcome.incident_id)
+        if outcome.ok and outcome.incident_id is not None and lanes:
+            self.deliver(outcome.incident_id, lanes, born)
         return outcome
 
     def opened(
@@ -90,25 +95,21 @@ class UnitOfWork:
         now: datetime,
         *,
         alert_born: bool,
+        roles: Mapping[str, str],
         labels: Mapping[str, str] | None = None,
     ) -> None:
         """What every new incident sets off, in its creating transaction: the channel (with the
-        card), the announcement (never for private incidents or drills), and the automatic page."""
+        card), the announcement (never for private incidents or drills), the automatic page and
+        the first timers. `roles`: who holds which, as the incident was made with them."""
         assert incident.id is not None
         lane = fx.lane(incident.id)
-        outbox.enqueue(
-            session=session,
-            lane=lane,
-            kind=fx.OPEN_CHANNEL,
-            now=now,
-            incident_id=incident.id,
-            # the first name noted now: no write between the effect's claim and the chat's answer
-            payload={"trying": first_name(incident, None)},
-        )
+        # the first name noted now: no write between the effect's claim and the chat's answer
+        effects = [
+            Effect(lane, fx.OPEN_CHANNEL, incident.id, {"trying": first_name(incident, None)})
+        ]
         if not incident.private and not incident.drill:
-            outbox.enqueue(
-                session=session, lane=lane, kind=fx.ANNOUNCE, now=now, incident_id=incident.id
-            )
+            effects.append(Effect(lane, fx.ANNOUNCE, incident.id))
+        outbox.enqueue_all(session=session, effects=effects, now=now, lease=self._born_lease(now))
         plan_auto_page(
             session=session,
             incident=incident,
@@ -117,8 +118,12 @@ class UnitOfWork:
             now=now,
             alert_born=alert_born,
         )
-        timers.arm_for(session, self.catalog, incident, now, fresh=True)
-        timers.watch_open(session, incident.id, now, fresh=True)
+        timer_store.arm_fresh(
+            session=session,
+            incident_id=incident.id,
+            timers=timers.first_timers(self.catalog, incident, now, roles),
+            now=now,
+        )
         if self.playbooks:
             auto_attach(
                 session,
@@ -129,15 +134,46 @@ class UnitOfWork:
                 labels or {},
             )
 
-    def deliver(self, incident_id: int) -> None:
-        if self.background is not None:
-            self.background(self._deliver, incident_id)
-        else:
-            self._deliver(incident_id)
+    def _born_lease(self, now: datetime) -> tuple[str, datetime] | None:
+        """When this thread delivers right after the commit, a new lane's first effect is
+        inserted already leased to it: the channel is asked for without a claim's round trips.
+        (Delivery handed to a pool may start late: there the effect is claimed as usual.)"""
+        if self.runner is None or self.background is not None:
+            return None
+        return self.runner.lease_owner(), now + self.runner.lease
 
-    def _deliver(self, incident_id: int) -> None:
-        if self.runner is not None:
-            self.runner.run_lane(fx.lane(incident_id))
-            self.runner.run_lane(pager_lane(incident_id))
-            self.runner.run_lane(f"jira:{incident_id}")
-            self.runner.run_lane(fx.lane(incident_id))  # what the pages told the channel
+    def deliver(
+        self,
+        incident_id: int,
+        lanes: Collection[str] | None = None,
+        born: Sequence[OutboxRow] = (),
+    ) -> None:
+        """Run the incident's lanes now: those in `lanes` (what a transaction enqueued on;
+        the sweep takes any other), or all of them; `born`: effects inserted already leased
+        to this thread, run first."""
+        if self.background is not None:
+            self.background(self._deliver, incident_id, lanes, born)
+        else:
+            self._deliver(incident_id, lanes, born)
+
+    def _deliver(
+        self, incident_id: int, lanes: Collection[str] | None, born: Sequence[OutboxRow]
+    ) -> None:
+        runner = self.runner
+        if runner is None:
+            return
+        ran = {row.lane for row in born}  # each with the rest of its lane
+        for row in born:
+            runner.run_claimed(row)
+        slack = fx.lane(incident_id)
+        if (lanes is None or slack in lanes) and slack not in ran:
+            runner.run_lane(slack)
+        others = [
+            o
+            for o in (pager_lane(incident_id), jira_lane(incident_id))
+            if lanes is None or o in lanes
+        ]
+        for other in others:
+            runner.run_lane(other)
+        if others:  # what the pages and the tracker told the channel (their failures too)
+            runner.run_lane(slack)

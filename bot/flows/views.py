@@ -41,12 +41,10 @@ def card_view(
         postmortem_url=incident.postmortem_url,
         service=incident.service,
         alerts=tuple(
-            AlertLine(a.name, a.summary, a.status == "firing", dict(a.links))
-            for a in aq.alerts_of(session=session, incident_id=incident.id)
+            AlertLine(*line) for line in aq.alert_lines(session=session, incident_id=incident.id)
         ),
         pages=tuple(
-            PageLine(p.service, p.status, p.html_url)
-            for p in paging.pages_of(session=session, incident_id=incident.id)
+            PageLine(*line) for line in paging.page_lines(session=session, incident_id=incident.id)
         ),
     )
 

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, insert, update
+from sqlalchemy import bindparam, func, insert, update
 from sqlalchemy import select as core_select
 from sqlmodel import Session, col, select
 
@@ -130,6 +130,24 @@ def alerts_of(*, session: Session, incident_id: int) -> Sequence[AlertRow]:
         .where(AlertRow.incident_id == incident_id)
         .order_by(col(AlertRow.starts_at), col(AlertRow.id))
     ).all()
+
+
+_A = AlertRow.__table__.c  # type: ignore[attr-defined]
+_LINES = (
+    core_select(_A.name, _A.summary, _A.status, _A.links)
+    .where(_A.incident_id == bindparam("incident_id"))
+    .order_by(_A.starts_at, _A.id)
+)
+
+
+def alert_lines(
+    *, session: Session, incident_id: int
+) -> list[tuple[str, str, bool, dict[str, str]]]:
+    """What the incident's card shows of its alerts: name, summary, firing, links (in order)."""
+    rows = session.execute(_LINES, {"incident_id": incident_id})
+    return [
+        (name, summary, status == "firing", dict(links)) for name, summary, status, links in rows
+    ]
 
 
 def last_end(*, session: Session, incident_id: int) -> datetime | None:

@@ -1,10 +1,13 @@
 """Rate-limit budgets shared by every process of a deployment, in PostgreSQL.
 
-One row per (bucket, scope) holds the instants booked in its rolling window. A booking is one
-short transaction on a connection of its own (never the caller's): an upsert that locks the row
-and returns it with the database's clock, then the update. Concurrent bookers of one bucket
-queue on that row lock for the time of two statements; buckets never wait for each other. The
-database's clock is the one clock every replica agrees on.
+One row per (bucket, scope) holds the instants booked in its rolling window. Every Slack call
+books first, so a booking is one statement on a connection of its own (never the caller's,
+outside any transaction): an upsert whose update computes the booking in the database, as
+`bot.core.pacing.book` does, from the row it has locked and the database's clock read after the
+lock. Concurrent bookers of one bucket queue on that row lock for the time of one statement;
+buckets never wait for each other. The database's clock is the one clock every replica agrees
+on. The booking just made is kept last in the row's list (the others in order), so the
+statement returns it; readers sort.
 """
 
 from __future__ import annotations
@@ -18,16 +21,33 @@ from typing import Any
 
 from sqlalchemy import text
 
-from bot.core.pacing import Slot, Window, book, unbook
+from bot.core.pacing import Slot, Window, unbook
 from bot.store.db import Database
 
 PRUNE_EVERY = 500  # bookings per process between two sweeps of rows nobody needs any more
 
-_CLAIM = text(
-    "INSERT INTO pacing_budget (bucket, scope, booked, expires) "
-    "VALUES (:bucket, :scope, CAST('[]' AS json), 0) "
-    "ON CONFLICT (bucket, scope) DO UPDATE SET expires = pacing_budget.expires "
-    "RETURNING booked, extract(epoch FROM clock_timestamp())"
+_NOW = "(SELECT extract(epoch FROM clock_timestamp())::float8 AS now) c"
+# The bookings still in the window, newest first, at the clock `c.now` (after the row lock).
+_LIVE = (
+    "SELECT array_agg(l.t ORDER BY l.t DESC) AS live FROM (SELECT (e #>> '{}')::float8 AS t "
+    "FROM json_array_elements(p.booked) e) l WHERE l.t > c.now - :seconds"
+)
+# When the new call may go: now, or when the oldest of the window's budget leaves it.
+_AT = (
+    "CASE WHEN coalesce(cardinality(v.live), 0) >= :budget "
+    "THEN greatest(c.now, v.live[:budget] + :seconds) ELSE c.now END"
+)
+_BOOK = text(
+    "INSERT INTO pacing_budget AS p (bucket, scope, booked, expires) "
+    f"SELECT :bucket, :scope, json_build_array(c.now), c.now + :seconds FROM {_NOW} "
+    "ON CONFLICT (bucket, scope) DO UPDATE SET "
+    "booked = (SELECT json_agg(x.t ORDER BY x.o, x.t) "
+    f"FROM {_NOW} CROSS JOIN LATERAL ({_LIVE}) v CROSS JOIN LATERAL ("
+    "SELECT unnest(coalesce(v.live, '{}'::float8[])) AS t, 0 AS o "
+    f"UNION ALL SELECT {_AT}, 1) x), "
+    f"expires = (SELECT greatest(coalesce(v.live[1], 0), {_AT}) + :seconds "
+    f"FROM {_NOW} CROSS JOIN LATERAL ({_LIVE}) v) "
+    "RETURNING (booked ->> -1)::float8, extract(epoch FROM clock_timestamp())::float8"
 )
 _SAVE = text(
     "UPDATE pacing_budget SET booked = CAST(:booked AS json), expires = :expires "
@@ -68,6 +88,7 @@ class SharedBudgets:
         if not db.is_postgres:
             raise ValueError("shared budgets need PostgreSQL; SQLite keeps them in memory")
         self._engine = db.unsynced  # a booking lost with the database's crash costs nothing
+        self._autocommit = self._engine.execution_options(isolation_level="AUTOCOMMIT")
         self._limits = dict(limits)
         self._default = default
         self._namespace = namespace
@@ -84,18 +105,14 @@ class SharedBudgets:
         window = self.limit(name)
         if window is None:
             return None
-        row = self._row(name, scope)
-        with self._engine.begin() as conn:
-            booked, now = conn.execute(_CLAIM, row).one()
-            live, at = book(_floats(booked), window, float(now))
-            conn.execute(
-                _SAVE, {**row, "booked": json.dumps(live), "expires": live[-1] + window.seconds}
-            )
+        row = {**self._row(name, scope), "budget": window.budget, "seconds": window.seconds}
+        with self._autocommit.connect() as conn:
+            at, now = conn.execute(_BOOK, row).one()
         with self._count_lock:
             due = next(self._count) % PRUNE_EVERY == 0
         if due:
             self.prune()
-        return Slot(name, scope, at, at - float(now))
+        return Slot(name, scope, at, max(0.0, at - now))  # `now`: read just after the booking
 
     def release(self, slot: Slot) -> None:
         window = self.limit(slot.name)

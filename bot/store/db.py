@@ -44,6 +44,13 @@ class Database:
         # 5 … 100 ms) and poll; this process's writers queue on a lock instead and go the moment
         # the previous one commits. (Other processes still meet the busy handler.)
         self._writer = threading.Lock() if not self.is_postgres else None
+        # Reads without BEGIN and ROLLBACK on PostgreSQL: at READ COMMITTED every statement
+        # takes its own snapshot anyway, so a read-only transaction only costs two round trips.
+        self._reader = (
+            self.engine.execution_options(isolation_level="AUTOCOMMIT")
+            if self.is_postgres
+            else self.engine
+        )
 
     @property
     def unsynced(self) -> Engine:
@@ -82,7 +89,9 @@ class Database:
 
     @contextmanager
     def read(self) -> Iterator[Session]:
-        with Session(self.engine, expire_on_commit=False) as session:
+        """A session for reading only; on PostgreSQL its statements run outside a
+        transaction (autocommit)."""
+        with Session(self._reader, expire_on_commit=False) as session:
             yield session
 
     # -- schema ----------------------------------------------------------------------------------
@@ -139,6 +148,10 @@ def make_engine(
             echo=echo,
             pool_size=pool_size,
             max_overflow=10,
+            # the connection used last goes out first: a steady trickle of work keeps reusing
+            # a few hot connections (no idle ping), the others rest, where FIFO would hand out
+            # the longest-idle one every time and ping it
+            pool_use_lifo=True,
             connect_args={"options": options} if options else {},
         )
         _ping_when_idle(engine)
@@ -169,10 +182,8 @@ def _ping_when_idle(engine: Engine, idle: float = IDLE_PING) -> None:
         used = record.info.get("used")
         if used is None or time.monotonic() - used < idle:
             return  # just connected, or in use a moment ago
-        try:
-            cursor = dbapi_connection.cursor()
-            cursor.execute("SELECT 1")
-            cursor.close()
+        try:  # the dialect's ping runs outside a transaction, as it found the connection
+            engine.dialect.do_ping(dbapi_connection)
         except Exception as error:
             raise exc.DisconnectionError() from error
 

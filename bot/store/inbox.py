@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, or_, update
+from sqlalchemy import bindparam, delete, or_, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, select
@@ -28,6 +28,13 @@ class NewRequest:
     payload: dict[str, Any]
 
 
+_TABLE = InboxRow.__table__  # type: ignore[attr-defined]
+_ADD = {  # built once: the statement keeps its cache key
+    "postgresql": pg_insert(_TABLE).on_conflict_do_nothing().returning(_TABLE.c.id, _TABLE.c.key),
+    "sqlite": sqlite_insert(_TABLE).on_conflict_do_nothing().returning(_TABLE.c.id, _TABLE.c.key),
+}
+
+
 def add_all(
     *,
     session: Session,
@@ -38,8 +45,6 @@ def add_all(
 ) -> list[int | None]:
     """Insert the requests leased to `owner`, in one statement; for each, its row id, or None
     where its key was taken (a retry or a replay, or twice in this very batch)."""
-    table = InboxRow.__table__  # type: ignore[attr-defined]
-    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
     fresh: dict[str, NewRequest] = {}
     for request in requests:
         fresh.setdefault(request.key, request)
@@ -57,17 +62,26 @@ def add_all(
         for r in fresh.values()
     ]
     # One statement compiled once, whatever the batch's size (SQLAlchemy's insertmanyvalues).
-    statement = insert(table).on_conflict_do_nothing().returning(table.c.id, table.c.key)
+    statement = _ADD[session.get_bind().dialect.name]
     ids = {key: int(row_id) for row_id, key in session.execute(statement, values).all()}
     firsts = {id(r) for r in fresh.values()}
     return [ids.get(r.key) if id(r) in firsts else None for r in requests]
 
 
+_FINISH = (
+    update(_TABLE)
+    .where(_TABLE.c.id == bindparam("row_id"))
+    .values(
+        done_at=bindparam("now", type_=_TABLE.c.done_at.type),
+        lease_until=None,
+        error=bindparam("b_error", type_=_TABLE.c.error.type),
+    )
+)
+
+
 def finish(*, session: Session, row_id: int, now: datetime, error: str | None = None) -> None:
     session.execute(
-        update(InboxRow)
-        .where(col(InboxRow.id) == row_id)
-        .values(done_at=now, lease_until=None, error=error[:2000] if error else None)
+        _FINISH, {"row_id": row_id, "now": now, "b_error": error[:2000] if error else None}
     )
 
 

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import delete, insert
+from sqlalchemy import bindparam, delete, insert, update
+from sqlalchemy import select as core_select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, select
@@ -15,6 +17,29 @@ from bot.core.milestones import Milestone, Source, Stamp
 from bot.core.timeline import Entry
 from bot.store.models import Incident, MilestoneRow, ProcessedRequest, RoleAssignment, TimelineRow
 
+_INCIDENT = Incident.__table__  # type: ignore[attr-defined]
+_MILESTONE = MilestoneRow.__table__  # type: ignore[attr-defined]
+_ROLE = RoleAssignment.__table__  # type: ignore[attr-defined]
+_REQUEST = ProcessedRequest.__table__  # type: ignore[attr-defined]
+_TIMELINE = TimelineRow.__table__  # type: ignore[attr-defined]
+# The hot statements are built once: a statement object keeps its cache key (SQLAlchemy memoizes
+# it), where one built per call pays for its construction and its key every time.
+_CLAIM = {
+    "postgresql": pg_insert(_REQUEST).on_conflict_do_nothing().returning(_REQUEST.c.key),
+    "sqlite": sqlite_insert(_REQUEST).on_conflict_do_nothing().returning(_REQUEST.c.key),
+}
+_BY_ID = select(Incident).where(col(Incident.id) == bindparam("incident_id"))
+_BY_ID_LOCKED = _BY_ID.with_for_update()
+_MILESTONES = core_select(
+    _MILESTONE.c.kind, _MILESTONE.c.at, _MILESTONE.c.source, _MILESTONE.c.set_by
+).where(_MILESTONE.c.incident_id == bindparam("incident_id"))
+_ROLES = core_select(_ROLE.c.role, _ROLE.c.user_id).where(
+    _ROLE.c.incident_id == bindparam("incident_id")
+)
+_INSERT_MILESTONE, _INSERT_ROLE = insert(_MILESTONE), insert(_ROLE)
+_INSERT_TIMELINE = insert(_TIMELINE)
+_SET: dict[tuple[str, ...], Any] = {}  # UPDATE incident SET <these columns>, by column names
+
 
 def claim_request(
     *, session: Session, key: str, now: datetime, incident_id: int | None = None
@@ -22,11 +47,8 @@ def claim_request(
     """Record an incoming request id; False if it was seen before (a retry, replay or double
     click). Runs inside the caller's transaction, so a rolled-back handling frees the id again."""
     values = {"key": key, "received_at": now, "incident_id": incident_id}
-    table = ProcessedRequest.__table__  # type: ignore[attr-defined]
-    bind = session.get_bind()
-    insert = pg_insert if bind.dialect.name == "postgresql" else sqlite_insert
-    statement = insert(table).values(**values).on_conflict_do_nothing().returning(table.c.key)
-    return session.execute(statement).first() is not None  # rowcount is not reliable here
+    statement = _CLAIM[session.get_bind().dialect.name]
+    return session.execute(statement, values).first() is not None  # rowcount is not reliable here
 
 
 def create_incident(
@@ -62,11 +84,9 @@ def _insert_fresh(session: Session, incident_id: int, opening: Opening, now: dat
     """A new incident's milestones, roles and first entries: plain INSERTs (nothing to look up
     or update yet), the bulk of a declaration's transaction."""
     snap = opening.snapshot
-    milestone_t = MilestoneRow.__table__  # type: ignore[attr-defined]
-    role_t = RoleAssignment.__table__  # type: ignore[attr-defined]
     if snap.milestones:
         session.execute(
-            insert(milestone_t),
+            _INSERT_MILESTONE,
             [
                 {
                     "incident_id": incident_id,
@@ -81,7 +101,7 @@ def _insert_fresh(session: Session, incident_id: int, opening: Opening, now: dat
         )
     if snap.roles:
         session.execute(
-            insert(role_t),
+            _INSERT_ROLE,
             [
                 {
                     "incident_id": incident_id,
@@ -101,10 +121,22 @@ def _insert_fresh(session: Session, incident_id: int, opening: Opening, now: dat
 def get_incident(
     *, session: Session, incident_id: int, for_update: bool = False
 ) -> Incident | None:
-    query = select(Incident).where(Incident.id == incident_id)
-    if for_update:
-        query = query.with_for_update()
-    return session.exec(query).first()
+    query = _BY_ID_LOCKED if for_update else _BY_ID
+    return session.exec(query, params={"incident_id": incident_id}).first()
+
+
+def set_fields(*, session: Session, incident_id: int, **values: Any) -> None:
+    """Set columns of the incident's row, as they are (one UPDATE, no read first)."""
+    columns = tuple(sorted(values))
+    statement = _SET.get(columns)
+    if statement is None:
+        statement = _SET[columns] = (
+            update(_INCIDENT)
+            .where(_INCIDENT.c.id == bindparam("incident_id"))
+            .values({c: bindparam(f"set_{c}") for c in columns})
+        )
+    params = {f"set_{c}": v for c, v in values.items()}
+    session.execute(statement, {"incident_id": incident_id, **params})
 
 
 def incident_by_channel(
@@ -117,15 +149,13 @@ def incident_by_channel(
 
 
 def milestones(*, session: Session, incident_id: int) -> dict[Milestone, Stamp]:
-    rows = session.exec(select(MilestoneRow).where(MilestoneRow.incident_id == incident_id)).all()
-    return {Milestone(r.kind): Stamp(r.at, Source(r.source), r.set_by) for r in rows}
+    rows = session.execute(_MILESTONES, {"incident_id": incident_id})
+    return {Milestone(kind): Stamp(at, Source(source), by) for kind, at, source, by in rows}
 
 
 def roles(*, session: Session, incident_id: int) -> dict[str, str]:
-    rows = session.exec(
-        select(RoleAssignment).where(RoleAssignment.incident_id == incident_id)
-    ).all()
-    return {r.role: r.user_id for r in rows}
+    rows = session.execute(_ROLES, {"incident_id": incident_id})
+    return {role: user for role, user in rows}
 
 
 def incidents_by_id(*, session: Session, incident_ids: Sequence[int]) -> dict[int, Incident]:
@@ -255,7 +285,7 @@ def insert_entries(
         }
         for e in entries
     ]
-    session.execute(insert(TimelineRow.__table__), rows)  # type: ignore[attr-defined]
+    session.execute(_INSERT_TIMELINE, rows)
 
 
 def timeline_entry_by_key(

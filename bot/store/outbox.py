@@ -9,13 +9,32 @@ PostgreSQL alike.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, func, insert, or_, update
+from sqlalchemy import and_, bindparam, func, insert, or_, update
 from sqlmodel import Session, col, select
 
 from bot.store.models import OutboxRow
+
+_LANES = "outbox.lanes"  # Session.info: the lanes this transaction gave effects to
+_BORN_CLAIMED = "outbox.born_claimed"  # Session.info: effects inserted already leased
+
+
+@dataclass(frozen=True)
+class Effect:
+    lane: str
+    kind: str
+    incident_id: int | None = None
+    payload: dict[str, Any] = field(default_factory=dict)
+
+
+def enqueued_lanes(session: Session) -> set[str]:
+    """The lanes effects were enqueued on in this session: what is worth delivering right
+    after its commit (a lane nothing was added to is left to the sweep)."""
+    lanes: set[str] = session.info.setdefault(_LANES, set())
+    return lanes
 
 
 def enqueue(
@@ -30,6 +49,7 @@ def enqueue(
 ) -> None:
     """Add an effect. With `coalesce`, an identical-kind row still waiting (not yet claimed) in
     the lane stands for this one: one card refresh serves a burst of changes."""
+    enqueued_lanes(session).add(lane)
     if coalesce:
         waiting = session.exec(
             select(OutboxRow.id).where(
@@ -55,6 +75,78 @@ def enqueue(
 
 
 _T = OutboxRow.__table__  # type: ignore[attr-defined]  # Core statements: no ORM bookkeeping
+_INSERT = insert(_T)
+_INSERT_LEASED = insert(_T).returning(_T.c.id, _T.c.lease_owner)  # one statement, any order
+
+
+def enqueue_all(
+    *,
+    session: Session,
+    effects: Sequence[Effect],
+    now: datetime,
+    lease: tuple[str, datetime] | None = None,
+) -> None:
+    """Add effects in one INSERT. With `lease` (owner, until) the first is added already
+    claimed by `owner`, as `claim_head` would claim it: for the head of a lane this very
+    transaction opens, run right after the commit (`born_claimed`) without a claim."""
+    if not effects:
+        return
+    values: list[dict[str, Any]] = [
+        {
+            "incident_id": e.incident_id,
+            "lane": e.lane,
+            "kind": e.kind,
+            "payload": e.payload,
+            "created_at": now,
+            "next_attempt_at": now,
+            "attempts": 0,
+            "failed": False,
+            "lease_owner": None,
+            "lease_until": None,
+        }
+        for e in effects
+    ]
+    if lease is not None:
+        values[0].update(lease_owner=lease[0], lease_until=lease[1], attempts=1)
+    enqueued_lanes(session).update(e.lane for e in effects)
+    if lease is None:
+        session.execute(_INSERT, values)
+        return
+    returned = session.execute(_INSERT_LEASED, values).all()
+    (row_id,) = [row_id for row_id, owner in returned if owner is not None]
+    born: list[OutboxRow] = session.info.setdefault(_BORN_CLAIMED, [])
+    born.append(OutboxRow(id=row_id, **values[0]))
+
+
+def born_claimed(session: Session) -> list[OutboxRow]:
+    """The effects this session inserted already leased (`enqueue_all` with a lease)."""
+    rows: list[OutboxRow] = session.info.get(_BORN_CLAIMED, [])
+    return rows
+
+
+# Built once: a statement object keeps its compiled form's cache key (SQLAlchemy memoizes it),
+# where a statement built per call pays for its construction and its key every time.
+_HEAD = (
+    select(func.min(_T.c.id))
+    .where(_T.c.lane == bindparam("b_lane"), _T.c.done_at.is_(None))
+    .scalar_subquery()
+)
+_NOW = bindparam("now", type_=_T.c.next_attempt_at.type)
+_CLAIM = (
+    update(_T)
+    .where(
+        _T.c.id == _HEAD,
+        _T.c.done_at.is_(None),
+        _T.c.next_attempt_at <= _NOW,
+        or_(_T.c.lease_until.is_(None), _T.c.lease_until < _NOW),
+    )
+    .values(
+        lease_until=bindparam("until", type_=_T.c.lease_until.type),
+        lease_owner=bindparam("owner", type_=_T.c.lease_owner.type),
+        attempts=_T.c.attempts + 1,
+    )
+    .returning(*_T.c)
+)
 
 
 def claim_head(
@@ -62,19 +154,8 @@ def claim_head(
 ) -> OutboxRow | None:
     """Lease the lane's oldest pending row if it is due and nobody holds it: one UPDATE … WHERE
     id = (the lane's head) … RETURNING, so a claim is a single round trip."""
-    head = (
-        select(func.min(_T.c.id)).where(_T.c.lane == lane, _T.c.done_at.is_(None)).scalar_subquery()
-    )
     claimed = session.execute(
-        update(_T)
-        .where(
-            _T.c.id == head,
-            _T.c.done_at.is_(None),
-            _T.c.next_attempt_at <= now,
-            or_(_T.c.lease_until.is_(None), _T.c.lease_until < now),
-        )
-        .values(lease_until=now + lease, lease_owner=owner, attempts=_T.c.attempts + 1)
-        .returning(*_T.c)
+        _CLAIM, {"b_lane": lane, "now": now, "until": now + lease, "owner": owner}
     ).first()
     return OutboxRow(**claimed._mapping) if claimed is not None else None
 
@@ -100,8 +181,15 @@ def due_lanes(*, session: Session, now: datetime, limit: int = 100) -> Sequence[
     return session.exec(query).all()
 
 
+_FINISH = (
+    update(_T)
+    .where(_T.c.id == bindparam("row_id"), _T.c.lease_owner == bindparam("owner"))
+    .values(done_at=bindparam("now", type_=_T.c.done_at.type), lease_until=None, last_error=None)
+)
+
+
 def finish(*, session: Session, row_id: int, now: datetime, owner: str) -> None:
-    _release(session, row_id, owner, done_at=now, lease_until=None, last_error=None)
+    session.execute(_FINISH, {"row_id": row_id, "owner": owner, "now": now})
 
 
 def retry_later(

@@ -12,6 +12,8 @@ from sqlmodel import Session, col, select
 
 from bot.store.models import TimerRow
 
+_INSERT = insert(TimerRow.__table__)  # type: ignore[attr-defined]  # built once
+
 
 def arm(
     *,
@@ -21,22 +23,8 @@ def arm(
     due_at: datetime,
     now: datetime,
     payload: dict[str, Any] | None = None,
-    fresh: bool = False,
 ) -> None:
-    """Set the incident's pending timer of this kind to `due_at` (one pending per kind).
-    `fresh`: the incident was made in this transaction, so it has none yet: a plain INSERT."""
-    if fresh:
-        session.execute(
-            insert(TimerRow.__table__),  # type: ignore[attr-defined]
-            {
-                "incident_id": incident_id,
-                "kind": kind,
-                "due_at": due_at,
-                "created_at": now,
-                "payload": payload or {},
-            },
-        )
-        return
+    """Set the incident's pending timer of this kind to `due_at` (one pending per kind)."""
     pending = session.exec(
         select(TimerRow).where(
             TimerRow.incident_id == incident_id,
@@ -52,6 +40,26 @@ def arm(
         pending.due_at, pending.payload = due_at, payload or pending.payload
     session.add(pending)
     session.flush()
+
+
+def arm_fresh(
+    *, session: Session, incident_id: int, timers: Sequence[tuple[str, datetime]], now: datetime
+) -> None:
+    """The first timers of an incident made in this transaction (kind, due): one INSERT."""
+    if timers:
+        session.execute(
+            _INSERT,
+            [
+                {
+                    "incident_id": incident_id,
+                    "kind": kind,
+                    "due_at": due_at,
+                    "created_at": now,
+                    "payload": {},
+                }
+                for kind, due_at in timers
+            ],
+        )
 
 
 def cancel(

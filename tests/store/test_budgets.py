@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import event, text
 
 from bot.core.pacing import Slot, Window
 from bot.store.budgets import SharedBudgets, scope_key
@@ -88,3 +88,23 @@ def test_scopes_are_kept_apart_and_never_stored_in_clear(
     db.dispose()
     assert scopes == {scope_key(routing_key), scope_key("C2")}
     assert routing_key not in "".join(scopes)
+
+
+def test_a_booking_is_one_statement_and_keeps_only_what_can_still_matter(pg: str) -> None:
+    db = Database(pg)
+    statements: list[str] = []
+    event.listen(db.unsynced, "before_cursor_execute", lambda *a: statements.append(a[2]))
+    event.listen(db.unsynced, "commit", lambda *_: statements.append("COMMIT"))
+    window = Window(2, 61.0)
+    pacer = SharedBudgets(db, {"pins.add": window}, namespace="slack")
+    slots = [pacer.book("pins.add") for _ in range(4)]
+    assert len(statements) == 4 and "COMMIT" not in statements  # no transaction around it
+    assert [s.wait == 0.0 for s in slots if s is not None] == [True, True, False, False]
+    first, second, third, fourth = (s.at for s in slots if s is not None)
+    assert third == first + window.seconds  # as soon as the oldest leaves the window
+    assert fourth == second + window.seconds
+    with db.engine.connect() as conn:
+        booked, expires = conn.execute(text("SELECT booked, expires FROM pacing_budget")).one()
+    assert sorted(booked) == [first, second, third, fourth]
+    assert expires == fourth + window.seconds  # pruned once the last booking stops mattering
+    db.dispose()

@@ -1,0 +1,126 @@
+"""What a declaration costs the database on its way to Slack, on SQLite and PostgreSQL: the
+channel is asked for right after the commit (its effect was inserted already leased to the
+delivering thread: no claim), and lanes the declaration added nothing to are never claimed."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from sqlalchemy import event
+from sqlmodel import select
+
+from bot.core.catalog import default_catalog
+from bot.flows import slack_effects as fx
+from bot.flows.incidents import IncidentFlows
+from bot.flows.outbox import OutboxRunner
+from bot.store.db import Database
+from bot.store.models import OutboxRow, TimerRow
+from tests.flows.fakes import FakeChat, StepClock
+
+ALICE = "U0ALICE"
+CREATE = "<conversations.create>"
+
+
+class Recorder:
+    """The statements the engine sends (verb and table), the commits, and the channel call."""
+
+    def __init__(self, db: Database, chat: FakeChat) -> None:
+        self.seen: list[str] = []
+        self.params: list[str] = []
+        event.listen(db.engine, "before_cursor_execute", self._statement)
+        event.listen(db.engine, "commit", self._commit)
+        create = chat.create_channel
+
+        def create_channel(name: str, *, private: bool) -> str:
+            self.seen.append(CREATE)
+            return create(name, private=private)
+
+        chat.create_channel = create_channel  # type: ignore[method-assign]
+
+    def _statement(self, _c: Any, _cur: Any, statement: str, params: Any, *_: Any) -> None:
+        words = statement.split()
+        verb = words[0].upper()
+        if verb in ("SELECT", "INSERT", "UPDATE", "DELETE"):
+            anchor = {"SELECT": "FROM", "INSERT": "INTO", "DELETE": "FROM"}.get(verb)
+            table = words[words.index(anchor) + 1] if anchor in words else words[1]
+            if (verb, table) == ("UPDATE", "outbox"):  # a claim counts the attempt; else done
+                table += " claim" if "attempts=" in statement.split("WHERE")[0] else " done"
+            self.seen.append(f"{verb} {table}")
+            self.params.append(repr(params))
+
+    def _commit(self, _conn: Any) -> None:
+        self.seen.append("COMMIT")
+
+
+@pytest.fixture
+def flows(db: Database) -> Iterator[tuple[IncidentFlows, Recorder]]:
+    chat, clock, catalog = FakeChat(), StepClock(), default_catalog()
+    effects = fx.SlackEffects(db, chat, catalog, clock, feed_channel="CFEED", public_url=None)
+    runner = OutboxRunner(db, clock, effects.handlers, on_give_up=effects.gave_up)
+    flows = IncidentFlows(db, catalog, clock, runner)
+    recorder = Recorder(db, chat)
+    yield flows, recorder
+    event.remove(db.engine, "before_cursor_execute", recorder._statement)
+    event.remove(db.engine, "commit", recorder._commit)
+
+
+def test_slack_is_asked_for_the_channel_right_after_the_declaration_commits(
+    db: Database, flows: tuple[IncidentFlows, Recorder]
+) -> None:
+    incident_flows, recorded = flows
+    outcome = incident_flows.declare(
+        title="Checkout API returns 500s", severity="SEV3", actor=ALICE, request_key="k1"
+    )
+    assert outcome.ok
+    seen = recorded.seen
+    declaration = seen[: seen.index("COMMIT")]
+    assert declaration == [
+        "INSERT processed_request",
+        "INSERT incident",
+        "INSERT milestone",
+        "INSERT role_assignment",
+        "INSERT timeline_entry",
+        "INSERT outbox",  # the channel and the announcement, in one statement
+        "INSERT timer",  # the status-update reminder and the stale-open watch, in one
+    ]
+    assert seen[seen.index("COMMIT") + 1 : seen.index(CREATE)] == ["SELECT incident"]
+    with db.read() as session:
+        rows = session.exec(select(OutboxRow).order_by(OutboxRow.id)).all()  # type: ignore[arg-type]
+        timers = session.exec(select(TimerRow.kind)).all()
+    assert [(r.kind, r.attempts, r.done_at is not None) for r in rows] == [
+        (fx.OPEN_CHANNEL, 1, True),
+        (fx.ANNOUNCE, 1, True),
+    ]
+    assert sorted(timers) == ["stale_open", "status_update"]  # a commander: no nudge
+
+
+def test_lanes_the_declaration_added_nothing_to_are_not_claimed(
+    flows: tuple[IncidentFlows, Recorder],
+) -> None:
+    incident_flows, recorded = flows
+    assert incident_flows.declare(
+        title="Search is slow", severity="SEV3", actor=ALICE, request_key="k2"
+    ).ok
+    mentioned = " ".join(recorded.params)
+    assert "pagerduty:1" not in mentioned and "jira:1" not in mentioned
+
+
+def test_an_effect_is_marked_done_in_the_transaction_that_claims_the_next(
+    flows: tuple[IncidentFlows, Recorder],
+) -> None:
+    incident_flows, recorded = flows
+    assert incident_flows.declare(
+        title="Search is slow", severity="SEV3", actor=ALICE, request_key="k3"
+    ).ok
+    seen = recorded.seen[recorded.seen.index(CREATE) :]
+    outbox = [s for s in seen if s.startswith("UPDATE outbox")]
+    assert outbox == [
+        "UPDATE outbox done",  # the channel's effect…
+        "UPDATE outbox claim",  # …with the announcement's claim
+        "UPDATE outbox done",  # the announcement…
+        "UPDATE outbox claim",  # …with the look for a next one (none)
+    ]
+    for done in (i for i, s in enumerate(seen) if s == "UPDATE outbox done"):
+        assert seen[done + 1] == "UPDATE outbox claim"  # no COMMIT between
