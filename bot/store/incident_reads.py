@@ -150,4 +150,6 @@ def followup_item(row: Followup) -> FollowupItem:
         state=row.state,
         tracker_key=row.jira_key,
         tracker_url=row.jira_url,
+        source=row.source,
+        permalink=row.permalink,
     )

@@ -96,6 +96,8 @@ class FollowupItem:
     state: str  # open | done
     tracker_key: str | None  # the issue it was exported to
     tracker_url: str | None
+    source: str  # where it was recorded: a command, a message shortcut, a playbook step
+    permalink: str | None  # the message it was made from (shortcut)
 
 
 @dataclass(frozen=True)
