@@ -4,10 +4,9 @@ exported to Jira with the post-mortem. They outlive the incident: closing it kee
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import UTC, date, datetime, time, timedelta
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from bot.core.lifecycle import Refused
 from bot.core.milestones import Source
@@ -15,9 +14,11 @@ from bot.core.timeline import Entry, EntryKind
 from bot.flows.pins import NOT_AN_INCIDENT
 from bot.flows.slack_effects import announce_entry
 from bot.flows.unit import Outcome, UnitOfWork
+from bot.store import incident_reads
 from bot.store import incidents as q
 from bot.store import timers as timer_store
 from bot.store.models import Followup, Incident
+from bot.store.read_models import FollowupItem, IncidentSummary
 
 DUE_SOON = "followup_due"  # kind "followup_due:<id>": the day before it is due
 OVERDUE = "followup_overdue"  # kind "followup_overdue:<id>": the day after it was due
@@ -87,12 +88,6 @@ def add(
     return row
 
 
-def of_incident(session: Session, incident_id: int) -> Sequence[Followup]:
-    return session.exec(
-        select(Followup).where(Followup.incident_id == incident_id).order_by(col(Followup.id))
-    ).all()
-
-
 class FollowupFlows(UnitOfWork):
     def add_followup(
         self,
@@ -127,12 +122,14 @@ class FollowupFlows(UnitOfWork):
 
         return self.run(request_key, work)
 
-    def followups(self, channel_id: str) -> tuple[Incident, Sequence[Followup]]:
+    def followups(self, channel_id: str) -> tuple[IncidentSummary, list[FollowupItem]]:
+        """The incident of a channel and its follow-ups, oldest first (Refused elsewhere)."""
         with self.db.read() as session:
             incident = q.incident_by_channel(session=session, channel_id=channel_id)
             if incident is None or incident.id is None:
                 raise Refused(NOT_AN_INCIDENT)
-            return incident, of_incident(session, incident.id)
+            items = incident_reads.followups(session=session, incident_id=incident.id)
+            return incident_reads.summary_of(incident), items
 
     def set_followup_state(
         self, *, followup_id: int, done: bool, actor: str, request_key: str | None

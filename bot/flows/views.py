@@ -1,13 +1,12 @@
-"""Read models built from the store: the card every renderer draws, and the API's detail view."""
+"""Read models built from the store: the card and the checklist every renderer draws."""
 
 from __future__ import annotations
 
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from sqlmodel import Session, col, select
 
 from bot.core.catalog import Catalog
-from bot.core.milestones import ORDER
 from bot.core.playbooks import ACTIONS, describe
 from bot.flows import paging
 from bot.flows.ports import AlertLine, CardView, ChecklistView, PageLine, StepView
@@ -55,82 +54,6 @@ def _find(found: _T | None, key: str) -> _T:
             f"{key!r} is stored on an incident but missing from the catalog; restore it in INCIDENTBOT_CONFIG"
         )
     return found
-
-
-def incident_summary(incident: Incident) -> dict[str, Any]:
-    return {
-        "id": incident.id,
-        "title": incident.title,
-        "severity": incident.severity,
-        "status": incident.status,
-        "private": incident.private,
-        "drill": incident.drill,
-        "source": incident.source,
-        "channel": {"id": incident.channel_id, "name": incident.channel_name},
-        "service": incident.service,
-        "created_by": incident.created_by,
-        "created_at": incident.created_at.isoformat(),
-        "updated_at": incident.updated_at.isoformat(),
-    }
-
-
-def incident_detail(*, session: Session, incident: Incident) -> dict[str, Any]:
-    assert incident.id is not None
-    stamps = q.milestones(session=session, incident_id=incident.id)
-    return {
-        **incident_summary(incident),
-        "description": incident.description,
-        "summary": incident.summary,
-        "roles": q.roles(session=session, incident_id=incident.id),
-        "milestones": {
-            m.value: (
-                {
-                    "at": stamps[m].at.isoformat(),
-                    "source": stamps[m].source.value,
-                    "by": stamps[m].by,
-                }
-                if m in stamps
-                else None
-            )
-            for m in ORDER
-        },
-        "alerts": [
-            {
-                "fingerprint": a.fingerprint,
-                "name": a.name,
-                "summary": a.summary,
-                "status": a.status,
-                "labels": a.labels,
-                "links": a.links,
-                "starts_at": a.starts_at.isoformat(),
-                "ends_at": a.ends_at.isoformat() if a.ends_at else None,
-            }
-            for a in aq.alerts_of(session=session, incident_id=incident.id)
-        ],
-        "pages": [
-            {
-                "kind": p.kind,
-                "service": p.service,
-                "status": p.status,
-                "pagerduty_incident": p.pd_incident_id,
-                "html_url": p.html_url,
-                "acknowledged_at": p.acknowledged_at.isoformat() if p.acknowledged_at else None,
-            }
-            for p in paging.pages_of(session=session, incident_id=incident.id)
-        ],
-        "timeline": [
-            {
-                "id": row.id,
-                "at": row.at.isoformat(),
-                "kind": row.kind,
-                "text": row.text,
-                "actor": row.actor,
-                "source": row.source,
-                "data": row.data,
-            }
-            for row in q.timeline(session=session, incident_id=incident.id)
-        ],
-    }
 
 
 def checklist_view(session: Session, run: PlaybookRun, catalog: Catalog) -> ChecklistView:

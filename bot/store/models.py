@@ -42,7 +42,7 @@ class Incident(SQLModel, table=True):
     # Backfilled history: the id the incident had where it came from (importing twice is a no-op).
     external_id: str | None = Field(default=None, max_length=200, unique=True)
     imported: bool = False
-    # The post-mortem's Jira issue, once exported (a re-export updates it, never a second one).
+    # The post-mortem's issue in the tracker, once exported (a re-export updates it, never a second one).
     postmortem_key: str | None = Field(default=None, max_length=32)
     postmortem_url: str | None = None
     created_at: datetime
@@ -284,7 +284,7 @@ class PlaybookStep(SQLModel, table=True):
 
 
 class Followup(SQLModel, table=True):
-    """A follow-up action item recorded during an incident; exported to Jira at close."""
+    """A follow-up action item recorded during an incident; exported to the tracker at close."""
 
     __tablename__ = "followup"
 

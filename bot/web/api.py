@@ -7,7 +7,6 @@ from collections.abc import Callable
 from typing import Any
 
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-from sqlalchemy import text
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -16,8 +15,7 @@ from starlette.routing import Route
 from bot.core.catalog import Catalog, default_catalog
 from bot.flows.imports import ImportFlows
 from bot.flows.ports import Clock, SystemClock
-from bot.flows.views import incident_detail, incident_summary
-from bot.store import incidents as q
+from bot.store import gauges, incident_reads
 from bot.store.db import Database
 from bot.store.reports import FilterError, metrics_json, mttx_report, parse_filters
 from bot.web.common import (
@@ -29,6 +27,7 @@ from bot.web.common import (
     parse_json,
     read_body,
 )
+from bot.web.incident_json import incident_detail, incident_summary
 from bot.web.throttle import Throttle
 
 MAX_OFFSET = 2**62  # past every row; a bigger one overflows the databases' 64-bit integers
@@ -78,12 +77,12 @@ def routes(
                 {"error": "limit and offset must be whole numbers"}, status_code=400
             )
         with db.read() as session:
-            rows = q.list_incidents(session=session, limit=limit, offset=offset)
-            return {
-                "incidents": [incident_summary(r) for r in rows],
-                "limit": limit,
-                "offset": offset,
-            }
+            rows = incident_reads.list_summaries(session=session, limit=limit, offset=offset)
+        return {
+            "incidents": [incident_summary(r) for r in rows],
+            "limit": limit,
+            "offset": offset,
+        }
 
     def get_incident(request: Request) -> Any:
         raw = request.path_params["incident_id"]
@@ -94,10 +93,10 @@ def routes(
                 status_code=400,
             )
         with db.read() as session:
-            incident = q.get_incident(session=session, incident_id=incident_id)
-            if incident is None:
-                return JSONResponse({"error": f"no incident {raw}"}, status_code=404)
-            return incident_detail(session=session, incident=incident)
+            detail = incident_reads.detail(session=session, incident_id=incident_id)
+        if detail is None:
+            return JSONResponse({"error": f"no incident {raw}"}, status_code=404)
+        return incident_detail(detail)
 
     def mttx(request: Request) -> Any:
         """GET /api/metrics?since=&until=&severity=&service= — the same JSON as
@@ -173,7 +172,7 @@ def routes(
     def health(_request: Request) -> Any:
         try:
             with db.read() as session:
-                session.execute(text("SELECT 1"))
+                gauges.ping(session=session)
         except Exception as exc:
             return JSONResponse(
                 {"ok": False, "database": f"unreachable: {type(exc).__name__}"}, status_code=503

@@ -13,19 +13,16 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
-from typing import Any
 
 from prometheus_client import CollectorRegistry, Histogram
 from prometheus_client import Counter as PromCounter
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
-from sqlalchemy import case, func, or_
-from sqlmodel import col, select
 from starlette.routing import BaseRoute, Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from bot.store.db import Database
-from bot.store.models import Incident, OutboxRow, TimerRow
+from bot.store.gauges import gauges
 
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 3.0, 5.0, 10.0)
 
@@ -96,14 +93,6 @@ class StoreCollector(Collector):
         self.clock = clock
         self.include_private = include_private
 
-    def _public(self, query: Any, incident_id: Any) -> Any:
-        """`query` without the rows of private incidents (unless they may be counted)."""
-        if self.include_private:
-            return query
-        return query.outerjoin(Incident, col(Incident.id) == incident_id).where(
-            or_(col(Incident.private).is_(False), incident_id.is_(None))
-        )
-
     def collect(self) -> Iterable[Metric]:
         open_incidents = GaugeMetricFamily(
             "incidentbot_open_incidents",
@@ -133,35 +122,25 @@ class StoreCollector(Collector):
             "incidentbot_timers_pending", "Timers armed and not yet fired"
         )
         now = self.clock()
+        with self.db.read() as session:
+            read = gauges(
+                session=session,
+                open_statuses=self.open_statuses,
+                include_private=self.include_private,
+            )
+        for severity, count in read.open_by_severity.items():
+            open_incidents.add_metric([severity], count)
         pending: Counter[str] = Counter()
         failing: Counter[str] = Counter()
         dropped: Counter[str] = Counter()
-        with self.db.read() as session:
-            opened = select(Incident.severity, func.count()).where(
-                col(Incident.status).in_(self.open_statuses), col(Incident.drill).is_(False)
-            )
-            if not self.include_private:
-                opened = opened.where(col(Incident.private).is_(False))
-            for severity, count in session.execute(opened.group_by(Incident.severity)).all():
-                open_incidents.add_metric([severity], count)
-            waiting = select(
-                OutboxRow.lane,
-                func.count(),
-                func.sum(case((col(OutboxRow.attempts) > 0, 1), else_=0)),
-            ).where(col(OutboxRow.done_at).is_(None))
-            waiting = self._public(waiting, col(OutboxRow.incident_id))
-            for lane, count, tried in session.execute(waiting.group_by(OutboxRow.lane)).all():
-                pending[_integration(lane)] += count
-                failing[_integration(lane)] += int(tried or 0)
-            abandoned = select(OutboxRow.lane, func.count()).where(col(OutboxRow.failed).is_(True))
-            abandoned = self._public(abandoned, col(OutboxRow.incident_id))
-            for lane, count in session.execute(abandoned.group_by(OutboxRow.lane)).all():
-                dropped[_integration(lane)] += count
-            armed_timers = select(func.min(TimerRow.due_at), func.count()).where(
-                col(TimerRow.fired_at).is_(None)
-            )
-            armed_timers = self._public(armed_timers, col(TimerRow.incident_id))
-            oldest, armed = session.execute(armed_timers).one()
+        for lanes, into in (
+            (read.pending_by_lane, pending),
+            (read.retrying_by_lane, failing),
+            (read.given_up_by_lane, dropped),
+        ):
+            for lane, count in lanes.items():
+                into[_integration(lane)] += count
+        oldest, armed = read.oldest_due_timer, read.armed_timers
         for family, counts in ((backlog, pending), (retrying, failing), (given_up, dropped)):
             for integration in ("slack", "pagerduty", "jira"):
                 family.add_metric([integration], counts.get(integration, 0))

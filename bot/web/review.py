@@ -19,8 +19,7 @@ from bot.core.lifecycle import Refused
 from bot.core.metrics import DEFINITIONS, Metric
 from bot.flows.ports import Clock
 from bot.flows.postmortem import Draft
-from bot.store import incidents as q
-from bot.store import sign_in
+from bot.store import incident_reads, sign_in
 from bot.store.db import Database
 from bot.web import charts
 from bot.web.auth import (
@@ -46,12 +45,9 @@ from bot.web.views import (
     PERIODS,
     BadFilter,
     DashboardNumbers,
-    dashboard_numbers,
-    known_services,
-    open_incidents,
+    load_dashboard,
     parse_filters,
-    recent_incidents,
-    scope_for,
+    viewer_scope,
 )
 
 log = logging.getLogger(__name__)
@@ -261,12 +257,9 @@ class ReviewSite:
         except BadFilter as bad:
             return self.message("Bad filter", f"{bad}.", status=400, viewer=viewer)
         now = self.clock.now()
-        with self.db.read() as session:
-            scope = scope_for(session=session, viewer=viewer, people=self.people)
-            numbers = dashboard_numbers(session, filters, scope, catalog=self.catalog, now=now)
-            opened = open_incidents(session, filters, scope, catalog=self.catalog)
-            recent = recent_incidents(session, filters, scope, catalog=self.catalog, now=now)
-            services = known_services(session, scope, self.catalog)
+        scope = viewer_scope(self.db, viewer, self.people)
+        board = load_dashboard(self.db, filters, scope, catalog=self.catalog, now=now)
+        numbers, opened, recent = board.numbers, board.opened, board.recent
         names = self.people.names(r.commander for r in [*opened, *recent])
         return self.render(
             "dashboard.html",
@@ -274,7 +267,7 @@ class ReviewSite:
             filters=filters,
             periods=PERIODS,
             catalog=self.catalog,
-            services=services,
+            services=board.services,
             opened=opened,
             recent=recent,
             names=names,
@@ -336,15 +329,17 @@ class ReviewSite:
             return not_found
         now = self.clock.now()
         with self.db.read() as session:
-            incident = q.get_incident(session=session, incident_id=incident_id)
-            if incident is None or not can_see(
-                viewer, private=incident.private, channel_id=incident.channel_id, people=self.people
-            ):
-                return not_found  # a private incident is as absent as a missing one
-            scope = scope_for(session=session, viewer=viewer, people=self.people)
-            review = load_review(
-                session, incident, catalog=self.catalog, people=self.people, scope=scope, now=now
-            )
+            incident = incident_reads.get_summary(session=session, incident_id=incident_id)
+        if incident is None or not can_see(
+            viewer, private=incident.private, channel_id=incident.channel_id, people=self.people
+        ):
+            return not_found  # a private incident is as absent as a missing one
+        scope = viewer_scope(self.db, viewer, self.people)
+        review = load_review(
+            self.db, incident_id, catalog=self.catalog, people=self.people, scope=scope, now=now
+        )
+        if review is None:
+            return not_found
         draft_html, draft_error = None, None
         if self.drafts is not None:
             try:

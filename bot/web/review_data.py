@@ -8,20 +8,16 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from markupsafe import Markup
-from sqlmodel import Session, col, select
 
 from bot.core import agenda
 from bot.core.catalog import Catalog, Phase
 from bot.core.metrics import DEFINITIONS, durations, humanize
 from bot.core.milestones import ORDER, Milestone
-from bot.flows import followups as followup_store
-from bot.flows import paging
-from bot.store import alerts as alert_store
-from bot.store import incidents as q
-from bot.store.models import Incident, PageRow, PlaybookRun, PlaybookStep
+from bot.store import dashboard_reads, incident_reads
+from bot.store.db import Database
+from bot.store.read_models import IncidentSummary, PageItem, Scope
 from bot.web.auth import People
 from bot.web.timeline_chart import Mark, MilestoneLine, timeline_chart
-from bot.web.views import Scope, milestones_of, visible
 
 TEAM_SAMPLE = 1000  # the team's medians are over its latest counted incidents
 MAX_STEP_LANES = 24
@@ -128,7 +124,7 @@ class FollowupView:
 
 @dataclass(frozen=True)
 class Review:
-    incident: Incident
+    incident: IncidentSummary
     severity: str  # "SEV2 · Major"
     severity_rank: int
     status: str
@@ -144,24 +140,7 @@ class Review:
     agenda: agenda.Agenda
 
 
-def team_medians(
-    session: Session, scope: Scope, *, exclude_id: int, limit: int = TEAM_SAMPLE
-) -> dict[agenda.Transition, agenda.TeamMedian]:
-    """The team's median per transition over its latest `limit` counted incidents the viewer may
-    see, leaving out the one under review. (The SQL reports may replace this.)"""
-    query = visible(
-        select(Incident.id).where(
-            Incident.id != exclude_id,
-            col(Incident.drill).is_(False),
-            col(Incident.disposition).is_(None),
-        ),
-        scope,
-    ).order_by(col(Incident.id).desc())
-    ids = [int(i or 0) for i in session.exec(query.limit(limit)).all()]
-    return agenda.team_medians(milestones_of(session=session, incident_ids=ids).values())
-
-
-def _page_ack(page: PageRow, ack: datetime | None) -> datetime | None:
+def _page_ack(page: PageItem, ack: datetime | None) -> datetime | None:
     """When a page was acknowledged, as far as the store knows. A page PagerDuty reports
     acknowledged is; a resolved page is when the incident was acknowledged after the page went
     out (an acknowledgement reaches every page then open). A page sent after the incident's
@@ -178,31 +157,34 @@ def _page_ack(page: PageRow, ack: datetime | None) -> datetime | None:
 
 
 def load_review(
-    session: Session,
-    incident: Incident,
+    db: Database,
+    incident_id: int,
     *,
     catalog: Catalog,
     people: People,
     scope: Scope,
     now: datetime,
-) -> Review:
-    assert incident.id is not None
-    iid = incident.id
-    stamps = q.milestones(session=session, incident_id=iid)
+    team_sample: int = TEAM_SAMPLE,
+) -> Review | None:
+    """The review of one incident (None if there is none), read in one session. The team's
+    medians are over its latest `team_sample` counted incidents the viewer may see, leaving out
+    the one under review."""
+    with db.read() as session:
+        detail = incident_reads.detail(session=session, incident_id=incident_id)
+        if detail is None:
+            return None
+        steps = incident_reads.steps(session=session, incident_id=incident_id)
+        followups = incident_reads.followups(session=session, incident_id=incident_id)
+        others = dashboard_reads.latest_counted_ids(
+            session=session, scope=scope, exclude_id=incident_id, limit=team_sample
+        )
+        team = dashboard_reads.milestones_of(session=session, incident_ids=others)
+    incident, iid = detail.incident, incident_id
+    stamps, rows, holders = detail.milestones, detail.timeline, detail.roles
+    pages, alerts = detail.pages, detail.alerts
     instants = {m: s.at for m, s in stamps.items()}
-    rows = q.timeline(session=session, incident_id=iid)
-    holders = q.roles(session=session, incident_id=iid)
-    steps_rows = session.exec(
-        select(PlaybookStep, PlaybookRun)
-        .join(PlaybookRun, col(PlaybookRun.id) == col(PlaybookStep.run_id))
-        .where(PlaybookRun.incident_id == iid)
-        .order_by(col(PlaybookRun.id), col(PlaybookStep.position))
-    ).all()
-    pages = paging.pages_of(session=session, incident_id=iid)
-    alerts = alert_store.alerts_of(session=session, incident_id=iid)
-    followups = followup_store.of_incident(session, iid)
     names = people.names(
-        [*holders.values(), *(r.actor for r in rows), *(s.by for s, _ in steps_rows)]
+        [*holders.values(), *(r.actor for r in rows), *(s.by for s in steps)]
         + [s.by for s in stamps.values()]
         + [f.owner for f in followups]
     )
@@ -228,24 +210,24 @@ def load_review(
     ]
     step_views = [
         StepView(
-            run.playbook,
+            s.playbook,
             s.title,
             s.state,
             who(s.by) if s.by else ("the bot" if s.state == "done" else "—"),
             s.at,
-            s.at - run.attached_at if s.at else None,
+            s.at - s.attached_at if s.at else None,
             s.skip_reason,
             s.result,
         )
-        for s, run in steps_rows
+        for s in steps
     ]
-    medians = team_medians(session, scope, exclude_id=iid)
+    medians = agenda.team_medians(team.values())
     built = agenda.build(
         milestones=instants,
         entries=[agenda.Activity(r.at, r.kind, r.text, r.source, r.actor) for r in rows],
         steps=[
-            agenda.StepFact(run.playbook, s.title, s.state, s.skip_reason, s.by, s.at, s.result)
-            for s, run in steps_rows
+            agenda.StepFact(s.playbook, s.title, s.state, s.skip_reason, s.by, s.at, s.result)
+            for s in steps
         ],
         pages=[
             agenda.PageFact(p.service, p.status, p.created_at, p.acknowledged, p.url)
@@ -302,21 +284,21 @@ def load_review(
         text = f"{r.text} ({who(r.actor)})" if r.actor else r.text
         marks.append(Mark(lane, MARK_KIND.get(r.kind, "status"), r.at, None, text))
     step_lanes: list[str] = []
-    for s, run in steps_rows[:MAX_STEP_LANES]:
+    for s in steps[:MAX_STEP_LANES]:
         lane = f"Step: {s.title}"
         step_lanes.append(lane)
         if s.at is not None:
             verb = {"done": "done", "skipped": "skipped", "failed": "failed"}.get(s.state, s.state)
             reason = f": {s.skip_reason}" if s.skip_reason else ""
             kind = f"step-{s.state}" if s.state in ("done", "skipped", "failed") else "step-open"
-            marks.append(Mark(lane, kind, run.attached_at, s.at, f"{s.title} — {verb}{reason}"))
+            marks.append(Mark(lane, kind, s.attached_at, s.at, f"{s.title} — {verb}{reason}"))
         else:
             marks.append(
                 Mark(
                     lane,
                     "step-open",
-                    run.attached_at,
-                    max(horizon, run.attached_at),
+                    s.attached_at,
+                    max(horizon, s.attached_at),
                     f"{s.title} — {s.state}",
                     open_ended=True,
                 )
@@ -357,8 +339,8 @@ def load_review(
                 who(f.owner or (holders.get(f.owner_role) if f.owner_role else None)),
                 f.due_on,
                 f.state,
-                f.jira_key,
-                f.jira_url,
+                f.tracker_key,
+                f.tracker_url,
             )
             for f in followups
         ],

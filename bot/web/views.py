@@ -10,18 +10,16 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
-from typing import Any
-
-from sqlalchemy import func
-from sqlmodel import Session, col, or_, select
 
 from bot.core.catalog import Catalog, Phase
 from bot.core.metrics import Metric, Summary, counts_in_metrics, durations, report, summarize
 from bot.core.milestones import Milestone
+from bot.store import dashboard_reads as reads
 from bot.store import incidents as q
-from bot.store.models import Incident, MilestoneRow
+from bot.store.db import Database
+from bot.store.read_models import IncidentMatch, IncidentSummary, Scope
 from bot.web.auth import People, Viewer
 
 PERIODS: dict[str, tuple[str, int | None]] = {
@@ -35,6 +33,7 @@ PERIODS: dict[str, tuple[str, int | None]] = {
 DEFAULT_PERIOD = "90d"
 MAX_WEEKS = 104
 RECENT_LIMIT = 50
+OPEN_LIMIT = 500
 MAX_PRIVATE_CHECKS = 200
 _SERVICE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 
@@ -92,64 +91,32 @@ def parse_filters(params: Mapping[str, str], catalog: Catalog) -> Filters:
 
 
 # -- visibility ------------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class Scope:
-    """The incidents a viewer may see: every public one, and the private ones listed (or all)."""
-
-    all_private: bool
-    private_ids: frozenset[int] = frozenset()
-
-    def allows(self, incident: Incident) -> bool:
-        return not incident.private or self.all_private or int(incident.id or 0) in self.private_ids
-
-
-def scope_for(*, session: Session, viewer: Viewer, people: People) -> Scope:
+def scope_for(*, candidates: Sequence[tuple[int, str]], viewer: Viewer, people: People) -> Scope:
     """Admins see everything; a Slack user the private incidents whose channel they are in,
-    among the latest MAX_PRIVATE_CHECKS (each is a Slack call, cached for a minute; older
-    private incidents stay hidden from them, which errs on the safe side)."""
+    among `candidates`: the latest MAX_PRIVATE_CHECKS (bot.store.dashboard_reads
+    .private_candidates; each is a Slack call, cached for a minute; older private incidents stay
+    hidden from them, which errs on the safe side)."""
     if viewer.admin:
         return Scope(True)
     if viewer.user_id is None:
         return Scope(False)
-    rows = session.exec(
-        select(Incident.id, Incident.channel_id)
-        .where(col(Incident.private).is_(True), col(Incident.channel_id).is_not(None))
-        .order_by(col(Incident.id).desc())
-        .limit(MAX_PRIVATE_CHECKS)
-    ).all()
     user = viewer.user_id
     return Scope(
-        False,
-        frozenset(int(i or 0) for i, channel in rows if people.is_member(user, channel)),
+        False, frozenset(i for i, channel in candidates if people.is_member(user, channel))
     )
 
 
-def visible(query: Any, scope: Scope) -> Any:
-    if scope.all_private:
-        return query
-    return query.where(
-        or_(col(Incident.private).is_(False), col(Incident.id).in_(sorted(scope.private_ids)))
-    )
+def viewer_scope(db: Database, viewer: Viewer, people: People) -> Scope:
+    """The viewer's scope, asking the chat about membership after the database read is over."""
+    if viewer.admin or viewer.user_id is None:
+        return scope_for(candidates=(), viewer=viewer, people=people)
+    with db.read() as session:
+        candidates = reads.private_candidates(session=session, limit=MAX_PRIVATE_CHECKS)
+    return scope_for(candidates=candidates, viewer=viewer, people=people)
 
 
 # -- time ------------------------------------------------------------------------------------------
-def _milestone_at(kind: Milestone) -> Any:
-    return (
-        select(MilestoneRow.at)
-        .where(MilestoneRow.incident_id == Incident.id, MilestoneRow.kind == kind.value)
-        .correlate(Incident)
-        .scalar_subquery()
-    )
-
-
-def started_column() -> Any:
-    """SQL for an incident's place in time: its declaration, else its record (see above)."""
-    return func.coalesce(_milestone_at(Milestone.DECLARED), col(Incident.created_at)).label(
-        "started"
-    )
-
-
-def started_at(incident: Incident, instants: Mapping[Milestone, datetime]) -> datetime:
+def started_at(incident: IncidentSummary, instants: Mapping[Milestone, datetime]) -> datetime:
     return instants.get(Milestone.DECLARED) or incident.created_at
 
 
@@ -162,32 +129,13 @@ def open_statuses(catalog: Catalog) -> list[str]:
     return [s.id for s in catalog.statuses if s.phase in (Phase.ACTIVE, Phase.MITIGATED)]
 
 
-def filtered(filters: Filters, scope: Scope, catalog: Catalog, *columns: Any) -> Any:
-    """SELECT of incidents matching the severity, service and status filters that the viewer
-    may see (no period: callers add theirs)."""
-    query = select(Incident, *columns)
-    if filters.severity:
-        query = query.where(Incident.severity == filters.severity)
-    if filters.service:
-        query = query.where(Incident.service == filters.service)
+def match_of(filters: Filters, catalog: Catalog) -> IncidentMatch:
+    """The store's match for the severity, service and status filters (no period)."""
     if filters.status == "open":
-        query = query.where(col(Incident.status).in_(open_statuses(catalog)))
-    elif filters.status:
-        query = query.where(Incident.status == filters.status)
-    return visible(query, scope)
-
-
-def milestones_of(
-    *, session: Session, incident_ids: Sequence[int]
-) -> dict[int, dict[Milestone, datetime]]:
-    found: dict[int, dict[Milestone, datetime]] = {i: {} for i in incident_ids}
-    for start in range(0, len(incident_ids), 1000):
-        chunk = list(incident_ids[start : start + 1000])
-        for row in session.exec(
-            select(MilestoneRow).where(col(MilestoneRow.incident_id).in_(chunk))
-        ).all():
-            found[row.incident_id][Milestone(row.kind)] = row.at
-    return found
+        statuses: list[str] | None = open_statuses(catalog)
+    else:
+        statuses = [filters.status] if filters.status else None
+    return IncidentMatch(filters.severity, filters.service, statuses)
 
 
 # -- the numbers (replaced by the SQL reports) -----------------------------------------------------
@@ -207,25 +155,20 @@ class DashboardNumbers:
 
 
 def dashboard_numbers(
-    session: Session, filters: Filters, scope: Scope, *, catalog: Catalog, now: datetime
+    started: Sequence[tuple[IncidentSummary, datetime]],
+    instants: Mapping[int, Mapping[Milestone, datetime]],
+    *,
+    since: datetime | None,
+    now: datetime,
 ) -> DashboardNumbers:
-    """MTTx tiles and weekly trends over the incidents that match `filters`, that `scope` lets
-    the viewer see and that count in the metrics (bot.core.metrics.counts_in_metrics), placed in
-    time by `started_at`. The pure-Python reference; bot.store.reports computes the same in SQL."""
-    since = filters.since(now)
-    started = started_column()
-    query = filtered(filters, scope, catalog, started)
-    if since is not None:
-        query = query.where(started >= since)
-    rows = session.exec(query).all()
+    """MTTx tiles and weekly trends over `started` (the incidents that match the filters, that
+    the viewer may see, with their place in time) that count in the metrics
+    (bot.core.metrics.counts_in_metrics); `instants` holds at least those incidents' milestones.
+    The pure-Python reference; bot.store.reports computes the same in SQL."""
     counted = [
-        (inc, at)
-        for inc, at in rows
-        if counts_in_metrics(drill=inc.drill, disposition=inc.disposition)
+        (i, at) for i, at in started if counts_in_metrics(drill=i.drill, disposition=i.disposition)
     ]
-    instants = milestones_of(session=session, incident_ids=[int(i.id or 0) for i, _ in counted])
-    tiles = report(instants[int(i.id or 0)] for i, _ in counted)
-
+    tiles = report(instants[i.id] for i, _ in counted)
     first = since or min((at for _, at in counted), default=now)
     weeks_from = max(week_start(first), week_start(now) - timedelta(weeks=MAX_WEEKS - 1))
     mttr: dict[date, list[float]] = {}
@@ -234,7 +177,7 @@ def dashboard_numbers(
         week = week_start(at)
         per = counts.setdefault(week, {})
         per[inc.severity] = per.get(inc.severity, 0) + 1
-        took = durations(instants[int(inc.id or 0)])[Metric.MTTR]
+        took = durations(instants[inc.id])[Metric.MTTR]
         if took is not None:
             mttr.setdefault(week, []).append(took.total_seconds())
     weeks = []
@@ -242,13 +185,13 @@ def dashboard_numbers(
     while week <= week_start(now):
         weeks.append(Week(week, summarize(mttr.get(week, [])), counts.get(week, {})))
         week += timedelta(weeks=1)
-    return DashboardNumbers(tiles, weeks, len(counted), len(rows) - len(counted))
+    return DashboardNumbers(tiles, weeks, len(counted), len(started) - len(counted))
 
 
 # -- the lists -------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Row:
-    incident: Incident
+    incident: IncidentSummary
     started: datetime
     commander: str | None
     instants: Mapping[Milestone, datetime]
@@ -261,52 +204,62 @@ class Row:
         return now - self.instants.get(Milestone.DECLARED, self.incident.created_at)
 
 
-def _rows(session: Session, incidents: Sequence[Incident]) -> list[Row]:
-    ids = [int(i.id or 0) for i in incidents]
-    instants = milestones_of(session=session, incident_ids=ids)
-    roles = q.roles_by_incident(session=session, incident_ids=ids) if ids else {}
-    return [
-        Row(
-            i,
-            started_at(i, instants[int(i.id or 0)]),
-            roles.get(int(i.id or 0), {}).get("commander"),
-            instants[int(i.id or 0)],
-        )
-        for i in incidents
-    ]
+@dataclass(frozen=True)
+class Dashboard:
+    numbers: DashboardNumbers
+    opened: Sequence[Row]  # every open incident matching, whatever the period: most severe first
+    recent: Sequence[Row]  # incidents no longer open that started in the period, newest first
+    services: Sequence[str]  # for the filter: the catalog's and those on visible incidents
 
 
-def open_incidents(
-    session: Session, filters: Filters, scope: Scope, *, catalog: Catalog
-) -> list[Row]:
-    """Every open incident matching the filters, whatever the period: most severe, then oldest."""
-    query = filtered(filters, scope, catalog).where(
-        col(Incident.status).in_(open_statuses(catalog))
-    )
-    incidents = [r for r in session.exec(query.limit(500)).all()]
-    rank = {s.id: i for i, s in enumerate(catalog.severities)}
-    rows = _rows(session, incidents)
-    return sorted(rows, key=lambda r: (rank.get(r.incident.severity, 99), r.started))
-
-
-def recent_incidents(
-    session: Session, filters: Filters, scope: Scope, *, catalog: Catalog, now: datetime
-) -> list[Row]:
-    """Incidents no longer open that started in the period, newest first."""
-    started = started_column()
-    query = filtered(filters, scope, catalog, started).where(
-        col(Incident.status).not_in(open_statuses(catalog))
-    )
+def load_dashboard(
+    db: Database, filters: Filters, scope: Scope, *, catalog: Catalog, now: datetime
+) -> Dashboard:
+    """The dashboard's figures and lists, read in one session."""
+    match = match_of(filters, catalog)
     since = filters.since(now)
-    if since is not None:
-        query = query.where(started >= since)
-    query = query.order_by(started.desc(), col(Incident.id).desc()).limit(RECENT_LIMIT)
-    incidents = [inc for inc, _at in session.exec(query).all()]
-    return _rows(session, incidents)
+    opened_ids = open_statuses(catalog)
+    open_match = replace(
+        match,
+        statuses=opened_ids
+        if match.statuses is None
+        else [s for s in match.statuses if s in opened_ids],
+    )
+    with db.read() as session:
+        started = reads.started_since(session=session, match=match, scope=scope, since=since)
+        opened = reads.matching(session=session, match=open_match, scope=scope, limit=OPEN_LIMIT)
+        recent = reads.latest_started(
+            session=session,
+            match=match,
+            scope=scope,
+            excluded_statuses=opened_ids,
+            since=since,
+            limit=RECENT_LIMIT,
+        )
+        counted = [
+            i.id for i, _ in started if counts_in_metrics(drill=i.drill, disposition=i.disposition)
+        ]
+        ids = list(dict.fromkeys([*counted, *(i.id for i in [*opened, *recent])]))
+        instants = reads.milestones_of(session=session, incident_ids=ids)
+        listed = [i.id for i in [*opened, *recent]]
+        roles = q.roles_by_incident(session=session, incident_ids=listed) if listed else {}
+        services = reads.services(session=session, scope=scope)
 
+    def rows(incidents: Sequence[IncidentSummary]) -> list[Row]:
+        return [
+            Row(
+                i,
+                started_at(i, instants[i.id]),
+                roles.get(i.id, {}).get("commander"),
+                instants[i.id],
+            )
+            for i in incidents
+        ]
 
-def known_services(session: Session, scope: Scope, catalog: Catalog) -> list[str]:
-    """For the filter: the catalog's services and those on incidents the viewer may see."""
-    query = visible(select(Incident.service).where(col(Incident.service).is_not(None)), scope)
-    found = {str(s) for s in session.exec(query.distinct()).all() if s}
-    return sorted(found | {s.id for s in catalog.services}, key=str.lower)
+    rank = {s.id: n for n, s in enumerate(catalog.severities)}
+    return Dashboard(
+        numbers=dashboard_numbers(started, instants, since=since, now=now),
+        opened=sorted(rows(opened), key=lambda r: (rank.get(r.incident.severity, 99), r.started)),
+        recent=rows(recent),
+        services=sorted(services | {s.id for s in catalog.services}, key=str.lower),
+    )

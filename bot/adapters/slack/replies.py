@@ -10,7 +10,8 @@ from bot.core.catalog import Catalog
 from bot.core.commands import SUBCOMMANDS
 from bot.flows.ports import OnCall
 from bot.markup import to_slack_mrkdwn
-from bot.store.models import Followup, Incident
+from bot.store.models import Incident
+from bot.store.read_models import FollowupItem, IncidentSummary
 
 Block = dict[str, Any]
 
@@ -57,7 +58,9 @@ def oncall_blocks(service: str, people: Sequence[OnCall]) -> tuple[str, list[Blo
     return text, [{"type": "section", "text": {"type": "mrkdwn", "text": text[:3000]}}]
 
 
-def followups_blocks(incident: Incident, followups: Sequence[Followup]) -> tuple[str, list[Block]]:
+def followups_blocks(
+    incident: IncidentSummary, followups: Sequence[FollowupItem]
+) -> tuple[str, list[Block]]:
     if not followups:
         text = "No follow-ups yet. Add one: `/incident followup <what needs doing> [@owner] [due YYYY-MM-DD]`, or *Add follow-up* on any message."
         return text, [{"type": "section", "text": {"type": "mrkdwn", "text": text}}]
@@ -70,7 +73,7 @@ def followups_blocks(incident: Incident, followups: Sequence[Followup]) -> tuple
             else (f"_the {escape(f.owner_role)}_" if f.owner_role else "_no owner_")
         )
         due = f" · due {f.due_on.isoformat()}" if f.due_on else ""
-        jira = f" · {link(f.jira_url, f.jira_key or 'Jira')}" if f.jira_url else ""
+        jira = f" · {link(f.tracker_url, f.tracker_key or 'Jira')}" if f.tracker_url else ""
         rows.append(f"{icon} #{f.id} {escape(f.text)} — {owner}{due}{jira}")
     text = (
         f"*Follow-ups of #{incident.id} {escape(incident.title)} ({len(followups)})*\n"

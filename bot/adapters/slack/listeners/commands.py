@@ -111,11 +111,11 @@ def _run(
                 respond(text=outcome.message, response_type="ephemeral")
         case c.ListFollowups():
             try:
-                incident, rows = ctx.flows.followups(channel)
+                summary, items = ctx.flows.followups(channel)
             except Refused as refused:
                 respond(text=refused.reason, response_type="ephemeral")
                 return
-            text, blocks = replies.followups_blocks(incident, rows)
+            text, blocks = replies.followups_blocks(summary, items)
             respond(text=text, blocks=blocks, response_type="ephemeral")
         case c.Review():
             respond(text=_review(ctx, channel, user), response_type="ephemeral")

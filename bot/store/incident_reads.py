@@ -1,0 +1,155 @@
+"""Read-only queries on one incident and its parts, answered as plain read models
+(bot.store.read_models). Keyword-only `session=`; a session from `Database.read()` will do."""
+
+from __future__ import annotations
+
+from sqlmodel import Session, col, select
+
+from bot.store import alerts as alert_store
+from bot.store import incidents as q
+from bot.store.models import Followup, Incident, PageRow, PlaybookRun, PlaybookStep, TimelineRow
+from bot.store.read_models import (
+    AlertItem,
+    FollowupItem,
+    IncidentDetail,
+    IncidentSummary,
+    PageItem,
+    StepItem,
+    TimelineItem,
+)
+
+
+def summary_of(row: Incident) -> IncidentSummary:
+    assert row.id is not None
+    return IncidentSummary(
+        id=row.id,
+        title=row.title,
+        description=row.description,
+        severity=row.severity,
+        status=row.status,
+        private=row.private,
+        drill=row.drill,
+        summary=row.summary,
+        source=row.source,
+        created_by=row.created_by,
+        channel_id=row.channel_id,
+        channel_name=row.channel_name,
+        service=row.service,
+        disposition=row.disposition,
+        postmortem_key=row.postmortem_key,
+        postmortem_url=row.postmortem_url,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+    )
+
+
+def get_summary(*, session: Session, incident_id: int) -> IncidentSummary | None:
+    row = q.get_incident(session=session, incident_id=incident_id)
+    return None if row is None else summary_of(row)
+
+
+def list_summaries(*, session: Session, limit: int, offset: int) -> list[IncidentSummary]:
+    """Newest first (by record time, then id)."""
+    rows = q.list_incidents(session=session, limit=limit, offset=offset)
+    return [summary_of(row) for row in rows]
+
+
+def detail(*, session: Session, incident_id: int) -> IncidentDetail | None:
+    """The incident with its milestones, roles, alerts, pages and timeline; None if there is none."""
+    incident = get_summary(session=session, incident_id=incident_id)
+    if incident is None:
+        return None
+    return IncidentDetail(
+        incident=incident,
+        milestones=q.milestones(session=session, incident_id=incident_id),
+        roles=q.roles(session=session, incident_id=incident_id),
+        alerts=alerts(session=session, incident_id=incident_id),
+        pages=pages(session=session, incident_id=incident_id),
+        timeline=timeline(session=session, incident_id=incident_id),
+    )
+
+
+def timeline(*, session: Session, incident_id: int) -> list[TimelineItem]:
+    return [_timeline_item(r) for r in q.timeline(session=session, incident_id=incident_id)]
+
+
+def _timeline_item(row: TimelineRow) -> TimelineItem:
+    return TimelineItem(
+        int(row.id or 0), row.at, row.kind, row.text, row.actor, row.source, dict(row.data)
+    )
+
+
+def alerts(*, session: Session, incident_id: int) -> list[AlertItem]:
+    """Oldest first."""
+    return [
+        AlertItem(
+            a.fingerprint,
+            a.name,
+            a.summary,
+            a.status,
+            dict(a.labels),
+            dict(a.links),
+            a.starts_at,
+            a.ends_at,
+        )
+        for a in alert_store.alerts_of(session=session, incident_id=incident_id)
+    ]
+
+
+def pages(*, session: Session, incident_id: int) -> list[PageItem]:
+    """In the order they were sent."""
+    rows = session.exec(
+        select(PageRow).where(PageRow.incident_id == incident_id).order_by(col(PageRow.id))
+    ).all()
+    return [
+        PageItem(
+            p.kind,
+            p.service,
+            p.status,
+            p.pd_incident_id,
+            p.html_url,
+            p.created_at,
+            p.updated_at,
+            p.acknowledged_at,
+        )
+        for p in rows
+    ]
+
+
+def steps(*, session: Session, incident_id: int) -> list[StepItem]:
+    """Every step of every playbook attached, by attachment then position."""
+    rows = session.exec(
+        select(PlaybookStep, PlaybookRun)
+        .join(PlaybookRun, col(PlaybookRun.id) == col(PlaybookStep.run_id))
+        .where(PlaybookRun.incident_id == incident_id)
+        .order_by(col(PlaybookRun.id), col(PlaybookStep.position))
+    ).all()
+    return [
+        StepItem(
+            run.playbook, run.attached_at, s.title, s.state, s.by, s.at, s.skip_reason, s.result
+        )
+        for s, run in rows
+    ]
+
+
+def followups(*, session: Session, incident_id: int) -> list[FollowupItem]:
+    """In the order they were recorded."""
+    rows = session.exec(
+        select(Followup).where(Followup.incident_id == incident_id).order_by(col(Followup.id))
+    ).all()
+    return [followup_item(f) for f in rows]
+
+
+def followup_item(row: Followup) -> FollowupItem:
+    return FollowupItem(
+        id=int(row.id or 0),
+        text=row.text,
+        owner=row.owner,
+        owner_role=row.owner_role,
+        due_on=row.due_on,
+        state=row.state,
+        tracker_key=row.jira_key,
+        tracker_url=row.jira_url,
+        source=row.source,
+        permalink=row.permalink,
+    )
