@@ -5,7 +5,6 @@ outbox rows for Slack — then delivers the Slack lane. A refusal rolls everythi
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from sqlmodel import Session
@@ -23,9 +22,11 @@ from bot.flows.pins import NOT_AN_INCIDENT, PinFlows
 from bot.flows.playbooks import PlaybookFlows
 from bot.flows.unit import Outcome
 from bot.markup import escape_mrkdwn
+from bot.store import incident_reads
 from bot.store import incidents as q
 from bot.store import timers as timer_store
 from bot.store.models import Incident
+from bot.store.read_models import IncidentSummary
 
 __all__ = ["NOT_AN_INCIDENT", "IncidentFlows", "Outcome"]
 
@@ -137,12 +138,13 @@ class IncidentFlows(PinFlows, PagerFlows, PlaybookFlows, FollowupFlows, DrillFlo
 
         return self.run(request_key, work, incident_id=incident_id)
 
-    def milestones_of(self, channel_id: str) -> tuple[Incident, dict[Milestone, Stamp]]:
+    def milestones_of(self, channel_id: str) -> tuple[IncidentSummary, dict[Milestone, Stamp]]:
         with self.db.read() as session:
             incident = q.incident_by_channel(session=session, channel_id=channel_id)
             if incident is None or incident.id is None:
                 raise Refused(NOT_AN_INCIDENT)
-            return incident, q.milestones(session=session, incident_id=incident.id)
+            stamps = q.milestones(session=session, incident_id=incident.id)
+            return incident_reads.summary_of(incident), stamps
 
     def stamps(self, incident_id: int) -> dict[Milestone, Stamp]:
         with self.db.read() as session:
@@ -163,10 +165,12 @@ class IncidentFlows(PinFlows, PagerFlows, PlaybookFlows, FollowupFlows, DrillFlo
         return None
 
     # -- queries ---------------------------------------------------------------------------------
-    def open_incidents(self) -> Sequence[Incident]:
+    def open_incidents(self) -> list[IncidentSummary]:
+        """Open public incidents, newest first."""
         open_ids = [s.id for s in self.catalog.statuses if s.phase is not Phase.CLOSED]
         with self.db.read() as session:
-            return q.list_incidents(session=session, statuses=open_ids, include_private=False)
+            rows = q.list_incidents(session=session, statuses=open_ids, include_private=False)
+            return [incident_reads.summary_of(row) for row in rows]
 
     def incident(self, incident_id: int) -> Incident | None:
         with self.db.read() as session:

@@ -10,7 +10,6 @@ from bot.core.catalog import Catalog
 from bot.core.commands import SUBCOMMANDS
 from bot.flows.ports import OnCall
 from bot.markup import to_slack_mrkdwn
-from bot.store.models import Incident
 from bot.store.read_models import FollowupItem, IncidentSummary
 
 Block = dict[str, Any]
@@ -27,7 +26,7 @@ def help_blocks(catalog: Catalog, unknown: str | None = None) -> tuple[str, list
     return text, [{"type": "section", "text": {"type": "mrkdwn", "text": text[:3000]}}]
 
 
-def list_blocks(catalog: Catalog, incidents: Sequence[Incident]) -> tuple[str, list[Block]]:
+def list_blocks(catalog: Catalog, incidents: Sequence[IncidentSummary]) -> tuple[str, list[Block]]:
     if not incidents:
         text = "No open incidents. :tada:"
         return text, [{"type": "section", "text": {"type": "mrkdwn", "text": text}}]
