@@ -141,12 +141,12 @@ class Postmortems(_Strict):
     template: str = Field(default="default", pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$")
     templates_by_severity: dict[str, str] = Field(default_factory=dict)  # SEV1: major
     templates_by_service: dict[str, str] = Field(default_factory=dict)  # checkout: payments
-    jira_project: str | None = None  # else JIRA_PROJECT
+    jira_project: str | None = None  # else the tracker's default project
     issue_type: str = "Task"
     followup_issue_type: str = "Task"
     followups_as: Literal["linked", "subtasks"] = "linked"  # "relates to" links, or sub-tasks
     link_type: str = "Relates"
-    archive_channel: bool = True  # archive the incident channel once the post-mortem is in Jira
+    archive_channel: bool = True  # archive the incident channel once the post-mortem is in the tracker
     # Unset: a private incident's post-mortem is not exported (it stays a draft in the chat).
     private: PrivatePostmortems | None = None
 
@@ -168,7 +168,7 @@ class Catalog(_Strict):
     paging: Paging = Field(default_factory=Paging)
     reminders: Reminders = Field(default_factory=Reminders)
     postmortem: Postmortems = Field(default_factory=Postmortems)
-    # Slack user ids who may see every incident on the review pages and act as any commander.
+    # Chat user ids of people who may see every incident on the review pages and act as any commander.
     admins: tuple[Annotated[str, Field(pattern=r"^[UW][A-Z0-9]{2,20}$")], ...] = ()
 
     @model_validator(mode="before")

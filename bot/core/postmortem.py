@@ -95,7 +95,7 @@ class Facts:
     timeline: Sequence[TimelineItem]
     steps: Sequence[StepItem]
     followups: Sequence[FollowupItem]
-    roles: Mapping[str, str]  # role id → Slack user id
+    roles: Mapping[str, str]  # role id → the person's chat user id
     alerts: Sequence[str] = ()  # "CheckoutHigh5xx (alertmanager, firing 10:02–10:40 UTC)"
     links: Sequence[Link] = ()
 
@@ -114,7 +114,7 @@ class Postmortem:
     timeline: tuple[TimelineItem, ...]
     steps: tuple[StepItem, ...]
     followups: tuple[FollowupItem, ...]
-    participants: tuple[tuple[str, str], ...]  # (role name, Slack user id)
+    participants: tuple[tuple[str, str], ...]  # (role name, chat user id)
     review: tuple[blame.Finding, ...]
     generated_at: datetime
 

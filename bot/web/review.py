@@ -53,6 +53,7 @@ from bot.web.views import (
     recent_incidents,
     scope_for,
 )
+from bot.web.wording import said
 
 log = logging.getLogger(__name__)
 
@@ -351,7 +352,7 @@ class ReviewSite:
                 draft = self.drafts(incident_id)
                 draft_html = Markup(to_html(draft.markdown))  # noqa: S704  escaped by to_html
             except Refused as refused:
-                draft_error = refused.reason
+                draft_error = said(refused.reason)
             except Exception:
                 log.exception("could not draft the post-mortem of incident %s", raw)
                 draft_error = "The draft could not be rendered; the server log says why."
