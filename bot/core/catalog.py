@@ -146,9 +146,7 @@ class Postmortems(_Strict):
     followup_issue_type: str = "Task"
     followups_as: Literal["linked", "subtasks"] = "linked"  # "relates to" links, or sub-tasks
     link_type: str = "Relates"
-    archive_channel: bool = (
-        True  # archive the incident channel once the post-mortem is in the tracker
-    )
+    archive_channel: bool = True  # archive the channel once the post-mortem is in the tracker
     # Unset: a private incident's post-mortem is not exported (it stays a draft in the chat).
     private: PrivatePostmortems | None = None
 
