@@ -70,7 +70,7 @@ def declare(
     severity: str | None,
     now: datetime,
     actor: str | None,
-    source: Source = Source.SLACK,
+    source: Source = Source.CHAT,
     description: str = "",
     impact_started_at: datetime | None = None,
     detected_at: datetime | None = None,
@@ -153,7 +153,7 @@ def decide(
     *,
     now: datetime,
     actor: str | None,
-    source: Source = Source.SLACK,
+    source: Source = Source.CHAT,
 ) -> Decision:
     require_aware(now)
     current = catalog.status(incident.status)

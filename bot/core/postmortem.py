@@ -205,8 +205,8 @@ def _detection(facts: Facts, stamps: Mapping[Milestone, Stamp]) -> str:
         return f"By an alert: {facts.alerts[0]}."
     how = {
         "alert": "by an alert",
-        "pagerduty": "through PagerDuty",
-        "slack": "declared in Slack",
+        "pager": "through the pager",
+        "chat": "declared in the chat",
         "manual": "set by hand",
         "api": "through the API",
         "implied": "implied by a later milestone",

@@ -86,7 +86,7 @@ def follow(
         timer_store.cancel(
             session=session, incident_id=incident.id, now=now, kinds=[paging.REPAGE_TIMER]
         )
-    if source is Source.PAGERDUTY:
+    if source is Source.PAGER:
         return  # PagerDuty told us; telling it back would only echo
     if Milestone.ACKNOWLEDGED in decision.set_milestones:
         paging.follow_status(

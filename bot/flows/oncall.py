@@ -51,7 +51,7 @@ class PagerFlows(UnitOfWork):
                     now,
                     f"Paging {service}…",
                     actor,
-                    Source.SLACK,
+                    Source.CHAT,
                     {"service": service},
                 ),
                 now,

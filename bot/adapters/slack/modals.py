@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
+from bot.adapters.source_names import source_name
 from bot.core.catalog import Catalog, Phase
 from bot.core.lifecycle import EDITABLE
 from bot.core.milestones import ORDER, Milestone, Stamp
@@ -275,7 +276,7 @@ def timestamps_modal(*, incident_id: int, stamps: dict[Milestone, Stamp]) -> Blo
     for milestone in ORDER:
         stamp = stamps.get(milestone)
         origin = (
-            f"{stamp.source.value}{f' by <@{stamp.by}>' if stamp.by else ''}"
+            f"{source_name(stamp.source)}{f' by <@{stamp.by}>' if stamp.by else ''}"
             if stamp
             else "not set"
         )
@@ -306,7 +307,7 @@ def timestamps_modal(*, incident_id: int, stamps: dict[Milestone, Stamp]) -> Blo
                 picker,
                 optional=stamp is None,
                 # a hint is plain text: a <@U…> mention would show as typed, so only the source
-                hint=f"Now: {stamp.source.value if stamp else 'not set'}",
+                hint=f"Now: {source_name(stamp.source) if stamp else 'not set'}",
             )
         )
     return _modal(TIMESTAMPS, "Milestones", "Save", blocks, {"incident_id": incident_id})
