@@ -17,7 +17,7 @@ def at(minutes: float) -> datetime:
     return T0 + timedelta(minutes=minutes)
 
 
-def act(minutes: float, text: str = "x", kind: str = "note", source: str = "slack") -> Activity:
+def act(minutes: float, text: str = "x", kind: str = "note", source: str = "chat") -> Activity:
     return Activity(at(minutes), kind, text, source)
 
 

@@ -275,8 +275,9 @@ def timestamps_modal(*, incident_id: int, stamps: dict[Milestone, Stamp]) -> Blo
     ]
     for milestone in ORDER:
         stamp = stamps.get(milestone)
+        # the product in lower case (`slack by @alice`), as the modal has always said it
         origin = (
-            f"{source_name(stamp.source)}{f' by <@{stamp.by}>' if stamp.by else ''}"
+            f"{source_name(stamp.source).lower()}{f' by <@{stamp.by}>' if stamp.by else ''}"
             if stamp
             else "not set"
         )
@@ -307,7 +308,7 @@ def timestamps_modal(*, incident_id: int, stamps: dict[Milestone, Stamp]) -> Blo
                 picker,
                 optional=stamp is None,
                 # a hint is plain text: a <@U…> mention would show as typed, so only the source
-                hint=f"Now: {source_name(stamp.source) if stamp else 'not set'}",
+                hint=f"Now: {source_name(stamp.source).lower() if stamp else 'not set'}",
             )
         )
     return _modal(TIMESTAMPS, "Milestones", "Save", blocks, {"incident_id": incident_id})
