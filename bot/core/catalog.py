@@ -91,7 +91,10 @@ class AlertMapping(_Strict):
         return value
 
 
-class PagerDutyTarget(_Strict):
+class PagerTarget(_Strict):
+    """Where a service's pages go: the pager's service (or escalation policy) for REST pages,
+    its routing key for events (the catalog file writes this under each service's pager key)."""
+
     service_id: str | None = None
     escalation_policy_id: str | None = None
     routing_key: str | None = Field(default=None, min_length=32, max_length=32)
@@ -100,7 +103,7 @@ class PagerDutyTarget(_Strict):
 class Service(_Strict):
     id: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$")
     name: str = ""
-    pagerduty: PagerDutyTarget = Field(default_factory=PagerDutyTarget)
+    pager: PagerTarget = Field(default_factory=PagerTarget)
 
 
 class Reminders(_Strict):
@@ -141,7 +144,7 @@ class Postmortems(_Strict):
     template: str = Field(default="default", pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$")
     templates_by_severity: dict[str, str] = Field(default_factory=dict)  # SEV1: major
     templates_by_service: dict[str, str] = Field(default_factory=dict)  # checkout: payments
-    jira_project: str | None = None  # else the tracker's default project
+    tracker_project: str | None = None  # else the tracker's default project
     issue_type: str = "Task"
     followup_issue_type: str = "Task"
     followups_as: Literal["linked", "subtasks"] = "linked"  # "relates to" links, or sub-tasks

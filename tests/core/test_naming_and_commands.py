@@ -144,9 +144,8 @@ def test_catalog_errors_name_the_problem(data: dict[str, object], needle: str) -
 def test_the_example_catalog_is_valid() -> None:
     from pathlib import Path
 
-    import yaml
+    from bot.catalog_file import load_catalog
 
-    example = Path(__file__).resolve().parents[2] / "incidentbot.example.yaml"
-    catalog = catalog_from_mapping(yaml.safe_load(example.read_text()))
+    catalog = load_catalog(Path(__file__).resolve().parents[2] / "incidentbot.example.yaml")
     assert catalog.find_status("fixing") is not None and catalog.find_role("ops") is not None
     assert c.parse("ops", catalog) == c.SetRole("ops", None)
