@@ -50,8 +50,8 @@ class FollowupItem:
     owner: str | None
     due_on: date | None
     state: str
-    jira_key: str | None = None
-    jira_url: str | None = None
+    issue_key: str | None = None  # the tracker's issue, once exported
+    issue_url: str | None = None
     review: tuple[str, ...] = ()
 
 
@@ -150,7 +150,7 @@ def build(facts: Facts, catalog: Catalog, now: datetime) -> Postmortem:
     )
     followups = tuple(
         FollowupItem(
-            f.id, f.text, f.owner, f.due_on, f.state, f.jira_key, f.jira_url, _flag(f.text)
+            f.id, f.text, f.owner, f.due_on, f.state, f.issue_key, f.issue_url, _flag(f.text)
         )
         for f in facts.followups
     )

@@ -188,3 +188,19 @@ def test_the_slack_preview_keeps_tables_whole_within_slacks_limits() -> None:
         text = block["text"]["text"] if "text" in block else ""
         assert len(text) <= 3000
         assert text.count("```") % 2 == 0  # every code block opened in a section closes there
+
+
+def test_a_template_written_with_the_old_tracker_field_names_still_renders(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "default.md.j2").write_text(
+        "{% for f in pm.followups %}{{ f.jira_key }} {{ f.jira_url }} = "
+        "{{ f.issue_key }} {{ f.issue_url }}\n{% endfor %}",
+        encoding="utf-8",
+    )
+    exported = FollowupItem(
+        1, "Add a config canary", "U0BOB", None, "open", "OPS-9", "https://t.example/OPS-9"
+    )
+    draft = Drafter(default_catalog(), tmp_path).render(facts(followups=[exported]), T0)
+    url = "https://t.example/OPS-9"
+    assert draft.markdown == f"OPS-9 {url} = OPS-9 {url}\n"
