@@ -19,6 +19,7 @@ from bot.adapters.slack.chat import SlackChat
 from bot.adapters.slack.command_intake import CommandIntake
 from bot.adapters.slack.listeners import SlackContext
 from bot.adapters.slack.pacing import SlackPacer
+from bot.adapters.source_names import PRODUCTS
 from bot.core.catalog import Catalog, PagerTarget, Phase
 from bot.core.pacing import Budgets, Pacer
 from bot.core.playbooks import Playbook
@@ -183,7 +184,7 @@ def build(
     jira_effects = JiraEffects(
         db,
         jira_tracker(settings),
-        Drafter(catalog, settings.postmortem_templates_dir),
+        Drafter(catalog, settings.postmortem_templates_dir, PRODUCTS),
         chat,
         catalog,
         clock,

@@ -144,7 +144,10 @@ class _Templates(Environment):
 class Drafter:
     """Renders post-mortems from a templates directory (postmortem_templates/ by default)."""
 
-    def __init__(self, catalog: Catalog, directory: Path) -> None:
+    def __init__(
+        self, catalog: Catalog, directory: Path, sources: Mapping[str, str] | None = None
+    ) -> None:
+        """`sources`: the products behind the neutral sources (`chat` → the chat's name)."""
         self.catalog = catalog
         self.directory = directory
         self.env = _Templates(
@@ -154,6 +157,12 @@ class Drafter:
             keep_trailing_newline=True,
         )
         self.env.filters.update(FILTERS)
+        products = dict(sources or {})
+
+        def source(value: str | None) -> str:
+            return escape_markdown(products.get(value, value)) if value else "—"
+
+        self.env.filters["source"] = source
 
     def render(self, facts: Facts, now: datetime, names: Mapping[str, str] | None = None) -> Draft:
         postmortem = build(facts, self.catalog, now)

@@ -204,3 +204,10 @@ def test_a_template_written_with_the_old_tracker_field_names_still_renders(
     draft = Drafter(default_catalog(), tmp_path).render(facts(followups=[exported]), T0)
     url = "https://t.example/OPS-9"
     assert draft.markdown == f"OPS-9 {url} = OPS-9 {url}\n"
+
+
+def test_sources_are_named_as_the_deployment_names_its_products() -> None:
+    named = Drafter(default_catalog(), TEMPLATES, {"chat": "Slack"}).render(facts(), T0).markdown
+    assert "| Declared | 2026-11-26 10:03:00 UTC | Slack |" in named
+    plain = Drafter(default_catalog(), TEMPLATES).render(facts(), T0).markdown
+    assert "| Declared | 2026-11-26 10:03:00 UTC | chat |" in plain
