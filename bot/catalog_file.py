@@ -3,7 +3,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 from pydantic import ValidationError
 
@@ -36,17 +38,60 @@ def load_catalog(path: Path) -> Catalog:
     if data is not None and not isinstance(data, dict):
         raise CatalogFileError(path, [f"{path}:1: the top level must be a mapping"])
     try:
-        return catalog_from_mapping(data)
+        return catalog_from_file_mapping(data)
     except CatalogError as exc:
         cause = exc.__cause__
         if root is None or not isinstance(cause, ValidationError):
             raise CatalogFileError(path, [f"{path}: {exc}"]) from exc
         problems = [
-            f"{path}:{line_of(root, error['loc'])}: {_where(error['loc'])}"
+            f"{path}:{line_of(root, _file_loc(error['loc']))}: {_where(_file_loc(error['loc']))}"
             + error["msg"].removeprefix("Value error, ")
             for error in cause.errors()
         ]
         raise CatalogFileError(path, problems) from exc
+
+
+# The catalog file names the vendor where the model is neutral: each service's `pagerduty:` is
+# its pager target, `postmortem.jira_project` the tracker's project. The file keeps today's keys.
+SERVICE_KEYS = {"pagerduty": "pager"}
+POSTMORTEM_KEYS = {"jira_project": "tracker_project"}
+
+
+def catalog_from_file_mapping(data: Mapping[str, Any] | None) -> Catalog:
+    """A catalog from the parsed file: its keys as the README documents them."""
+    return catalog_from_mapping(_model_keys(data))
+
+
+def _renamed(spec: object, keys: Mapping[str, str]) -> object:
+    if not isinstance(spec, dict):
+        return spec
+    # a file that spells both (`pagerduty:` and `pager:`) keeps both, and the model refuses one
+    return {keys[k] if k in keys and keys[k] not in spec else k: v for k, v in spec.items()}
+
+
+def _model_keys(data: Mapping[str, Any] | None) -> dict[str, Any] | None:
+    if data is None:
+        return None
+    out = dict(data)
+    services = out.get("services")
+    if isinstance(services, dict):
+        out["services"] = {k: _renamed(v, SERVICE_KEYS) for k, v in services.items()}
+    elif isinstance(services, list):
+        out["services"] = [_renamed(v, SERVICE_KEYS) for v in services]
+    if "postmortem" in out:
+        out["postmortem"] = _renamed(out["postmortem"], POSTMORTEM_KEYS)
+    return out
+
+
+def _file_loc(loc: tuple[int | str, ...]) -> tuple[int | str, ...]:
+    """A model's error location as the file spells it (`services[0].pagerduty.routing_key`)."""
+    back = {v: k for k, v in SERVICE_KEYS.items()}
+    if len(loc) > 2 and loc[0] == "services" and isinstance(loc[2], str) and loc[2] in back:
+        return (*loc[:2], back[loc[2]], *loc[3:])
+    back = {v: k for k, v in POSTMORTEM_KEYS.items()}
+    if len(loc) > 1 and loc[0] == "postmortem" and isinstance(loc[1], str) and loc[1] in back:
+        return (loc[0], back[loc[1]], *loc[2:])
+    return loc
 
 
 def _where(loc: tuple[int | str, ...]) -> str:

@@ -11,6 +11,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from bot.adapters.source_names import source_name
 from bot.core.metrics import DEFINITIONS, durations, humanize
 from bot.core.milestones import ORDER, Milestone
 from bot.sandbox import Sandbox
@@ -72,7 +73,7 @@ def report(sb: Sandbox, incident_id: int | None, channel: str, names: dict[str, 
             names.get(row.actor or "", row.actor or "—"),
             row.text,
             row.kind,
-            row.source,
+            source_name(row.source),
         )
     console.print(timeline)
 
@@ -87,7 +88,7 @@ def report(sb: Sandbox, incident_id: int | None, channel: str, names: dict[str, 
             table.add_row(
                 milestone.label,
                 f"{stamp.at:%Y-%m-%d %H:%M:%S}",
-                stamp.source.value,
+                source_name(stamp.source),
                 names.get(stamp.by or "", stamp.by or ""),
             )
     console.print(table)

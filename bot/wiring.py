@@ -19,7 +19,8 @@ from bot.adapters.slack.chat import SlackChat
 from bot.adapters.slack.command_intake import CommandIntake
 from bot.adapters.slack.listeners import SlackContext
 from bot.adapters.slack.pacing import SlackPacer
-from bot.core.catalog import Catalog, PagerDutyTarget, Phase
+from bot.adapters.source_names import PRODUCTS
+from bot.core.catalog import Catalog, PagerTarget, Phase
 from bot.core.pacing import Budgets, Pacer
 from bot.core.playbooks import Playbook
 from bot.flows.alerts import AlertFlows
@@ -112,7 +113,7 @@ def load_playbooks(settings: Settings, catalog: Catalog) -> dict[str, Playbook]:
 
 def paging_defaults(settings: Settings) -> PagingDefaults:
     routing = _secret(settings.pagerduty_routing_key)
-    target = PagerDutyTarget(
+    target = PagerTarget(
         service_id=settings.pagerduty_service_id,
         escalation_policy_id=settings.pagerduty_escalation_policy_id,
         routing_key=routing,
@@ -183,7 +184,7 @@ def build(
     jira_effects = JiraEffects(
         db,
         jira_tracker(settings),
-        Drafter(catalog, settings.postmortem_templates_dir),
+        Drafter(catalog, settings.postmortem_templates_dir, PRODUCTS),
         chat,
         catalog,
         clock,

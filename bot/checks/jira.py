@@ -62,8 +62,8 @@ def check_jira(settings: Settings, catalog: Catalog | None, r: Recorder) -> None
     if catalog is None:
         return
     pm = catalog.postmortem
-    key = pm.jira_project or tracker.project
-    where = f"postmortem.jira_project {IN_CONFIG}" if pm.jira_project else "JIRA_PROJECT"
+    key = pm.tracker_project or tracker.project
+    where = f"postmortem.jira_project {IN_CONFIG}" if pm.tracker_project else "JIRA_PROJECT"
     found: dict[str, Any] = {}
 
     def project() -> str:

@@ -20,7 +20,7 @@ from pagerduty.errors import HttpError
 
 from bot.adapters.pagerduty import TIMEOUT, PagerDutyPager
 from bot.checks.base import Level, Problem, Recorder
-from bot.core.catalog import Catalog, PagerDutyTarget
+from bot.core.catalog import Catalog, PagerTarget
 from bot.flows.paging import target_for
 from bot.settings import Settings
 from bot.wiring import paging_defaults
@@ -61,7 +61,7 @@ def _get(rest: pagerduty.RestApiV2Client, path: str, **params: Any) -> Any:
 
 def check_pagerduty(settings: Settings, catalog: Catalog | None, r: Recorder) -> None:
     defaults = paging_defaults(settings)
-    targets: dict[str | None, PagerDutyTarget] = {None: defaults.target}
+    targets: dict[str | None, PagerTarget] = {None: defaults.target}
     if catalog is not None:
         for entry in catalog.services:
             targets[entry.id] = target_for(catalog, defaults, entry.id)
@@ -179,7 +179,7 @@ def _keys(service: dict[str, Any]) -> set[str]:
 Found = tuple[Level, str, str]  # (level, detail, fix)
 
 
-def _target(lookup: _Lookup, service: str | None, target: PagerDutyTarget) -> str:
+def _target(lookup: _Lookup, service: str | None, target: PagerTarget) -> str:
     """The ok line of a target; a Problem with the worst finding's level otherwise."""
     found = _findings(lookup, service, target)
     worst = max((level for level, _, _ in found), key=_rank, default=Level.OK)
@@ -190,7 +190,7 @@ def _target(lookup: _Lookup, service: str | None, target: PagerDutyTarget) -> st
     raise Problem(detail, fix, level=worst)
 
 
-def _findings(lookup: _Lookup, service: str | None, target: PagerDutyTarget) -> list[Found]:
+def _findings(lookup: _Lookup, service: str | None, target: PagerTarget) -> list[Found]:
     where = _where(service)
     found: list[Found] = []
     pd_service = None
@@ -252,9 +252,7 @@ def _rank(level: Level) -> int:
     return [Level.OK, Level.WARNING, Level.FAILED].index(level)
 
 
-def _without_rest(
-    settings: Settings, targets: dict[str | None, PagerDutyTarget], r: Recorder
-) -> None:
+def _without_rest(settings: Settings, targets: dict[str | None, PagerTarget], r: Recorder) -> None:
     """No REST token: declared incidents cannot page a service; routing keys still work."""
     services = sorted(s or "defaults" for s, t in targets.items() if t.service_id)
     if services:

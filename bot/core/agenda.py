@@ -306,8 +306,8 @@ def _step_item(step: StepFact) -> Item:
 def _page_item(page: PageFact) -> Item:
     who = page.service or "the default service"
     why = {
-        "failed": "it never reached PagerDuty",
-        "pending": "it never reached PagerDuty",
+        "failed": "it never reached the pager",
+        "pending": "it never reached the pager",
     }.get(page.status, f"it ended {page.status} without an acknowledgement")
     return Item(
         "unacknowledged_page",

@@ -1,7 +1,7 @@
 """Blameless language: find phrases in responders' free text that put a person at fault, so the
 post-mortem draft marks them for the review instead of publishing them silently.
 
-The list follows common blameless post-mortem guidance (Google SRE, PagerDuty, Etsy): blame,
+The list follows common blameless post-mortem guidance (Google SRE, Etsy, and the incident-response vendors' own): blame,
 judgements of character, and hindsight ("should have known"). It is deliberately about
 phrasing, not about names: a name alone is not blame ("Bob restarted the primary" is fine)."""
 

@@ -91,7 +91,10 @@ class AlertMapping(_Strict):
         return value
 
 
-class PagerDutyTarget(_Strict):
+class PagerTarget(_Strict):
+    """Where a service's pages go: the pager's service (or escalation policy) for REST pages,
+    its routing key for events (the catalog file writes this under each service's pager key)."""
+
     service_id: str | None = None
     escalation_policy_id: str | None = None
     routing_key: str | None = Field(default=None, min_length=32, max_length=32)
@@ -100,7 +103,7 @@ class PagerDutyTarget(_Strict):
 class Service(_Strict):
     id: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$")
     name: str = ""
-    pagerduty: PagerDutyTarget = Field(default_factory=PagerDutyTarget)
+    pager: PagerTarget = Field(default_factory=PagerTarget)
 
 
 class Reminders(_Strict):
@@ -141,12 +144,12 @@ class Postmortems(_Strict):
     template: str = Field(default="default", pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$")
     templates_by_severity: dict[str, str] = Field(default_factory=dict)  # SEV1: major
     templates_by_service: dict[str, str] = Field(default_factory=dict)  # checkout: payments
-    jira_project: str | None = None  # else JIRA_PROJECT
+    tracker_project: str | None = None  # else the tracker's default project
     issue_type: str = "Task"
     followup_issue_type: str = "Task"
     followups_as: Literal["linked", "subtasks"] = "linked"  # "relates to" links, or sub-tasks
     link_type: str = "Relates"
-    archive_channel: bool = True  # archive the incident channel once the post-mortem is in Jira
+    archive_channel: bool = True  # archive the channel once the post-mortem is in the tracker
     # Unset: a private incident's post-mortem is not exported (it stays a draft in the chat).
     private: PrivatePostmortems | None = None
 
@@ -168,7 +171,7 @@ class Catalog(_Strict):
     paging: Paging = Field(default_factory=Paging)
     reminders: Reminders = Field(default_factory=Reminders)
     postmortem: Postmortems = Field(default_factory=Postmortems)
-    # Slack user ids who may see every incident on the review pages and act as any commander.
+    # Chat user ids of people who may see every incident on the review pages and act as any commander.
     admins: tuple[Annotated[str, Field(pattern=r"^[UW][A-Z0-9]{2,20}$")], ...] = ()
 
     @model_validator(mode="before")

@@ -1,4 +1,5 @@
-"""Parse the text of `/incident …` into a request. Pure; mentions arrive escaped (`<@U123|name>`)."""
+"""Parse the text of `/incident …` into a request. Pure; the surface says which words mention a
+person (`Reader.person`), so the parser knows no chat's mention syntax."""
 
 from __future__ import annotations
 
@@ -8,9 +9,23 @@ from dataclasses import dataclass
 from datetime import date
 
 from bot.core.catalog import Catalog
-from bot.markup import escape_mrkdwn
 
-_MENTION = re.compile(r"^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>$")
+# What the parser echoes of a word it did not understand: only plain words, so no surface's
+# markup can come back through a reply.
+_ECHO = re.compile(r"^[A-Za-z0-9_.-]{1,40}$")
+
+
+def _nobody(_word: str) -> str | None:
+    return None
+
+
+@dataclass(frozen=True)
+class Reader:
+    """What a sub-command's parser reads with: the catalog, and the surface's rule for a word
+    that mentions a person (its id, or None)."""
+
+    catalog: Catalog
+    person: Callable[[str], str | None] = _nobody
 
 
 @dataclass(frozen=True)
@@ -115,7 +130,7 @@ class Timestamps:
 
 @dataclass(frozen=True)
 class Postmortem:
-    export: bool = False  # `postmortem export`: draft into Jira now (again)
+    export: bool = False  # `postmortem export`: draft into the tracker now (again)
 
 
 Request = (
@@ -152,7 +167,7 @@ class Subcommand:
     usage: str  # the arguments after the name, e.g. "[sev1..sev4] [title]"
     summary: str  # the help line; {statuses} and {roles} are filled from the catalog
     who: str  # who may run it, and where
-    parse: Callable[[str, Catalog], Request]
+    parse: Callable[[str, Reader], Request]
     aliases: tuple[str, ...] = ()
     hint: bool = False  # one of the few the manifest's usage hint shows
 
@@ -170,53 +185,59 @@ IN_CHANNEL = "anyone in the incident's channel"
 COMMANDER = "the commander or a catalog `admins` member, in the incident's channel"
 
 
-def parse(text: str, catalog: Catalog) -> Request:
+def parse(text: str, catalog: Catalog, person: Callable[[str], str | None] = _nobody) -> Request:
+    """`person(word)`: the id of the person a word mentions on the surface the text came from."""
+    reader = Reader(catalog, person)
     words = text.strip().split(maxsplit=1)
     if not words:
         return Help()
     sub, rest = words[0].lower(), (words[1].strip() if len(words) > 1 else "")
     entry = _BY_NAME.get(sub)
     if entry is not None:
-        return entry.parse(rest, catalog)
+        return entry.parse(rest, reader)
     role = catalog.find_role(sub)
     if role is not None and role.id == sub:
-        return _role(role.id, rest)
+        return _role(role.id, rest, reader)
     return Help(unknown=sub)
 
 
 def usage_hint() -> str:
-    """The app manifest's `usage_hint` for `/incident` (slack_manifest.yaml carries this text)."""
+    """The chat app's usage hint for `/incident` (the app manifest carries this text)."""
     return " | ".join(e.command() for e in SUBCOMMANDS if e.hint)
 
 
-def _status(rest: str, catalog: Catalog) -> Request:
+def _status(rest: str, reader: Reader) -> Request:
+    catalog = reader.catalog
     if not rest:
         return Invalid(f"Which status? `/incident status <{'|'.join(_status_ids(catalog))}>`")
     status, _, summary = rest.partition(" ")
     if catalog.find_status(status) is None:
         return Invalid(
-            f"Unknown status `{escape_mrkdwn(status)}`; use one of {_listing(_status_ids(catalog))}."
+            f"Unknown status{f' `{status}`' if _ECHO.match(status) else ''}; "
+            f"use one of {_listing(_status_ids(catalog))}."
         )
     return SetStatus(status.lower(), summary.strip() or None)
 
 
-def _severity(rest: str, catalog: Catalog) -> Request:
+def _severity(rest: str, reader: Reader) -> Request:
+    catalog = reader.catalog
     if catalog.find_severity(rest) is None:
         ids = [s.id.lower() for s in catalog.severities]
         return Invalid(f"Which severity? `/incident severity <{'|'.join(ids)}>`")
     return SetSeverity(rest)
 
 
-def _note(rest: str, _catalog: Catalog) -> Request:
+def _note(rest: str, _reader: Reader) -> Request:
     return Note(rest) if rest else Invalid("A note needs text: `/incident note <text>`")
 
 
-def _resolve(rest: str, catalog: Catalog) -> Request:
+def _resolve(rest: str, reader: Reader) -> Request:
+    catalog = reader.catalog
     resolved = next(s.id for s in catalog.statuses if s.phase.value == "resolved")
     return SetStatus(resolved, rest or None)
 
 
-def _page(rest: str, _catalog: Catalog) -> Request:
+def _page(rest: str, _reader: Reader) -> Request:
     if not rest or len(rest.split()) != 1:
         return Invalid(
             "Which service? `/incident page <service>` (see `/incident oncall` for who is on call)."
@@ -224,7 +245,7 @@ def _page(rest: str, _catalog: Catalog) -> Request:
     return Page(rest)
 
 
-def _drill(rest: str, _catalog: Catalog) -> Request:
+def _drill(rest: str, _reader: Reader) -> Request:
     if not rest or len(rest.split()) != 1:
         return Invalid(
             "Which playbook? `/incident drill <playbook>` (see `/incident playbook` in an incident, or playbooks/)."
@@ -232,28 +253,29 @@ def _drill(rest: str, _catalog: Catalog) -> Request:
     return Drill(rest.split()[0])
 
 
-def _postmortem(rest: str, _catalog: Catalog) -> Request:
+def _postmortem(rest: str, _reader: Reader) -> Request:
     if rest.lower() not in ("", "export"):
         return Invalid(
-            "`/incident postmortem` previews the draft; `/incident postmortem export` drafts it into Jira."
+            "`/incident postmortem` previews the draft; `/incident postmortem export` drafts it into the tracker."
         )
     return Postmortem(export=rest.lower() == "export")
 
 
-def _role(role: str, rest: str) -> Request:
+def _role(role: str, rest: str, reader: Reader) -> Request:
     if not rest:
         return SetRole(role, None)
-    match = _MENTION.match(rest.split()[0])
-    if match is None:
+    user = reader.person(rest.split()[0])
+    if user is None:
         return Invalid(f"Mention the person: `/incident {role} @name` (or no name to claim).")
-    return SetRole(role, match.group(1))
+    return SetRole(role, user)
 
 
 def _first_word(rest: str) -> str | None:
     return rest.split()[0] if rest else None
 
 
-def _declare(rest: str, catalog: Catalog) -> Request:
+def _declare(rest: str, reader: Reader) -> Request:
+    catalog = reader.catalog
     # "sev2 Title" or a catalog id first; a plain word such as "Critical" starts a title instead.
     first, _, remainder = rest.partition(" ")
     if first.upper() in {s.id for s in catalog.severities}:
@@ -276,7 +298,7 @@ def _visibility(rest: str) -> Request:
 FOLLOWUP_USAGE = "`/incident followup <what needs doing> [@owner] [due YYYY-MM-DD]`"
 
 
-def _followup(rest: str) -> Request:
+def _followup(rest: str, reader: Reader) -> Request:
     """`<text> [@owner] [due YYYY-MM-DD]`: owner and due date are read off the end, in any order."""
     words = rest.split()
     owner: str | None = None
@@ -290,8 +312,8 @@ def _followup(rest: str) -> Request:
                     f"`{words[-1]}` is not a date: write it as YYYY-MM-DD, e.g. due 2026-12-01."
                 )
             words = words[:-2]
-        elif words and owner is None and (match := _MENTION.match(words[-1])):
-            owner = match.group(1)
+        elif words and owner is None and (user := reader.person(words[-1])):
+            owner = user
             words = words[:-1]
     text = " ".join(words)
     if not text:
@@ -309,8 +331,8 @@ def _listing(ids: list[str]) -> str:
     return ", ".join(f"`{i}`" for i in ids)
 
 
-def _is(request: Request) -> Callable[[str, Catalog], Request]:
-    return lambda _rest, _catalog: request
+def _is(request: Request) -> Callable[[str, Reader], Request]:
+    return lambda _rest, _reader: request
 
 
 SUBCOMMANDS: tuple[Subcommand, ...] = (
@@ -338,7 +360,7 @@ SUBCOMMANDS: tuple[Subcommand, ...] = (
         "[@user]",
         "Assign a role (no user: claim it yourself)",
         IN_CHANNEL,
-        lambda rest, _catalog: Help(),  # parsed by the catalog's role ids, see parse()
+        lambda rest, _reader: Help(),  # parsed by the catalog's role ids, see parse()
     ),
     Subcommand(
         "ack",
@@ -361,7 +383,7 @@ SUBCOMMANDS: tuple[Subcommand, ...] = (
     Subcommand(
         "close",
         "",
-        "Close a resolved incident: drafts the post-mortem into Jira, then archives the channel",
+        "Close a resolved incident: drafts the post-mortem into the tracker, then archives the channel",
         COMMANDER + " (anyone while nobody commands)",
         _is(Close()),
     ),
@@ -370,14 +392,14 @@ SUBCOMMANDS: tuple[Subcommand, ...] = (
         "public",
         "Make a private incident visible to everyone: announced in the feed",
         COMMANDER,
-        lambda rest, _catalog: _visibility(rest),
+        lambda rest, _reader: _visibility(rest),
     ),
     Subcommand(
         "followup",
         "<text> [@owner] [due YYYY-MM-DD]",
         "Record a follow-up action (or *Add follow-up* on a message)",
         IN_CHANNEL,
-        lambda rest, _catalog: _followup(rest),
+        _followup,
         aliases=("follow-up",),
         hint=True,
     ),
@@ -400,7 +422,7 @@ SUBCOMMANDS: tuple[Subcommand, ...] = (
     Subcommand(
         "postmortem",
         "[export]",
-        "Preview the post-mortem draft; `export` drafts it into Jira now (again: the same issue)",
+        "Preview the post-mortem draft; `export` drafts it into the tracker now (again: the same issue)",
         IN_CHANNEL,
         _postmortem,
         aliases=("post-mortem",),
@@ -426,7 +448,7 @@ SUBCOMMANDS: tuple[Subcommand, ...] = (
         "[service]",
         "Who is on call now",
         ANYONE,
-        lambda rest, _catalog: OnCall(_first_word(rest)),
+        lambda rest, _reader: OnCall(_first_word(rest)),
         aliases=("on-call",),
     ),
     Subcommand(
@@ -434,7 +456,7 @@ SUBCOMMANDS: tuple[Subcommand, ...] = (
         "[name]",
         "List the playbooks that match, or attach one",
         IN_CHANNEL,
-        lambda rest, _catalog: PlaybookRequest(_first_word(rest)),
+        lambda rest, _reader: PlaybookRequest(_first_word(rest)),
         aliases=("playbooks",),
     ),
     Subcommand(

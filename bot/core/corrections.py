@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from bot.core.catalog import COMMANDER, Catalog
 from bot.core.decisions import EDITABLE, Decision, EditMilestones, Refused, Snapshot
 from bot.core.milestones import ORDER, Milestone, Source, Stamp, order_errors, require_aware
+from bot.core.people import person
 from bot.core.timeline import Entry, EntryKind
 
 
@@ -17,7 +18,7 @@ def require_command(catalog: Catalog, incident: Snapshot, actor: str | None, wha
     commander = incident.roles.get(COMMANDER)
     if actor is None or commander is None or actor == commander or actor in catalog.admins:
         return
-    raise Refused(f"Only the incident commander (<@{commander}>) or an admin can {what}.")
+    raise Refused(f"Only the incident commander ({person(commander)}) or an admin can {what}.")
 
 
 def edit_milestones(

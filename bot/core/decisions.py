@@ -12,7 +12,8 @@ from bot.core.timeline import Entry
 
 
 class Refused(Exception):
-    """The command is not allowed in the incident's current state; the text says why."""
+    """The command is not allowed in the incident's current state; the text says why. People in
+    it are neutral references (`bot.core.people`): the surface that shows it renders them."""
 
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
@@ -27,7 +28,9 @@ class Snapshot:
     severity: str
     status: str
     milestones: dict[Milestone, Stamp] = field(default_factory=dict)
-    roles: dict[str, str] = field(default_factory=dict)  # role id -> Slack user id
+    roles: dict[str, str] = field(
+        default_factory=dict
+    )  # role id -> the person's id on their chat surface
     private: bool = False
 
 

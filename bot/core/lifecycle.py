@@ -55,6 +55,7 @@ from bot.core.decisions import (
 )
 from bot.core.metrics import humanize
 from bot.core.milestones import Milestone, Source, Stamp, order_errors, require_aware
+from bot.core.people import person
 from bot.core.sender_time import Chosen, Told, choose, floor_named, floors_of
 from bot.core.timeline import Entry, EntryKind
 
@@ -69,7 +70,7 @@ def declare(
     severity: str | None,
     now: datetime,
     actor: str | None,
-    source: Source = Source.SLACK,
+    source: Source = Source.CHAT,
     description: str = "",
     impact_started_at: datetime | None = None,
     detected_at: datetime | None = None,
@@ -152,7 +153,7 @@ def decide(
     *,
     now: datetime,
     actor: str | None,
-    source: Source = Source.SLACK,
+    source: Source = Source.CHAT,
 ) -> Decision:
     require_aware(now)
     current = catalog.status(incident.status)
@@ -192,7 +193,7 @@ def decide(
             if role is None:
                 raise _unknown("role", role_id, catalog.roles)
             if incident.roles.get(role.id) == user:
-                raise Refused(f"<@{user}> is already the {role.name}.")
+                raise Refused(f"{person(user)} is already the {role.name}.")
             previous = incident.roles.get(role.id)
             entry = Entry(
                 EntryKind.ROLE,
@@ -206,7 +207,7 @@ def decide(
         case Acknowledge(told=told):
             acked = incident.milestones.get(Milestone.ACKNOWLEDGED)
             if acked is not None:
-                who = f" by <@{acked.by}>" if acked.by else ""
+                who = f" by {person(acked.by)}" if acked.by else ""
                 raise Refused(f"Already acknowledged{who}.")
             when = _when(told, now, floors_of(incident.milestones, Milestone.ACKNOWLEDGED))
             at = when.at if when else now

@@ -50,11 +50,12 @@ _CONSTRAINTS: tuple[tuple[Milestone, Milestone], ...] = (
 
 
 class Source(StrEnum):
-    """Where a milestone or a timeline entry came from."""
+    """Where a milestone or a timeline entry came from (stored as is; each surface names the
+    product behind `chat` and `pager` itself)."""
 
-    SLACK = "slack"
+    CHAT = "chat"  # a person on the chat surface
     ALERT = "alert"
-    PAGERDUTY = "pagerduty"
+    PAGER = "pager"  # the pager's own events (acknowledged, resolved there)
     MANUAL = "manual"
     IMPLIED = "implied"
     IMPORT = "import"

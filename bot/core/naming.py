@@ -1,4 +1,4 @@
-"""Incident channel names: `inc-YYYYMMDD-<slug>`, valid for Slack (a-z 0-9 - _, at most 80)."""
+"""Incident channel names: `inc-YYYYMMDD-<slug>`, valid as a chat channel name (a-z 0-9 - _, at most 80)."""
 
 from __future__ import annotations
 

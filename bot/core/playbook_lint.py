@@ -125,7 +125,7 @@ def problems_from_error(exc: ValidationError) -> list[Problem]:
 def validate_against(playbook: Playbook, catalog: Catalog) -> list[Problem]:
     """Names borrowed from the catalog: severities, roles, services. Service ids are checked
     only when the catalog lists services: without them any service is paged through the
-    PagerDuty defaults, so an unknown id cannot be told from a real one."""
+    pager defaults, so an unknown id cannot be told from a real one."""
     problems: list[Problem] = []
     severities = [s.id for s in catalog.severities]
     roles = {r.id for r in catalog.roles}

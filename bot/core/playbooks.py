@@ -47,7 +47,7 @@ _SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 _ROLE = re.compile(r"^[a-z][a-z0-9_-]{0,31}$")  # as the catalog's role ids
 _SERVICE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$")  # as the catalog's service ids
 _SEVERITY = re.compile(r"^[A-Z][A-Z0-9_-]{0,15}$")
-_SLACK_USER = re.compile(r"^[UW][A-Z0-9]{2,}$")
+_CHAT_USER = re.compile(r"^[UW][A-Z0-9]{2,}$")
 _USERGROUP = re.compile(r"^[a-z0-9][a-z0-9._-]{0,79}$")
 _DURATION = re.compile(r"^(?:(\d{1,5})d)?(?:(\d{1,6})h)?(?:(\d{1,7})m)?(?:(\d{1,9})s)?$")
 MIN_EVERY = timedelta(minutes=1)
@@ -208,12 +208,12 @@ class PageAction(_Strict):
 
 class InviteAction(_Strict):
     type: Literal["invite"]
-    users: tuple[Annotated[str, _checked(_SLACK_USER, "a Slack user id (U…)")], ...] = ()
+    users: tuple[Annotated[str, _checked(_CHAT_USER, "a chat user id (U…)")], ...] = ()
     usergroup: (
         Annotated[
             str,
             BeforeValidator(lambda v: v.lstrip("@") if isinstance(v, str) else v),
-            _checked(_USERGROUP, "a Slack user group handle (e.g. dba-oncall)"),
+            _checked(_USERGROUP, "a chat user group handle (e.g. dba-oncall)"),
         ]
         | None
     ) = None
@@ -307,7 +307,7 @@ ACTION_TYPES = tuple(str(get_args(m.model_fields["type"].annotation)[0]) for m i
 class Step(_Strict):
     id: Slug
     title: Annotated[str, Field(min_length=1, max_length=150)]
-    details: str = ""  # Slack-flavoured markdown
+    details: str = ""  # the chat's markdown (bold, links, lists)
     runbook_url: Url | None = None
     owner_role: RoleId = COMMANDER  # who ticks it off
     due_after: Duration | None = None  # counted from the playbook's start; None: no deadline

@@ -50,8 +50,8 @@ class FollowupItem:
     owner: str | None
     due_on: date | None
     state: str
-    jira_key: str | None = None
-    jira_url: str | None = None
+    issue_key: str | None = None  # the tracker's issue, once exported
+    issue_url: str | None = None
     review: tuple[str, ...] = ()
 
 
@@ -95,7 +95,7 @@ class Facts:
     timeline: Sequence[TimelineItem]
     steps: Sequence[StepItem]
     followups: Sequence[FollowupItem]
-    roles: Mapping[str, str]  # role id → Slack user id
+    roles: Mapping[str, str]  # role id → the person's chat user id
     alerts: Sequence[str] = ()  # "CheckoutHigh5xx (alertmanager, firing 10:02–10:40 UTC)"
     links: Sequence[Link] = ()
 
@@ -114,7 +114,7 @@ class Postmortem:
     timeline: tuple[TimelineItem, ...]
     steps: tuple[StepItem, ...]
     followups: tuple[FollowupItem, ...]
-    participants: tuple[tuple[str, str], ...]  # (role name, Slack user id)
+    participants: tuple[tuple[str, str], ...]  # (role name, chat user id)
     review: tuple[blame.Finding, ...]
     generated_at: datetime
 
@@ -150,7 +150,7 @@ def build(facts: Facts, catalog: Catalog, now: datetime) -> Postmortem:
     )
     followups = tuple(
         FollowupItem(
-            f.id, f.text, f.owner, f.due_on, f.state, f.jira_key, f.jira_url, _flag(f.text)
+            f.id, f.text, f.owner, f.due_on, f.state, f.issue_key, f.issue_url, _flag(f.text)
         )
         for f in facts.followups
     )
@@ -205,8 +205,8 @@ def _detection(facts: Facts, stamps: Mapping[Milestone, Stamp]) -> str:
         return f"By an alert: {facts.alerts[0]}."
     how = {
         "alert": "by an alert",
-        "pagerduty": "through PagerDuty",
-        "slack": "declared in Slack",
+        "pager": "through the pager",
+        "chat": "declared in the chat",
         "manual": "set by hand",
         "api": "through the API",
         "implied": "implied by a later milestone",

@@ -66,7 +66,9 @@ def follow(
         incident.open_group = None
         session.add(incident)
         timers.stop_for(session, incident.id, now, resolved=phase is Phase.RESOLVED)
-        if phase is Phase.CLOSED:  # the post-mortem drafted into Jira (then the channel archived)
+        if (
+            phase is Phase.CLOSED
+        ):  # the post-mortem drafted into the tracker (then the channel archived)
             jira_effects.enqueue_export(session, incident.id, now)
         drill_events.wrap_up(session, incident, phase, now)
     elif any(e.kind is EntryKind.REOPENED for e in decision.entries):
@@ -86,7 +88,7 @@ def follow(
         timer_store.cancel(
             session=session, incident_id=incident.id, now=now, kinds=[paging.REPAGE_TIMER]
         )
-    if source is Source.PAGERDUTY:
+    if source is Source.PAGER:
         return  # PagerDuty told us; telling it back would only echo
     if Milestone.ACKNOWLEDGED in decision.set_milestones:
         paging.follow_status(

@@ -42,7 +42,7 @@ class DrillFlows(UnitOfWork):
                 severity=severity,
                 now=now,
                 actor=actor,
-                source=Source.SLACK if actor else Source.SYSTEM,
+                source=Source.CHAT if actor else Source.SYSTEM,
                 description=f"A practice run of the {playbook.name} playbook.",
                 private=playbook.private,
             )
@@ -50,7 +50,7 @@ class DrillFlows(UnitOfWork):
                 session=session,
                 opening=opening,
                 now=now,
-                source=Source.SLACK if actor else Source.SYSTEM,
+                source=Source.CHAT if actor else Source.SYSTEM,
                 created_by=actor,
                 drill=True,
             )

@@ -77,7 +77,7 @@ def add(
         now,
         f"Follow-up: {row.text}",
         actor,
-        Source.SLACK if actor else Source.SYSTEM,
+        Source.CHAT if actor else Source.SYSTEM,
         {
             "followup": row.id,
             "owner": owner,
@@ -98,7 +98,7 @@ class FollowupFlows(UnitOfWork):
         due_on: date | None,
         actor: str,
         request_key: str | None,
-        source: str = "slack",
+        source: str = "chat",
         permalink: str | None = None,
     ) -> Outcome:
         def work(session: Session, now: datetime) -> Outcome:
@@ -156,7 +156,7 @@ class FollowupFlows(UnitOfWork):
                 now,
                 f"Follow-up {verb}: {row.text}",
                 actor,
-                Source.SLACK,
+                Source.CHAT,
                 {"followup": row.id, "state": state},
             )
             announce_entry(session, row.incident_id, entry, now)

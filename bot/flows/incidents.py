@@ -43,7 +43,7 @@ class IncidentFlows(PinFlows, PagerFlows, PlaybookFlows, FollowupFlows, DrillFlo
         description: str = "",
         impact_started_at: datetime | None = None,
         private: bool = False,
-        source: Source = Source.SLACK,
+        source: Source = Source.CHAT,
         drill: bool = False,
     ) -> Outcome:
         def work(session: Session, now: datetime) -> Outcome:
@@ -83,7 +83,7 @@ class IncidentFlows(PinFlows, PagerFlows, PlaybookFlows, FollowupFlows, DrillFlo
         request_key: str | None,
         channel_id: str | None = None,
         incident_id: int | None = None,
-        source: Source = Source.SLACK,
+        source: Source = Source.CHAT,
     ) -> Outcome:
         def work(session: Session, now: datetime) -> Outcome:
             incident = self._locked(session, channel_id, incident_id)

@@ -166,7 +166,7 @@ class JiraEffects:
         tracker, pm = self.tracker, self.catalog.postmortem
         # A private incident's issues are only ever written under its security level.
         level = pm.private.security_level if incident.private and pm.private else None
-        project = pm.jira_project or tracker.project
+        project = pm.tracker_project or tracker.project
         draft = self.draft(iid)
         labels = ["postmortem", _label(incident.severity), marker(iid)]
         if incident.service:

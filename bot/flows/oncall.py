@@ -6,7 +6,7 @@ from datetime import datetime
 
 from sqlmodel import Session
 
-from bot.core.catalog import PagerDutyTarget
+from bot.core.catalog import PagerTarget
 from bot.core.lifecycle import Refused
 from bot.core.milestones import Source
 from bot.core.timeline import Entry, EntryKind
@@ -21,7 +21,7 @@ NOT_CONFIGURED = paging.NOT_CONFIGURED
 
 
 class PagerFlows(UnitOfWork):
-    def target(self, service: str | None) -> PagerDutyTarget:
+    def target(self, service: str | None) -> PagerTarget:
         """A catalog service, or a PagerDuty service id typed as is."""
         return paging.resolve_target(self.catalog, self.paging, service)
 
@@ -51,7 +51,7 @@ class PagerFlows(UnitOfWork):
                     now,
                     f"Paging {service}…",
                     actor,
-                    Source.SLACK,
+                    Source.CHAT,
                     {"service": service},
                 ),
                 now,

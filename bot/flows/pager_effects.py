@@ -89,7 +89,7 @@ class PagerEffects:
             announce_entry(
                 session,
                 page.incident_id,
-                Entry(EntryKind.PAGE, now, text, page.requested_by, Source.PAGERDUTY, data),
+                Entry(EntryKind.PAGE, now, text, page.requested_by, Source.PAGER, data),
                 now,
             )
             if "step_id" in row.payload:
@@ -146,7 +146,7 @@ class PagerEffects:
             announce_entry(
                 session,
                 page.incident_id,
-                Entry(EntryKind.PAGE, now, text, page.requested_by, Source.PAGERDUTY, data),
+                Entry(EntryKind.PAGE, now, text, page.requested_by, Source.PAGER, data),
                 now,
             )
             if "step_id" in row.payload:

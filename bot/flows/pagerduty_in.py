@@ -59,7 +59,7 @@ class PagerDutyInbound:
                     actor=who,
                     request_key=key,
                     incident_id=incident_id,
-                    source=Source.PAGERDUTY,
+                    source=Source.PAGER,
                 )
                 incident = self.flows.incident(incident_id)
                 if who and outcome.ok and incident is not None and self._no_commander(incident_id):
@@ -68,7 +68,7 @@ class PagerDutyInbound:
                         actor=who,
                         request_key=f"{key}:commander",
                         incident_id=incident_id,
-                        source=Source.PAGERDUTY,
+                        source=Source.PAGER,
                     )
                 self._page_status(event, "acknowledged", incident_id, told)
                 return outcome
@@ -82,7 +82,7 @@ class PagerDutyInbound:
                     actor=who,
                     request_key=key,
                     incident_id=incident_id,
-                    source=Source.PAGERDUTY,
+                    source=Source.PAGER,
                 )
             case "incident.reopened":
                 self._page_status(event, "triggered", incident_id, told)
@@ -91,7 +91,7 @@ class PagerDutyInbound:
                     actor=who,
                     request_key=key,
                     incident_id=incident_id,
-                    source=Source.PAGERDUTY,
+                    source=Source.PAGER,
                 )
             case "incident.triggered":
                 self._page_status(event, "triggered", incident_id, told)
@@ -163,6 +163,6 @@ class PagerDutyInbound:
         self, session: Session, now: datetime, incident_id: int, text: str, who: str | None
     ) -> Outcome:
         announce_entry(
-            session, incident_id, Entry(EntryKind.PAGE, now, text, who, Source.PAGERDUTY, {}), now
+            session, incident_id, Entry(EntryKind.PAGE, now, text, who, Source.PAGER, {}), now
         )
         return Outcome(True, text, incident_id)

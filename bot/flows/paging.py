@@ -11,7 +11,7 @@ from sqlalchemy import bindparam
 from sqlalchemy import select as core_select
 from sqlmodel import Session, col, select
 
-from bot.core.catalog import Catalog, PagerDutyTarget
+from bot.core.catalog import Catalog, PagerTarget
 from bot.core.lifecycle import Refused
 from bot.core.milestones import Source
 from bot.core.timeline import Entry, EntryKind
@@ -37,17 +37,17 @@ def lane(incident_id: int) -> str:
 class PagingDefaults:
     """PagerDuty targets for services the catalog does not map (env PAGERDUTY_*)."""
 
-    target: PagerDutyTarget = field(default_factory=PagerDutyTarget)
+    target: PagerTarget = field(default_factory=PagerTarget)
     enabled: bool = False  # PAGERDUTY_API_TOKEN or a routing key is configured
 
 
-def target_for(catalog: Catalog, defaults: PagingDefaults, service: str | None) -> PagerDutyTarget:
+def target_for(catalog: Catalog, defaults: PagingDefaults, service: str | None) -> PagerTarget:
     mapped = catalog.service(service)
     base = defaults.target
     if mapped is None:
         return base
-    pd = mapped.pagerduty
-    return PagerDutyTarget(
+    pd = mapped.pager
+    return PagerTarget(
         service_id=pd.service_id or base.service_id,
         escalation_policy_id=pd.escalation_policy_id or base.escalation_policy_id,
         routing_key=pd.routing_key or base.routing_key,
@@ -59,12 +59,10 @@ DEFAULT_SERVICE = "default"
 NOT_CONFIGURED = "PagerDuty is not set up: set PAGERDUTY_API_TOKEN and PAGERDUTY_FROM_EMAIL (see README → PagerDuty)."
 
 
-def resolve_target(
-    catalog: Catalog, defaults: PagingDefaults, service: str | None
-) -> PagerDutyTarget:
+def resolve_target(catalog: Catalog, defaults: PagingDefaults, service: str | None) -> PagerTarget:
     """A catalog service, `default`, or a PagerDuty service id typed as is; Refused otherwise."""
     if service and catalog.service(service) is None and _PD_ID.match(service):
-        return PagerDutyTarget(service_id=service)
+        return PagerTarget(service_id=service)
     if service and catalog.service(service) is None and service != DEFAULT_SERVICE:
         known = (
             ", ".join(f"`{s.id}`" for s in catalog.services) or "none yet (add them to the catalog)"

@@ -34,7 +34,7 @@ class PinFlows(UnitOfWork):
                 return Outcome(True, "Already on the timeline.", incident_id)
             said_at = _ts_instant(ts, fallback=now).isoformat()
             data = {"channel": channel_id, "ts": ts, "said_at": said_at, "pinned_by": [actor]}
-            entry = Entry(EntryKind.PIN, now, "(pinned message)", actor, Source.SLACK, data)
+            entry = Entry(EntryKind.PIN, now, "(pinned message)", actor, Source.CHAT, data)
             (row,) = q.add_entries(
                 session=session,
                 incident_id=incident_id,

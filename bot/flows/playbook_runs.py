@@ -74,7 +74,7 @@ def attach(
         now,
         f"Playbook {playbook.name} attached {how}",
         actor,
-        Source.SLACK if actor else Source.SYSTEM,
+        Source.CHAT if actor else Source.SYSTEM,
         {"playbook": playbook.name},
     )
     q.add_entries(session=session, incident_id=incident.id, entries=[entry], now=now)

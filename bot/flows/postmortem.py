@@ -129,19 +129,40 @@ def facts_of(
     )
 
 
+class _Templates(Environment):
+    """Templates written before the follow-ups' tracker fields were neutral still read them by
+    their old names (RENAMED: old → new)."""
+
+    RENAMED = {"jira_key": "issue_key", "jira_url": "issue_url"}
+
+    def getattr(self, obj: object, attribute: str) -> object:
+        if isinstance(obj, FollowupItem):
+            attribute = self.RENAMED.get(attribute, attribute)
+        return super().getattr(obj, attribute)
+
+
 class Drafter:
     """Renders post-mortems from a templates directory (postmortem_templates/ by default)."""
 
-    def __init__(self, catalog: Catalog, directory: Path) -> None:
+    def __init__(
+        self, catalog: Catalog, directory: Path, sources: Mapping[str, str] | None = None
+    ) -> None:
+        """`sources`: the products behind the neutral sources (`chat` → the chat's name)."""
         self.catalog = catalog
         self.directory = directory
-        self.env = Environment(
+        self.env = _Templates(
             loader=FileSystemLoader(str(directory)),
             undefined=StrictUndefined,  # a typo in a template fails loudly, not silently empty
-            autoescape=False,  # noqa: S701  Markdown, not HTML: responders' text goes through md/flag
+            autoescape=False,  # Markdown, not HTML: responders' text goes through md/flag
             keep_trailing_newline=True,
         )
         self.env.filters.update(FILTERS)
+        products = dict(sources or {})
+
+        def source(value: str | None) -> str:
+            return escape_markdown(products.get(value, value)) if value else "—"
+
+        self.env.filters["source"] = source
 
     def render(self, facts: Facts, now: datetime, names: Mapping[str, str] | None = None) -> Draft:
         postmortem = build(facts, self.catalog, now)
@@ -164,7 +185,7 @@ def _filters() -> dict[str, Callable[..., str]]:
 
     @pass_context
     def person(context: Context, user: str | None) -> str:
-        """A Slack user's name (the export looks them up), else their id."""
+        """A chat user's name (the export looks them up), else their id."""
         names: Mapping[str, str] = context.get("names") or {}
         return escape_markdown(names.get(user, user)) if user else "—"
 

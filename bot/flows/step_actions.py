@@ -84,7 +84,7 @@ def record(
         now,
         text,
         actor,
-        Source.SLACK if actor else Source.SYSTEM,
+        Source.CHAT if actor else Source.SYSTEM,
         {"playbook": run.playbook, "step": step.step, "state": state, "result": step.result},
     )
     q.add_entries(session=session, incident_id=run.incident_id, entries=[entry], now=now)

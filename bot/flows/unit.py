@@ -13,7 +13,7 @@ from bot.core.lifecycle import Refused
 from bot.core.playbooks import Playbook
 from bot.flows import slack_effects as fx
 from bot.flows import timers
-from bot.flows.jira_effects import lane as jira_lane
+from bot.flows.jira_effects import lane as tracker_lane
 from bot.flows.outbox import OutboxRunner
 from bot.flows.paging import PagingDefaults, plan_auto_page
 from bot.flows.paging import lane as pager_lane
@@ -165,15 +165,15 @@ class UnitOfWork:
         ran = {row.lane for row in born}  # each with the rest of its lane
         for row in born:
             runner.run_claimed(row)
-        slack = fx.lane(incident_id)
-        if (lanes is None or slack in lanes) and slack not in ran:
-            runner.run_lane(slack)
+        chat = fx.lane(incident_id)
+        if (lanes is None or chat in lanes) and chat not in ran:
+            runner.run_lane(chat)
         others = [
             o
-            for o in (pager_lane(incident_id), jira_lane(incident_id))
+            for o in (pager_lane(incident_id), tracker_lane(incident_id))
             if lanes is None or o in lanes
         ]
         for other in others:
             runner.run_lane(other)
         if others:  # what the pages and the tracker told the channel (their failures too)
-            runner.run_lane(slack)
+            runner.run_lane(chat)

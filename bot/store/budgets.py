@@ -1,6 +1,6 @@
 """Rate-limit budgets shared by every process of a deployment, in PostgreSQL.
 
-One row per (bucket, scope) holds the instants booked in its rolling window. Every Slack call
+One row per (bucket, scope) holds the instants booked in its rolling window. Every chat or pager call
 books first, so a booking is one statement on a connection of its own (never the caller's,
 outside any transaction): an upsert whose update computes the booking in the database, as
 `bot.core.pacing.book` does, from the row it has locked and the database's clock read after the

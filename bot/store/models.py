@@ -297,7 +297,7 @@ class Followup(SQLModel, table=True):
     state: str = Field(default="open", max_length=16)  # open | done
     created_by: str | None = Field(default=None, max_length=32)  # None: a playbook step
     created_at: datetime
-    source: str = Field(max_length=16)  # slack | shortcut | playbook
+    source: str = Field(max_length=16)  # chat | shortcut | playbook
     permalink: str | None = None  # the message it was made from (shortcut)
     jira_key: str | None = Field(default=None, max_length=32)
     jira_url: str | None = None

@@ -49,6 +49,7 @@ from bot.web.views import (
     parse_filters,
     viewer_scope,
 )
+from bot.web.wording import said
 
 log = logging.getLogger(__name__)
 
@@ -346,7 +347,7 @@ class ReviewSite:
                 draft = self.drafts(incident_id)
                 draft_html = Markup(to_html(draft.markdown))  # noqa: S704  escaped by to_html
             except Refused as refused:
-                draft_error = refused.reason
+                draft_error = said(refused.reason)
             except Exception:
                 log.exception("could not draft the post-mortem of incident %s", raw)
                 draft_error = "The draft could not be rendered; the server log says why."

@@ -10,6 +10,7 @@ from urllib.parse import urlsplit
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
+from bot.adapters.source_names import source_name
 from bot.core.metrics import humanize
 
 CSP = (
@@ -55,6 +56,7 @@ def environment() -> Environment:
         dur=humanize,
         secs=_seconds,
         href=_href,
+        source=source_name,
         day=lambda d: d.strftime("%Y-%m-%d") if isinstance(d, date) else "—",
     )
     return env

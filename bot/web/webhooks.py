@@ -19,6 +19,7 @@ from bot.flows.alerts import AlertFlows
 from bot.flows.pagerduty_in import PagerDutyInbound
 from bot.web import alert_sources
 from bot.web.common import BadBody, Metrics, bearer_refusal, parse_json, read_body
+from bot.web.wording import said
 
 MAX_ALERT_BODY = 8_000_000  # a group of 1000 alerts with long annotations stays well below
 MAX_PAGERDUTY_BODY = 1_000_000
@@ -58,7 +59,7 @@ def routes(
             )
         outcome = await run_in_threadpool(alerts.ingest, group)
         return JSONResponse(
-            {"ok": outcome.ok, "incident_id": outcome.incident_id, "result": outcome.message}
+            {"ok": outcome.ok, "incident_id": outcome.incident_id, "result": said(outcome.message)}
         )
 
     async def pagerduty_endpoint(request: Request) -> Response:
@@ -92,7 +93,7 @@ def routes(
             return JSONResponse({"error": str(bad)}, status_code=422)
         outcome = await run_in_threadpool(pagerduty.handle, event)
         return JSONResponse(
-            {"ok": outcome.ok, "incident_id": outcome.incident_id, "result": outcome.message}
+            {"ok": outcome.ok, "incident_id": outcome.incident_id, "result": said(outcome.message)}
         )
 
     return [

@@ -17,7 +17,7 @@ def at(minutes: float) -> datetime:
     return T0 + timedelta(minutes=minutes)
 
 
-def act(minutes: float, text: str = "x", kind: str = "note", source: str = "slack") -> Activity:
+def act(minutes: float, text: str = "x", kind: str = "note", source: str = "chat") -> Activity:
     return Activity(at(minutes), kind, text, source)
 
 
@@ -291,7 +291,7 @@ def test_build_ongoing_silence_and_a_failed_page_and_step() -> None:
     assert [i.kind for i in result.items] == ["silence", "failed_step", "unacknowledged_page"]
     assert "db: timeout." in result.items[1].detail
     assert result.items[2].title == "Page to the default service never acknowledged"
-    assert "never reached PagerDuty" in result.items[2].detail
+    assert "never reached the pager" in result.items[2].detail
 
 
 def test_build_with_nothing_to_say() -> None:

@@ -148,16 +148,16 @@ def test_catalog_services_and_paging() -> None:
     catalog = catalog_from_mapping(
         {
             "services": {
-                "checkout-api": {"pagerduty": {"service_id": "PSVC1", "routing_key": "r" * 32}}
+                "checkout-api": {"pager": {"service_id": "PSVC1", "routing_key": "r" * 32}}
             },
             "paging": {"auto_severities": ["sev1"]},
             "alerts": {"severities": {"CRIT": "sev1"}},
         }
     )
     service = catalog.service("Checkout-API")
-    assert service is not None and service.pagerduty.service_id == "PSVC1"
+    assert service is not None and service.pager.service_id == "PSVC1"
     assert catalog.alerts.severities == {"crit": "SEV1"}
     with pytest.raises(ValueError, match=r"paging\.auto_severities names severities"):
         catalog_from_mapping({"paging": {"auto_severities": ["SEV9"]}})
     with pytest.raises(ValueError, match="routing_key"):
-        catalog_from_mapping({"services": {"x": {"pagerduty": {"routing_key": "short"}}}})
+        catalog_from_mapping({"services": {"x": {"pager": {"routing_key": "short"}}}})

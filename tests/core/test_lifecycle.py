@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -11,6 +12,7 @@ from bot.core import lifecycle as lc
 from bot.core.catalog import Phase, default_catalog
 from bot.core.lifecycle import Refused, Snapshot
 from bot.core.milestones import Milestone, Source, Stamp
+from bot.core.people import person
 
 CAT = default_catalog()
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
@@ -59,7 +61,7 @@ def test_declare_stamps_detected_declared_and_impact_and_makes_declarer_commande
         Milestone.DETECTED: T0,
         Milestone.DECLARED: T0,
     }
-    assert all(s.by == ALICE and s.source is Source.SLACK for s in snap.milestones.values())
+    assert all(s.by == ALICE and s.source is Source.CHAT for s in snap.milestones.values())
     assert snap.roles == {"commander": ALICE}
     assert [e.kind.value for e in opening.entries] == ["declared", "role"]
 
@@ -175,7 +177,7 @@ def test_resolve_without_monitoring_implies_mitigation_at_resolution() -> None:
     decision = lc.decide(CAT, snap, lc.ChangeStatus("resolved", "  fixed  "), now=now, actor=BOB)
     assert decision.summary == "fixed"
     assert decision.set_milestones[Milestone.MITIGATED] == Stamp(now, Source.IMPLIED, BOB)
-    assert decision.set_milestones[Milestone.RESOLVED] == Stamp(now, Source.SLACK, BOB)
+    assert decision.set_milestones[Milestone.RESOLVED] == Stamp(now, Source.CHAT, BOB)
 
 
 def test_reopen_then_resolve_uses_the_last_resolution() -> None:
@@ -212,8 +214,8 @@ def test_ack_once() -> None:
     snap = opened()
     later = T0 + timedelta(minutes=3)
     decision = lc.decide(CAT, snap, lc.Acknowledge(), now=later, actor=BOB)
-    assert decision.set_milestones == {Milestone.ACKNOWLEDGED: Stamp(later, Source.SLACK, BOB)}
-    with pytest.raises(Refused, match=f"Already acknowledged by <@{BOB}>"):
+    assert decision.set_milestones == {Milestone.ACKNOWLEDGED: Stamp(later, Source.CHAT, BOB)}
+    with pytest.raises(Refused, match=re.escape(f"Already acknowledged by {person(BOB)}")):
         lc.decide(CAT, lc.apply(snap, decision), lc.Acknowledge(), now=later, actor=ALICE)
 
 
@@ -277,7 +279,7 @@ def test_the_commander_corrects_milestones_and_the_original_stays_on_the_timelin
     }
     (entry,) = decision.entries
     assert entry.text == (
-        "Impact started corrected to 2026-03-01 11:40:00 UTC (was 2026-03-01 12:00:00 UTC, from slack)"
+        "Impact started corrected to 2026-03-01 11:40:00 UTC (was 2026-03-01 12:00:00 UTC, from chat)"
     )
     assert entry.data["from"] == T0.isoformat() and entry.data["from_by"] == ALICE
 

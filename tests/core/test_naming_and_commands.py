@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
 
 import pytest
 
@@ -59,8 +59,8 @@ def test_drill_prefix() -> None:
         ("resolve rolled back 1.2.3", c.SetStatus("resolved", "rolled back 1.2.3")),
         ("severity sev1", c.SetSeverity("sev1")),
         ("commander", c.SetRole("commander", None)),
-        ("comms <@U123ABC|bob>", c.SetRole("comms", "U123ABC")),
-        ("scribe <@W999>", c.SetRole("scribe", "W999")),
+        ("comms @U123ABC", c.SetRole("comms", "U123ABC")),
+        ("scribe @W999", c.SetRole("scribe", "W999")),
         ("ack", c.Ack()),
         ("note  the cache hit rate dropped  ", c.Note("the cache hit rate dropped")),
         ("close", c.Close()),
@@ -68,7 +68,30 @@ def test_drill_prefix() -> None:
     ],
 )
 def test_parse(text: str, expected: c.Request) -> None:
-    assert c.parse(text, CAT) == expected
+    assert c.parse(text, CAT, at_sign) == expected
+
+
+def at_sign(word: str) -> str | None:
+    """A surface's mention rule, as an adapter passes it: here `@id` names the person `id`."""
+    return word[1:] if word.startswith("@") and len(word) > 1 else None
+
+
+def test_the_surface_says_which_words_mention_a_person() -> None:
+    assert c.parse("comms @U1", CAT) == c.Invalid(
+        "Mention the person: `/incident comms @name` (or no name to claim)."
+    )
+    assert c.parse("followup Add an alert @U1 due 2026-12-01", CAT, at_sign) == c.AddFollowup(
+        "Add an alert", "U1", date(2026, 12, 1)
+    )
+    assert c.parse("followup Add an alert @U1", CAT) == c.AddFollowup(
+        "Add an alert @U1", None, None
+    )
+
+
+def test_a_word_not_understood_is_echoed_only_when_plain() -> None:
+    result = c.parse("status <!channel>", CAT)
+    assert isinstance(result, c.Invalid)
+    assert result.message.startswith("Unknown status; use one of")
 
 
 @pytest.mark.parametrize(
@@ -121,9 +144,8 @@ def test_catalog_errors_name_the_problem(data: dict[str, object], needle: str) -
 def test_the_example_catalog_is_valid() -> None:
     from pathlib import Path
 
-    import yaml
+    from bot.catalog_file import load_catalog
 
-    example = Path(__file__).resolve().parents[2] / "incidentbot.example.yaml"
-    catalog = catalog_from_mapping(yaml.safe_load(example.read_text()))
+    catalog = load_catalog(Path(__file__).resolve().parents[2] / "incidentbot.example.yaml")
     assert catalog.find_status("fixing") is not None and catalog.find_role("ops") is not None
     assert c.parse("ops", catalog) == c.SetRole("ops", None)

@@ -204,7 +204,7 @@ ACTION_AT = "  - id: confirm\n"  # a third step is appended after the second one
         ("{type: invite}", "steps[2].action: invite needs users, a usergroup or both"),
         (
             "{type: invite, users: [bob]}",
-            "steps[2].action.users[0]: 'bob' is not a Slack user id (U…)",
+            "steps[2].action.users[0]: 'bob' is not a chat user id (U…)",
         ),
         (
             "{type: remind, text: hi, every: 30s, until: resolved}",

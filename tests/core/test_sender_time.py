@@ -90,7 +90,7 @@ def test_the_date_is_named_when_the_day_differs() -> None:
 def test_an_acknowledgement_is_stamped_at_the_senders_time() -> None:
     told = pd(T0 + timedelta(minutes=1))
     decision = lc.decide(
-        CAT, opened(), lc.Acknowledge(told), now=LATER, actor=ALICE, source=Source.PAGERDUTY
+        CAT, opened(), lc.Acknowledge(told), now=LATER, actor=ALICE, source=Source.PAGER
     )
     stamp = decision.set_milestones[Milestone.ACKNOWLEDGED]
     assert stamp.at == T0 + timedelta(minutes=1)

@@ -85,7 +85,7 @@ def test_group_changes_are_told_once_per_delivery_and_resolution_proposes_mitiga
     assert incident["status"] == "monitoring"
     assert incident["milestones"]["mitigated_at"] == {
         "at": "2026-11-26T07:20:00+00:00",
-        "source": "slack",
+        "source": "chat",
         "by": people.alice,
     }
 

@@ -29,7 +29,7 @@ def test_every_in_channel_command_updates_card_topic_timeline_and_milestones(
     stamps = after["milestones"]
     assert stamps["acknowledged_at"]["by"] == people.bob
     assert (
-        stamps["mitigated_at"]["source"] == "slack" and stamps["resolved_at"]["by"] == people.alice
+        stamps["mitigated_at"]["source"] == "chat" and stamps["resolved_at"]["by"] == people.alice
     )
     assert stamps["closed_at"] is None
     kinds = [e["kind"] for e in after["timeline"] if e["kind"] != "page"]
@@ -50,7 +50,7 @@ def test_every_in_channel_command_updates_card_topic_timeline_and_milestones(
     assert (note["text"], note["actor"], note["source"]) == (
         "Rollback <!channel> started",
         people.carol,
-        "slack",
+        "chat",
     )
 
     # the card was updated in place, never re-posted

@@ -45,9 +45,7 @@ def test_declare_with_text_opens_the_channel_card_topic_and_announcement(
         == stamps["detected_at"]["at"]
         == stamps["impact_started_at"]["at"]
     )
-    assert (
-        stamps["declared_at"]["source"] == "slack" and stamps["declared_at"]["by"] == people.alice
-    )
+    assert stamps["declared_at"]["source"] == "chat" and stamps["declared_at"]["by"] == people.alice
     assert datetime.fromisoformat(stamps["declared_at"]["at"]).tzinfo is not None
     assert incident["roles"] == {"commander": people.alice}
 

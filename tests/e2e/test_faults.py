@@ -287,7 +287,7 @@ def test_an_archived_or_deleted_incident_channel_is_reported_in_the_feed(
     (pd_incident,) = pd.incidents()
     pd.acknowledge(pd_incident["id"], pd.user_id("bob"))  # an update arrives from PagerDuty
     rig.sb.settle()
-    assert rig.incident()["milestones"]["acknowledged_at"]["source"] == "pagerduty"
+    assert rig.incident()["milestones"]["acknowledged_at"]["source"] == "pager"
     rig.drain()
     feed = rig.lines(rig.sb.feed_id)
     assert any("could not" in t for t in feed), feed
@@ -410,7 +410,7 @@ def test_pagerduty_failing_on_ack_and_resolve_lands_once(
     command(rig.sb, rig.p.bob, channel, action)
     incident = rig.incident()  # the state is right here at once, whatever PagerDuty does
     stamp = "acknowledged_at" if action == "ack" else "resolved_at"
-    assert incident["milestones"][stamp]["source"] == "slack"
+    assert incident["milestones"][stamp]["source"] == "chat"
     assert incident["milestones"][stamp]["by"] == rig.p.bob
     rig.drain()
     status = "acknowledged" if action == "ack" else "resolved"
@@ -418,7 +418,7 @@ def test_pagerduty_failing_on_ack_and_resolve_lands_once(
     entry = "acknowledge_log_entry" if action == "ack" else "resolve_log_entry"
     assert log_types(rig, pd_incident["id"]).count(entry) == 1
     incident = rig.incident()
-    assert incident["milestones"][stamp]["source"] == "slack"  # the echo changed nothing
+    assert incident["milestones"][stamp]["source"] == "chat"  # the echo changed nothing
     assert [p["status"] for p in incident["pages"]] == [status]
     assert len(pd.incidents()) == 1
 

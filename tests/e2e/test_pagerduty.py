@@ -61,7 +61,7 @@ def test_an_alert_born_sev1_pages_through_events_v2_and_the_on_call_ack_comes_ba
     pd.acknowledge(pd_incident["id"], alice_pd)  # the on-call acks in PagerDuty's app
     sb.settle()
     incident = only_incident(sb)
-    assert incident["milestones"]["acknowledged_at"]["source"] == "pagerduty"
+    assert incident["milestones"]["acknowledged_at"]["source"] == "pager"
     assert incident["milestones"]["acknowledged_at"]["by"] == people.alice  # matched by email
     assert incident["roles"] == {"commander": people.alice}
 
@@ -180,6 +180,6 @@ def test_webhook_signatures_redeliveries_and_rotation(sb: Sandbox, people: Peopl
     incident = only_incident(sb)
     assert (
         incident["status"] == "resolved"
-        and incident["milestones"]["resolved_at"]["source"] == "pagerduty"
+        and incident["milestones"]["resolved_at"]["source"] == "pager"
     )
     assert api(sb, f"/api/incidents/{incident['id']}").status_code == 200

@@ -79,7 +79,7 @@ def test_an_ack_delivered_two_hours_late_counts_from_pagerdutys_time(
     after = incident(sb)
     acked = after["milestones"]["acknowledged_at"]
     assert about(acked["at"], T0 + timedelta(minutes=1))
-    assert acked["source"] == "pagerduty"
+    assert acked["source"] == "pager"
     (page,) = after["pages"]
     assert about(page["acknowledged_at"], T0 + timedelta(minutes=1))
     (entry,) = [e for e in after["timeline"] if e["kind"] == "acknowledged"]

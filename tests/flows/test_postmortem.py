@@ -38,17 +38,15 @@ def facts(**changes: object) -> Facts:
         "summary": "A bad config push; rolled back.",
         "private": False,
         "drill": False,
-        "milestones": {m: Stamp(t, Source.SLACK, "U0ALICE") for m, t in at.items()},
+        "milestones": {m: Stamp(t, Source.CHAT, "U0ALICE") for m, t in at.items()},
         "timeline": [
-            TimelineItem(
-                T0 + timedelta(minutes=5), "declared", "Declared SEV2", "U0ALICE", "slack"
-            ),
+            TimelineItem(T0 + timedelta(minutes=5), "declared", "Declared SEV2", "U0ALICE", "chat"),
             TimelineItem(
                 T0 + timedelta(minutes=20),
                 "note",
                 "Rollback started | it was careless to push on Friday",
                 "U0BOB",
-                "slack",
+                "chat",
             ),
         ],
         "steps": [
@@ -130,13 +128,13 @@ def test_responders_text_is_escaped_and_blame_is_marked_for_review() -> None:
 
 def test_a_clean_incident_has_no_review_section() -> None:
     clean = facts(
-        timeline=[TimelineItem(T0, "note", "Rollback started", "U0BOB", "slack")],
+        timeline=[TimelineItem(T0, "note", "Rollback started", "U0BOB", "chat")],
     )
     assert "For the review" not in render(clean)
 
 
 def test_missing_milestones_render_as_dashes() -> None:
-    text = render(facts(milestones={Milestone.DECLARED: Stamp(T0, Source.SLACK, "U0ALICE")}))
+    text = render(facts(milestones={Milestone.DECLARED: Stamp(T0, Source.CHAT, "U0ALICE")}))
     assert "|Impact started|—|" in text and "|MTTR|—|" in text
 
 
@@ -178,7 +176,7 @@ def test_the_slack_preview_keeps_tables_whole_within_slacks_limits() -> None:
     long = facts(
         timeline=[
             TimelineItem(
-                T0 + timedelta(minutes=i), "note", f"Step {i} of the rollback", "U0BOB", "slack"
+                T0 + timedelta(minutes=i), "note", f"Step {i} of the rollback", "U0BOB", "chat"
             )
             for i in range(150)
         ]
@@ -190,3 +188,26 @@ def test_the_slack_preview_keeps_tables_whole_within_slacks_limits() -> None:
         text = block["text"]["text"] if "text" in block else ""
         assert len(text) <= 3000
         assert text.count("```") % 2 == 0  # every code block opened in a section closes there
+
+
+def test_a_template_written_with_the_old_tracker_field_names_still_renders(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "default.md.j2").write_text(
+        "{% for f in pm.followups %}{{ f.jira_key }} {{ f.jira_url }} = "
+        "{{ f.issue_key }} {{ f.issue_url }}\n{% endfor %}",
+        encoding="utf-8",
+    )
+    exported = FollowupItem(
+        1, "Add a config canary", "U0BOB", None, "open", "OPS-9", "https://t.example/OPS-9"
+    )
+    draft = Drafter(default_catalog(), tmp_path).render(facts(followups=[exported]), T0)
+    url = "https://t.example/OPS-9"
+    assert draft.markdown == f"OPS-9 {url} = OPS-9 {url}\n"
+
+
+def test_sources_are_named_as_the_deployment_names_its_products() -> None:
+    named = Drafter(default_catalog(), TEMPLATES, {"chat": "Slack"}).render(facts(), T0).markdown
+    assert "| Declared | 2026-11-26 10:03:00 UTC | Slack |" in named
+    plain = Drafter(default_catalog(), TEMPLATES).render(facts(), T0).markdown
+    assert "| Declared | 2026-11-26 10:03:00 UTC | chat |" in plain

@@ -109,7 +109,7 @@ def store(db: Database, incidents: Sequence[Case]) -> None:
                 title=f"Random {k}",
                 severity=case.severity,
                 status="resolved",
-                source=Source.SLACK.value,
+                source=Source.CHAT.value,
                 service=case.service,
                 drill=case.drill,
                 disposition=case.disposition,
@@ -125,7 +125,7 @@ def store(db: Database, incidents: Sequence[Case]) -> None:
                         incident_id=incident.id,
                         kind=milestone.value,
                         at=instant,
-                        source=Source.SLACK.value,
+                        source=Source.CHAT.value,
                         updated_at=instant,
                     )
                 )

@@ -90,7 +90,7 @@ def add_incident(
             status=status,
             private=private,
             drill=drill,
-            source="slack",
+            source="chat",
             service=service,
             channel_id=channel_id,
             channel_name=f"inc-{channel_id.lower()}" if channel_id else None,
@@ -107,7 +107,7 @@ def add_incident(
                     incident_id=iid,
                     kind=m.value,
                     at=at,
-                    source="slack",
+                    source="chat",
                     set_by=commander,
                     updated_at=at,
                 )
@@ -127,7 +127,7 @@ def add_incident(
                     kind=kind,
                     text=text,
                     actor=commander,
-                    source="slack",
+                    source="chat",
                     data={},
                     created_at=at,
                 )

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
+from bot.adapters.source_names import source_name
 from bot.core.catalog import Catalog, Phase
 from bot.core.lifecycle import EDITABLE
 from bot.core.milestones import ORDER, Milestone, Stamp
@@ -274,8 +275,9 @@ def timestamps_modal(*, incident_id: int, stamps: dict[Milestone, Stamp]) -> Blo
     ]
     for milestone in ORDER:
         stamp = stamps.get(milestone)
+        # the product in lower case (`slack by @alice`), as the modal has always said it
         origin = (
-            f"{stamp.source.value}{f' by <@{stamp.by}>' if stamp.by else ''}"
+            f"{source_name(stamp.source).lower()}{f' by <@{stamp.by}>' if stamp.by else ''}"
             if stamp
             else "not set"
         )
@@ -306,7 +308,7 @@ def timestamps_modal(*, incident_id: int, stamps: dict[Milestone, Stamp]) -> Blo
                 picker,
                 optional=stamp is None,
                 # a hint is plain text: a <@U…> mention would show as typed, so only the source
-                hint=f"Now: {stamp.source.value if stamp else 'not set'}",
+                hint=f"Now: {source_name(stamp.source).lower() if stamp else 'not set'}",
             )
         )
     return _modal(TIMESTAMPS, "Milestones", "Save", blocks, {"incident_id": incident_id})

@@ -5,6 +5,9 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime
 
+from bot.core.people import render_people
+
+_MENTION = re.compile(r"^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>$")
 _ESCAPED_MENTION = re.compile(r"&lt;@([UW][A-Z0-9]{2,20})&gt;")
 
 
@@ -46,6 +49,18 @@ def when(at: datetime, style: str = "{date_short_pretty} {time}") -> str:
     """`<!date^…>` shows each reader their own local time; the fallback is UTC."""
     fallback = at.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
     return f"<!date^{int(at.timestamp())}^{style}|{fallback}>"
+
+
+def mentioned(word: str) -> str | None:
+    """The user a word of a slash command mentions: Slack sends `<@U123|name>` (escaped)."""
+    found = _MENTION.match(word)
+    return found.group(1) if found else None
+
+
+def said(text: str) -> str:
+    """The domain's sentences (refusals, outcomes) as Slack shows them: each neutral person
+    reference (`bot.core.people`) becomes the user's mention, `<@U…>`."""
+    return render_people(text, lambda user: f"<@{user}>")
 
 
 def mention(user: str | None, default: str = "_unassigned_") -> str:

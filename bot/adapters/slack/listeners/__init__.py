@@ -18,6 +18,7 @@ from typing import Any
 from slack_bolt import Respond
 from slack_sdk import WebClient
 
+from bot.adapters.slack.text import said
 from bot.core.catalog import Catalog
 from bot.flows.background import BackgroundWork
 from bot.flows.inbox import Inbox
@@ -88,11 +89,13 @@ def respond_to(body: dict[str, Any]) -> Respond:
 
 def declared_message(ctx: SlackContext, outcome: Outcome) -> str:
     if not outcome.ok or outcome.incident_id is None:
-        return outcome.message
+        return said(outcome.message)
     incident = ctx.flows.incident(outcome.incident_id)
     if incident is not None and incident.channel_id:
-        return f"{outcome.message} → <#{incident.channel_id}>"
-    return f"{outcome.message}. The channel is on its way (Slack is slow to answer right now)."
+        return f"{said(outcome.message)} → <#{incident.channel_id}>"
+    return (
+        f"{said(outcome.message)}. The channel is on its way (Slack is slow to answer right now)."
+    )
 
 
 log = logging.getLogger(__name__)

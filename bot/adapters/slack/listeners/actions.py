@@ -19,6 +19,7 @@ from bot.adapters.slack.listeners import (
     request_key,
     respond_to,
 )
+from bot.adapters.slack.text import said
 from bot.core import lifecycle
 from bot.core.catalog import COMMANDER, Phase
 
@@ -79,7 +80,11 @@ def action(ctx: SlackContext, body: dict[str, Any]) -> None:
                     done=True,
                 )
                 if not outcome.ok:
-                    respond(text=outcome.message, response_type="ephemeral", replace_original=False)
+                    respond(
+                        text=said(outcome.message),
+                        response_type="ephemeral",
+                        replace_original=False,
+                    )
             case checklist.SKIP:
                 _skip_form(ctx, body)
 
@@ -103,7 +108,7 @@ def _act(
         command=command, actor=user, request_key=request_key(body), incident_id=incident_id
     )
     if not outcome.ok:
-        respond(text=outcome.message, response_type="ephemeral", replace_original=False)
+        respond(text=said(outcome.message), response_type="ephemeral", replace_original=False)
 
 
 def _show_form(ctx: SlackContext, body: dict[str, Any], respond: Respond) -> None:
@@ -166,7 +171,7 @@ def _snooze(ctx: SlackContext, body: dict[str, Any], respond: Respond) -> None:
         actor=str(body["user"]["id"]),
         request_key=request_key(body),
     )
-    respond(text=outcome.message, response_type="ephemeral", replace_original=False)
+    respond(text=said(outcome.message), response_type="ephemeral", replace_original=False)
 
 
 def _incident_id(body: dict[str, Any]) -> int | None:

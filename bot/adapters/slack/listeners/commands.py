@@ -19,6 +19,7 @@ from bot.adapters.slack.listeners import (
     request_key,
     respond_to,
 )
+from bot.adapters.slack.text import mentioned, said
 from bot.core import commands as c
 from bot.core import lifecycle
 from bot.core.catalog import Phase
@@ -49,7 +50,7 @@ class Triage:
 
 def triaged(ctx: SlackContext, body: dict[str, Any]) -> Triage:
     """What `/incident …` is answered at once, or where its work queues (parsed once)."""
-    match request := c.parse(str(body.get("text") or ""), ctx.catalog):
+    match request := c.parse(str(body.get("text") or ""), ctx.catalog, mentioned):
         case c.Help(unknown=unknown):
             text, blocks = replies.help_blocks(ctx.catalog, unknown)
             return Triage({"text": text, "blocks": blocks}, None)
@@ -63,7 +64,13 @@ def command(ctx: SlackContext, body: dict[str, Any]) -> None:
     """The work of an acked `/incident …`: decide, then answer the person ephemerally."""
     respond = respond_to(body)
     with reporting_failures(respond, f"/incident {body.get('text')!r}"):
-        _run(ctx, c.parse(str(body.get("text") or ""), ctx.catalog), body, respond, ctx.client)
+        _run(
+            ctx,
+            c.parse(str(body.get("text") or ""), ctx.catalog, mentioned),
+            body,
+            respond,
+            ctx.client,
+        )
 
 
 WORK = {"command": command}
@@ -89,7 +96,7 @@ def _run(
                 channel_id=channel, service=service, actor=user, request_key=request_key(body)
             )
             if not outcome.ok:
-                respond(text=outcome.message, response_type="ephemeral")
+                respond(text=said(outcome.message), response_type="ephemeral")
         case c.PlaybookRequest(name=None):
             respond(text=_playbooks(ctx, channel), response_type="ephemeral")
         case c.PlaybookRequest(name=str(name)):
@@ -97,7 +104,7 @@ def _run(
                 channel_id=channel, name=name, actor=user, request_key=request_key(body)
             )
             if not outcome.ok:
-                respond(text=outcome.message, response_type="ephemeral")
+                respond(text=said(outcome.message), response_type="ephemeral")
         case c.AddFollowup(text=text, owner=owner, due_on=due_on):
             outcome = ctx.flows.add_followup(
                 channel_id=channel,
@@ -108,12 +115,12 @@ def _run(
                 request_key=request_key(body),
             )
             if not outcome.ok:
-                respond(text=outcome.message, response_type="ephemeral")
+                respond(text=said(outcome.message), response_type="ephemeral")
         case c.ListFollowups():
             try:
                 summary, items = ctx.flows.followups(channel)
             except Refused as refused:
-                respond(text=refused.reason, response_type="ephemeral")
+                respond(text=said(refused.reason), response_type="ephemeral")
                 return
             text, blocks = replies.followups_blocks(summary, items)
             respond(text=text, blocks=blocks, response_type="ephemeral")
@@ -122,14 +129,14 @@ def _run(
         case c.Drill(playbook=name):
             outcome = ctx.flows.start_drill(name=name, actor=user, request_key=request_key(body))
             respond(
-                text=declared_message(ctx, outcome) if outcome.ok else outcome.message,
+                text=declared_message(ctx, outcome) if outcome.ok else said(outcome.message),
                 response_type="ephemeral",
             )
         case c.Timestamps():
             try:
                 incident, stamps = ctx.flows.milestones_of(channel)
             except Refused as refused:
-                respond(text=refused.reason, response_type="ephemeral")
+                respond(text=said(refused.reason), response_type="ephemeral")
                 return
             view = modals.timestamps_modal(incident_id=int(incident.id or 0), stamps=stamps)
             client.views_open(trigger_id=body["trigger_id"], view=view)
@@ -151,7 +158,7 @@ def _run(
                 command=command, actor=user, request_key=request_key(body), channel_id=channel
             )
             if not outcome.ok:
-                respond(text=outcome.message, response_type="ephemeral")
+                respond(text=said(outcome.message), response_type="ephemeral")
 
 
 def _to_command(ctx: SlackContext, request: c.Request, user: str) -> lifecycle.Command:
@@ -179,7 +186,7 @@ def _oncall(ctx: SlackContext, service: str | None) -> dict[str, Any]:
     try:
         name, people = ctx.oncall.who(service)
     except Refused as refused:
-        return {"text": refused.reason}
+        return {"text": said(refused.reason)}
     except IntegrationError as exc:
         return {"text": f"PagerDuty did not answer ({exc}). Try again in a moment."}
     text, blocks = replies.oncall_blocks(name, people)
@@ -190,7 +197,7 @@ def _playbooks(ctx: SlackContext, channel: str) -> str:
     try:
         found, attached = ctx.flows.candidates(channel)
     except Refused as refused:
-        return refused.reason
+        return said(refused.reason)
     if not found:
         return "No playbook matches this incident. Attach one by name: `/incident playbook <name>`."
     lines = [
@@ -212,10 +219,10 @@ def _postmortem(
             outcome = ctx.flows.export_postmortem(
                 incident_id=incident.id, actor=user, request_key=key
             )
-            return {"text": outcome.message}
+            return {"text": said(outcome.message)}
         draft = ctx.postmortems.draft(incident.id)
     except Refused as refused:
-        return {"text": refused.reason}
+        return {"text": said(refused.reason)}
     text, blocks = replies.postmortem_blocks(draft.markdown, draft.template)
     return {"text": text, "blocks": blocks}
 
@@ -226,6 +233,6 @@ def _review(ctx: SlackContext, channel: str, user: str) -> str:
     try:
         incident, _stamps = ctx.flows.milestones_of(channel)
     except Refused as refused:
-        return refused.reason
+        return said(refused.reason)
     link = ctx.review_link(user, int(incident.id or 0))
     return f"<{link}|Open the review page of #{incident.id}> (a sign-in link for you only, valid 10 minutes, once)."

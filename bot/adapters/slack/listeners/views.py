@@ -17,6 +17,7 @@ from bot.adapters.slack.listeners import (
     declared_message,
     request_key,
 )
+from bot.adapters.slack.text import said
 from bot.core import lifecycle
 from bot.core.lifecycle import Refused
 
@@ -41,7 +42,7 @@ def register(app: App, ctx: SlackContext) -> None:
                 impact_started_at=form.impact_started_at,
             )
         except Refused as refused:
-            ack(response_action="errors", errors={"title": refused.reason[:150]})
+            ack(response_action="errors", errors={"title": said(refused.reason)[:150]})
             return
         submitted(ack, body, None)
 
@@ -91,7 +92,7 @@ def register(app: App, ctx: SlackContext) -> None:
         problem = ctx.flows.check(incident_id=incident_id, command=command, actor=user)
         if problem is not None:
             first = min(changes, key=lambda m: list(lifecycle.EDITABLE).index(m))
-            ack(response_action="errors", errors={first.value: problem[:150]})
+            ack(response_action="errors", errors={first.value: said(problem)[:150]})
             return
         submitted(ack, body, f"slack:incident:{incident_id}")
 
@@ -179,7 +180,7 @@ def _act(
     if not outcome.ok:
         incident = ctx.flows.incident(incident_id)
         if incident is not None and incident.channel_id:
-            _tell(client, incident.channel_id, user, outcome.message)
+            _tell(client, incident.channel_id, user, said(outcome.message))
 
 
 def _tell(client: WebClient, channel: str, user: str, text: str) -> None:
@@ -201,7 +202,7 @@ def _skip(
     if not outcome.ok and outcome.incident_id is not None:
         incident = ctx.flows.incident(outcome.incident_id)
         if incident is not None and incident.channel_id:
-            _tell(client, incident.channel_id, user, outcome.message)
+            _tell(client, incident.channel_id, user, said(outcome.message))
 
 
 def _add_followup(
@@ -220,4 +221,4 @@ def _add_followup(
         permalink=form.permalink,
     )
     if not outcome.ok:
-        _tell(client, form.channel_id, user, outcome.message)
+        _tell(client, form.channel_id, user, said(outcome.message))
