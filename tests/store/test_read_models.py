@@ -38,7 +38,7 @@ def add_incident(db: Database, title: str, *, private: bool = False, **extra: An
             severity="SEV2",
             status="investigating",
             private=private,
-            source="slack",
+            source="chat",
             channel_id=f"C-{title}",
             created_at=T0,
             updated_at=T0,
@@ -58,7 +58,7 @@ def add_parts(db: Database, incident_id: int) -> None:
                 incident_id=incident_id,
                 kind=Milestone.DECLARED.value,
                 at=T0,
-                source="slack",
+                source="chat",
                 updated_at=T0,
             )
         )
@@ -69,7 +69,7 @@ def add_parts(db: Database, incident_id: int) -> None:
                 kind="declared",
                 text="Declared",
                 actor="U1",
-                source="slack",
+                source="chat",
                 data={"severity": "SEV2"},
                 created_at=T0,
             )
@@ -158,7 +158,7 @@ def test_an_incident_reads_as_plain_values_that_outlive_the_session(db: Database
     everything = values_in((detail, steps, followups))
     assert not [v for v in everything if isinstance(v, SQLModel)]
     assert detail.incident.title == "checkout" and detail.incident.service == "checkout"
-    assert detail.milestones[Milestone.DECLARED].source is Source.SLACK
+    assert detail.milestones[Milestone.DECLARED].source is Source.CHAT
     assert [(t.kind, t.actor, dict(t.data)) for t in detail.timeline] == [
         ("declared", "U1", {"severity": "SEV2"})
     ]
