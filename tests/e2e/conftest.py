@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -197,3 +198,9 @@ def run_incident(sb: Sandbox, p: People, clock: ScriptedClock) -> str:
     clock.advance(minutes=30)
     command(sb, p.alice, channel, "resolve Config push rolled back")
     return channel
+
+
+def told_time(at: datetime) -> str:
+    """A pattern for a sender's time as the timeline says it: the time of day, with the date
+    before it when that is another day than the one it is compared with (near midnight)."""
+    return rf"(?:{at:%Y-%m-%d} )?{at:%H:%M:%S} UTC"
