@@ -254,9 +254,11 @@ def post_sns(fz: Fuzz, message: dict[str, str]) -> httpx.Response:
 def test_fuzz_other_alert_sources(fz: Fuzz, sns: SnsEmulator) -> None:
     """Seven requests per example: Datadog's and New Relic's notifications as drawn and
     damaged; a CloudWatch alarm signed by SNS (v1 or v2), then tampered with after signing
-    (401) and signed for a topic the bot does not take (403). The signed alarms do reach the
-    flows: some are taken."""
+    (401) and signed for a topic the bot does not take (403). A signed alarm is never refused
+    for its signature, and a well-formed one reaches the flows (on PostgreSQL only a few
+    examples run, too few to count on drawing a well-formed one)."""
     topic = sns.topic_arn("incidentbot")
+    assert post_sns(fz, sns.notification(topic, cloudwatch_alarm())).status_code == 200
     taken: list[int] = []
 
     @fz.examples(150)
@@ -295,7 +297,7 @@ def test_fuzz_other_alert_sources(fz: Fuzz, sns: SnsEmulator) -> None:
         assert post_sns(fz, stranger).status_code == 403
 
     run()
-    assert 200 in taken and 401 not in taken, sorted(set(taken))
+    assert taken and 401 not in taken, sorted(set(taken))
 
 
 # -- PagerDuty webhooks ----------------------------------------------------------------------
