@@ -16,8 +16,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
-from bot.emulators.slack import client_side as slack_side
-from bot.emulators.slack import events as slack_events
+from bot.emulators.slack import client_side as slack_side, events as slack_events
 
 ROOT = Path(__file__).resolve().parents[1]
 PG_URL = os.environ.get(

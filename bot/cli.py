@@ -13,9 +13,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from bot.cli_common import database as _database
-from bot.cli_common import err
-from bot.cli_common import settings as _settings
+from bot.cli_common import database as _database, err, settings as _settings
 from bot.cli_config import config_app
 from bot.cli_errors import ExplainedErrors
 from bot.cli_outbox import outbox_app

@@ -10,8 +10,7 @@ from typing import Annotated
 
 import typer
 
-from bot.cli_common import database as _database
-from bot.cli_common import settings as _settings
+from bot.cli_common import database as _database, settings as _settings
 from bot.preflight import check_credentials, require_slack_settings
 
 

@@ -8,8 +8,7 @@ from pathlib import Path
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from bot import package_data
-from bot import setting_rules as rules
+from bot import package_data, setting_rules as rules
 from bot.catalog_file import load_catalog
 from bot.core.catalog import Catalog, catalog_from_mapping
 

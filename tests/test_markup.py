@@ -10,8 +10,7 @@ import re
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
+from hypothesis import HealthCheck, given, settings, strategies as st
 
 from bot.markup import escape_markdown, to_adf, to_jira_wiki, to_slack_mrkdwn
 

@@ -15,8 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pagerduty
-from pagerduty.errors import Error as PagerDutyError
-from pagerduty.errors import HttpError
+from pagerduty.errors import Error as PagerDutyError, HttpError
 
 from bot.core.pacing import Budgets, Pacer, Window
 from bot.flows.ports import Deferred, IntegrationError, OnCall, PagerIncident

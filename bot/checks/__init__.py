@@ -7,8 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from bot.checks.base import Check, Level
-from bot.checks.base import Recorder as _Recorder
+from bot.checks.base import Check, Level, Recorder as _Recorder
 from bot.checks.jira import check_jira
 from bot.checks.local import check_local
 from bot.checks.pagerduty import check_pagerduty

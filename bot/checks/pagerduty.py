@@ -15,8 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pagerduty
-from pagerduty.errors import Error as PagerDutyError
-from pagerduty.errors import HttpError
+from pagerduty.errors import Error as PagerDutyError, HttpError
 
 from bot.adapters.pagerduty import TIMEOUT, PagerDutyPager
 from bot.checks.base import Level, Problem, Recorder

@@ -11,46 +11,24 @@ from datetime import datetime
 from typing import Any
 
 from bot.core.catalog import COMMANDER, Catalog, Phase
-from bot.core.corrections import check_order as _check_order
-from bot.core.corrections import edit_milestones as _edit_milestones
-from bot.core.corrections import require_command as _require_command
+from bot.core.corrections import (
+    check_order as _check_order,
+    edit_milestones as _edit_milestones,
+    require_command as _require_command,
+)
 from bot.core.decisions import (
     EDITABLE as EDITABLE,
-)
-from bot.core.decisions import (
     Acknowledge as Acknowledge,
-)
-from bot.core.decisions import (
     AddNote as AddNote,
-)
-from bot.core.decisions import (
     AssignRole as AssignRole,
-)
-from bot.core.decisions import (
     ChangeSeverity as ChangeSeverity,
-)
-from bot.core.decisions import (
     ChangeStatus as ChangeStatus,
-)
-from bot.core.decisions import (
     Command as Command,
-)
-from bot.core.decisions import (
     Decision as Decision,
-)
-from bot.core.decisions import (
     EditMilestones as EditMilestones,
-)
-from bot.core.decisions import (
     MakePublic as MakePublic,
-)
-from bot.core.decisions import (
     Opening as Opening,
-)
-from bot.core.decisions import (
     Refused as Refused,
-)
-from bot.core.decisions import (
     Snapshot as Snapshot,
 )
 from bot.core.metrics import humanize

@@ -18,9 +18,7 @@ from bot.core.sender_time import TimeUsed, Told, choose
 from bot.core.timeline import Entry, EntryKind
 from bot.flows import slack_effects as fx
 from bot.flows.unit import Outcome, UnitOfWork
-from bot.store import alerts as aq
-from bot.store import incidents as q
-from bot.store import outbox
+from bot.store import alerts as aq, incidents as q, outbox
 from bot.store.alerts import AlertChange
 from bot.store.models import Incident
 

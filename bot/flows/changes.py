@@ -13,11 +13,8 @@ from bot.core import lifecycle
 from bot.core.catalog import Catalog, Phase
 from bot.core.milestones import Milestone, Source
 from bot.core.timeline import Entry, EntryKind
-from bot.flows import drill_events, jira_effects, paging, timers
-from bot.flows import slack_effects as fx
-from bot.store import incidents as q
-from bot.store import outbox
-from bot.store import timers as timer_store
+from bot.flows import drill_events, jira_effects, paging, slack_effects as fx, timers
+from bot.store import incidents as q, outbox, timers as timer_store
 from bot.store.models import Incident
 
 

@@ -19,8 +19,7 @@ from bot.flows.playbook_runs import attach
 from bot.flows.step_actions import Automation
 from bot.flows.unit import Outcome, UnitOfWork
 from bot.markup import escape_mrkdwn
-from bot.store import incidents as q
-from bot.store import timers as timer_store
+from bot.store import incidents as q, timers as timer_store
 
 
 class DrillFlows(UnitOfWork):

@@ -14,9 +14,7 @@ from bot.core.timeline import Entry, EntryKind
 from bot.flows.pins import NOT_AN_INCIDENT
 from bot.flows.slack_effects import announce_entry
 from bot.flows.unit import Outcome, UnitOfWork
-from bot.store import incident_reads
-from bot.store import incidents as q
-from bot.store import timers as timer_store
+from bot.store import incident_reads, incidents as q, timers as timer_store
 from bot.store.models import Followup, Incident
 from bot.store.read_models import FollowupItem, IncidentSummary
 

@@ -29,8 +29,7 @@ from typing import Any
 from bot.flows.background import background_thread
 from bot.flows.ports import Clock
 from bot.logs import bound
-from bot.store import inbox as store
-from bot.store import liveness
+from bot.store import inbox as store, liveness
 from bot.store.db import Database
 from bot.store.inbox import NewRequest
 

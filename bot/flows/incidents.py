@@ -22,9 +22,7 @@ from bot.flows.pins import NOT_AN_INCIDENT, PinFlows
 from bot.flows.playbooks import PlaybookFlows
 from bot.flows.unit import Outcome
 from bot.markup import escape_mrkdwn
-from bot.store import incident_reads
-from bot.store import incidents as q
-from bot.store import timers as timer_store
+from bot.store import incident_reads, incidents as q, timers as timer_store
 from bot.store.models import Incident
 from bot.store.read_models import IncidentSummary
 

@@ -23,8 +23,7 @@ from bot.core.timeline import Entry, EntryKind
 from bot.flows import slack_effects as fx
 from bot.flows.ports import Chat, Clock, IntegrationError, Tracker, TrackerIssue
 from bot.flows.postmortem import Draft, Drafter, facts_of
-from bot.store import incidents as q
-from bot.store import outbox
+from bot.store import incidents as q, outbox
 from bot.store.db import Database
 from bot.store.models import Followup, Incident, OutboxRow
 

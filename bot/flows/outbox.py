@@ -26,8 +26,7 @@ from sqlmodel import col, select
 
 from bot.flows.ports import Clock, Deferred, IntegrationError
 from bot.logs import bound
-from bot.store import liveness
-from bot.store import outbox as store
+from bot.store import liveness, outbox as store
 from bot.store.db import Database
 from bot.store.models import OutboxRow
 

@@ -7,8 +7,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import bindparam
-from sqlalchemy import select as core_select
+from sqlalchemy import bindparam, select as core_select
 from sqlmodel import Session, col, select
 
 from bot.core.catalog import Catalog, PagerTarget
@@ -16,9 +15,7 @@ from bot.core.lifecycle import Refused
 from bot.core.milestones import Source
 from bot.core.timeline import Entry, EntryKind
 from bot.markup import escape_mrkdwn
-from bot.store import incidents as q
-from bot.store import outbox
-from bot.store import timers as timer_store
+from bot.store import incidents as q, outbox, timers as timer_store
 from bot.store.models import Incident, PageRow
 
 TRIGGER_EVENT = "pagerduty.trigger_event"

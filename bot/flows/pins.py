@@ -12,8 +12,7 @@ from bot.core.milestones import Source
 from bot.core.timeline import Entry, EntryKind
 from bot.flows import slack_effects as fx
 from bot.flows.unit import Outcome, UnitOfWork
-from bot.store import incidents as q
-from bot.store import outbox
+from bot.store import incidents as q, outbox
 from bot.store.models import TimelineRow
 
 NOT_AN_INCIDENT = (

@@ -12,11 +12,8 @@ from sqlmodel import Session, col, select
 from bot.core.milestones import Source
 from bot.core.playbooks import Playbook, matching
 from bot.core.timeline import Entry, EntryKind
-from bot.flows import slack_effects as fx
-from bot.flows import step_actions, timers
-from bot.store import incidents as q
-from bot.store import outbox
-from bot.store import timers as timer_store
+from bot.flows import slack_effects as fx, step_actions, timers
+from bot.store import incidents as q, outbox, timers as timer_store
 from bot.store.models import Incident, PlaybookRun, PlaybookStep
 
 

@@ -7,8 +7,7 @@ from datetime import datetime
 
 from bot.core.naming import channel_name
 from bot.flows.ports import Chat, IntegrationError, NameTaken
-from bot.store import incidents as q
-from bot.store import outbox
+from bot.store import incidents as q, outbox
 from bot.store.db import Database
 from bot.store.models import Incident, OutboxRow
 

@@ -20,11 +20,9 @@ from bot.flows.ports import (
     IntegrationError,
     Line,
 )
-from bot.flows.slack_channel import OPEN_CHANNEL as OPEN_CHANNEL
-from bot.flows.slack_channel import create_channel
+from bot.flows.slack_channel import OPEN_CHANNEL as OPEN_CHANNEL, create_channel
 from bot.flows.views import card_view, checklist_view
-from bot.store import incidents as q
-from bot.store import outbox
+from bot.store import incidents as q, outbox
 from bot.store.db import Database
 from bot.store.models import Incident, OutboxRow, PlaybookRun, TimelineRow
 

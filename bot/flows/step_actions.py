@@ -28,12 +28,9 @@ from bot.core.playbooks import (
     describe,
 )
 from bot.core.timeline import Entry, EntryKind
-from bot.flows import paging, timers
-from bot.flows import slack_effects as fx
+from bot.flows import paging, slack_effects as fx, timers
 from bot.flows.changes import apply_command
-from bot.store import incidents as q
-from bot.store import outbox
-from bot.store import timers as timer_store
+from bot.store import incidents as q, outbox, timers as timer_store
 from bot.store.models import Followup, Incident, PlaybookRun, PlaybookStep
 
 STEP_ACTION = fx.STEP_ACTION  # invite / post: done by step_effects.StepEffects

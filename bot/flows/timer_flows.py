@@ -32,9 +32,7 @@ from bot.flows.timers import (
     STEP_DUE,
     status_update_minutes,
 )
-from bot.store import incidents as q
-from bot.store import outbox
-from bot.store import timers as store
+from bot.store import incidents as q, outbox, timers as store
 from bot.store.db import Database
 from bot.store.models import Followup, Incident, PageRow, PlaybookRun, PlaybookStep, TimerRow
 

@@ -10,8 +10,7 @@ from sqlmodel import Session, col, select
 
 from bot.core.catalog import COMMANDER, Catalog
 from bot.core.playbooks import ACTIONS, RemindAction
-from bot.store import incidents as q
-from bot.store import timers as store
+from bot.store import incidents as q, timers as store
 from bot.store.models import Incident, PlaybookRun, PlaybookStep
 
 STATUS_UPDATE = "status_update"

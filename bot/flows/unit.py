@@ -11,19 +11,15 @@ from sqlmodel import Session
 from bot.core.catalog import Catalog
 from bot.core.lifecycle import Refused
 from bot.core.playbooks import Playbook
-from bot.flows import slack_effects as fx
-from bot.flows import timers
+from bot.flows import slack_effects as fx, timers
 from bot.flows.jira_effects import lane as tracker_lane
 from bot.flows.outbox import OutboxRunner
-from bot.flows.paging import PagingDefaults, plan_auto_page
-from bot.flows.paging import lane as pager_lane
+from bot.flows.paging import PagingDefaults, lane as pager_lane, plan_auto_page
 from bot.flows.playbook_runs import auto_attach
 from bot.flows.ports import Clock
 from bot.flows.slack_channel import first_name
 from bot.flows.step_actions import Automation
-from bot.store import incidents as q
-from bot.store import outbox
-from bot.store import timers as timer_store
+from bot.store import incidents as q, outbox, timers as timer_store
 from bot.store.db import Database
 from bot.store.models import Incident, OutboxRow
 from bot.store.outbox import Effect

@@ -10,8 +10,7 @@ from bot.core.catalog import Catalog
 from bot.core.playbooks import ACTIONS, describe
 from bot.flows import paging
 from bot.flows.ports import AlertLine, CardView, ChecklistView, PageLine, StepView
-from bot.store import alerts as aq
-from bot.store import incidents as q
+from bot.store import alerts as aq, incidents as q
 from bot.store.models import Incident, PlaybookRun, PlaybookStep
 
 _T = TypeVar("_T")

@@ -7,8 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import bindparam, func, insert, update
-from sqlalchemy import select as core_select
+from sqlalchemy import bindparam, func, insert, select as core_select, update
 from sqlmodel import Session, col, select
 
 from bot.core.alerts import Alert

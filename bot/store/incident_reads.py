@@ -5,8 +5,7 @@ from __future__ import annotations
 
 from sqlmodel import Session, col, select
 
-from bot.store import alerts as alert_store
-from bot.store import incidents as q
+from bot.store import alerts as alert_store, incidents as q
 from bot.store.models import Followup, Incident, PageRow, PlaybookRun, PlaybookStep, TimelineRow
 from bot.store.read_models import (
     AlertItem,

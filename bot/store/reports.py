@@ -32,10 +32,12 @@ from sqlmodel.sql.sqltypes import UTCDateTime
 
 from bot.core.metrics import DEFINITIONS, Metric, Summary
 from bot.core.milestones import Milestone
-from bot.store.report_filters import FilterError as FilterError
-from bot.store.report_filters import ReportFilters as ReportFilters
-from bot.store.report_filters import parse_filters as parse_filters
-from bot.store.report_filters import parse_instant as parse_instant
+from bot.store.report_filters import (
+    FilterError as FilterError,
+    ReportFilters as ReportFilters,
+    parse_filters as parse_filters,
+    parse_instant as parse_instant,
+)
 
 Group = Literal["severity", "service", "week", "month"]
 GROUPS: tuple[Group, ...] = ("severity", "service", "week", "month")

@@ -14,8 +14,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 
-from prometheus_client import CollectorRegistry, Histogram
-from prometheus_client import Counter as PromCounter
+from prometheus_client import CollectorRegistry, Counter as PromCounter, Histogram
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 from starlette.routing import BaseRoute, Match

@@ -16,8 +16,7 @@ from datetime import date, datetime, timedelta
 from bot.core.catalog import Catalog, Phase
 from bot.core.metrics import Metric, Summary, counts_in_metrics, durations, report, summarize
 from bot.core.milestones import Milestone
-from bot.store import dashboard_reads as reads
-from bot.store import incidents as q
+from bot.store import dashboard_reads as reads, incidents as q
 from bot.store.db import Database
 from bot.store.read_models import IncidentMatch, IncidentSummary, Scope
 from bot.web.auth import People, Viewer

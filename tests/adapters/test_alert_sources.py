@@ -23,12 +23,8 @@ from tests.fixtures.alert_sources import (
     FIRED,
     RECOVERED,
     cloudwatch_alarm,
-    ms,
-)
-from tests.fixtures.alert_sources import (
     datadog as dd_payload,
-)
-from tests.fixtures.alert_sources import (
+    ms,
     newrelic as nr_payload,
 )
 

@@ -8,8 +8,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from bot.core import commands as c
-from bot.core import lifecycle as lc
+from bot.core import commands as c, lifecycle as lc
 from bot.core.catalog import catalog_from_mapping
 from bot.core.lifecycle import Refused
 from bot.core.people import person

@@ -9,8 +9,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from hypothesis import assume, example, given
-from hypothesis import strategies as st
+from hypothesis import assume, example, given, strategies as st
 
 from tests.e2e.fuzz_rig import AUTH, FAILED, MIN_SENT_BY_MODULE, Fuzz, aftermath, sandbox
 from tests.e2e.hostile import (

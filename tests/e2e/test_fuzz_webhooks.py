@@ -13,8 +13,7 @@ from typing import Any
 
 import httpx
 import pytest
-from hypothesis import example, given
-from hypothesis import strategies as st
+from hypothesis import example, given, strategies as st
 
 from bot.emulators.pagerduty import signature
 from bot.emulators.sns import SnsEmulator

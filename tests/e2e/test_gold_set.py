@@ -18,8 +18,7 @@ from bot.cli import app
 from bot.core.metrics import Metric
 from bot.core.milestones import Milestone, Source
 from bot.sandbox import API_TOKEN, Sandbox
-from bot.store import incidents as q
-from bot.store import reports
+from bot.store import incidents as q, reports
 from bot.store.db import Database
 from bot.store.models import Incident, OutboxRow, TimerRow
 

@@ -23,8 +23,7 @@ from bot.flows import slack_effects as fx
 from bot.flows.imports import ImportFlows
 from bot.flows.incidents import IncidentFlows
 from bot.flows.outbox import OutboxRunner
-from bot.store import incidents as q
-from bot.store import reports
+from bot.store import incidents as q, reports
 from bot.store.db import Database
 from bot.store.models import Incident, OutboxRow, TimelineRow, TimerRow
 from tests.flows.fakes import FakeChat, StepClock

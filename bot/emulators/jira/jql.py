@@ -21,8 +21,7 @@ import time
 from collections.abc import Callable
 
 from . import adf
-from .jql_parse import Clause, Combo, Node, Not, Value, parse
-from .jql_parse import JqlError as JqlError
+from .jql_parse import Clause, Combo, JqlError as JqlError, Node, Not, Value, parse
 from .jql_sort import sort_key
 from .records import Issue, User
 from .state import Site

@@ -9,8 +9,7 @@ from typing import Any
 
 from slack_bolt import Ack, App, Respond
 
-from bot.adapters.slack import blocks as b
-from bot.adapters.slack import checklist, modals
+from bot.adapters.slack import blocks as b, checklist, modals
 from bot.adapters.slack.listeners import (
     SlackContext,
     accept,

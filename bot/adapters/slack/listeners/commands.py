@@ -20,8 +20,7 @@ from bot.adapters.slack.listeners import (
     respond_to,
 )
 from bot.adapters.slack.text import mentioned, said
-from bot.core import commands as c
-from bot.core import lifecycle
+from bot.core import commands as c, lifecycle
 from bot.core.catalog import Phase
 from bot.core.lifecycle import Refused
 from bot.flows.ports import IntegrationError
