@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from sqlalchemy import bindparam, func, insert, select as core_select, update
 from sqlmodel import Session, col, select
 
 from bot.core.alerts import Alert
+from bot.core.text import no_nul
 from bot.store.models import AlertRow, Incident
 
 
@@ -41,6 +42,9 @@ def upsert_alerts(
     Written for storms: new alerts go in as one multi-row INSERT, alerts whose state changed are
     updated one by one (they are few), and the rest only get `last_seen_at`, in one UPDATE."""
     table = AlertRow.__table__  # type: ignore[attr-defined]
+    # Keys as the database keeps them (it stores U+FFFD for NUL): else a fingerprint with a NUL
+    # is never found again, and its second delivery breaks the unique key instead of matching.
+    alerts = [replace(a, fingerprint=no_nul(a.fingerprint)) for a in alerts]
     fingerprints = list(dict.fromkeys(a.fingerprint for a in alerts))
     stored = {
         row.fingerprint: row
