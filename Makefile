@@ -40,8 +40,12 @@ typecheck: $(STAMP)
 deps: $(STAMP)
 	$(BIN)/pip check
 
+# PostgreSQL cases run on INCIDENTBOT_TEST_POSTGRES, else on database `test` when 127.0.0.1:5432
+# answers (the suite wipes it); a bare `pytest` runs them only when told which database to use.
+TEST_PG_IF_UP ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
+
 pytest: $(STAMP)
-	$(BIN)/python -m pytest -q
+	INCIDENTBOT_TEST_POSTGRES_IF_UP=$(TEST_PG_IF_UP) $(BIN)/python -m pytest -q
 
 # The benches' PostgreSQL database (created if missing, emptied first): never `test`.
 BENCH_PG_DB ?= bench

@@ -1,7 +1,9 @@
 """Shared fixtures. `db` runs every test that takes it on SQLite and on PostgreSQL.
 
 PostgreSQL: INCIDENTBOT_TEST_POSTGRES (CI sets it and then a missing server is an error), else
-127.0.0.1:5432 database `test` when it answers, else those cases are skipped."""
+INCIDENTBOT_TEST_POSTGRES_IF_UP when that server answers (`make test` sets it to 127.0.0.1:5432
+database `test`), else those cases are skipped. A bare `pytest` never touches a database it was
+not given: the suite wipes the one it uses."""
 
 from __future__ import annotations
 
@@ -11,13 +13,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import make_url, text
 from sqlmodel import SQLModel
 
 import bot.store.models  # noqa: F401  (registers the tables)
 from bot.store.db import Database
 
-DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 TABLES = [table.name for table in reversed(SQLModel.metadata.sorted_tables)]  # every table we own
 
 
@@ -25,11 +26,17 @@ def _postgres_url() -> str | None:
     url = os.environ.get("INCIDENTBOT_TEST_POSTGRES")
     if url:
         return url
+    fallback = os.environ.get("INCIDENTBOT_TEST_POSTGRES_IF_UP")
+    if not fallback:
+        return None
+    where = make_url(fallback)
     try:
-        socket.create_connection(("127.0.0.1", 5432), timeout=0.5).close()
+        socket.create_connection(
+            (where.host or "127.0.0.1", where.port or 5432), timeout=0.5
+        ).close()
     except OSError:
         return None
-    return DEFAULT_PG
+    return fallback
 
 
 @pytest.fixture(scope="session")
@@ -59,7 +66,7 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
         return
     pg = request.getfixturevalue("postgres_db")
     if pg is None:
-        pytest.skip("PostgreSQL is not reachable on 127.0.0.1:5432")
+        pytest.skip("no PostgreSQL: set INCIDENTBOT_TEST_POSTGRES to a database the suite may wipe")
     _wipe(pg)
     yield pg.url
 
