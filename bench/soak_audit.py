@@ -24,7 +24,7 @@ from bot.adapters.slack import blocks as b
 from bot.core.catalog import Catalog
 from bot.core.naming import channel_name
 from bot.core.playbooks import ACTIONS, PostAction
-from bot.flows import slack_effects as fx
+from bot.flows import chat_effects as fx
 from bot.flows.ports import Line
 from bot.flows.views import card_view
 from bot.settings import Settings

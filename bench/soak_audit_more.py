@@ -11,7 +11,7 @@ from typing import Any
 from soak_measure import as_json, aware
 from sqlalchemy import text
 
-from bot.flows import slack_effects as fx
+from bot.flows import chat_effects as fx
 
 
 def audit_more(

@@ -25,6 +25,7 @@ from bot.core.pacing import Budgets, Pacer
 from bot.core.playbooks import Playbook
 from bot.flows.alerts import AlertFlows
 from bot.flows.background import BackgroundWork
+from bot.flows.chat_effects import ChatEffects
 from bot.flows.inbox import Inbox
 from bot.flows.incidents import IncidentFlows
 from bot.flows.jira_effects import JiraEffects
@@ -35,7 +36,6 @@ from bot.flows.pagerduty_in import PagerDutyInbound
 from bot.flows.paging import PagingDefaults
 from bot.flows.ports import Clock, SystemClock
 from bot.flows.postmortem import Drafter
-from bot.flows.slack_effects import SlackEffects
 from bot.flows.step_effects import StepEffects
 from bot.flows.timer_flows import TimerFlows
 from bot.playbook_files import load_directory
@@ -148,7 +148,7 @@ def build(
     clock = clock or SystemClock()
     # No client-side re-sends: slack_sdk's default handler repeats a request after a connection
     # reset, blind, though Slack may have done it. The outbox retries instead, looking first
-    # (SlackEffects.once, the channel by its name).
+    # (ChatEffects.once, the channel by its name).
     slack = WebClient(
         token=_secret(settings.slack_bot_token),
         base_url=settings.slack_api_url,
@@ -166,12 +166,13 @@ def build(
         budgets=pager_budget,
     )
     chat = SlackChat(slack, SlackPacer(slack_budget))
-    slack_effects = SlackEffects(
+    chat_effects = ChatEffects(
         db,
         chat,
         catalog,
         clock,
         feed_channel=settings.slack_incidents_channel,
+        feed_setting="SLACK_INCIDENTS_CHANNEL",
         public_url=settings.public_url,
     )
     pager_effects = PagerEffects(
@@ -180,7 +181,7 @@ def build(
     work = BackgroundWork()
     db.before_transaction = work.gate.step  # work behind the acks lets them go first
 
-    step_effects = StepEffects(db, slack_effects, clock)
+    step_effects = StepEffects(db, chat_effects, clock)
     jira_effects = JiraEffects(
         db,
         jira_tracker(settings),
@@ -192,7 +193,7 @@ def build(
     )
 
     def gave_up(row: OutboxRow, error: str) -> None:
-        slack_effects.gave_up(row, error)
+        chat_effects.gave_up(row, error)
         pager_effects.gave_up(row, error)
         step_effects.gave_up(row, error)
         jira_effects.gave_up(row, error)
@@ -206,7 +207,7 @@ def build(
         db,
         clock,
         {
-            **slack_effects.handlers,
+            **chat_effects.handlers,
             **pager_effects.handlers,
             **step_effects.handlers,
             **jira_effects.handlers,

@@ -49,12 +49,12 @@ def test_json_lines_with_the_incident_bound_and_secrets_redacted(
     )
     configure("INFO", "json", settings.secret_values())
     log = logging.getLogger("bot.test")
-    with bound(incident_id=42, effect="slack.post_line"):
+    with bound(incident_id=42, effect="chat.post_line"):
         log.warning("posting with token %s failed", "xoxb-123456-abcdef-secret")
     log.info("webhook secret second-secret-value rotated", extra={"by": "api-token-value-1234"})
     lines = [json.loads(line) for line in capsys.readouterr().err.splitlines()]
     first, second = lines
-    assert first["incident_id"] == 42 and first["effect"] == "slack.post_line"
+    assert first["incident_id"] == 42 and first["effect"] == "chat.post_line"
     assert first["level"] == "warning" and first["logger"] == "bot.test"
     assert first["event"] == f"posting with token {REDACTED} failed"
     assert "timestamp" in first and first["timestamp"].endswith("Z")

@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
+from typing import Any
 
 from alembic import command
 from sqlalchemy import text
 from sqlmodel import select
 
+from bot.core.catalog import default_catalog
 from bot.core.milestones import Milestone, Source
+from bot.flows import chat_effects as fx
+from bot.flows.outbox import OutboxRunner
 from bot.store import incidents as q
 from bot.store.db import Database
-from bot.store.models import Incident
+from bot.store.models import Incident, OutboxRow
+from tests.flows.fakes import FakeChat, StepClock
 
 
 def test_models_and_migrations_agree(db: Database) -> None:
@@ -102,3 +108,116 @@ def test_sources_stored_under_vendor_names_are_renamed_both_ways(db: Database) -
         }
     db.downgrade("0011")
     assert sources() == before
+
+
+# The outbox as the code before 0013 filled it: (kind, lane, state) of an incident's effects.
+OUTBOX_AT_0012 = (
+    ("slack.open_channel", "slack:{id}", "done"),
+    ("slack.announce", "slack:{id}", "done"),
+    ("slack.refresh", "slack:{id}", "given_up"),
+    ("pagerduty.create_incident", "pagerduty:{id}", "done"),
+    ("jira.export_postmortem", "jira:{id}", "pending"),
+    ("slack.post_line", "slack:{id}", "pending"),
+    ("slack.notice", "slack-notice:{id}", "pending"),
+)
+
+
+def _fill_outbox_at_0012(db: Database, at: datetime) -> int:
+    """An incident with its channel and card, and outbox rows as the code before 0013 wrote
+    them; the chat's are posted lines. Returns the incident's id."""
+    with db.engine.begin() as connection:
+        incident = connection.execute(
+            text(
+                "INSERT INTO incident (title, description, severity, status, private, drill,"
+                " source, imported, channel_id, channel_name, card_ts, created_at, updated_at)"
+                " VALUES ('Checkout down', '', 'SEV2', 'investigating', false, false, 'chat',"
+                " false, 'C0001', 'inc-checkout', '1.000001', :at, :at) RETURNING id"
+            ),
+            {"at": at},
+        ).scalar_one()
+        for kind, lane, state in OUTBOX_AT_0012:
+            payload = {"kind": "note", "text": f"said by {kind}", "actor": "U0BOB"}
+            connection.execute(
+                text(
+                    "INSERT INTO outbox (incident_id, lane, kind, payload, created_at,"
+                    " next_attempt_at, attempts, done_at, failed, last_error) VALUES (:incident,"
+                    " :lane, :kind, :payload, :at, :at, :attempts, :done, :failed, :error)"
+                ),
+                {
+                    "incident": incident,
+                    "lane": lane.format(id=incident),
+                    "kind": kind,
+                    "payload": json.dumps({**payload, "at": at.isoformat(), "data": {}}),
+                    "at": at,
+                    "attempts": 0 if state == "pending" else 1,
+                    "done": None if state == "pending" else at,
+                    "failed": state == "given_up",
+                    "error": "slack: is_archived" if state == "given_up" else None,
+                },
+            )
+    return int(incident)
+
+
+def _outbox(db: Database) -> list[tuple[Any, ...]]:
+    with db.engine.connect() as connection:
+        return [
+            tuple(row)
+            for row in connection.execute(
+                text(
+                    "SELECT id, kind, lane, payload, attempts, done_at IS NULL, failed, last_error"
+                    " FROM outbox ORDER BY id"
+                )
+            )
+        ]
+
+
+def test_chat_effects_stored_under_the_vendor_name_are_renamed_both_ways(db: Database) -> None:
+    """0013: the outbox rows of the chat said `slack.<what>` in lanes `slack:<incident>` and
+    `slack-notice:<incident>`; the upgrade renames them all (pending, delivered, given up) to
+    `chat.…`, `chat:…` and `chat-notice:…`, loses nothing and takes no other row for the chat's;
+    the downgrade renames them back."""
+    db.downgrade("0012")
+    at = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
+    incident = _fill_outbox_at_0012(db, at)
+    before = _outbox(db)
+    assert [row[1] for row in before] == [kind for kind, _lane, _state in OUTBOX_AT_0012]
+    db.upgrade("0013")
+    after = _outbox(db)
+    chat = [row for row in before if row[1].startswith("slack.")]
+    assert [(row[1], row[2]) for row in after if row[1].startswith("chat.")] == [
+        (row[1].replace("slack.", "chat.", 1), row[2].replace("slack", "chat", 1)) for row in chat
+    ]
+    assert {row[2] for row in after if row[1].startswith("chat.")} == {
+        f"chat:{incident}",
+        f"chat-notice:{incident}",
+    }
+    assert [row[:1] + row[3:] for row in after] == [row[:1] + row[3:] for row in before]
+    others = [row[1:3] for row in after if not row[1].startswith("chat.")]
+    assert len(others) == len(before) - len(chat)
+    assert not any(kind.startswith("slack") or lane.startswith("slack") for kind, lane in others)
+    db.downgrade("0012")
+    assert _outbox(db) == before
+
+
+def test_a_chat_effect_pending_before_the_upgrade_is_delivered_after_it(db: Database) -> None:
+    """A line waiting in the outbox when the release with 0013 is deployed is posted once, by
+    the renamed effect, in its lane; what was delivered or given up before stays so."""
+    db.downgrade("0012")
+    at = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
+    incident = _fill_outbox_at_0012(db, at)
+    db.upgrade()
+    chat, clock = FakeChat(), StepClock(at)
+    effects = fx.ChatEffects(db, chat, default_catalog(), clock, feed_channel=None, public_url=None)
+    runner = OutboxRunner(db, clock, effects.handlers, on_give_up=effects.gave_up)
+    runner.run_lane(fx.lane(incident))
+    runner.run_lane(fx.notice_lane(incident))
+    assert [(name, args[0], args[2]) for name, args in chat.calls] == [
+        ("post_line", "C0001", "said by slack.post_line"),
+        ("post_line", "C0001", "said by slack.notice"),
+    ]
+    with db.read() as session:
+        rows = {row.kind: row for row in session.exec(select(OutboxRow)).all()}
+    assert rows[fx.POST_LINE].done_at is not None and not rows[fx.POST_LINE].failed
+    assert rows[fx.NOTICE].done_at is not None and not rows[fx.NOTICE].failed
+    assert rows[fx.OPEN_CHANNEL].attempts == 1 and rows[fx.ANNOUNCE].attempts == 1
+    assert rows[fx.REFRESH].failed

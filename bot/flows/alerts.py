@@ -16,7 +16,7 @@ from bot.core.lifecycle import Refused
 from bot.core.milestones import Milestone, Source
 from bot.core.sender_time import TimeUsed, Told, choose
 from bot.core.timeline import Entry, EntryKind
-from bot.flows import slack_effects as fx
+from bot.flows import chat_effects as fx
 from bot.flows.unit import Outcome, UnitOfWork
 from bot.store import alerts as aq, incidents as q, outbox
 from bot.store.alerts import AlertChange

@@ -1,4 +1,4 @@
-"""Thread pools that know when they are idle, and a gate that gives Slack's acks priority.
+"""Thread pools that know when they are idle, and a gate that gives the chat's acks priority.
 
 Bolt runs listeners (which only parse and ack) on `listeners`; the slow work they hand over runs
 on the work pool. Under a burst of requests that work would compete with the acks for the

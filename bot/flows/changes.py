@@ -1,6 +1,6 @@
 """Applying a lifecycle command to a locked incident, and what the change sets off: its lines in
 the channel, the card, the timers, PagerDuty following along. Shared by people acting through
-Slack or the API and by playbook steps acting on their own (`set_severity`)."""
+the chat or the API and by playbook steps acting on their own (`set_severity`)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from bot.core import lifecycle
 from bot.core.catalog import Catalog, Phase
 from bot.core.milestones import Milestone, Source
 from bot.core.timeline import Entry, EntryKind
-from bot.flows import drill_events, jira_effects, paging, slack_effects as fx, timers
+from bot.flows import chat_effects as fx, drill_events, jira_effects, paging, timers
 from bot.store import incidents as q, outbox, timers as timer_store
 from bot.store.models import Incident
 
@@ -46,7 +46,7 @@ def follow(
     source: Source,
     now: datetime,
 ) -> None:
-    """What a change means beyond Slack: a private incident made public is announced in the feed
+    """What a change means beyond the chat: a private incident made public is announced in the feed
     at last; timers stop, resume or move; PagerDuty follows acks and resolutions made here; a
     resolved incident stops collecting its alert group (a recurrence opens a new one)."""
     assert incident.id is not None

@@ -11,8 +11,8 @@ from sqlmodel import Session
 from bot.core.lifecycle import Refused
 from bot.core.milestones import Source
 from bot.core.timeline import Entry, EntryKind
+from bot.flows.chat_effects import announce_entry
 from bot.flows.pins import NOT_AN_INCIDENT
-from bot.flows.slack_effects import announce_entry
 from bot.flows.unit import Outcome, UnitOfWork
 from bot.store import incident_reads, incidents as q, timers as timer_store
 from bot.store.models import Followup, Incident

@@ -1,7 +1,7 @@
 """Incident use cases: declare, act on an incident (status, severity, roles, ack, note), pins.
 
 Each runs one transaction — the request id, the state change, its timeline entries and the
-outbox rows for Slack — then delivers the Slack lane. A refusal rolls everything back."""
+outbox rows for the chat — then delivers the incident's chat lane. A refusal rolls everything back."""
 
 from __future__ import annotations
 

@@ -20,7 +20,7 @@ from bot.core.catalog import Catalog
 from bot.core.lifecycle import Refused
 from bot.core.milestones import Source
 from bot.core.timeline import Entry, EntryKind
-from bot.flows import slack_effects as fx
+from bot.flows import chat_effects as fx
 from bot.flows.ports import Chat, Clock, IntegrationError, Tracker, TrackerIssue
 from bot.flows.postmortem import Draft, Drafter, facts_of
 from bot.store import incidents as q, outbox

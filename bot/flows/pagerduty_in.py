@@ -15,9 +15,9 @@ from bot.core.catalog import COMMANDER, Phase
 from bot.core.milestones import Milestone, Source
 from bot.core.sender_time import Told, choose
 from bot.core.timeline import Entry, EntryKind
+from bot.flows.chat_effects import announce_entry
 from bot.flows.incidents import IncidentFlows
 from bot.flows.ports import Chat, IntegrationError, Pager, PagerDutyEvent
-from bot.flows.slack_effects import announce_entry
 from bot.flows.unit import Outcome
 from bot.store import incidents as q
 from bot.store.models import PageRow

@@ -10,7 +10,7 @@ from sqlmodel import Session
 from bot.core.lifecycle import Refused
 from bot.core.milestones import Source
 from bot.core.timeline import Entry, EntryKind
-from bot.flows import slack_effects as fx
+from bot.flows import chat_effects as fx
 from bot.flows.unit import Outcome, UnitOfWork
 from bot.store import incidents as q, outbox
 from bot.store.models import TimelineRow
@@ -84,7 +84,7 @@ def _pinned(session: Session, channel_id: str, ts: str) -> tuple[int, TimelineRo
 
 
 def _ts_instant(ts: str, *, fallback: datetime) -> datetime:
-    """A Slack message ts is its Unix time: when the pinned message was said."""
+    """A message's ts (the chat's id for it) is its Unix time: when the pinned message was said."""
     try:
         return datetime.fromtimestamp(float(ts), tz=fallback.tzinfo)
     except (ValueError, OverflowError, OSError):

@@ -12,7 +12,7 @@ from sqlmodel import Session, col, select
 from bot.core.milestones import Source
 from bot.core.playbooks import Playbook, matching
 from bot.core.timeline import Entry, EntryKind
-from bot.flows import slack_effects as fx, step_actions, timers
+from bot.flows import chat_effects as fx, step_actions, timers
 from bot.store import incidents as q, outbox, timers as timer_store
 from bot.store.models import Incident, PlaybookRun, PlaybookStep
 

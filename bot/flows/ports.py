@@ -12,7 +12,9 @@ from bot.core.milestones import Milestone, Stamp
 
 
 class IntegrationError(Exception):
-    """A call to Slack/PagerDuty/Jira failed. `retryable` faults are retried with backoff."""
+    """A call to another system (the chat surface, the pager, the tracker) failed. `retryable`
+    faults are retried with backoff. `service` and `code` are the adapter's own words for who
+    answered and what (kept in the outbox's record of the failure)."""
 
     def __init__(
         self,
@@ -38,9 +40,39 @@ class Deferred(IntegrationError):
         super().__init__(service, "paced", retryable=True, retry_after=retry_after, detail=what)
 
 
+class RateLimited(IntegrationError):
+    """The service refused the call for its rate limit: retried after `retry_after` seconds
+    (None: it did not say; the usual backoff), counting as an attempt."""
+
+    def __init__(
+        self, service: str, retry_after: float | None, *, code: str = "ratelimited"
+    ) -> None:
+        super().__init__(service, code, retryable=True, retry_after=retry_after)
+
+
+class ConversationGone(IntegrationError):
+    """The conversation can no longer be posted to: archived, deleted, or the bot was removed
+    from it. Permanent; `code` is the surface's own answer."""
+
+    def __init__(self, service: str, code: str, *, detail: str = "") -> None:
+        super().__init__(service, code, retryable=False, detail=detail)
+
+
+class ChatRefused(IntegrationError):
+    """A permanent refusal of the chat surface (a missing permission, a policy of the
+    workspace, a revoked credential): `reason` says what is wrong and `fix` what to do."""
+
+    def __init__(self, service: str, code: str, *, reason: str, fix: str) -> None:
+        super().__init__(service, code, retryable=False, detail=f"{reason}; {fix}")
+        self.reason = reason
+        self.fix = fix
+
+
 class NameTaken(IntegrationError):
+    """A conversation of that name exists already."""
+
     def __init__(self, name: str) -> None:
-        super().__init__("slack", "name_taken", retryable=False, detail=name)
+        super().__init__("chat", "name_taken", retryable=False, detail=name)
 
 
 @dataclass(frozen=True)
@@ -127,6 +159,12 @@ class Message:
 
 
 class Chat(Protocol):
+    """The chat surface: conversations (the incident's, the feed, direct ones), messages in
+    them and the people there. Errors the flows act on are `NameTaken`, `ConversationGone`,
+    `ChatRefused`, `RateLimited` and `Deferred`; anything else is an `IntegrationError`."""
+
+    surface: str  # the product's name, for texts that tell people where to look
+
     def create_channel(self, name: str, *, private: bool) -> str: ...
     def own_channel(self, name: str) -> str | None: ...
     def find_posted(self, channel_id: str, key: str) -> str | None: ...

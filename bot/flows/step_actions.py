@@ -28,7 +28,7 @@ from bot.core.playbooks import (
     describe,
 )
 from bot.core.timeline import Entry, EntryKind
-from bot.flows import paging, slack_effects as fx, timers
+from bot.flows import chat_effects as fx, paging, timers
 from bot.flows.changes import apply_command
 from bot.store import incidents as q, outbox, timers as timer_store
 from bot.store.models import Followup, Incident, PlaybookRun, PlaybookStep

@@ -1,4 +1,4 @@
-"""The outbox side of automated playbook steps that talk to Slack (invite a user group or
+"""The outbox side of automated playbook steps that talk to the chat (invite a user group or
 people, post a message in the channel or the feed). Each marks its step done with what it did,
 or failed with why; re-running one is harmless (invites of members are no-ops, a post is made
 once — a retry looks for it first — and a step no longer running is left alone)."""
@@ -10,16 +10,16 @@ from typing import Any
 
 from bot.core.playbooks import InviteAction, PostAction
 from bot.flows import step_actions
+from bot.flows.chat_effects import ChatEffects
 from bot.flows.ports import Clock, Line
-from bot.flows.slack_effects import SlackEffects
 from bot.store.db import Database
 from bot.store.models import OutboxRow, PlaybookStep
 
 
 class StepEffects:
-    def __init__(self, db: Database, slack: SlackEffects, clock: Clock) -> None:
+    def __init__(self, db: Database, chat: ChatEffects, clock: Clock) -> None:
         self.db = db
-        self.slack = slack
+        self.effects = chat
         self.clock = clock
 
     @property
@@ -27,17 +27,17 @@ class StepEffects:
         return {step_actions.STEP_ACTION: self.step_action}
 
     def step_action(self, row: OutboxRow) -> None:
-        incident, card = self.slack.load(row)
+        incident, card = self.effects.load(row)
         with self.db.read() as session:
             step = session.get(PlaybookStep, row.payload["step_id"])
         action = step_actions.action_of(step) if step else None
         if step is None or step.state != "running":
             return
-        channel = self.slack.channel(incident)
+        channel = self.effects.channel(incident)
         if isinstance(action, InviteAction):
             users = list(action.users)
             if action.usergroup:
-                members = self.slack.chat.usergroup_members(action.usergroup)
+                members = self.effects.chat.usergroup_members(action.usergroup)
                 if members is None:
                     return self._finish(
                         row, False, f"there is no user group @{action.usergroup} in this workspace"
@@ -45,7 +45,7 @@ class StepEffects:
                 users += members
             if not users:
                 return self._finish(row, True, f"@{action.usergroup} has nobody in it")
-            self.slack.chat.invite(channel, users)
+            self.effects.chat.invite(channel, users)
             who = ", ".join(f"<@{u}>" for u in dict.fromkeys(users))
             group = f" (@{action.usergroup})" if action.usergroup else ""
             return self._finish(row, True, f"invited {who}{group}")
@@ -55,12 +55,12 @@ class StepEffects:
                 return self._finish(
                     row, False, "private incidents and drills never post to the feed"
                 )
-            target = self.slack.feed_channel if feed else channel
+            target = self.effects.feed_channel if feed else channel
             if target is None:
-                return self._finish(row, False, "no feed channel: set SLACK_INCIDENTS_CHANNEL")
+                return self._finish(row, False, f"no feed channel: set {self.effects.feed_setting}")
             line = Line("playbook", action.text, None, self.clock.now(), {"feed": feed})
-            # once: the previous attempt may have posted it and lost Slack's answer
-            self.slack.once(row, target, partial(self.slack.chat.post_line, target, line, card))
+            # once: the previous attempt may have posted it and lost the surface's answer
+            self.effects.once(row, target, partial(self.effects.chat.post_line, target, line, card))
             return self._finish(
                 row, True, "posted in the feed" if feed else "posted in the channel"
             )
@@ -68,7 +68,7 @@ class StepEffects:
 
     def gave_up(self, row: OutboxRow, error: str) -> None:
         if row.kind == step_actions.STEP_ACTION:
-            self._finish(row, False, f"Slack said {error}")
+            self._finish(row, False, f"{self.effects.chat.surface} said {error}")
 
     def _finish(self, row: OutboxRow, ok: bool, result: str) -> None:
         with self.db.transaction() as session:

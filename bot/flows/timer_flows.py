@@ -20,9 +20,9 @@ from bot.core.playbooks import Playbook, RemindAction, format_duration
 from bot.core.timeline import Entry, EntryKind
 from bot.flows import drill_events, followups, step_actions
 from bot.flows.changes import apply_command
+from bot.flows.chat_effects import DIRECT, POST_LINE, lane, line_payload
 from bot.flows.paging import REPAGE_TIMER, REQUEST_RESPONDERS, PagingDefaults, add_page, target_for
 from bot.flows.ports import Clock
-from bot.flows.slack_effects import DIRECT, POST_LINE, lane, line_payload
 from bot.flows.timers import (
     COMMANDER_NUDGE,
     REMIND,
@@ -128,7 +128,7 @@ class TimerFlows:
         kind: str,
         to: str | None = None,
     ) -> None:
-        """A reminder line; `to` is the Slack user it is for (rendered as a mention)."""
+        """A reminder line; `to` is the person it is for (rendered as a mention)."""
         assert incident.id is not None
         entry = Entry(EntryKind.NOTE, now, text, None, Source.SYSTEM, {"reminder": kind, "to": to})
         outbox.enqueue(

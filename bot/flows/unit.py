@@ -11,13 +11,13 @@ from sqlmodel import Session
 from bot.core.catalog import Catalog
 from bot.core.lifecycle import Refused
 from bot.core.playbooks import Playbook
-from bot.flows import slack_effects as fx, timers
+from bot.flows import chat_effects as fx, timers
+from bot.flows.conversation_opening import first_name
 from bot.flows.jira_effects import lane as tracker_lane
 from bot.flows.outbox import OutboxRunner
 from bot.flows.paging import PagingDefaults, lane as pager_lane, plan_auto_page
 from bot.flows.playbook_runs import auto_attach
 from bot.flows.ports import Clock
-from bot.flows.slack_channel import first_name
 from bot.flows.step_actions import Automation
 from bot.store import incidents as q, outbox, timers as timer_store
 from bot.store.db import Database
@@ -57,7 +57,7 @@ class UnitOfWork:
         self.clock = clock
         self.runner = runner
         self.paging = paging or PagingDefaults()
-        # Where delivery runs: inline (Slack listeners already run after their ack) or handed to
+        # Where delivery runs: inline (chat listeners already run after their ack) or handed to
         # a pool (webhooks answer as soon as the change is committed).
         self.background = background
         self.playbooks: Mapping[str, Playbook] = playbooks or {}
@@ -67,7 +67,7 @@ class UnitOfWork:
     ) -> Outcome:
         """One transaction: the request id (a retry, replay or double submit finds it taken and
         changes nothing), then `work`. A `Refused` rolls it all back, the request id included, so
-        the user can correct and resend. After the commit, the incident's Slack lane is delivered."""
+        the user can correct and resend. After the commit, the incident's chat lane is delivered."""
         now = self.clock.now()
         try:
             with self.db.transaction() as session:

@@ -190,7 +190,7 @@ def _ping_when_idle(engine: Engine, idle: float = IDLE_PING) -> None:
 
 def _no_nul_bytes(engine: Engine) -> None:
     """PostgreSQL refuses NUL in text, even as a query parameter; SQLite takes it. No sender we
-    listen to means one (Slack, Alertmanager, PagerDuty never send it), but anyone may type or
+    listen to means one (the chat, Alertmanager and the pager never send it), but anyone may type or
     post one: every text parameter gets U+FFFD instead, on both databases alike."""
 
     @event.listens_for(engine, "before_cursor_execute", retval=True)

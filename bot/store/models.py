@@ -95,7 +95,7 @@ class RoleAssignment(SQLModel, table=True):
 
 
 class ProcessedRequest(SQLModel, table=True):
-    """Ids of incoming requests already handled (Slack retries, double clicks, replays)."""
+    """Ids of incoming requests already handled (the chat's retries, double clicks, replays)."""
 
     __tablename__ = "processed_request"
 
@@ -291,7 +291,7 @@ class Followup(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     incident_id: int = Field(foreign_key="incident.id", index=True)
     text: str = Field(max_length=1000)
-    owner: str | None = Field(default=None, max_length=32)  # Slack user id
+    owner: str | None = Field(default=None, max_length=32)  # a person's chat user id
     owner_role: str | None = Field(default=None, max_length=32)  # else whoever holds this role
     due_on: date | None = None
     state: str = Field(default="open", max_length=16)  # open | done

@@ -1,8 +1,8 @@
 """The outbox table: effects committed with their cause, claimed one lane at a time.
 
-A lane (for example `slack:42`) is delivered in order: only its oldest pending row may be
-claimed, and a lease on that row keeps other workers (threads, replicas) off the lane until it
-is done or the lease runs out. The claim is one conditional UPDATE, atomic on SQLite and on
+A lane (for example `chat:42`, an incident's chat effects) is delivered in order: only its
+oldest pending row may be claimed, and a lease on that row keeps other workers (threads,
+replicas) off the lane until it is done or the lease runs out. The claim is one conditional UPDATE, atomic on SQLite and on
 PostgreSQL alike.
 """
 

@@ -149,5 +149,10 @@ class StoreCollector(Collector):
         return [open_incidents, backlog, retrying, given_up, lag, pending_timers]
 
 
+# The lanes name the domain's side ("chat:12"); the metric keeps the product it is documented by.
+_PRODUCTS = {"chat": "slack"}
+
+
 def _integration(lane: str) -> str:
-    return lane.split(":", 1)[0].split("-", 1)[0]  # "slack:12" → slack, "slack-notice:3" → slack
+    side = lane.split(":", 1)[0].split("-", 1)[0]  # "chat:12" → chat, "chat-notice:3" → chat
+    return _PRODUCTS.get(side, side)

@@ -571,7 +571,7 @@ def test_an_operator_sends_given_up_effects_again_once_slack_is_fixed(
     cli = CliRunner()
     listed = cli.invoke(app, ["outbox", "list", "--given-up"])
     assert listed.exit_code == 0, listed.output
-    assert "slack.open_channel" in listed.output and "restricted_action" in listed.output
+    assert "chat.open_channel" in listed.output and "restricted_action" in listed.output
     assert cli.invoke(app, ["outbox", "retry"]).exit_code == 2  # says which to choose
     retried = cli.invoke(app, ["outbox", "retry", "--incident", "1"])
     assert retried.exit_code == 0 and "back in line" in retried.output, retried.output

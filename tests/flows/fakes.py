@@ -9,15 +9,25 @@ from datetime import UTC, datetime, timedelta
 
 from bot.flows.incidents import IncidentFlows
 from bot.flows.outbox import OutboxRunner
-from bot.flows.ports import CardView, ChecklistView, IntegrationError, Line, Message, NameTaken
+from bot.flows.ports import (
+    CardView,
+    ChecklistView,
+    ConversationGone,
+    IntegrationError,
+    Line,
+    Message,
+    NameTaken,
+)
 from bot.store.db import Database
 
 
 @dataclass
 class FakeChat:
+    surface: str = "Slack"
     calls: list[tuple[str, tuple[object, ...]]] = field(default_factory=list)
     taken: set[str] = field(default_factory=set)
     failures: list[IntegrationError] = field(default_factory=list)  # raised by the next calls
+    gone: set[str] = field(default_factory=set)  # archived channels: every call on one fails
     channels: dict[str, str] = field(default_factory=dict)
     messages: dict[tuple[str, str], Message] = field(default_factory=dict)
     _seq: int = 0
@@ -25,6 +35,8 @@ class FakeChat:
     def _record(self, name: str, *args: object) -> None:
         if self.failures:
             raise self.failures.pop(0)
+        if args and args[0] in self.gone:
+            raise ConversationGone("slack", "is_archived")
         self.calls.append((name, args))
 
     def _ts(self) -> str:

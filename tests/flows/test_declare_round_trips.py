@@ -12,7 +12,7 @@ from sqlalchemy import event
 from sqlmodel import select
 
 from bot.core.catalog import default_catalog
-from bot.flows import slack_effects as fx
+from bot.flows import chat_effects as fx
 from bot.flows.incidents import IncidentFlows
 from bot.flows.outbox import OutboxRunner
 from bot.store.db import Database
@@ -57,7 +57,7 @@ class Recorder:
 @pytest.fixture
 def flows(db: Database) -> Iterator[tuple[IncidentFlows, Recorder]]:
     chat, clock, catalog = FakeChat(), StepClock(), default_catalog()
-    effects = fx.SlackEffects(db, chat, catalog, clock, feed_channel="CFEED", public_url=None)
+    effects = fx.ChatEffects(db, chat, catalog, clock, feed_channel="CFEED", public_url=None)
     runner = OutboxRunner(db, clock, effects.handlers, on_give_up=effects.gave_up)
     flows = IncidentFlows(db, catalog, clock, runner)
     recorder = Recorder(db, chat)

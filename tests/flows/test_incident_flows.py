@@ -11,10 +11,10 @@ from sqlmodel import select
 from bot.core import lifecycle as lc
 from bot.core.catalog import default_catalog
 from bot.core.milestones import Milestone
-from bot.flows import slack_effects as fx
+from bot.flows import chat_effects as fx
 from bot.flows.incidents import NOT_AN_INCIDENT, IncidentFlows
 from bot.flows.outbox import OutboxRunner
-from bot.flows.ports import IntegrationError
+from bot.flows.ports import ConversationGone, IntegrationError, RateLimited
 from bot.store import incidents as q
 from bot.store.db import Database
 from bot.store.models import Incident, OutboxRow, ProcessedRequest, TimelineRow
@@ -26,7 +26,7 @@ ALICE, BOB, CAROL = "U0ALICE", "U0BOB", "U0CAROL"
 @pytest.fixture
 def world(db: Database) -> Iterator[World]:
     chat, clock, catalog = FakeChat(), StepClock(), default_catalog()
-    effects = fx.SlackEffects(
+    effects = fx.ChatEffects(
         db, chat, catalog, clock, feed_channel="CFEED", public_url="https://bot.example.com"
     )
     runner = OutboxRunner(db, clock, effects.handlers, on_give_up=effects.gave_up)
@@ -198,7 +198,7 @@ def test_a_slack_outage_holds_the_lane_then_delivers_everything_once_in_order(wo
 
 
 def test_rate_limit_waits_for_retry_after(world: World) -> None:
-    world.chat.failures = [IntegrationError("slack", "ratelimited", retryable=True, retry_after=30)]
+    world.chat.failures = [RateLimited("slack", 30)]
     declare(world)
     world.clock.advance(seconds=29)
     assert world.runner.sweep() == 0
@@ -208,7 +208,7 @@ def test_rate_limit_waits_for_retry_after(world: World) -> None:
 
 def test_a_permanent_failure_is_given_up_and_reported(world: World) -> None:
     incident_id = declare(world)
-    world.chat.failures = [IntegrationError("slack", "is_archived", retryable=False)]
+    world.chat.failures = [ConversationGone("slack", "is_archived")]
     world.flows.act(command=lc.AddNote("x"), actor=BOB, request_key="n", incident_id=incident_id)
     with world.db.read() as s:
         rows = s.exec(select(OutboxRow).where(OutboxRow.failed == True)).all()  # noqa: E712
@@ -222,6 +222,20 @@ def test_a_permanent_failure_is_given_up_and_reported(world: World) -> None:
             "I could not post an update after 1 attempts (slack: is_archived). The incident itself is saved; check the bot's Slack access and logs.",
         ),
     ) in world.chat.calls
+
+
+def test_a_notice_its_channel_cannot_take_goes_to_the_feed_with_the_surfaces_answer(
+    world: World,
+) -> None:
+    incident_id = declare(world)
+    world.chat.gone.add("C0001")  # archived by someone mid-incident
+    world.flows.act(command=lc.AddNote("x"), actor=BOB, request_key="n", incident_id=incident_id)
+    world.runner.sweep()
+    (notice,) = [
+        args for name, args in world.chat.calls if name == "post_line" and args[1] == "error"
+    ]
+    assert notice[0] == "CFEED"
+    assert str(notice[2]).endswith("(and its channel: Slack says is_archived)")
 
 
 def test_pins_follow_the_reactions(world: World) -> None:

@@ -19,7 +19,7 @@ from bot.core.catalog import default_catalog
 from bot.core.imports import ImportRow, parse_document, validate_rows
 from bot.core.metrics import Metric, Summary, report
 from bot.core.milestones import Milestone
-from bot.flows import slack_effects as fx
+from bot.flows import chat_effects as fx
 from bot.flows.imports import ImportFlows
 from bot.flows.incidents import IncidentFlows
 from bot.flows.outbox import OutboxRunner
@@ -42,7 +42,7 @@ class World:
 @pytest.fixture
 def world(db: Database) -> Iterator[World]:
     chat, clock, catalog = FakeChat(), StepClock(), default_catalog()
-    effects = fx.SlackEffects(
+    effects = fx.ChatEffects(
         db, chat, catalog, clock, feed_channel="CFEED", public_url="https://bot.example.com"
     )
     runner = OutboxRunner(db, clock, effects.handlers, on_give_up=effects.gave_up)

@@ -11,7 +11,7 @@ from sqlmodel import select
 
 from bot.core import lifecycle as lc
 from bot.core.catalog import default_catalog
-from bot.flows import slack_effects as fx
+from bot.flows import chat_effects as fx
 from bot.flows.incidents import IncidentFlows
 from bot.flows.outbox import OutboxRunner
 from bot.flows.timer_flows import TimerFlows
@@ -26,7 +26,7 @@ from tests.flows.fakes import FakeChat, StepClock, World
 @pytest.fixture
 def world(db: Database) -> Iterator[World]:
     chat, clock, catalog = FakeChat(), StepClock(), default_catalog()
-    effects = fx.SlackEffects(db, chat, catalog, clock, feed_channel=None, public_url=None)
+    effects = fx.ChatEffects(db, chat, catalog, clock, feed_channel=None, public_url=None)
     runner = OutboxRunner(db, clock, effects.handlers)
     yield World(db, chat, clock, IncidentFlows(db, catalog, clock, runner), runner)
 

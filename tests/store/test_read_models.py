@@ -214,7 +214,7 @@ def test_the_gauges_leave_out_private_incidents_and_their_effects_unless_allowed
             session.add(
                 OutboxRow(
                     incident_id=incident_id,
-                    lane=f"slack:{incident_id}",
+                    lane=f"chat:{incident_id}",
                     kind="chat.post",
                     created_at=T0,
                     next_attempt_at=T0,

@@ -1,4 +1,6 @@
-"""The Chat port over slack_sdk's WebClient; Slack errors become IntegrationError."""
+"""The Chat port over slack_sdk's WebClient. Slack's answers become the port's errors:
+`ConversationGone`, `ChatRefused` (with what to do), `RateLimited`, `NameTaken`, and
+`IntegrationError` for the rest (service "slack", Slack's own error code)."""
 
 from __future__ import annotations
 
@@ -13,7 +15,17 @@ from slack_sdk.errors import SlackApiError, SlackClientError
 from bot.adapters.slack import blocks
 from bot.adapters.slack.checklist import checklist_blocks
 from bot.adapters.slack.pacing import SlackPacer
-from bot.flows.ports import CardView, ChecklistView, IntegrationError, Line, Message, NameTaken
+from bot.flows.ports import (
+    CardView,
+    ChatRefused,
+    ChecklistView,
+    ConversationGone,
+    IntegrationError,
+    Line,
+    Message,
+    NameTaken,
+    RateLimited,
+)
 
 # Slack error codes worth retrying; every other `ok: false` is a permanent answer.
 _RETRYABLE = {
@@ -24,6 +36,53 @@ _RETRYABLE = {
     "request_timeout",
     "team_added_to_org",
 }
+# Slack's answers meaning the conversation can no longer be posted to.
+GONE = frozenset({"channel_not_found", "is_archived", "not_in_channel"})
+_REINSTALL = (
+    "reinstall the app to the workspace and set SLACK_BOT_TOKEN to its Bot User OAuth Token "
+    "(xoxb-…)"
+)
+# Slack's permanent refusals that someone can fix: code → (what is wrong, what to do).
+REFUSALS: dict[str, tuple[str, str]] = {
+    "missing_scope": (
+        "the Slack app lacks the {needed} scope",
+        "add it under OAuth & Permissions in the app's settings, then reinstall the app",
+    ),
+    "restricted_action": (
+        "the workspace's settings do not let the bot do this",
+        "ask a Slack workspace admin to allow apps to create channels and post",
+    ),
+    "ekm_access_denied": (
+        "the workspace's Enterprise Key Management revoked access",
+        "ask a Slack workspace admin to restore the app's access",
+    ),
+    **{
+        code: (f"Slack refused the bot token ({code})", _REINSTALL)
+        for code in (
+            "invalid_auth",
+            "not_authed",
+            "token_revoked",
+            "token_expired",
+            "account_inactive",
+            "not_allowed_token_type",
+        )
+    },
+}
+
+
+def port_error(
+    code: str, *, status: int = 200, data: dict[str, Any] | None = None, retry_after: Any = None
+) -> IntegrationError:
+    """The port's error for Slack's answer `code` (its `error` field, or `http_<status>`)."""
+    if status == 429 or code == "ratelimited":
+        return RateLimited("slack", _seconds(retry_after))
+    if code in GONE:
+        return ConversationGone("slack", code)
+    if code in REFUSALS:
+        reason, fix = REFUSALS[code]
+        needed = str((data or {}).get("needed") or "needed")
+        return ChatRefused("slack", code, reason=reason.format(needed=needed), fix=fix)
+    return IntegrationError("slack", code, retryable=status >= 500 or code in _RETRYABLE)
 
 
 @contextmanager
@@ -35,16 +94,9 @@ def _slack_errors() -> Iterator[None]:
         status = int(getattr(response, "status_code", 0) or 0)
         data = response.data if isinstance(getattr(response, "data", None), dict) else {}
         code = str(data.get("error") or f"http_{status}")
-        if status == 429 or code == "ratelimited":
-            after = (response.headers or {}).get("Retry-After") or (response.headers or {}).get(
-                "retry-after"
-            )
-            raise IntegrationError(
-                "slack", "ratelimited", retryable=True, retry_after=_seconds(after)
-            ) from exc
-        raise IntegrationError(
-            "slack", code, retryable=status >= 500 or code in _RETRYABLE
-        ) from exc
+        headers = response.headers or {}
+        after = headers.get("Retry-After") or headers.get("retry-after")
+        raise port_error(code, status=status, data=data, retry_after=after) from exc
     except (
         SlackClientError,
         OSError,
@@ -76,6 +128,8 @@ def _seconds(value: Any) -> float | None:
 
 
 class SlackChat:
+    surface = "Slack"
+
     def __init__(self, client: WebClient, pacer: SlackPacer | None = None) -> None:
         self.client = client
         self.pacer = pacer or SlackPacer()

@@ -1,4 +1,5 @@
-"""Creating an incident's Slack channel exactly once, though Slack has no idempotency key."""
+"""Opening an incident's conversation (its channel) exactly once, though the chat surface
+takes no idempotency key for it."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from bot.store import incidents as q, outbox
 from bot.store.db import Database
 from bot.store.models import Incident, OutboxRow
 
-OPEN_CHANNEL = "slack.open_channel"
+OPEN_CHANNEL = "chat.open_channel"
 MAX_NAME_ATTEMPTS = 50
 
 
@@ -31,11 +32,11 @@ def create_channel(
     """Create the channel under the first free name; returns its id and name.
 
     The name being tried is noted on the effect first (on its first attempt, the name noted
-    when it was enqueued is tried at once: nothing is read or written before Slack is asked).
-    If an attempt ended without Slack's answer (a timeout, a 5xx after Slack did the work), the
-    retry finds that name taken and adopts the channel when the bot made it and no other
-    incident owns or is trying it, instead of opening a second channel `-2`. `declared`: when
-    the incident was declared, which dates the names (read only when a name is computed)."""
+    when it was enqueued is tried at once: nothing is read or written before the surface is
+    asked). If an attempt ended without the surface's answer (a timeout, a 5xx after it did the
+    work), the retry finds that name taken and adopts the channel when the bot made it and no
+    other incident owns or is trying it, instead of opening a second channel `-2`. `declared`:
+    when the incident was declared, which dates the names (read only when a name is computed)."""
     assert row.id is not None and incident.id is not None
     prefix = "drill" if incident.drill else "inc"
     noted = row.payload.get("trying")
@@ -60,7 +61,7 @@ def create_channel(
                 if found is not None and _nobody_else_has(db, found, name, incident.id):
                     return found, name
     raise IntegrationError(
-        "slack", "name_taken", retryable=False, detail=f"{MAX_NAME_ATTEMPTS} names tried"
+        "chat", "name_taken", retryable=False, detail=f"{MAX_NAME_ATTEMPTS} names tried"
     )
 
 

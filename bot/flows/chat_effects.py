@@ -1,5 +1,6 @@
-"""Outbox handlers that bring Slack in line with the stored incident. Each is idempotent: it
-records what it made (channel id, card ts, topic) so a retry resumes instead of repeating."""
+"""Outbox handlers that bring the chat surface in line with the stored incident. Each is
+idempotent: it records what it made (the conversation, the card's message, the topic) so a retry
+resumes instead of repeating."""
 
 from __future__ import annotations
 
@@ -13,34 +14,33 @@ from sqlmodel import Session, col, select
 from bot.core.catalog import COMMANDER, Catalog
 from bot.core.milestones import Milestone
 from bot.core.timeline import Entry
+from bot.flows.conversation_opening import OPEN_CHANNEL as OPEN_CHANNEL, create_channel
 from bot.flows.ports import (
     CardView,
     Chat,
     Clock,
+    ConversationGone,
     IntegrationError,
     Line,
 )
-from bot.flows.slack_channel import OPEN_CHANNEL as OPEN_CHANNEL, create_channel
 from bot.flows.views import card_view, checklist_view
 from bot.store import incidents as q, outbox
 from bot.store.db import Database
 from bot.store.models import Incident, OutboxRow, PlaybookRun, TimelineRow
 
-ANNOUNCE = "slack.announce"
-REFRESH = "slack.refresh"
-POST_LINE = "slack.post_line"
-FILL_PIN = "slack.fill_pin"
-NOTICE = "slack.notice"
-INVITE = "slack.invite"
-PROPOSE_MITIGATION = "slack.propose_mitigation"
-CHECKLIST = "slack.checklist"
-ARCHIVE = "slack.archive"  # the incident channel, once the post-mortem is exported
-DIRECT = "slack.direct"  # a direct message to one person (follow-up reminders)
-STEP_ACTION = "slack.step_action"  # a playbook step inviting or posting (step_effects)
+ANNOUNCE = "chat.announce"
+REFRESH = "chat.refresh"
+POST_LINE = "chat.post_line"
+FILL_PIN = "chat.fill_pin"
+NOTICE = "chat.notice"
+INVITE = "chat.invite"
+PROPOSE_MITIGATION = "chat.propose_mitigation"
+CHECKLIST = "chat.checklist"
+ARCHIVE = "chat.archive"  # the incident channel, once the post-mortem is exported
+DIRECT = "chat.direct"  # a direct message to one person (follow-up reminders)
+STEP_ACTION = "chat.step_action"  # a playbook step inviting or posting (step_effects)
 
 NO_CHANNEL = "no_channel"  # the channel could not be created (already reported): nothing to post to
-# Slack's answers meaning the incident channel can no longer be posted to.
-CHANNEL_GONE = frozenset({"channel_not_found", "is_archived", "not_in_channel", NO_CHANNEL})
 
 _DESCRIPTIONS = {
     OPEN_CHANNEL: "create the incident channel",
@@ -58,10 +58,16 @@ _DESCRIPTIONS = {
 
 
 def lane(incident_id: int) -> str:
-    return f"slack:{incident_id}"
+    """The lane of an incident's chat effects: they land in the order they were made."""
+    return f"chat:{incident_id}"
 
 
-class SlackEffects:
+def notice_lane(incident_id: int) -> str:
+    """Reports of given-up effects: a lane of their own, so a held chat lane cannot hold them."""
+    return f"chat-notice:{incident_id}"
+
+
+class ChatEffects:
     def __init__(
         self,
         db: Database,
@@ -71,13 +77,17 @@ class SlackEffects:
         *,
         feed_channel: str | None,
         public_url: str | None,
+        feed_setting: str = "the feed channel setting",
     ) -> None:
+        """`feed_channel`: where incidents are announced (None: nowhere); `feed_setting`: the
+        setting that names it, for texts that tell an operator to set it."""
         self.db = db
         self.chat = chat
         self.catalog = catalog
         self.clock = clock
         self.feed_channel = feed_channel
         self.public_url = public_url
+        self.feed_setting = feed_setting
 
     @property
     def handlers(self) -> dict[str, Any]:
@@ -122,9 +132,9 @@ class SlackEffects:
         if incident.channel_id is None:
             assert incident.id is not None
             if self._channel_given_up(incident.id):
-                raise IntegrationError("slack", NO_CHANNEL, retryable=False)
+                raise IntegrationError("chat", NO_CHANNEL, retryable=False)
             # another lane got here before open_channel finished: wait for it
-            raise IntegrationError("slack", "no_channel_yet", retryable=True)
+            raise IntegrationError("chat", "no_channel_yet", retryable=True)
         return incident.channel_id
 
     def _channel_given_up(self, incident_id: int) -> bool:
@@ -141,7 +151,7 @@ class SlackEffects:
         look: bool = True,
     ) -> str:
         """Post a message once: the message carries the effect's key, and a retry first looks
-        for it (the previous attempt may have posted it and lost Slack's answer)."""
+        for it (the previous attempt may have posted it and lost the surface's answer)."""
         key = f"incidentbot:{row.id}{':' + part if part else ''}"
         if look and row.attempts > 1:
             try:
@@ -163,7 +173,7 @@ class SlackEffects:
         if incident is None:
             raise IntegrationError("bot", "incident_gone", retryable=False)
         fresh = incident.channel_id is None  # made now: no earlier attempt can have posted in it
-        if fresh:  # the channel first: nothing else is read or written before Slack is asked
+        if fresh:  # the channel first: nothing else is read or written before the surface is asked
             channel_id, name = create_channel(
                 self.db, self.chat, row, incident, partial(self._declared, iid)
             )
@@ -212,7 +222,7 @@ class SlackEffects:
 
         def post(*, key: str) -> str:
             channel, ts = self.chat.announce(feed_channel, card, key=key)
-            answered.append(channel)  # Slack answers with the id, whatever the setting names
+            answered.append(channel)  # the surface answers with the id, whatever the setting names
             return ts
 
         ts = self.once(row, feed_channel, post)
@@ -319,17 +329,17 @@ class SlackEffects:
         failing: when the channel is gone every later update fails alike, and one notice says it."""
         if row.kind == NOTICE or row.incident_id is None or row.kind.startswith("jira."):
             return  # Jira's failures are told by jira_effects, with what to fix
-        if error.startswith(f"slack: {NO_CHANNEL}"):
+        if error.startswith(f"chat: {NO_CHANNEL}"):
             return  # the channel's own failure was reported
         what = _DESCRIPTIONS.get(row.kind, row.kind)
-        text = f"I could not {what} after {row.attempts} attempts ({error}). The incident itself is saved; check the bot's Slack access and logs."
+        text = f"I could not {what} after {row.attempts} attempts ({error}). The incident itself is saved; check the bot's {self.chat.surface} access and logs."
         with self.db.transaction() as session:
             recent = self.clock.now() - timedelta(hours=1)
             if outbox.failed_alike(session=session, row=row, error=error, since=recent):
                 return
             outbox.enqueue(
                 session=session,
-                lane=f"slack-notice:{row.incident_id}",
+                lane=notice_lane(row.incident_id),
                 kind=NOTICE,
                 now=self.clock.now(),
                 incident_id=row.incident_id,
@@ -347,10 +357,8 @@ class SlackEffects:
             try:
                 self.once(row, channel, partial(self.chat.post_line, channel, line, card))
                 return
-            except IntegrationError as exc:
-                if exc.code not in CHANNEL_GONE:
-                    raise
-                text = f"{text} (and its channel: Slack says {exc.code})"
+            except ConversationGone as exc:
+                text = f"{text} (and its channel: {self.chat.surface} says {exc.code})"
         if incident.private:  # the feed must not learn of it: its commander and declarer are told
             text = f"Private incident “{incident.title}”: {text}"
             line = Line("error", text, None, self.clock.now(), {"channel_id": incident.channel_id})
