@@ -44,14 +44,17 @@ def build_bolt_app(*, client: WebClient, signing_secret: str | None, ctx: SlackC
         for name, work in module.WORK.items():
             ctx.inbox.register(name, partial(work, ctx))
 
-    @app.error
-    def on_error(error: Exception, body: dict[str, Any]) -> BoltResponse:
-        log.error(
-            "slack listener failed: %s (request type %s)",
-            error,
-            body.get("type") or body.get("command"),
-            exc_info=error,
-        )
-        return BoltResponse(status=500, body="")
-
+    app.error(failed)
     return app
+
+
+def failed(error: Exception, body: dict[str, Any]) -> BoltResponse:
+    """A listener that raised (the inbox refused the write, say): a 500 with no body, so Slack
+    tells the person it failed and nothing is acked that was not stored; the error is logged."""
+    log.error(
+        "slack listener failed: %s (request type %s)",
+        error,
+        body.get("type") or body.get("command"),
+        exc_info=error,
+    )
+    return BoltResponse(status=500, body="")

@@ -1,5 +1,9 @@
 """Bolt listeners, one module per kind of request; each exposes `register(app, ctx)` and `WORK`.
 
+A listener is a named module-level function taking the context first, then what Bolt injects
+(`(ctx, ack, body, …) -> None`); `register` binds it to the app with `functools.partial`, so
+each can be called, and tested, without Bolt's dispatch.
+
 A listener only checks what Slack must be answered at once (a form's errors, help); everything
 else is handed to the inbox (`accept`), written to the database before the listener acks, and
 done after the ack by a named work function of `WORK` (`(ctx, body) -> None`), in this process

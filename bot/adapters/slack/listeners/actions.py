@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 from slack_bolt import Ack, App, Respond
@@ -22,28 +23,34 @@ from bot.adapters.slack.text import said
 from bot.core import lifecycle
 from bot.core.catalog import COMMANDER, Phase
 
+BUTTONS = (
+    checklist.DONE,
+    checklist.SKIP,
+    b.ACK,
+    b.ACCEPT_MITIGATION,
+    b.CLAIM_COMMANDER,
+    b.RESOLVE,
+    b.CLOSE,
+    b.CHANGE_STATUS,
+    b.CHANGE_SEVERITY,
+)
+SNOOZES = re.compile(rf"^{re.escape(b.SNOOZE)}\.\d+$")  # `snooze.30`, `snooze.60` …
+
 
 def register(app: App, ctx: SlackContext) -> None:
-    def clicked(ack: Ack, body: dict[str, Any]) -> None:
-        channel = (body.get("channel") or {}).get("id") or (body.get("container") or {}).get(
-            "channel_id"
-        )
-        accept(ctx, body, "action", channel_lane(channel))
-        ack()
+    listener = partial(clicked, ctx)
+    app.action(SNOOZES)(listener)
+    for action_id in BUTTONS:
+        app.action(action_id)(listener)
 
-    app.action(re.compile(rf"^{re.escape(b.SNOOZE)}\.\d+$"))(clicked)
-    for action_id in (
-        checklist.DONE,
-        checklist.SKIP,
-        b.ACK,
-        b.ACCEPT_MITIGATION,
-        b.CLAIM_COMMANDER,
-        b.RESOLVE,
-        b.CLOSE,
-        b.CHANGE_STATUS,
-        b.CHANGE_SEVERITY,
-    ):
-        app.action(action_id)(clicked)
+
+def clicked(ctx: SlackContext, ack: Ack, body: dict[str, Any]) -> None:
+    """Any button: into the inbox, in the lane of the channel it was clicked in, then acked."""
+    channel = (body.get("channel") or {}).get("id") or (body.get("container") or {}).get(
+        "channel_id"
+    )
+    accept(ctx, body, "action", channel_lane(channel))
+    ack()
 
 
 def action(ctx: SlackContext, body: dict[str, Any]) -> None:

@@ -4,6 +4,7 @@ inbox before the ack and is worked off by `command`, which answers ephemerally."
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from slack_bolt import Ack, App, Respond
@@ -30,15 +31,18 @@ _STANDALONE = (c.Declare, c.Drill, c.ListOpen, c.OnCall)
 
 
 def register(app: App, ctx: SlackContext) -> None:
-    def incident_command(ack: Ack, body: dict[str, Any]) -> None:
-        triage = triaged(ctx, body)
-        if triage.reply is None:
-            accept(ctx, body, "command", triage.lane)
-            ack()
-        else:
-            ack(**triage.reply)
+    app.command("/incident")(partial(incident_command, ctx))
 
-    app.command("/incident")(incident_command)
+
+def incident_command(ctx: SlackContext, ack: Ack, body: dict[str, Any]) -> None:
+    """`/incident …` through Bolt (Socket Mode; over HTTP `command_intake` answers it first):
+    help or a mistake is the ack itself; anything else is in the inbox before the empty ack."""
+    triage = triaged(ctx, body)
+    if triage.reply is None:
+        accept(ctx, body, "command", triage.lane)
+        ack()
+    else:
+        ack(**triage.reply)
 
 
 @dataclass(frozen=True)

@@ -3,6 +3,7 @@ The event is acked once it is in the inbox; `event` does the work."""
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from slack_bolt import Ack, App
@@ -13,14 +14,18 @@ PIN = "pushpin"
 
 
 def register(app: App, ctx: SlackContext) -> None:
-    def reaction(ack: Ack, body: dict[str, Any], event: dict[str, Any]) -> None:
-        item = event.get("item") or {}
-        if event.get("reaction") == PIN and item.get("type") == "message":
-            accept(ctx, body, "event", channel_lane(item.get("channel")))
-        ack()
+    listener = partial(reaction, ctx)
+    app.event("reaction_added")(listener)
+    app.event("reaction_removed")(listener)
 
-    app.event("reaction_added")(reaction)
-    app.event("reaction_removed")(reaction)
+
+def reaction(ctx: SlackContext, ack: Ack, body: dict[str, Any], event: dict[str, Any]) -> None:
+    """A :pushpin: on a message goes to the inbox (lane: its channel); any other reaction is
+    only acked."""
+    item = event.get("item") or {}
+    if event.get("reaction") == PIN and item.get("type") == "message":
+        accept(ctx, body, "event", channel_lane(item.get("channel")))
+    ack()
 
 
 def event(ctx: SlackContext, body: dict[str, Any]) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from slack_bolt import Ack, App
@@ -19,11 +20,14 @@ from bot.core.lifecycle import Refused
 
 
 def register(app: App, ctx: SlackContext) -> None:
-    def add_followup(ack: Ack, body: dict[str, Any]) -> None:
-        accept(ctx, body, "shortcut", channel_lane((body.get("channel") or {}).get("id")))
-        ack()
+    app.shortcut(modals.ADD_FOLLOWUP_SHORTCUT)(partial(add_followup, ctx))
 
-    app.shortcut(modals.ADD_FOLLOWUP_SHORTCUT)(add_followup)
+
+def add_followup(ctx: SlackContext, ack: Ack, body: dict[str, Any]) -> None:
+    """The "Add follow-up" shortcut on a message: into the inbox (lane: its channel), then acked; the form
+    opens from the work (`shortcut`), which checks the channel is an incident's."""
+    accept(ctx, body, "shortcut", channel_lane((body.get("channel") or {}).get("id")))
+    ack()
 
 
 def shortcut(ctx: SlackContext, body: dict[str, Any]) -> None:

@@ -4,6 +4,8 @@ and worked off by `view`."""
 from __future__ import annotations
 
 import logging
+from datetime import datetime
+from functools import partial
 from typing import Any
 
 from slack_bolt import Ack, App
@@ -20,88 +22,111 @@ from bot.adapters.slack.listeners import (
 from bot.adapters.slack.text import said
 from bot.core import lifecycle
 from bot.core.lifecycle import Refused
+from bot.core.milestones import Milestone
 
 log = logging.getLogger(__name__)
 
 
 def register(app: App, ctx: SlackContext) -> None:
-    def declare(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
-        form = modals.read_declare(view)
-        user = str(body["user"]["id"])
-        now = ctx.clock.now()
-        if form.impact_started_at is not None and form.impact_started_at > now:
-            ack(response_action="errors", errors={"impact": "Impact can't start in the future."})
-            return
-        try:  # the same pure check the flow makes, so the form can show the problem in place
-            lifecycle.declare(
-                ctx.catalog,
-                title=form.title,
-                severity=form.severity or None,
-                now=now,
-                actor=user,
-                impact_started_at=form.impact_started_at,
-            )
-        except Refused as refused:
-            ack(response_action="errors", errors={"title": said(refused.reason)[:150]})
-            return
-        submitted(ack, body, None)
+    app.view(modals.TIMESTAMPS)(partial(edit_timestamps, ctx))
+    app.view(modals.FOLLOWUP)(partial(add_followup, ctx))
+    app.view(checklist.SKIP_FORM)(partial(skip_step, ctx))
+    app.view(modals.DECLARE)(partial(declare, ctx))
+    app.view(modals.STATUS)(partial(change, ctx))
+    app.view(modals.SEVERITY)(partial(change, ctx))
 
-    def submitted(ack: Ack, body: dict[str, Any], lane: str | None) -> None:
-        accept(ctx, body, "view", lane)
+
+def declare(ctx: SlackContext, ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
+    """The declare form: a future impact start or a declaration the rules refuse is shown in
+    the form; a good one goes to the inbox and runs alone."""
+    form = modals.read_declare(view)
+    user = str(body["user"]["id"])
+    now = ctx.clock.now()
+    if form.impact_started_at is not None and form.impact_started_at > now:
+        ack(response_action="errors", errors={"impact": "Impact can't start in the future."})
+        return
+    try:  # the same pure check the flow makes, so the form can show the problem in place
+        lifecycle.declare(
+            ctx.catalog,
+            title=form.title,
+            severity=form.severity or None,
+            now=now,
+            actor=user,
+            impact_started_at=form.impact_started_at,
+        )
+    except Refused as refused:
+        ack(response_action="errors", errors={"title": said(refused.reason)[:150]})
+        return
+    _submitted(ctx, ack, body, None)
+
+
+def change(ctx: SlackContext, ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
+    """The status and severity forms: the flow checks them, in the incident's lane."""
+    incident_id = modals.metadata(view).get("incident_id")
+    _submitted(ctx, ack, body, f"slack:incident:{incident_id}" if incident_id else None)
+
+
+def skip_step(ctx: SlackContext, ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
+    """Skipping a checklist step needs a reason; the step's run is the lane."""
+    reason = modals.read_text(view, "reason").strip()
+    if not reason:
+        ack(response_action="errors", errors={"reason": "Say why the step is skipped."})
+        return
+    run_id = modals.metadata(view).get("run_id")
+    _submitted(ctx, ack, body, f"slack:run:{run_id}" if run_id else None)
+
+
+def add_followup(ctx: SlackContext, ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
+    """A follow-up needs its text and no due date in the past; the channel is the lane."""
+    form = modals.read_followup(view)
+    if not form.text:
+        ack(response_action="errors", errors={"text": "Say what needs doing."})
+        return
+    if form.due_on is not None and form.due_on < ctx.clock.now().date():
+        ack(response_action="errors", errors={"due": "That date is in the past."})
+        return
+    _submitted(ctx, ack, body, channel_lane(form.channel_id))
+
+
+def edit_timestamps(
+    ctx: SlackContext, ack: Ack, body: dict[str, Any], view: dict[str, Any]
+) -> None:
+    """Corrected milestones: a form that changes nothing just closes; an order the rules
+    refuse is shown at the first field changed; the rest goes to the incident's lane."""
+    user = str(body["user"]["id"])
+    incident_id = modals.metadata(view).get("incident_id")
+    if not isinstance(incident_id, int):
         ack()
+        return
+    changes = _corrections(ctx, incident_id, view)
+    if not changes:
+        ack()
+        return
+    command = lifecycle.EditMilestones(changes)
+    problem = ctx.flows.check(incident_id=incident_id, command=command, actor=user)
+    if problem is not None:
+        first = min(changes, key=lambda m: list(lifecycle.EDITABLE).index(m))
+        ack(response_action="errors", errors={first.value: said(problem)[:150]})
+        return
+    _submitted(ctx, ack, body, f"slack:incident:{incident_id}")
 
-    def change(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
-        incident_id = modals.metadata(view).get("incident_id")
-        submitted(ack, body, f"slack:incident:{incident_id}" if incident_id else None)
 
-    def skip_step(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
-        reason = modals.read_text(view, "reason").strip()
-        if not reason:
-            ack(response_action="errors", errors={"reason": "Say why the step is skipped."})
-            return
-        run_id = modals.metadata(view).get("run_id")
-        submitted(ack, body, f"slack:run:{run_id}" if run_id else None)
+def _submitted(ctx: SlackContext, ack: Ack, body: dict[str, Any], lane: str | None) -> None:
+    accept(ctx, body, "view", lane)
+    ack()
 
-    def add_followup(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
-        form = modals.read_followup(view)
-        if not form.text:
-            ack(response_action="errors", errors={"text": "Say what needs doing."})
-            return
-        if form.due_on is not None and form.due_on < ctx.clock.now().date():
-            ack(response_action="errors", errors={"due": "That date is in the past."})
-            return
-        submitted(ack, body, channel_lane(form.channel_id))
 
-    def edit_timestamps(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
-        user = str(body["user"]["id"])
-        incident_id = modals.metadata(view).get("incident_id")
-        if not isinstance(incident_id, int):
-            ack()
-            return
-        picked = modals.read_timestamps(view)
-        current = ctx.flows.stamps(incident_id)
-        changes = {  # the pickers show whole seconds: an untouched one is no correction
-            m: at
-            for m, at in picked.items()
-            if m not in current or int(current[m].at.timestamp()) != int(at.timestamp())
-        }
-        if not changes:
-            ack()
-            return
-        command = lifecycle.EditMilestones(changes)
-        problem = ctx.flows.check(incident_id=incident_id, command=command, actor=user)
-        if problem is not None:
-            first = min(changes, key=lambda m: list(lifecycle.EDITABLE).index(m))
-            ack(response_action="errors", errors={first.value: said(problem)[:150]})
-            return
-        submitted(ack, body, f"slack:incident:{incident_id}")
-
-    app.view(modals.TIMESTAMPS)(edit_timestamps)
-    app.view(modals.FOLLOWUP)(add_followup)
-    app.view(checklist.SKIP_FORM)(skip_step)
-    app.view(modals.DECLARE)(declare)
-    app.view(modals.STATUS)(change)
-    app.view(modals.SEVERITY)(change)
+def _corrections(
+    ctx: SlackContext, incident_id: int, form: dict[str, Any]
+) -> dict[Milestone, datetime]:
+    """The milestones the form changes: the pickers show whole seconds, so an untouched one is
+    no correction."""
+    current = ctx.flows.stamps(incident_id)
+    return {
+        m: at
+        for m, at in modals.read_timestamps(form).items()
+        if m not in current or int(current[m].at.timestamp()) != int(at.timestamp())
+    }
 
 
 def view(ctx: SlackContext, body: dict[str, Any]) -> None:
@@ -126,13 +151,7 @@ def view(ctx: SlackContext, body: dict[str, Any]) -> None:
             incident_id = modals.metadata(form).get("incident_id")
             if not isinstance(incident_id, int):
                 return
-            picked = modals.read_timestamps(form)
-            current = ctx.flows.stamps(incident_id)
-            changes = {
-                m: at
-                for m, at in picked.items()
-                if m not in current or int(current[m].at.timestamp()) != int(at.timestamp())
-            }
+            changes = _corrections(ctx, incident_id, form)
             if changes:
                 _act(ctx, client, form, user, key, lifecycle.EditMilestones(changes))
         case checklist.SKIP_FORM:
