@@ -17,6 +17,7 @@ from bot.adapters.slack import pacing as slack_pacing
 from bot.adapters.slack.app import build_bolt_app
 from bot.adapters.slack.chat import SlackChat
 from bot.adapters.slack.command_intake import CommandIntake
+from bot.adapters.slack.links import conversation_link
 from bot.adapters.slack.listeners import SlackContext
 from bot.adapters.slack.pacing import SlackPacer
 from bot.adapters.source_names import PRODUCTS
@@ -27,7 +28,6 @@ from bot.flows.alerts import AlertFlows
 from bot.flows.background import BackgroundWork
 from bot.flows.inbox import Inbox
 from bot.flows.incidents import IncidentFlows
-from bot.flows.jira_effects import JiraEffects
 from bot.flows.oncall import OnCallLookup
 from bot.flows.outbox import OutboxRunner
 from bot.flows.pager_effects import PagerEffects
@@ -38,6 +38,7 @@ from bot.flows.postmortem import Drafter
 from bot.flows.slack_effects import SlackEffects
 from bot.flows.step_effects import StepEffects
 from bot.flows.timer_flows import TimerFlows
+from bot.flows.tracker_effects import TrackerEffects
 from bot.playbook_files import load_directory
 from bot.settings import Settings
 from bot.store.budgets import SharedBudgets
@@ -181,7 +182,7 @@ def build(
     db.before_transaction = work.gate.step  # work behind the acks lets them go first
 
     step_effects = StepEffects(db, slack_effects, clock)
-    jira_effects = JiraEffects(
+    tracker_effects = TrackerEffects(
         db,
         jira_tracker(settings),
         Drafter(catalog, settings.postmortem_templates_dir, PRODUCTS),
@@ -189,17 +190,19 @@ def build(
         catalog,
         clock,
         public_url=settings.public_url,
+        conversation_link=conversation_link,
     )
 
     def gave_up(row: OutboxRow, error: str) -> None:
-        slack_effects.gave_up(row, error)
+        if not row.kind.startswith("tracker."):  # the tracker's own notice says what to fix
+            slack_effects.gave_up(row, error)
         pager_effects.gave_up(row, error)
         step_effects.gave_up(row, error)
-        jira_effects.gave_up(row, error)
+        tracker_effects.gave_up(row, error)
 
     def still_trying(row: OutboxRow, error: str) -> None:
         pager_effects.still_trying(row, error)
-        jira_effects.still_trying(row, error)
+        tracker_effects.still_trying(row, error)
 
     inbox = Inbox(db, clock, owner=lambda: runner.owner, before_work=work.gate.yield_to_acks)
     runner = OutboxRunner(
@@ -209,7 +212,7 @@ def build(
             **slack_effects.handlers,
             **pager_effects.handlers,
             **step_effects.handlers,
-            **jira_effects.handlers,
+            **tracker_effects.handlers,
         },
         on_give_up=gave_up,
         on_first_failure=still_trying,
@@ -225,7 +228,7 @@ def build(
         catalog=catalog,
         clock=clock,
         chat=chat,
-        drafts=jira_effects.draft,
+        drafts=tracker_effects.draft,
         api_token=_secret(settings.api_token),
         public_url=settings.public_url,
     )
@@ -240,7 +243,7 @@ def build(
             inbox=inbox,
             client=slack,
             oncall=OnCallLookup(flows, pager),
-            postmortems=jira_effects,
+            postmortems=tracker_effects,
             review_link=review.review_link if settings.api_token is not None else None,
         )
         signing_secret = _secret(settings.slack_signing_secret)

@@ -1,6 +1,6 @@
 """Jira: the settings are complete, the credentials sign in, and what the post-mortem export
 writes exists: the project, the issue types it creates, the link type between the post-mortem
-and its follow-ups, and the security level of private post-mortems (see JiraEffects.export)."""
+and its follow-ups, and the security level of private post-mortems (see TrackerEffects.export)."""
 
 from __future__ import annotations
 

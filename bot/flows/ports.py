@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Protocol
@@ -165,7 +165,7 @@ class TrackerIssue:
 
 
 class Tracker(Protocol):
-    """Jira, as the post-mortem export needs it. Descriptions arrive as Markdown; the adapter
+    """The tracker, as the post-mortem export needs it. Descriptions arrive as Markdown; the adapter
     writes them in the flavour its API version takes (wiki markup or ADF)."""
 
     project: str
@@ -273,3 +273,7 @@ class Clock(Protocol):
 class SystemClock:
     def now(self) -> datetime:
         return datetime.now(UTC)
+
+
+ConversationLink = Callable[[str, str | None], tuple[str, str]]
+"""The chat surface's link to an incident's conversation: (its id, its name) → (label, url)."""
