@@ -12,6 +12,7 @@ from starlette.applications import Starlette
 
 from bot.adapters.alert_sources.sns import SnsGate, gate_from
 from bot.adapters.jira import JiraTracker
+from bot.adapters.jira_service_desk import JiraServiceDesk
 from bot.adapters.pagerduty import PACING, PagerDutyPager, pagerduty_budgets
 from bot.adapters.slack import pacing as slack_pacing
 from bot.adapters.slack.app import build_bolt_app
@@ -182,15 +183,17 @@ def build(
     db.before_transaction = work.gate.step  # work behind the acks lets them go first
 
     step_effects = StepEffects(db, slack_effects, clock)
+    tracker = jira_tracker(settings)
     tracker_effects = TrackerEffects(
         db,
-        jira_tracker(settings),
+        tracker,
         Drafter(catalog, settings.postmortem_templates_dir, PRODUCTS),
         chat,
         catalog,
         clock,
         public_url=settings.public_url,
         conversation_link=conversation_link,
+        desk=service_desk(settings, tracker),
     )
 
     def gave_up(row: OutboxRow, error: str) -> None:
@@ -298,6 +301,13 @@ def sns_gate(settings: Settings) -> SnsGate:
         settings.sns_cert_hosts,
         str(settings.sns_ca_bundle) if settings.sns_ca_bundle else None,
     )
+
+
+def service_desk(settings: Settings, tracker: JiraTracker | None) -> JiraServiceDesk | None:
+    """Jira Service Management when JIRA_SERVICE_DESK names a service project (and Jira is set)."""
+    if tracker is None or not (settings.jira_service_desk or "").strip():
+        return None
+    return JiraServiceDesk(tracker, settings.jira_service_desk or "")
 
 
 def jira_tracker(settings: Settings) -> JiraTracker | None:

@@ -277,3 +277,12 @@ class SystemClock:
 
 ConversationLink = Callable[[str, str | None], tuple[str, str]]
 """The chat surface's link to an incident's conversation: (its id, its name) → (label, url)."""
+
+
+class ServiceDesk(Protocol):
+    """The tracker's service desk, when post-mortems go there: raised as a request of the
+    catalog's request type (None: the desk's default); the follow-ups stay tracker issues."""
+
+    def create_request(
+        self, *, request_type: str | None, summary: str, description: str, labels: Sequence[str]
+    ) -> TrackerIssue: ...

@@ -21,7 +21,15 @@ from bot.core.lifecycle import Refused
 from bot.core.milestones import Source
 from bot.core.timeline import Entry, EntryKind
 from bot.flows import slack_effects as fx
-from bot.flows.ports import Chat, Clock, ConversationLink, IntegrationError, Tracker, TrackerIssue
+from bot.flows.ports import (
+    Chat,
+    Clock,
+    ConversationLink,
+    IntegrationError,
+    ServiceDesk,
+    Tracker,
+    TrackerIssue,
+)
 from bot.flows.postmortem import Draft, Drafter, facts_of
 from bot.store import incidents as q, outbox
 from bot.store.db import Database
@@ -86,8 +94,11 @@ class TrackerEffects:
         *,
         public_url: str | None,
         conversation_link: ConversationLink | None = None,
+        desk: ServiceDesk | None = None,
     ) -> None:
+        """`desk`: where the post-mortem is raised as a request, when it is not a tracker issue."""
         self.db = db
+        self.desk = desk
         self.conversation_link = conversation_link
         self.tracker = tracker
         self.drafter = drafter
@@ -115,8 +126,8 @@ class TrackerEffects:
             return
         self._say(
             row.incident_id,
-            f"Jira refused the post-mortem: {error}. Check JIRA_PROJECT and the catalog's postmortem "
-            "settings (jira_project, issue_type, followup_issue_type, link_type, "
+            f"Jira refused the post-mortem: {error}. Check JIRA_PROJECT, JIRA_SERVICE_DESK and the catalog's postmortem "
+            "settings (jira_project, issue_type, request_type, followup_issue_type, link_type, "
             "private.security_level), then run /incident postmortem export",
         )
 
@@ -212,19 +223,42 @@ class TrackerEffects:
         assert incident.id is not None
         if incident.postmortem_key and incident.postmortem_url:
             return TrackerIssue(incident.postmortem_key, incident.postmortem_url)
-        issue = tracker.find(label=marker(incident.id)) or tracker.create(
-            project=project,
-            issue_type=self.catalog.postmortem.issue_type,
-            summary=draft.title,
-            description=draft.markdown,
-            labels=labels,
-            security_level=level,
+        issue = tracker.find(label=marker(incident.id)) or self._create(
+            tracker, project, draft, labels, level
         )
         with self.db.transaction() as session:
             stored = q.get_incident(session=session, incident_id=incident.id, for_update=True)
             assert stored is not None
             stored.postmortem_key, stored.postmortem_url = issue.key, issue.url
             session.add(stored)
+        return issue
+
+    def _create(
+        self, tracker: Tracker, project: str, draft: Draft, labels: list[str], level: str | None
+    ) -> TrackerIssue:
+        if self.desk is None:
+            return tracker.create(
+                project=project,
+                issue_type=self.catalog.postmortem.issue_type,
+                summary=draft.title,
+                description=draft.markdown,
+                labels=labels,
+                security_level=level,
+            )
+        issue = self.desk.create_request(
+            request_type=self.catalog.postmortem.request_type,
+            summary=draft.title,
+            description=draft.markdown,
+            labels=labels,
+        )
+        if level:  # a request form has no security field: set it before anything else
+            tracker.update(
+                issue.key,
+                summary=draft.title,
+                description=draft.markdown,
+                labels=labels,
+                security_level=level,
+            )
         return issue
 
     def _followups(

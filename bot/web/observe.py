@@ -149,5 +149,10 @@ class StoreCollector(Collector):
         return [open_incidents, backlog, retrying, given_up, lag, pending_timers]
 
 
+# The metric's `integration` label keeps naming the product (lanes say `tracker:<id>` since 0015).
+_PRODUCTS = {"tracker": "jira"}
+
+
 def _integration(lane: str) -> str:
-    return lane.split(":", 1)[0].split("-", 1)[0]  # "slack:12" → slack, "slack-notice:3" → slack
+    prefix = lane.split(":", 1)[0].split("-", 1)[0]  # "slack:12" → slack, "slack-notice:3" → slack
+    return _PRODUCTS.get(prefix, prefix)
