@@ -265,6 +265,8 @@ class TrackerEffects:
         self, iid: int, tracker: Tracker, project: str, parent: TrackerIssue, level: str | None
     ) -> int:
         pm = self.catalog.postmortem
+        if pm.followups_as == "subtasks":  # in their parent's project (a service desk's, too)
+            project = parent.key.rsplit("-", 1)[0]
         with self.db.read() as session:
             rows = session.exec(
                 select(Followup).where(Followup.incident_id == iid).order_by(col(Followup.id))

@@ -171,3 +171,15 @@ def test_a_service_desk_the_user_cannot_see_is_named_with_its_fix(
     assert check.level is Level.FAILED
     assert "JIRA_SERVICE_DESK=HELP names no service desk" in check.detail
     assert "PIR (1)" in check.detail and "JIRA_SERVICE_DESK" in (check.fix or "")
+
+
+def test_follow_ups_as_sub_tasks_are_made_in_the_requests_project(db_url: str) -> None:
+    for sb, clock, p in desk_sandbox(db_url, {"postmortem": {"followups_as": "subtasks"}}):
+        channel = run_incident(sb, p, clock)
+        command(sb, p.alice, channel, "close")
+        (postmortem,) = postmortems(sb)
+        subtasks = [i for i in sb.jira.issues() if i["key"] != postmortem["key"]]
+        assert len(subtasks) == 2
+        for issue in subtasks:
+            assert issue["key"].startswith("PIR-")
+            assert issue["fields"]["parent"]["key"] == postmortem["key"]
