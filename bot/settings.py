@@ -50,6 +50,9 @@ class Settings(BaseSettings):
     jira_ca_bundle: Path | None = None
     jira_api_version: int = Field(default=2, ge=2, le=3)  # 2: wiki markup; 3: ADF (Cloud)
     jira_timeout: float = Field(default=10.0, gt=0)  # seconds; a slower answer is retried later
+    # A service project's key or id: post-mortems are raised there as requests (the catalog's
+    # postmortem.request_type); follow-ups stay issues of JIRA_PROJECT.
+    jira_service_desk: str | None = None
     postmortem_templates_dir: Path = Field(default_factory=package_data.postmortem_templates_dir)
 
     api_token: SecretStr | None = None

@@ -12,11 +12,13 @@ from starlette.applications import Starlette
 
 from bot.adapters.alert_sources.sns import SnsGate, gate_from
 from bot.adapters.jira import JiraTracker
+from bot.adapters.jira_service_desk import JiraServiceDesk
 from bot.adapters.pagerduty import PACING, PagerDutyPager, pagerduty_budgets
 from bot.adapters.slack import pacing as slack_pacing
 from bot.adapters.slack.app import build_bolt_app
 from bot.adapters.slack.chat import SlackChat
 from bot.adapters.slack.command_intake import CommandIntake
+from bot.adapters.slack.links import conversation_link
 from bot.adapters.slack.listeners import SlackContext
 from bot.adapters.slack.pacing import SlackPacer
 from bot.adapters.source_names import PRODUCTS
@@ -28,7 +30,6 @@ from bot.flows.background import BackgroundWork
 from bot.flows.chat_effects import ChatEffects
 from bot.flows.inbox import Inbox
 from bot.flows.incidents import IncidentFlows
-from bot.flows.jira_effects import JiraEffects
 from bot.flows.oncall import OnCallLookup
 from bot.flows.outbox import OutboxRunner
 from bot.flows.pager_effects import PagerEffects
@@ -38,6 +39,7 @@ from bot.flows.ports import Clock, SystemClock
 from bot.flows.postmortem import Drafter
 from bot.flows.step_effects import StepEffects
 from bot.flows.timer_flows import TimerFlows
+from bot.flows.tracker_effects import TrackerEffects
 from bot.playbook_files import load_directory
 from bot.settings import Settings
 from bot.store.budgets import SharedBudgets
@@ -182,25 +184,28 @@ def build(
     db.before_transaction = work.gate.step  # work behind the acks lets them go first
 
     step_effects = StepEffects(db, chat_effects, clock)
-    jira_effects = JiraEffects(
+    tracker = jira_tracker(settings)
+    tracker_effects = TrackerEffects(
         db,
-        jira_tracker(settings),
+        tracker,
         Drafter(catalog, settings.postmortem_templates_dir, PRODUCTS),
         chat,
         catalog,
         clock,
         public_url=settings.public_url,
+        conversation_link=conversation_link,
+        desk=service_desk(settings, tracker),
     )
 
     def gave_up(row: OutboxRow, error: str) -> None:
         chat_effects.gave_up(row, error)
         pager_effects.gave_up(row, error)
         step_effects.gave_up(row, error)
-        jira_effects.gave_up(row, error)
+        tracker_effects.gave_up(row, error)
 
     def still_trying(row: OutboxRow, error: str) -> None:
         pager_effects.still_trying(row, error)
-        jira_effects.still_trying(row, error)
+        tracker_effects.still_trying(row, error)
 
     inbox = Inbox(db, clock, owner=lambda: runner.owner, before_work=work.gate.yield_to_acks)
     runner = OutboxRunner(
@@ -210,7 +215,7 @@ def build(
             **chat_effects.handlers,
             **pager_effects.handlers,
             **step_effects.handlers,
-            **jira_effects.handlers,
+            **tracker_effects.handlers,
         },
         on_give_up=gave_up,
         on_first_failure=still_trying,
@@ -226,7 +231,7 @@ def build(
         catalog=catalog,
         clock=clock,
         chat=chat,
-        drafts=jira_effects.draft,
+        drafts=tracker_effects.draft,
         api_token=_secret(settings.api_token),
         public_url=settings.public_url,
     )
@@ -241,7 +246,7 @@ def build(
             inbox=inbox,
             client=slack,
             oncall=OnCallLookup(flows, pager),
-            postmortems=jira_effects,
+            postmortems=tracker_effects,
             review_link=review.review_link if settings.api_token is not None else None,
         )
         signing_secret = _secret(settings.slack_signing_secret)
@@ -296,6 +301,13 @@ def sns_gate(settings: Settings) -> SnsGate:
         settings.sns_cert_hosts,
         str(settings.sns_ca_bundle) if settings.sns_ca_bundle else None,
     )
+
+
+def service_desk(settings: Settings, tracker: JiraTracker | None) -> JiraServiceDesk | None:
+    """Jira Service Management when JIRA_SERVICE_DESK names a service project (and Jira is set)."""
+    if tracker is None or not (settings.jira_service_desk or "").strip():
+        return None
+    return JiraServiceDesk(tracker, settings.jira_service_desk or "")
 
 
 def jira_tracker(settings: Settings) -> JiraTracker | None:

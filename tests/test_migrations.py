@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from alembic import command
@@ -12,12 +13,17 @@ from sqlmodel import select
 
 from bot.core.catalog import default_catalog
 from bot.core.milestones import Milestone, Source
-from bot.flows import chat_effects as fx
+from bot.flows import chat_effects as fx, tracker_effects
 from bot.flows.outbox import OutboxRunner
-from bot.store import incidents as q
+from bot.flows.ports import TrackerIssue
+from bot.flows.postmortem import Drafter
+from bot.flows.tracker_effects import TrackerEffects
+from bot.store import incident_reads, incidents as q
 from bot.store.db import Database
 from bot.store.models import Incident, OutboxRow
 from tests.flows.fakes import FakeChat, StepClock
+
+TEMPLATES = Path(__file__).resolve().parents[1] / "postmortem_templates"
 
 
 def test_models_and_migrations_agree(db: Database) -> None:
@@ -221,3 +227,140 @@ def test_a_chat_effect_pending_before_the_upgrade_is_delivered_after_it(db: Data
     assert rows[fx.NOTICE].done_at is not None and not rows[fx.NOTICE].failed
     assert rows[fx.OPEN_CHANNEL].attempts == 1 and rows[fx.ANNOUNCE].attempts == 1
     assert rows[fx.REFRESH].failed
+
+
+class RecordingTracker:
+    """A tracker that keeps what it was asked: enough to see what an export did."""
+
+    project = "OPS"
+
+    def __init__(self) -> None:
+        self.created: list[str] = []
+        self.links: list[tuple[str, str]] = []
+
+    def find(self, *, label: str) -> TrackerIssue | None:
+        return None
+
+    def create(self, *, project: str, summary: str, **_: object) -> TrackerIssue:
+        key = f"{project}-{100 + len(self.created)}"
+        self.created.append(summary)
+        return TrackerIssue(key, f"https://tracker.test/browse/{key}")
+
+    def update(self, key: str, **_: object) -> None:
+        pass
+
+    def link(self, *, link_type: str, inward: str, outward: str) -> None:
+        self.links.append((inward, outward))
+
+    def remote_link(self, key: str, **_: object) -> None:
+        pass
+
+
+def test_the_tracker_export_is_renamed_and_a_pending_one_is_delivered_after(
+    db: Database,
+) -> None:
+    """0015: a database filled before it keeps follow-ups' issues in `jira_key`/`jira_url` and the
+    export's outbox rows as `jira.export_postmortem` in lane `jira:<id>`. After the upgrade every
+    follow-up is found with its issue, the rows say `tracker.*`, and the pending export is
+    delivered: it links the follow-up already exported instead of making it again."""
+    db.downgrade("0012")
+    at = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
+    with db.engine.begin() as connection:
+        incident = connection.execute(
+            text(
+                "INSERT INTO incident (title, description, severity, status, private, drill,"
+                " source, imported, created_at, updated_at) VALUES ('Slow', '', 'SEV2',"
+                " 'closed', false, false, 'chat', false, :at, :at) RETURNING id"
+            ),
+            {"at": at},
+        ).scalar_one()
+        for text_, key in (("Add an alert", "OPS-7"), ("Write the runbook", None)):
+            connection.execute(
+                text(
+                    "INSERT INTO followup (incident_id, text, state, created_at, source, jira_key,"
+                    " jira_url, updated_at) VALUES (:incident, :text, 'open', :at, 'chat', :key,"
+                    " :url, :at)"
+                ),
+                {
+                    "incident": incident,
+                    "text": text_,
+                    "at": at,
+                    "key": key,
+                    "url": f"https://tracker.test/browse/{key}" if key else None,
+                },
+            )
+        for kind, done in (("jira.export_postmortem", at), ("jira.export_postmortem", None)):
+            connection.execute(
+                text(
+                    "INSERT INTO outbox (incident_id, lane, kind, payload, created_at,"
+                    " next_attempt_at, attempts, failed, done_at) VALUES (:incident, :lane,"
+                    " :kind, '{}', :at, :at, 0, false, :done)"
+                ),
+                {
+                    "incident": incident,
+                    "lane": f"jira:{incident}",
+                    "kind": kind,
+                    "at": at,
+                    "done": done,
+                },
+            )
+        connection.execute(
+            text(
+                "INSERT INTO outbox (incident_id, lane, kind, payload, created_at, next_attempt_at,"
+                " attempts, failed) VALUES (:incident, :lane, 'slack.update_card', '{}', :at, :at,"
+                " 0, false)"
+            ),
+            {"incident": incident, "lane": f"slack:{incident}", "at": at},
+        )
+
+    def outbox_rows() -> list[tuple[str, str]]:
+        with db.engine.connect() as connection:
+            rows = connection.execute(text("SELECT lane, kind FROM outbox ORDER BY id"))
+            return [(lane, kind) for lane, kind in rows]
+
+    before = outbox_rows()
+    db.upgrade()
+    lane = tracker_effects.lane(incident)
+    assert outbox_rows() == [
+        (lane, tracker_effects.EXPORT),
+        (lane, tracker_effects.EXPORT),
+        (f"chat:{incident}", "chat.update_card"),  # 0013's renaming, not this one's
+    ]
+    with db.read() as session:
+        found = incident_reads.followups(session=session, incident_id=incident)
+    assert [(f.text, f.tracker_key, f.tracker_url) for f in found] == [
+        ("Add an alert", "OPS-7", "https://tracker.test/browse/OPS-7"),
+        ("Write the runbook", None, None),
+    ]
+
+    clock = StepClock(at)
+    catalog = default_catalog()
+    tracker = RecordingTracker()
+    effects = TrackerEffects(
+        db,
+        tracker,
+        Drafter(catalog, TEMPLATES),
+        FakeChat(),
+        catalog,
+        clock,
+        public_url=None,
+    )
+    runner = OutboxRunner(db, clock, effects.handlers)
+    assert runner.run_lane(lane) == 1
+    assert tracker.created[1:] == ["Write the runbook"]  # OPS-7 was exported before
+    postmortem = "OPS-100"
+    assert tracker.links == [(postmortem, "OPS-7"), (postmortem, "OPS-101")]
+    with db.read() as session:
+        keys = [
+            f.tracker_key for f in incident_reads.followups(session=session, incident_id=incident)
+        ]
+    assert keys == ["OPS-7", "OPS-101"]
+
+    db.downgrade("0012")
+    with db.engine.connect() as connection:
+        kept = connection.execute(text("SELECT jira_key FROM followup ORDER BY id")).scalars()
+        assert list(kept) == ["OPS-7", "OPS-101"]
+    assert [row for row in outbox_rows() if not row[0].startswith("slack")] == [
+        (f"jira:{incident}", "jira.export_postmortem")
+    ] * 2
+    assert before[2] in outbox_rows()

@@ -243,6 +243,7 @@ def _message(exc: JIRAError) -> str:
     except ValueError:
         body = {}
     parts = [str(m) for m in body.get("errorMessages") or []]
+    parts += [str(body["errorMessage"])] if body.get("errorMessage") else []  # servicedeskapi
     parts += [f"{field}: {text}" for field, text in (body.get("errors") or {}).items()]
     return "; ".join(parts) or (exc.text or "")[:300]
 

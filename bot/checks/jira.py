@@ -1,17 +1,21 @@
 """Jira: the settings are complete, the credentials sign in, and what the post-mortem export
 writes exists: the project, the issue types it creates, the link type between the post-mortem
-and its follow-ups, and the security level of private post-mortems (see JiraEffects.export)."""
+and its follow-ups, and the security level of private post-mortems (see TrackerEffects.export)."""
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from bot.adapters.jira import JiraTracker
-from bot.checks.base import Problem, Recorder
+from bot.adapters.jira_service_desk import JiraServiceDesk
+from bot.checks.base import Level, Problem, Recorder
 from bot.core.catalog import Catalog
 from bot.flows.ports import IntegrationError
 from bot.settings import Settings
-from bot.wiring import jira_tracker
+from bot.wiring import jira_tracker, service_desk
+
+T = TypeVar("T")
 
 CREDENTIALS = "JIRA_EMAIL + JIRA_API_TOKEN (Cloud) or JIRA_PAT (Data Center)"
 IN_CONFIG = "in INCIDENTBOT_CONFIG"
@@ -92,6 +96,49 @@ def check_jira(settings: Settings, catalog: Catalog | None, r: Recorder) -> None
             "security scheme (its name or id)",
             lambda: _security_level(tracker, key, level),
         )
+    desk = service_desk(settings, tracker)
+    if desk is not None:
+        check_service_desk(desk, pm.request_type, r)
+
+
+def check_service_desk(desk: JiraServiceDesk, request_type: str | None, r: Recorder) -> None:
+    """JIRA_SERVICE_DESK names a desk the user sees, and it has the catalog's request type."""
+
+    def found_desk() -> str:
+        return _plainly(lambda: f"{desk.desk().key} ({desk.desk().name})")
+
+    fix = "set JIRA_SERVICE_DESK to the key or id of a service project the Jira user is an agent of"
+    if not r.attempt("jira service desk", fix, found_desk):
+        return
+
+    def kind() -> str:
+        found = _plainly(lambda: desk.request_type(request_type))
+        said = f"request type “{found.name}” in {desk.desk().key}"
+        if "labels" not in found.fields:
+            raise Problem(
+                f"{said} has no Labels field on its form: a retry after a lost answer cannot "
+                "find the request it raised, and may raise a second",
+                f"add the Labels field to the “{found.name}” request type's form",
+                level=Level.WARNING,
+            )
+        return said
+
+    r.attempt(
+        "jira request type",
+        f"set postmortem.request_type {IN_CONFIG} to a request type of the service desk",
+        kind,
+    )
+
+
+def _plainly(fn: Callable[[], T]) -> T:
+    """The adapter's own words (they name the setting) as the check's detail."""
+    try:
+        return fn()
+    except IntegrationError as exc:
+        if exc.retryable:
+            raise
+        detail = str(exc).removeprefix(f"{exc.service}: {exc.code} (").removesuffix(")")
+        raise Problem(detail) from exc
 
 
 def _read(tracker: JiraTracker, path: str, absent: str) -> Any:

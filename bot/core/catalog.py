@@ -146,6 +146,8 @@ class Postmortems(_Strict):
     templates_by_service: dict[str, str] = Field(default_factory=dict)  # checkout: payments
     tracker_project: str | None = None  # else the tracker's default project
     issue_type: str = "Task"
+    # When post-mortems go to a service desk: their request type (None: the desk's default)
+    request_type: str | None = Field(default=None, min_length=1, max_length=255)
     followup_issue_type: str = "Task"
     followups_as: Literal["linked", "subtasks"] = "linked"  # "relates to" links, or sub-tasks
     link_type: str = "Relates"

@@ -13,7 +13,7 @@ from bot.core import lifecycle
 from bot.core.catalog import Catalog, Phase
 from bot.core.milestones import Milestone, Source
 from bot.core.timeline import Entry, EntryKind
-from bot.flows import chat_effects as fx, drill_events, jira_effects, paging, timers
+from bot.flows import chat_effects as fx, drill_events, paging, timers, tracker_effects
 from bot.store import incidents as q, outbox, timers as timer_store
 from bot.store.models import Incident
 
@@ -66,7 +66,7 @@ def follow(
         if (
             phase is Phase.CLOSED
         ):  # the post-mortem drafted into the tracker (then the channel archived)
-            jira_effects.enqueue_export(session, incident.id, now)
+            tracker_effects.enqueue_export(session, incident.id, now)
         drill_events.wrap_up(session, incident, phase, now)
     elif any(e.kind is EntryKind.REOPENED for e in decision.entries):
         timers.stop_for(session, incident.id, now)  # the stale-resolution watch

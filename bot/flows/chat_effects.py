@@ -327,8 +327,8 @@ class ChatEffects:
     def gave_up(self, row: OutboxRow, error: str) -> None:
         """Make a given-up effect visible in the incident channel (or the feed), once per way of
         failing: when the channel is gone every later update fails alike, and one notice says it."""
-        if row.kind == NOTICE or row.incident_id is None or row.kind.startswith("jira."):
-            return  # Jira's failures are told by jira_effects, with what to fix
+        if row.kind == NOTICE or row.incident_id is None or row.kind.startswith("tracker."):
+            return  # the tracker's failures are told by tracker_effects, with what to fix
         if error.startswith(f"chat: {NO_CHANNEL}"):
             return  # the channel's own failure was reported
         what = _DESCRIPTIONS.get(row.kind, row.kind)

@@ -13,7 +13,7 @@ from bot.core import lifecycle
 from bot.core.catalog import Phase
 from bot.core.lifecycle import Refused
 from bot.core.milestones import Milestone, Source, Stamp
-from bot.flows import jira_effects, timers
+from bot.flows import timers, tracker_effects
 from bot.flows.changes import apply_command
 from bot.flows.drills import DrillFlows
 from bot.flows.followups import FollowupFlows
@@ -120,18 +120,18 @@ class IncidentFlows(PinFlows, PagerFlows, PlaybookFlows, FollowupFlows, DrillFlo
     def export_postmortem(
         self, *, incident_id: int, actor: str, request_key: str | None
     ) -> Outcome:
-        """Draft the post-mortem into Jira now (again: the same issue is updated)."""
+        """Draft the post-mortem into the tracker now (again: the same issue is updated)."""
 
         def work(session: Session, now: datetime) -> Outcome:
             incident = q.get_incident(session=session, incident_id=incident_id, for_update=True)
             if incident is None:
                 raise Refused(NOT_AN_INCIDENT)
-            held = jira_effects.private_hold(self.catalog, incident)
+            held = tracker_effects.private_hold(self.catalog, incident)
             if held is not None:
                 raise Refused(
                     f"Not exported: {held}. The draft stays here: `/incident postmortem`."
                 )
-            jira_effects.enqueue_export(session, incident_id, now)
+            tracker_effects.enqueue_export(session, incident_id, now)
             return Outcome(True, "Drafting the post-mortem into Jira…", incident_id)
 
         return self.run(request_key, work, incident_id=incident_id)

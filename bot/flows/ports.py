@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Protocol
@@ -203,7 +203,7 @@ class TrackerIssue:
 
 
 class Tracker(Protocol):
-    """Jira, as the post-mortem export needs it. Descriptions arrive as Markdown; the adapter
+    """The tracker, as the post-mortem export needs it. Descriptions arrive as Markdown; the adapter
     writes them in the flavour its API version takes (wiki markup or ADF)."""
 
     project: str
@@ -311,3 +311,16 @@ class Clock(Protocol):
 class SystemClock:
     def now(self) -> datetime:
         return datetime.now(UTC)
+
+
+ConversationLink = Callable[[str, str | None], tuple[str, str]]
+"""The chat surface's link to an incident's conversation: (its id, its name) → (label, url)."""
+
+
+class ServiceDesk(Protocol):
+    """The tracker's service desk, when post-mortems go there: raised as a request of the
+    catalog's request type (None: the desk's default); the follow-ups stay tracker issues."""
+
+    def create_request(
+        self, *, request_type: str | None, summary: str, description: str, labels: Sequence[str]
+    ) -> TrackerIssue: ...

@@ -32,6 +32,7 @@ from bot.core.postmortem import (
     TimelineItem,
     build,
 )
+from bot.flows.ports import ConversationLink
 from bot.markup import escape_markdown
 from bot.store import incidents as q
 from bot.store.models import AlertRow, Followup, Incident, PageRow, PlaybookRun, PlaybookStep
@@ -52,9 +53,14 @@ class Draft:
 
 
 def facts_of(
-    session: Session, incident: Incident, *, public_url: str | None, slack_team: str | None = None
+    session: Session,
+    incident: Incident,
+    *,
+    public_url: str | None,
+    conversation_link: ConversationLink | None = None,
 ) -> Facts:
-    """Everything stored about the incident, in the core's plain values."""
+    """Everything stored about the incident, in the core's plain values. `conversation_link`:
+    the chat surface's link to the incident's conversation (none without it)."""
     assert incident.id is not None
     iid = incident.id
     timeline = [
@@ -81,8 +87,8 @@ def facts_of(
             f.owner or (holders.get(f.owner_role) if f.owner_role else None),
             f.due_on,
             f.state,
-            f.jira_key,
-            f.jira_url,
+            f.issue_key,
+            f.issue_url,
         )
         for f in session.exec(
             select(Followup).where(Followup.incident_id == iid).order_by(col(Followup.id))
@@ -96,14 +102,8 @@ def facts_of(
         ).all()
     ]
     links: list[Link] = []
-    if incident.channel_id:
-        links.append(
-            Link(
-                f"Slack channel #{incident.channel_name or incident.channel_id}",
-                f"https://slack.com/app_redirect?channel={incident.channel_id}"
-                + (f"&team={slack_team}" if slack_team else ""),
-            )
-        )
+    if incident.channel_id and conversation_link is not None:
+        links.append(Link(*conversation_link(incident.channel_id, incident.channel_name)))
     if public_url:
         links.append(Link("Review page", f"{public_url.rstrip('/')}/incidents/{iid}"))
     for page in session.exec(select(PageRow).where(PageRow.incident_id == iid)).all():

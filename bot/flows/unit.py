@@ -13,12 +13,12 @@ from bot.core.lifecycle import Refused
 from bot.core.playbooks import Playbook
 from bot.flows import chat_effects as fx, timers
 from bot.flows.conversation_opening import first_name
-from bot.flows.jira_effects import lane as tracker_lane
 from bot.flows.outbox import OutboxRunner
 from bot.flows.paging import PagingDefaults, lane as pager_lane, plan_auto_page
 from bot.flows.playbook_runs import auto_attach
 from bot.flows.ports import Clock
 from bot.flows.step_actions import Automation
+from bot.flows.tracker_effects import lane as tracker_lane
 from bot.store import incidents as q, outbox, timers as timer_store
 from bot.store.db import Database
 from bot.store.models import Incident, OutboxRow

@@ -147,8 +147,8 @@ def followup_item(row: Followup) -> FollowupItem:
         owner_role=row.owner_role,
         due_on=row.due_on,
         state=row.state,
-        tracker_key=row.jira_key,
-        tracker_url=row.jira_url,
+        tracker_key=row.issue_key,
+        tracker_url=row.issue_url,
         source=row.source,
         permalink=row.permalink,
     )

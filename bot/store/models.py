@@ -299,8 +299,8 @@ class Followup(SQLModel, table=True):
     created_at: datetime
     source: str = Field(max_length=16)  # chat | shortcut | playbook
     permalink: str | None = None  # the message it was made from (shortcut)
-    jira_key: str | None = Field(default=None, max_length=32)
-    jira_url: str | None = None
+    issue_key: str | None = Field(default=None, max_length=32)  # the tracker's issue
+    issue_url: str | None = None
     updated_at: datetime
 
 

@@ -150,7 +150,7 @@ class StoreCollector(Collector):
 
 
 # The lanes name the domain's side ("chat:12"); the metric keeps the product it is documented by.
-_PRODUCTS = {"chat": "slack"}
+_PRODUCTS = {"chat": "slack", "tracker": "jira"}
 
 
 def _integration(lane: str) -> str:

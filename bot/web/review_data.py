@@ -118,8 +118,8 @@ class FollowupView:
     owner: str
     due_on: date | None
     state: str
-    jira_key: str | None
-    jira_url: str | None
+    issue_key: str | None
+    issue_url: str | None
 
 
 @dataclass(frozen=True)

@@ -126,8 +126,8 @@ def add_parts(db: Database, incident_id: int) -> None:
                 created_at=T0,
                 updated_at=T0,
                 source="shortcut",
-                jira_key="OPS-7",
-                jira_url="https://tracker.example/OPS-7",
+                issue_key="OPS-7",
+                issue_url="https://tracker.example/OPS-7",
             )
         )
 

@@ -10,7 +10,7 @@ import time
 from typing import Any, Self
 
 from ..common.facade import LifecycleMixin
-from . import shapes
+from . import service_desk, shapes
 from .faults import Fault
 from .records import FLAVOURS, JSON, Comment, Flavour, Issue, Text
 from .server import ApiServer, JiraCall
@@ -217,6 +217,19 @@ class JiraEmulator(LifecycleMixin[JiraCall]):
         """A project with every issue type; returns its id."""
         with self._lock:
             return self.site.add_project(key, name or key.title(), lead=lead or self.username).id
+
+    def add_service_desk(
+        self,
+        project: str | None = None,
+        request_types: tuple[tuple[str, str, tuple[str, ...]], ...] = (
+            ("Post-incident review", "Task", ("summary", "description", "labels")),
+        ),
+    ) -> str:
+        """Jira Service Management on `project` (default: the seeded one): a service desk with
+        request types (name, issue type, the fields on its form); returns the desk's id."""
+        with self._lock:
+            found = self.site.require_project(project or self.project_key)
+            return service_desk.add_desk(self.site, found, list(request_types)).id
 
     def add_security_level(self, project: str, name: str, description: str = "") -> str:
         """A level of the project's issue security scheme (created with its first level); the

@@ -27,9 +27,9 @@ from bot.core.catalog import Catalog
 from bot.flows.background import BackgroundWork
 from bot.flows.inbox import Inbox
 from bot.flows.incidents import IncidentFlows, Outcome
-from bot.flows.jira_effects import JiraEffects
 from bot.flows.oncall import OnCallLookup
 from bot.flows.ports import Clock
+from bot.flows.tracker_effects import TrackerEffects
 
 
 @dataclass(frozen=True)
@@ -41,7 +41,7 @@ class SlackContext:
     inbox: Inbox  # what was acked, durably; its workers run WORK
     client: WebClient  # the Web API client the work calls Slack with
     oncall: OnCallLookup | None = None
-    postmortems: JiraEffects | None = None  # drafts for /incident postmortem
+    postmortems: TrackerEffects | None = None  # drafts for /incident postmortem
     review_link: Callable[[str, int], str] | None = None  # signs a Slack user into the review page
 
 

@@ -1,9 +1,9 @@
-"""Exporting the post-mortem to Jira, as one outbox effect that lands exactly once.
+"""Exporting the post-mortem to the tracker, as one outbox effect that lands exactly once.
 
-Each thing it makes is recorded as soon as Jira answers (the post-mortem issue's key on the
+Each thing it makes is recorded as soon as the tracker answers (the post-mortem issue's key on the
 incident, each follow-up's key on the follow-up), and each carries a label naming it
 (`incidentbot-<incident>`, `incidentbot-followup-<id>`) that is searched before creating, so
-a retry after a crash between Jira's answer and our commit finds the issue instead of making a
+a retry after a crash between the tracker's answer and our commit finds the issue instead of making a
 second. Links are idempotent (issue links checked first, remote links upserted by globalId).
 Re-exporting (close again, or /incident postmortem export) updates the same issues."""
 
@@ -21,19 +21,27 @@ from bot.core.lifecycle import Refused
 from bot.core.milestones import Source
 from bot.core.timeline import Entry, EntryKind
 from bot.flows import chat_effects as fx
-from bot.flows.ports import Chat, Clock, IntegrationError, Tracker, TrackerIssue
+from bot.flows.ports import (
+    Chat,
+    Clock,
+    ConversationLink,
+    IntegrationError,
+    ServiceDesk,
+    Tracker,
+    TrackerIssue,
+)
 from bot.flows.postmortem import Draft, Drafter, facts_of
 from bot.store import incidents as q, outbox
 from bot.store.db import Database
 from bot.store.models import Followup, Incident, OutboxRow
 
-EXPORT = "jira.export_postmortem"
-NAME_TTL = 600.0  # seconds a Slack user's name is reused in drafts
+EXPORT = "tracker.export_postmortem"
+NAME_TTL = 600.0  # seconds a chat user's name is reused in drafts
 ARCHIVE = fx.ARCHIVE
 
 
 def lane(incident_id: int) -> str:
-    return f"jira:{incident_id}"
+    return f"tracker:{incident_id}"
 
 
 def marker(incident_id: int) -> str:
@@ -45,7 +53,7 @@ def followup_marker(followup_id: int) -> str:
 
 
 def _label(text: str) -> str:
-    """Jira labels have no spaces."""
+    """Tracker labels have no spaces."""
     return re.sub(r"\s+", "-", text.strip().lower())[:255]
 
 
@@ -56,8 +64,8 @@ PRIVATE_NOT_EXPORTED = (
 
 
 def private_hold(catalog: Catalog, incident: Incident) -> str | None:
-    """Why a private incident's post-mortem stays in Slack (None: it may go to Jira): without a
-    security level, a Jira issue would show its whole timeline to everyone who can browse."""
+    """Why a private incident's post-mortem stays in the chat (None: it may go to the tracker):
+    without a security level, its issue would show the whole timeline to everyone who can browse."""
     if incident.private and catalog.postmortem.private is None:
         return PRIVATE_NOT_EXPORTED
     return None
@@ -74,7 +82,7 @@ def enqueue_export(session: Session, incident_id: int, now: datetime) -> None:
     )
 
 
-class JiraEffects:
+class TrackerEffects:
     def __init__(
         self,
         db: Database,
@@ -85,8 +93,13 @@ class JiraEffects:
         clock: Clock,
         *,
         public_url: str | None,
+        conversation_link: ConversationLink | None = None,
+        desk: ServiceDesk | None = None,
     ) -> None:
+        """`desk`: where the post-mortem is raised as a request, when it is not a tracker issue."""
         self.db = db
+        self.desk = desk
+        self.conversation_link = conversation_link
         self.tracker = tracker
         self.drafter = drafter
         self.chat = chat
@@ -113,8 +126,8 @@ class JiraEffects:
             return
         self._say(
             row.incident_id,
-            f"Jira refused the post-mortem: {error}. Check JIRA_PROJECT and the catalog's postmortem "
-            "settings (jira_project, issue_type, followup_issue_type, link_type, "
+            f"Jira refused the post-mortem: {error}. Check JIRA_PROJECT, JIRA_SERVICE_DESK and the catalog's postmortem "
+            "settings (jira_project, issue_type, request_type, followup_issue_type, link_type, "
             "private.security_level), then run /incident postmortem export",
         )
 
@@ -126,20 +139,25 @@ class JiraEffects:
 
     # -- drafting ----------------------------------------------------------------------------------
     def draft(self, incident_id: int) -> Draft:
-        """The current draft, with people named as Slack knows them."""
+        """The current draft, with people named as the chat knows them."""
         with self.db.read() as session:
             incident = q.get_incident(session=session, incident_id=incident_id)
             if incident is None:
                 raise Refused("No such incident.")
-            facts = facts_of(session, incident, public_url=self.public_url)
+            facts = facts_of(
+                session,
+                incident,
+                public_url=self.public_url,
+                conversation_link=self.conversation_link,
+            )
         people = {u for u in facts.roles.values()} | {e.actor for e in facts.timeline if e.actor}
         people |= {f.owner for f in facts.followups if f.owner}
         names = {user: self._name(user) for user in sorted(p for p in people if p)}
         return self.drafter.render(facts, self.clock.now(), names)
 
     def _name(self, user: str) -> str:
-        """Slack's name for a user, kept for NAME_TTL: the review page renders the draft on
-        every view, and Slack rate-limits users.info."""
+        """The chat's name for a user, kept for NAME_TTL: the review page renders the draft on
+        every view, and chats rate-limit looking people up."""
         now = time.monotonic()
         cached = self._names.get(user)
         if cached is not None and cached[1] > now:
@@ -172,7 +190,7 @@ class JiraEffects:
             labels.append(_label(incident.service))
         issue = self._postmortem_issue(incident, tracker, project, draft, labels, level)
         followups = self._followups(iid, tracker, project, issue, level)
-        final = self.draft(iid)  # with the follow-ups' Jira keys
+        final = self.draft(iid)  # with the follow-ups' issue keys
         tracker.update(
             issue.key,
             summary=final.title,
@@ -181,7 +199,7 @@ class JiraEffects:
             security_level=level,
         )
         seen: dict[str, int] = {}
-        for link in final.postmortem.facts.links:  # Slack, the review page, PagerDuty
+        for link in final.postmortem.facts.links:  # the conversation, review page, pages
             kind = link.label.split()[0].lower()
             seen[kind] = seen.get(kind, 0) + 1
             suffix = f"-{seen[kind]}" if seen[kind] > 1 else ""
@@ -205,13 +223,8 @@ class JiraEffects:
         assert incident.id is not None
         if incident.postmortem_key and incident.postmortem_url:
             return TrackerIssue(incident.postmortem_key, incident.postmortem_url)
-        issue = tracker.find(label=marker(incident.id)) or tracker.create(
-            project=project,
-            issue_type=self.catalog.postmortem.issue_type,
-            summary=draft.title,
-            description=draft.markdown,
-            labels=labels,
-            security_level=level,
+        issue = tracker.find(label=marker(incident.id)) or self._create(
+            tracker, project, draft, labels, level
         )
         with self.db.transaction() as session:
             stored = q.get_incident(session=session, incident_id=incident.id, for_update=True)
@@ -220,10 +233,40 @@ class JiraEffects:
             session.add(stored)
         return issue
 
+    def _create(
+        self, tracker: Tracker, project: str, draft: Draft, labels: list[str], level: str | None
+    ) -> TrackerIssue:
+        if self.desk is None:
+            return tracker.create(
+                project=project,
+                issue_type=self.catalog.postmortem.issue_type,
+                summary=draft.title,
+                description=draft.markdown,
+                labels=labels,
+                security_level=level,
+            )
+        issue = self.desk.create_request(
+            request_type=self.catalog.postmortem.request_type,
+            summary=draft.title,
+            description=draft.markdown,
+            labels=labels,
+        )
+        if level:  # a request form has no security field: set it before anything else
+            tracker.update(
+                issue.key,
+                summary=draft.title,
+                description=draft.markdown,
+                labels=labels,
+                security_level=level,
+            )
+        return issue
+
     def _followups(
         self, iid: int, tracker: Tracker, project: str, parent: TrackerIssue, level: str | None
     ) -> int:
         pm = self.catalog.postmortem
+        if pm.followups_as == "subtasks":  # in their parent's project (a service desk's, too)
+            project = parent.key.rsplit("-", 1)[0]
         with self.db.read() as session:
             rows = session.exec(
                 select(Followup).where(Followup.incident_id == iid).order_by(col(Followup.id))
@@ -231,7 +274,7 @@ class JiraEffects:
             roles = q.roles(session=session, incident_id=iid)
         for row in rows:
             assert row.id is not None
-            if row.jira_key is None:
+            if row.issue_key is None:
                 email = self._email(row.owner or roles.get(row.owner_role or ""))
                 issue = tracker.find(label=followup_marker(row.id)) or tracker.create(
                     project=project,
@@ -248,12 +291,12 @@ class JiraEffects:
                 with self.db.transaction() as session:
                     stored = session.get(Followup, row.id)
                     assert stored is not None
-                    stored.jira_key, stored.jira_url = issue.key, issue.url
+                    stored.issue_key, stored.issue_url = issue.key, issue.url
                     stored.updated_at = self.clock.now()
                     session.add(stored)
-                row.jira_key = issue.key
+                row.issue_key = issue.key
             if pm.followups_as == "linked":
-                tracker.link(link_type=pm.link_type, inward=parent.key, outward=row.jira_key)
+                tracker.link(link_type=pm.link_type, inward=parent.key, outward=row.issue_key)
         return len(rows)
 
     def _email(self, user: str | None) -> str | None:
