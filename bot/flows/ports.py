@@ -226,7 +226,10 @@ class PageRequest:
     source: str  # the service, or "incidentbot"
     detected_at: datetime
     links: tuple[tuple[str, str], ...]  # (text, url): the conversation, the review page
+    # the target's responders, and its escalation policy (if any) as an `escalation` responder
     responders: tuple[Responder, ...] = ()
+    # what the pager may show as fields (incident, severity, status, service, description)
+    facts: tuple[tuple[str, str | int | None], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -293,67 +296,6 @@ class PagerEvent:
     agent_name: str | None
     note: str | None  # for "note": what the timeline says, e.g. "escalated"
     occurred_at: datetime | None  # the pager's own time for the event (None: absent/unreadable)
-
-
-@dataclass(frozen=True)
-class PagerIncident:
-    id: str
-    html_url: str
-    status: str
-
-
-@dataclass(frozen=True)
-class PagerDutyEvent:
-    """A PagerDuty v3 webhook event, as much of it as the bot uses."""
-
-    id: str
-    event_type: str
-    incident_id: str
-    incident_key: str | None
-    html_url: str | None
-    status: str | None
-    agent_id: str | None
-    agent_name: str | None
-    title: str | None
-    occurred_at: datetime | None = (
-        None  # the pager's time for the event (None: absent or unreadable)
-    )
-
-
-class PagerDutyApi(Protocol):
-    """PagerDuty's calls as the flows made them before the neutral `Pager` (going away)."""
-
-    def trigger(
-        self,
-        *,
-        routing_key: str,
-        dedup_key: str,
-        summary: str,
-        source: str,
-        severity: str,
-        timestamp: datetime,
-        custom_details: dict[str, object],
-        links: list[dict[str, str]],
-    ) -> None: ...
-    def event(self, *, routing_key: str, dedup_key: str, action: str) -> None: ...
-    def create_incident(
-        self,
-        *,
-        service_id: str,
-        escalation_policy_id: str | None,
-        title: str,
-        incident_key: str,
-        urgency: str,
-        details: str,
-    ) -> PagerIncident: ...
-    def find_incident(self, *, incident_key: str) -> PagerIncident | None: ...
-    def set_status(self, *, incident_id: str, status: str) -> None: ...
-    def request_responders(
-        self, *, incident_id: str, escalation_policy_id: str, message: str
-    ) -> None: ...
-    def escalation_policy_of(self, service_id: str) -> str | None: ...
-    def oncalls(self, *, escalation_policy_ids: list[str]) -> list[OnCall]: ...
-    def user_email(self, user_id: str) -> str | None: ...
 
 
 class Clock(Protocol):
