@@ -45,8 +45,8 @@ def resolve_target(catalog: Catalog, pagers: Pagers, service: str | None) -> Pag
         typed = ""
         if isinstance(pager, NamesTargets):  # the pager takes its own ids typed as is
             named = pager.target_named(service)
-            if named is not None:
-                return pagers.target(named)
+            if named is not None:  # as typed: not completed with the defaults
+                return named
             typed = f", or a {getattr(pager, 'name', 'pager')} service id"
         known = (
             ", ".join(f"`{s.id}`" for s in catalog.services) or "none yet (add them to the catalog)"
