@@ -164,7 +164,7 @@ def audit(soak: Any) -> Audit:
         elif row["failed"]:
             out.info[f"given up: {row['kind']}"] += 1
             kind, iid = row["kind"], row["incident_id"]
-            if kind.startswith("pagerduty."):
+            if kind.startswith("pager."):
                 seen = any("failed for good" in t for t in lines_said[iid])
             elif kind.startswith("jira."):
                 seen = any("Jira refused" in t for t in lines_said[iid])

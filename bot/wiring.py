@@ -33,8 +33,8 @@ from bot.flows.incidents import IncidentFlows
 from bot.flows.oncall import OnCallLookup
 from bot.flows.outbox import OutboxRunner
 from bot.flows.pager_effects import PagerEffects
-from bot.flows.pagerduty_in import PagerDutyInbound
-from bot.flows.paging import PagingDefaults
+from bot.flows.pager_in import PagerInbound
+from bot.flows.pagers import Pagers
 from bot.flows.ports import Clock, SystemClock
 from bot.flows.postmortem import Drafter
 from bot.flows.step_effects import StepEffects
@@ -113,14 +113,42 @@ def load_playbooks(settings: Settings, catalog: Catalog) -> dict[str, Playbook]:
     return {p.name: p for p in loaded.playbooks}
 
 
-def paging_defaults(settings: Settings) -> PagingDefaults:
-    routing = _secret(settings.pagerduty_routing_key)
-    target = PagerTarget(
+PAGERDUTY_NOT_CONFIGURED = (
+    "PagerDuty is not set up: set PAGERDUTY_API_TOKEN and PAGERDUTY_FROM_EMAIL "
+    "(see README → PagerDuty)."
+)
+
+
+def pagerduty_target(settings: Settings) -> PagerTarget:
+    """PagerDuty's defaults for services the catalog does not map (env PAGERDUTY_*)."""
+    return PagerTarget(
+        kind="pagerduty",
         service_id=settings.pagerduty_service_id,
         escalation_policy_id=settings.pagerduty_escalation_policy_id,
-        routing_key=routing,
+        routing_key=_secret(settings.pagerduty_routing_key),
     )
-    return PagingDefaults(target=target, enabled=bool(settings.pagerduty_api_token or routing))
+
+
+def paging_defaults(settings: Settings) -> Pagers:
+    """The pagers' default targets, without the pagers (what `config check` resolves with)."""
+    return Pagers(default="pagerduty", targets={"pagerduty": pagerduty_target(settings)})
+
+
+def build_pagers(settings: Settings, budget: Budgets) -> Pagers:
+    """The pagers this deployment has, the first one the default: PagerDuty when its token or
+    a routing key is set."""
+    target = pagerduty_target(settings)
+    by_kind = {}
+    if settings.pagerduty_api_token is not None or target.routing_key:
+        by_kind["pagerduty"] = PagerDutyPager(
+            api_token=_secret(settings.pagerduty_api_token),
+            from_email=settings.pagerduty_from_email,
+            api_url=settings.pagerduty_api_url,
+            events_url=settings.pagerduty_events_url,
+            ca_bundle=settings.pagerduty_ca_bundle,
+            budgets=budget,
+        )
+    return Pagers(by_kind=by_kind, targets={"pagerduty": target}, missing=PAGERDUTY_NOT_CONFIGURED)
 
 
 def budgets(db: Database, *, pacing: bool = True) -> tuple[Budgets, Budgets]:
@@ -157,16 +185,8 @@ def build(
         timeout=10,
         retry_handlers=[],
     )
-    defaults = paging_defaults(settings)
     slack_budget, pager_budget = budgets(db, pacing=pacing)
-    pager = PagerDutyPager(
-        api_token=_secret(settings.pagerduty_api_token),
-        from_email=settings.pagerduty_from_email,
-        api_url=settings.pagerduty_api_url,
-        events_url=settings.pagerduty_events_url,
-        ca_bundle=settings.pagerduty_ca_bundle,
-        budgets=pager_budget,
-    )
+    pagers = build_pagers(settings, pager_budget)
     chat = SlackChat(slack, SlackPacer(slack_budget))
     chat_effects = ChatEffects(
         db,
@@ -178,7 +198,12 @@ def build(
         public_url=settings.public_url,
     )
     pager_effects = PagerEffects(
-        db, pager, catalog, clock, public_url=settings.public_url, defaults=defaults
+        db,
+        pagers,
+        catalog,
+        clock,
+        public_url=settings.public_url,
+        conversation_link=conversation_link,
     )
     work = BackgroundWork()
     db.before_transaction = work.gate.step  # work behind the acks lets them go first
@@ -222,9 +247,9 @@ def build(
         between_effects=work.gate.yield_to_acks,
     )
     playbooks = load_playbooks(settings, catalog)
-    flows = IncidentFlows(db, catalog, clock, runner, paging=defaults, playbooks=playbooks)
+    flows = IncidentFlows(db, catalog, clock, runner, paging=pagers, playbooks=playbooks)
     alerts = AlertFlows(
-        db, catalog, clock, runner, paging=defaults, background=work.submit, playbooks=playbooks
+        db, catalog, clock, runner, paging=pagers, background=work.submit, playbooks=playbooks
     )
     review = ReviewSite(
         db=db,
@@ -245,7 +270,7 @@ def build(
             work=work,
             inbox=inbox,
             client=slack,
-            oncall=OnCallLookup(flows, pager),
+            oncall=OnCallLookup(flows, pagers),
             postmortems=tracker_effects,
             review_link=review.review_link if settings.api_token is not None else None,
         )
@@ -262,7 +287,7 @@ def build(
         alerts=alerts,
         api_token=_secret(settings.api_token),
         alert_token=_secret(settings.alert_webhook_token),
-        pagerduty=PagerDutyInbound(flows, pager, chat),
+        pagerduty=PagerInbound(flows, pagers, chat),
         pagerduty_secrets=settings.webhook_secrets(),
         gate=work.gate,
         open_statuses=[s.id for s in catalog.statuses if s.phase is not Phase.CLOSED],
@@ -275,7 +300,7 @@ def build(
         commands=commands,
         sns=sns_gate(settings),
     )
-    timers = TimerFlows(db, catalog, clock, defaults, playbooks)
+    timers = TimerFlows(db, catalog, clock, pagers, playbooks)
     return Bot(
         settings,
         db,

@@ -1,15 +1,22 @@
 """The Pager port over the `pagerduty` package (python-pagerduty): REST v2 and Events v2.
 
+How PagerDuty pages: an alert-born incident with a routing key goes as an Events v2 trigger
+(dedup_key = our key); any other page is a REST incident on the service (incident_key = our
+key, looked up before one is created); a second page on an incident that has one asks the
+escalation policy's responders to join it.
+
 The client would retry a 429 forever, sleeping in our worker thread; here it retries once, and
 the outbox does the waiting (with PagerDuty's Retry-After when given), so a PagerDuty outage
 holds one page, never a thread."""
 
 from __future__ import annotations
 
+import re
 import ssl
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -17,8 +24,18 @@ from typing import Any
 import pagerduty
 from pagerduty.errors import Error as PagerDutyError, HttpError
 
+from bot.core.catalog import PagerTarget
 from bot.core.pacing import Budgets, Pacer, Window
-from bot.flows.ports import Deferred, IntegrationError, OnCall, PagerIncident
+from bot.flows.ports import (
+    Deferred,
+    IntegrationError,
+    OnCall,
+    Opened,
+    PagePlan,
+    PageRef,
+    PageRequest,
+    PagerRefused,
+)
 
 TIMEOUT = 10.0
 # PagerDuty's published limits, at 90 % in a rolling window a second longer than their minute:
@@ -27,6 +44,9 @@ TIMEOUT = 10.0
 # key (every request, each page of a listing and each retry included).
 PACING = {"events": Window(108, 61.0), "rest": Window(864, 61.0)}
 MAX_SLEEP = 2.0
+# PagerDuty's event severities, most severe first; the catalog's scale maps onto them by rank.
+SEVERITIES = ("critical", "error", "warning", "info")
+_ID = re.compile(r"^P[A-Z0-9]{5,13}$")  # a service id typed as is (`/incident page PABC123`)
 
 
 def pagerduty_budgets() -> Pacer:
@@ -90,7 +110,17 @@ def _message(response: Any) -> str:
     return str(body)
 
 
+@dataclass(frozen=True)
+class PagerIncident:
+    id: str
+    html_url: str
+    status: str
+
+
 class PagerDutyPager:
+    kind = "pagerduty"
+    name = "PagerDuty"
+
     def __init__(
         self,
         *,
@@ -146,6 +176,88 @@ class PagerDutyPager:
             )
             self._events[routing_key] = client
         return client
+
+    # -- the Pager port ----------------------------------------------------------------------------
+    def plan(self, target: PagerTarget, *, alert_born: bool, has_page: bool) -> PagePlan | str:
+        if has_page and target.escalation_policy_id:
+            return PagePlan("responders", target.escalation_policy_id)
+        if alert_born and target.routing_key and not has_page:
+            return PagePlan("event", target.routing_key)
+        if target.service_id:
+            return PagePlan("incident", target.service_id)
+        return (
+            "no PagerDuty routing key, service or escalation policy for it. Map the service in "
+            "the catalog (its `pagerduty:` keys) or set PAGERDUTY_SERVICE_ID"
+        )
+
+    def target_named(self, text: str) -> PagerTarget | None:
+        """A PagerDuty service id typed as is."""
+        return PagerTarget(kind=self.kind, service_id=text) if _ID.match(text) else None
+
+    def open(self, request: PageRequest) -> Opened:
+        plan = request.plan
+        severity = SEVERITIES[min(request.severity_rank, len(SEVERITIES) - 1)]
+        if plan.kind == "event":
+            self.trigger(
+                routing_key=plan.target,
+                dedup_key=request.key,
+                summary=request.title,
+                source=request.source,
+                severity=severity,
+                timestamp=request.detected_at,
+                custom_details=dict(request.facts),
+                links=[{"href": url, "text": text} for text, url in request.links],
+            )
+            return Opened(None, None)  # the incident's id comes with its webhook
+        found = self.find_incident(incident_key=request.key)  # a lost answer must not page twice
+        if found is None:
+            policy = next(
+                (r.id for r in request.responders if r.type == "escalation" and r.id), None
+            )
+            found = self.create_incident(
+                service_id=plan.target,
+                escalation_policy_id=policy,
+                title=request.title,
+                incident_key=request.key,
+                urgency="high" if request.severity_rank <= 1 else "low",
+                details=request.details,
+            )
+        return Opened(found.id, found.html_url or None)
+
+    def add_responders(self, page: PageRef, plan: PagePlan, message: str) -> None:
+        if page.pager_id is None:
+            raise IntegrationError(
+                "pagerduty", "no_incident_yet", retryable=True, detail="no incident to join yet"
+            )
+        self.request_responders(
+            incident_id=page.pager_id, escalation_policy_id=plan.target, message=message
+        )
+
+    def acknowledge(self, page: PageRef) -> None:
+        self._follow(page, "acknowledge", "acknowledged")
+
+    def resolve(self, page: PageRef) -> None:
+        self._follow(page, "resolve", "resolved")
+
+    def _follow(self, page: PageRef, action: str, status: str) -> None:
+        if page.kind == "event":
+            self.event(routing_key=page.target, dedup_key=page.key, action=action)
+        elif page.pager_id:
+            self.set_status(incident_id=page.pager_id, status=status)
+
+    def oncalls(self, target: PagerTarget) -> list[OnCall]:
+        policy = target.escalation_policy_id or (
+            self.escalation_policy_of(target.service_id) if target.service_id else None
+        )
+        if policy is None:
+            raise PagerRefused(
+                "No escalation policy known",
+                "set PAGERDUTY_ESCALATION_POLICY_ID or map it in the catalog.",
+            )
+        return self.oncalls_of(escalation_policy_ids=[policy])
+
+    def person_email(self, user_id: str) -> str | None:
+        return self.user_email(user_id)
 
     # -- Events API v2 ---------------------------------------------------------------------------
     def trigger(
@@ -267,7 +379,7 @@ class PagerDutyPager:
         policy = service.get("escalation_policy") if isinstance(service, dict) else None
         return str(policy["id"]) if isinstance(policy, dict) and policy.get("id") else None
 
-    def oncalls(self, *, escalation_policy_ids: list[str]) -> list[OnCall]:
+    def oncalls_of(self, *, escalation_policy_ids: list[str]) -> list[OnCall]:
         with _errors("read on-calls"):
             entries = self.rest.list_all(
                 "oncalls",
@@ -282,13 +394,11 @@ class PagerDutyPager:
                     name=str(user.get("name") or user.get("summary") or "?"),
                     email=user.get("email"),
                     level=int(entry.get("escalation_level") or 1),
-                    escalation_policy=str(
-                        (entry.get("escalation_policy") or {}).get("summary") or ""
-                    ),
+                    via=str((entry.get("escalation_policy") or {}).get("summary") or ""),
                     until=datetime.fromisoformat(until) if until else None,
                 )
             )
-        return sorted(result, key=lambda o: (o.escalation_policy, o.level, o.name))
+        return sorted(result, key=lambda o: (o.via, o.level, o.name))
 
     def user_email(self, user_id: str) -> str | None:
         with _errors("read user"):

@@ -1,4 +1,4 @@
-"""PagerDuty Webhooks v3 in: signature check and parsing into a plain event."""
+"""PagerDuty Webhooks v3 in: signature check and parsing into the Pager port's `PagerEvent`."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import Any
 
 from bot.core.milestones import instant_problem
-from bot.flows.ports import PagerDutyEvent
+from bot.flows.ports import PagerEvent
 
 
 class WebhookPayloadError(ValueError):
@@ -21,6 +21,23 @@ class WebhookPayloadError(ValueError):
 # database columns, so anything else is refused (an incident) or ignored (an agent).
 _PD_ID = re.compile(r"[A-Za-z0-9]{1,32}")
 MAX_EVENT_ID = 128  # PagerDuty's are 26-character ULIDs
+
+# PagerDuty's event types: those that move the incident, and those the timeline only notes.
+ACTIONS = {
+    "incident.triggered": "triggered",
+    "incident.acknowledged": "acknowledged",
+    "incident.resolved": "resolved",
+    "incident.reopened": "reopened",
+}
+NOTES = {
+    "incident.unacknowledged": "acknowledgement timed out, the incident is unacknowledged again",
+    "incident.escalated": "escalated",
+    "incident.reassigned": "reassigned",
+    "incident.responder.added": "responder added",
+    "incident.responder.replied": "a responder replied",
+    "incident.delegated": "delegated to another service",
+    "incident.priority_updated": "priority changed",
+}
 
 
 def signature_ok(body: bytes, header: str | None, secrets: Sequence[str]) -> bool:
@@ -37,7 +54,7 @@ def signature_ok(body: bytes, header: str | None, secrets: Sequence[str]) -> boo
     return found
 
 
-def parse_event(payload: Any) -> PagerDutyEvent:
+def parse_event(payload: Any) -> PagerEvent:
     event = payload.get("event") if isinstance(payload, dict) else None
     if not isinstance(event, dict):
         raise WebhookPayloadError('expected a PagerDuty v3 webhook: {"event": {...}}')
@@ -58,18 +75,22 @@ def parse_event(payload: Any) -> PagerDutyEvent:
     assert isinstance(data, dict)
     agent = event.get("agent") if isinstance(event.get("agent"), dict) else {}
     assert isinstance(agent, dict)
-    return PagerDutyEvent(
+    event_type = str(event["event_type"])
+    note = NOTES.get(event_type)
+    return PagerEvent(
+        pager="PagerDuty",
         id=str(event["id"]),
-        event_type=str(event["event_type"]),
-        incident_id=str(data["id"]),
-        incident_key=_str(data.get("incident_key")),
-        html_url=_str(data.get("html_url")),
-        status=_str(data.get("status")),
+        # an event type the bot does not use passes as is (the flows say it is not used)
+        action=ACTIONS.get(event_type) or ("note" if note else event_type),
+        page_id=str(data["id"]),
+        page_key=_str(data.get("incident_key")),
+        url=_str(data.get("html_url")),
         agent_id=_pd_id(agent.get("id"))
         if agent.get("type", "user_reference") == "user_reference"
         else None,
+        agent_email=None,  # PagerDuty's agent reference carries no email: the pager is asked
         agent_name=_str(agent.get("summary")),
-        title=_str(data.get("title")),
+        note=note,
         occurred_at=_instant(event.get("occurred_at")),
     )
 

@@ -60,10 +60,12 @@ def _get(rest: pagerduty.RestApiV2Client, path: str, **params: Any) -> Any:
 
 def check_pagerduty(settings: Settings, catalog: Catalog | None, r: Recorder) -> None:
     defaults = paging_defaults(settings)
-    targets: dict[str | None, PagerTarget] = {None: defaults.target}
+    targets: dict[str | None, PagerTarget] = {None: defaults.target(None)}
     if catalog is not None:
         for entry in catalog.services:
-            targets[entry.id] = target_for(catalog, defaults, entry.id)
+            target = target_for(catalog, defaults, entry.id)
+            if target.kind == "pagerduty":  # another pager's services are not PagerDuty's
+                targets[entry.id] = target
     mapped = any(t.service_id or t.escalation_policy_id or t.routing_key for t in targets.values())
     if settings.pagerduty_api_token is None:
         if not mapped:

@@ -1,5 +1,5 @@
 """Applying a lifecycle command to a locked incident, and what the change sets off: its lines in
-the channel, the card, the timers, PagerDuty following along. Shared by people acting through
+the channel, the card, the timers, the pagers following along. Shared by people acting through
 the chat or the API and by playbook steps acting on their own (`set_severity`)."""
 
 from __future__ import annotations
@@ -46,8 +46,8 @@ def follow(
     source: Source,
     now: datetime,
 ) -> None:
-    """What a change means beyond the chat: a private incident made public is announced in the feed
-    at last; timers stop, resume or move; PagerDuty follows acks and resolutions made here; a
+    """What a change means beyond the conversation: a private incident made public is announced in the feed
+    at last; timers stop, resume or move; the pagers follow acks and resolutions made here; a
     resolved incident stops collecting its alert group (a recurrence opens a new one)."""
     assert incident.id is not None
     if decision.private is False and not incident.drill:  # the announcement held back while private
@@ -86,7 +86,7 @@ def follow(
             session=session, incident_id=incident.id, now=now, kinds=[paging.REPAGE_TIMER]
         )
     if source is Source.PAGER:
-        return  # PagerDuty told us; telling it back would only echo
+        return  # the pager told us; telling it back would only echo
     if Milestone.ACKNOWLEDGED in decision.set_milestones:
         paging.follow_status(
             session=session, incident_id=incident.id, effect=paging.ACKNOWLEDGE, now=now

@@ -65,7 +65,7 @@ class DrillFlows(UnitOfWork):
                 paging.plan_page(
                     session=session,
                     catalog=self.catalog,
-                    defaults=self.paging,
+                    pagers=self.paging,
                     incident=incident,
                     service=service,
                     actor=actor,

@@ -1,4 +1,4 @@
-"""Paging a service from the channel, and who is on call: the PagerDuty side of `/incident`."""
+"""Paging a service from the conversation, and who is on call: the pager side of `/incident`."""
 
 from __future__ import annotations
 
@@ -12,17 +12,16 @@ from bot.core.milestones import Source
 from bot.core.timeline import Entry, EntryKind
 from bot.flows import paging
 from bot.flows.chat_effects import announce_entry
+from bot.flows.pagers import Pagers
 from bot.flows.pins import NOT_AN_INCIDENT
-from bot.flows.ports import OnCall, Pager
+from bot.flows.ports import OnCall, PagerRefused
 from bot.flows.unit import Outcome, UnitOfWork
 from bot.store import incidents as q
-
-NOT_CONFIGURED = paging.NOT_CONFIGURED
 
 
 class PagerFlows(UnitOfWork):
     def target(self, service: str | None) -> PagerTarget:
-        """A catalog service, or a PagerDuty service id typed as is."""
+        """A catalog service, or an id the default pager takes as is."""
         return paging.resolve_target(self.catalog, self.paging, service)
 
     def page(
@@ -37,7 +36,7 @@ class PagerFlows(UnitOfWork):
             paging.plan_page(
                 session=session,
                 catalog=self.catalog,
-                defaults=self.paging,
+                pagers=self.paging,
                 incident=incident,
                 service=service,
                 actor=actor,
@@ -62,19 +61,17 @@ class PagerFlows(UnitOfWork):
 
 
 class OnCallLookup:
-    def __init__(self, flows: PagerFlows, pager: Pager) -> None:
+    def __init__(self, flows: PagerFlows, pagers: Pagers) -> None:
         self.flows = flows
-        self.pager = pager
+        self.pagers = pagers
 
     def who(self, service: str | None) -> tuple[str, list[OnCall]]:
-        if not self.flows.paging.enabled:
-            raise Refused(NOT_CONFIGURED)
+        if not self.pagers.enabled:
+            raise Refused(self.pagers.missing)
         target = self.flows.target(service)
-        policy = target.escalation_policy_id or (
-            self.pager.escalation_policy_of(target.service_id) if target.service_id else None
-        )
-        if policy is None:
-            raise Refused(
-                f"No escalation policy known for `{service or 'the default service'}`: set PAGERDUTY_ESCALATION_POLICY_ID or map it in the catalog."
-            )
-        return (service or "default"), self.pager.oncalls(escalation_policy_ids=[policy])
+        pager = paging.pager_of(self.pagers, target)
+        try:
+            return (service or "default"), pager.oncalls(target)
+        except PagerRefused as refused:
+            where = f"`{service or 'the default service'}`"
+            raise Refused(f"{refused.reason} for {where}: {refused.fix}") from refused

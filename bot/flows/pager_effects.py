@@ -1,5 +1,6 @@
-"""Outbox handlers that page through PagerDuty. Each is idempotent: Events v2 dedups on the
-incident's dedup_key, REST incidents are looked up by incident_key before one is created."""
+"""Outbox handlers that page. Each is idempotent: the pager opens at most one page per key
+(its adapter looks the page up, or lets the pager dedup on it), and a page the pager's webhook
+reported first is only said once."""
 
 from __future__ import annotations
 
@@ -7,35 +8,48 @@ from typing import Any
 
 from sqlmodel import col, select
 
-from bot.core.catalog import Catalog
+from bot.core.catalog import Catalog, Responder
 from bot.core.milestones import Milestone, Source
 from bot.core.timeline import Entry, EntryKind
 from bot.flows import paging, step_actions
 from bot.flows.chat_effects import announce_entry
-from bot.flows.ports import CardView, Clock, IntegrationError, Pager
+from bot.flows.pagers import Pagers
+from bot.flows.ports import (
+    CardView,
+    Clock,
+    ConversationLink,
+    IntegrationError,
+    PagePlan,
+    Pager,
+    PageRef,
+    PageRequest,
+)
 from bot.flows.views import card_view
 from bot.store import incidents as q
 from bot.store.db import Database
 from bot.store.models import Incident, OutboxRow, PageRow, TimelineRow
 
-# PagerDuty's event severities, most severe first; the catalog's scale maps onto them by rank.
-PD_SEVERITIES = ("critical", "error", "warning", "info")
+
+def page_ref(page: PageRow) -> PageRef:
+    return PageRef(
+        key=page.key, kind=page.kind, target=page.target, pager_id=page.pager_incident_id
+    )
 
 
 class PagerEffects:
     def __init__(
         self,
         db: Database,
-        pager: Pager,
+        pagers: Pagers,
         catalog: Catalog,
         clock: Clock,
         *,
         public_url: str | None,
-        defaults: paging.PagingDefaults,
+        conversation_link: ConversationLink | None = None,
     ) -> None:
-        self.defaults = defaults
         self.db = db
-        self.pager = pager
+        self.conversation_link = conversation_link
+        self.pagers = pagers
         self.catalog = catalog
         self.clock = clock
         self.public_url = public_url
@@ -43,9 +57,8 @@ class PagerEffects:
     @property
     def handlers(self) -> dict[str, Any]:
         return {
-            paging.TRIGGER_EVENT: self.trigger_event,
-            paging.CREATE_INCIDENT: self.create_incident,
-            paging.REQUEST_RESPONDERS: self.request_responders,
+            paging.OPEN: self.open,
+            paging.ADD_RESPONDERS: self.add_responders,
             paging.ACKNOWLEDGE: lambda row: self.follow(row, "acknowledge"),
             paging.RESOLVE: lambda row: self.follow(row, "resolve"),
         }
@@ -70,6 +83,28 @@ class PagerEffects:
                 ),
             )
 
+    def _pager(self, page: PageRow) -> Pager:
+        pager = self.pagers.get(page.pager)
+        if pager is None:
+            raise IntegrationError(
+                "bot", "pager_gone", retryable=False, detail=f"no `{page.pager}` pager is set up"
+            )
+        return pager
+
+    def _names(self, row: OutboxRow) -> str:
+        """The pager(s) a row talks to, for what the channel is told."""
+        with self.db.read() as session:
+            if "page_id" in row.payload:
+                page = session.get(PageRow, row.payload["page_id"])
+                kinds = [page.pager] if page is not None else []
+            else:
+                kinds = [
+                    p.pager
+                    for p in paging.pages_of(session=session, incident_id=int(row.incident_id or 0))
+                ]
+        names = [p.name for k in dict.fromkeys(kinds) if (p := self.pagers.get(k)) is not None]
+        return " and ".join(names) or "the pager"
+
     def _landed(self, row: OutboxRow, page: PageRow, text: str, **values: Any) -> None:
         """Record the page's new state, on the timeline and in the channel, and the playbook
         step that asked for it as done, in one transaction."""
@@ -82,8 +117,9 @@ class PagerEffects:
             session.add(stored)
             data = {
                 "page_id": page.id,
+                "pager": page.pager,
                 "kind": page.kind,
-                "pd_incident_id": stored.pd_incident_id,
+                "pager_incident_id": stored.pager_incident_id,
                 "html_url": stored.html_url,
             }
             announce_entry(
@@ -102,45 +138,69 @@ class PagerEffects:
                     session, row.payload["step_id"], ok=True, result=result, now=now
                 )
 
-    def _pd_severity(self, severity: str) -> str:
-        return PD_SEVERITIES[min(self.catalog.severity_rank(severity), len(PD_SEVERITIES) - 1)]
-
-    def _links(self, card: CardView) -> list[dict[str, str]]:
+    def _links(self, card: CardView) -> tuple[tuple[str, str], ...]:
         links = []
-        if card.channel_id:
-            links.append(
-                {
-                    "href": f"https://slack.com/app_redirect?channel={card.channel_id}",
-                    "text": f"Slack #{card.channel_name or card.channel_id}",
-                }
-            )
+        if card.channel_id and self.conversation_link is not None:
+            links.append(self.conversation_link(card.channel_id, card.channel_name))
         if card.review_url:
-            links.append({"href": card.review_url, "text": "incidentbot review page"})
-        return links
+            links.append(("incidentbot review page", card.review_url))
+        return tuple(links)
+
+    def _request(self, page: PageRow, incident: Incident, card: CardView) -> PageRequest:
+        target = paging.target_for(self.catalog, self.pagers, page.service)
+        policy = (
+            (Responder(type="escalation", id=target.escalation_policy_id),)
+            if target.escalation_policy_id
+            else ()
+        )
+        links = self._links(card)
+        detected = card.milestones.get(Milestone.DETECTED)
+        return PageRequest(
+            key=page.key,
+            plan=PagePlan(page.kind, page.target),
+            title=f"[{card.severity.id}] {card.title}",
+            details="\n".join(
+                filter(None, [incident.description, *(f"{text}: {url}" for text, url in links)])
+            ),
+            severity_rank=self.catalog.severity_rank(card.severity.id),
+            source=incident.service or "incidentbot",
+            detected_at=detected.at if detected else self.clock.now(),
+            links=links,
+            responders=(*target.responders, *policy),
+            facts=(
+                ("incident", card.id),
+                ("severity", card.severity.id),
+                ("status", card.status.name),
+                ("service", incident.service),
+                ("description", incident.description),
+            ),
+        )
 
     # -- handlers --------------------------------------------------------------------------------
     def _heard_first(self, row: OutboxRow, page: PageRow, incident: Incident) -> None:
-        """PagerDuty's webhook told us about the page before its own answer reached us (a lost
+        """The pager's webhook told us about the page before its own answer reached us (a lost
         answer, retried): say it landed, and finish the playbook step behind it, once."""
         if page.status not in ("triggered", "acknowledged", "resolved"):
             return
+        name = self._pager(page).name
         with self.db.read() as session:
             said = session.exec(
                 select(TimelineRow).where(
                     TimelineRow.incident_id == page.incident_id,
                     TimelineRow.kind == EntryKind.PAGE.value,
-                    col(TimelineRow.text).startswith("Paged PagerDuty"),
+                    col(TimelineRow.text).startswith(f"Paged {name}"),
                 )
             ).all()
         if any(r.data.get("page_id") == page.id for r in said):
             return
         now = self.clock.now()
-        text = f"Paged PagerDuty ({page.service or incident.service or 'default routing'})"
+        text = f"Paged {name} ({page.service or incident.service or 'default routing'})"
         with self.db.transaction() as session:
             data = {
                 "page_id": page.id,
+                "pager": page.pager,
                 "kind": page.kind,
-                "pd_incident_id": page.pd_incident_id,
+                "pager_incident_id": page.pager_incident_id,
                 "html_url": page.html_url,
             }
             announce_entry(
@@ -152,127 +212,83 @@ class PagerEffects:
             if "step_id" in row.payload:
                 step_actions.finish(session, row.payload["step_id"], ok=True, result=text, now=now)
 
-    def trigger_event(self, row: OutboxRow) -> None:
+    def open(self, row: OutboxRow) -> None:
         page, incident, card = self._load(row)
-        if page is not None and page.status != "pending":
+        if page is not None and (page.pager_incident_id or page.status != "pending"):
             self._heard_first(row, page, incident)
-        if page is None or page.status != "pending":
+        if page is None or page.pager_incident_id or page.status != "pending":
             return
-        detected = card.milestones.get(Milestone.DETECTED)
-        self.pager.trigger(
-            routing_key=page.target,
-            dedup_key=page.key,
-            summary=f"[{card.severity.id}] {card.title}",
-            source=incident.service or "incidentbot",
-            severity=self._pd_severity(card.severity.id),
-            timestamp=detected.at if detected else self.clock.now(),
-            custom_details={
-                "incident": card.id,
-                "severity": card.severity.id,
-                "status": card.status.name,
-                "service": incident.service,
-                "description": incident.description,
-            },
-            links=self._links(card),
-        )
+        pager = self._pager(page)
+        opened = pager.open(self._request(page, incident, card))
+        where = opened.url or opened.id
         self._landed(
             row,
             page,
-            f"Paged PagerDuty ({incident.service or 'default routing'})",
+            f"Paged {pager.name}: {where}"
+            if where
+            else f"Paged {pager.name} ({incident.service or 'default routing'})",
             status="triggered",
+            **({"pager_incident_id": opened.id} if opened.id else {}),
+            **({"html_url": opened.url} if opened.url else {}),
         )
 
-    def create_incident(self, row: OutboxRow) -> None:
-        page, incident, card = self._load(row)
-        if page is not None and page.pd_incident_id:
-            self._heard_first(row, page, incident)
-        if page is None or page.pd_incident_id:
-            return
-        found = self.pager.find_incident(incident_key=page.key)  # a lost answer must not page twice
-        if found is None:
-            policy = paging.target_for(
-                self.catalog, self.defaults, page.service
-            ).escalation_policy_id
-            details = "\n".join(
-                filter(
-                    None,
-                    [
-                        incident.description,
-                        *(f"{link['text']}: {link['href']}" for link in self._links(card)),
-                    ],
-                )
-            )
-            found = self.pager.create_incident(
-                service_id=page.target,
-                escalation_policy_id=policy,
-                title=f"[{card.severity.id}] {card.title}",
-                incident_key=page.key,
-                urgency="high" if self.catalog.severity_rank(card.severity.id) <= 1 else "low",
-                details=details,
-            )
-        self._landed(
-            row,
-            page,
-            f"Paged PagerDuty: {found.html_url or found.id}",
-            status="triggered",
-            pd_incident_id=found.id,
-            html_url=found.html_url,
-        )
-
-    def request_responders(self, row: OutboxRow) -> None:
+    def add_responders(self, row: OutboxRow) -> None:
         page, _incident, card = self._load(row)
         if page is None or page.status != "pending":
             return
+        pager = self._pager(page)
         with self.db.read() as session:
-            pd_incident = next(
+            opened = next(
                 (
-                    p.pd_incident_id
+                    p
                     for p in paging.pages_of(session=session, incident_id=card.id)
-                    if p.pd_incident_id
+                    if p.pager == page.pager and p.pager_incident_id
                 ),
                 None,
             )
-        if pd_incident is None:
+        if opened is None:
             raise IntegrationError(
-                "pagerduty",
-                "no_incident_yet",
+                pager.kind,
+                "no_page_yet",
                 retryable=True,
-                detail="waiting for PagerDuty to report the incident",
+                detail=f"waiting for {pager.name} to report the page",
             )
-        self.pager.request_responders(
-            incident_id=pd_incident,
-            escalation_policy_id=page.target,
-            message=f"Help needed on [{card.severity.id}] {card.title}",
+        pager.add_responders(
+            page_ref(opened),
+            PagePlan(page.kind, page.target),
+            f"Help needed on [{card.severity.id}] {card.title}",
         )
         self._landed(
             row,
             page,
-            f"Requested responders from PagerDuty ({page.service or page.target})",
+            f"Requested responders from {pager.name} ({page.service or page.target})",
             status="triggered",
-            pd_incident_id=pd_incident,
+            pager_incident_id=opened.pager_incident_id,
         )
 
     def follow(self, row: OutboxRow, action: str) -> None:
-        """Slack's ack / resolve, carried to every page of the incident."""
+        """An ack / resolve made here, carried to every page of the incident."""
         _page, incident, _card = self._load(row)
         with self.db.read() as session:
             pages = paging.pages_of(session=session, incident_id=int(incident.id or 0))
         status = {"acknowledge": "acknowledged", "resolve": "resolved"}[action]
         for page in pages:
+            pager = self.pagers.get(page.pager)
             if (
                 page.status in (status, "resolved", "pending", "failed")
-                or page.kind == "responders"
+                or page.kind == paging.RESPONDERS
+                or pager is None
             ):
                 continue
             try:
-                if page.kind == "event":
-                    self.pager.event(routing_key=page.target, dedup_key=page.key, action=action)
-                elif page.pd_incident_id:
-                    self.pager.set_status(incident_id=page.pd_incident_id, status=status)
+                if action == "acknowledge":
+                    pager.acknowledge(page_ref(page))
+                else:
+                    pager.resolve(page_ref(page))
             except IntegrationError as exc:
                 if exc.retryable:
                     raise
-                # e.g. already resolved in PagerDuty: nothing left to carry over
+                # e.g. already resolved in the pager: nothing left to carry over
             with self.db.transaction() as session:
                 stored = session.get(PageRow, page.id)
                 if stored is not None:
@@ -282,17 +298,17 @@ class PagerEffects:
                     session.add(stored)
 
     def still_trying(self, row: OutboxRow, error: str) -> None:
-        """The first failure of a page, or of telling PagerDuty an acknowledgement or a
+        """The first failure of a page, or of telling the pager an acknowledgement or a
         resolution (it keeps escalating meanwhile), is told in the channel; it keeps being retried."""
         what = {
-            paging.TRIGGER_EVENT: "Paging PagerDuty",
-            paging.CREATE_INCIDENT: "Paging PagerDuty",
-            paging.REQUEST_RESPONDERS: "Paging PagerDuty",
-            paging.ACKNOWLEDGE: "Telling PagerDuty it is acknowledged",
-            paging.RESOLVE: "Telling PagerDuty it is resolved",
+            paging.OPEN: "Paging {}",
+            paging.ADD_RESPONDERS: "Paging {}",
+            paging.ACKNOWLEDGE: "Telling {} it is acknowledged",
+            paging.RESOLVE: "Telling {} it is resolved",
         }.get(row.kind)
         if what is None or row.incident_id is None:
             return
+        what = what.format(self._names(row))
         now = self.clock.now()
         with self.db.transaction() as session:
             entry = Entry(
@@ -306,8 +322,9 @@ class PagerEffects:
             announce_entry(session, row.incident_id, entry, now)
 
     def gave_up(self, row: OutboxRow, error: str) -> None:
-        if row.incident_id is None or "page_id" not in row.payload:
+        if row.incident_id is None or row.kind not in (paging.OPEN, paging.ADD_RESPONDERS):
             return
+        name = self._names(row)
         now = self.clock.now()
         with self.db.transaction() as session:
             page = session.get(PageRow, row.payload["page_id"])
@@ -319,13 +336,13 @@ class PagerEffects:
                     session,
                     row.payload["step_id"],
                     ok=False,
-                    result=f"PagerDuty said {error}",
+                    result=f"{name} said {error}",
                     now=now,
                 )
             entry = Entry(
                 EntryKind.PAGE,
                 now,
-                f"Paging PagerDuty failed for good ({error}). Page by hand: /incident page <service>",
+                f"Paging {name} failed for good ({error}). Page by hand: /incident page <service>",
                 None,
                 Source.SYSTEM,
                 {},

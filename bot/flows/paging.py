@@ -1,10 +1,8 @@
-"""Deciding and recording pages: which PagerDuty target an incident pages, and the page rows
+"""Deciding and recording pages: which pager and target an incident pages, and the page rows
 whose keys make every retry harmless. The calls themselves are outbox effects (pager_effects)."""
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from sqlalchemy import bindparam, select as core_select
@@ -14,98 +12,94 @@ from bot.core.catalog import Catalog, PagerTarget
 from bot.core.lifecycle import Refused
 from bot.core.milestones import Source
 from bot.core.timeline import Entry, EntryKind
+from bot.flows.pagers import NamesTargets, Pagers
+from bot.flows.ports import PagePlan, Pager
 from bot.markup import escape_mrkdwn
 from bot.store import incidents as q, outbox, timers as timer_store
 from bot.store.models import Incident, PageRow
 
-TRIGGER_EVENT = "pagerduty.trigger_event"
-CREATE_INCIDENT = "pagerduty.create_incident"
-REQUEST_RESPONDERS = "pagerduty.request_responders"
-ACKNOWLEDGE = "pagerduty.acknowledge"
-RESOLVE = "pagerduty.resolve"
+OPEN = "pager.open"
+ADD_RESPONDERS = "pager.add_responders"
+ACKNOWLEDGE = "pager.acknowledge"
+RESOLVE = "pager.resolve"
 REPAGE_TIMER = "repage"
+RESPONDERS = "responders"  # the page kind of a plan that adds responders to an open page
+
+DEFAULT_SERVICE = "default"
 
 
 def lane(incident_id: int) -> str:
-    return f"pagerduty:{incident_id}"
+    return f"pager:{incident_id}"
 
 
-@dataclass(frozen=True)
-class PagingDefaults:
-    """PagerDuty targets for services the catalog does not map (env PAGERDUTY_*)."""
-
-    target: PagerTarget = field(default_factory=PagerTarget)
-    enabled: bool = False  # PAGERDUTY_API_TOKEN or a routing key is configured
-
-
-def target_for(catalog: Catalog, defaults: PagingDefaults, service: str | None) -> PagerTarget:
+def target_for(catalog: Catalog, pagers: Pagers, service: str | None) -> PagerTarget:
+    """The service's target in the catalog, completed with its pager's defaults."""
     mapped = catalog.service(service)
-    base = defaults.target
-    if mapped is None:
-        return base
-    pd = mapped.pager
-    return PagerTarget(
-        service_id=pd.service_id or base.service_id,
-        escalation_policy_id=pd.escalation_policy_id or base.escalation_policy_id,
-        routing_key=pd.routing_key or base.routing_key,
-    )
+    return pagers.target(mapped.pager if mapped is not None else None)
 
 
-_PD_ID = re.compile(r"^P[A-Z0-9]{5,13}$")
-DEFAULT_SERVICE = "default"
-NOT_CONFIGURED = "PagerDuty is not set up: set PAGERDUTY_API_TOKEN and PAGERDUTY_FROM_EMAIL (see README → PagerDuty)."
-
-
-def resolve_target(catalog: Catalog, defaults: PagingDefaults, service: str | None) -> PagerTarget:
-    """A catalog service, `default`, or a PagerDuty service id typed as is; Refused otherwise."""
-    if service and catalog.service(service) is None and _PD_ID.match(service):
-        return PagerTarget(service_id=service)
+def resolve_target(catalog: Catalog, pagers: Pagers, service: str | None) -> PagerTarget:
+    """A catalog service, `default`, or an id the default pager takes as is; Refused otherwise."""
     if service and catalog.service(service) is None and service != DEFAULT_SERVICE:
+        pager: object = pagers.get(pagers.default_kind)
+        typed = ""
+        if isinstance(pager, NamesTargets):  # the pager takes its own ids typed as is
+            named = pager.target_named(service)
+            if named is not None:  # as typed: not completed with the defaults
+                return named
+            typed = f", or a {getattr(pager, 'name', 'pager')} service id"
         known = (
             ", ".join(f"`{s.id}`" for s in catalog.services) or "none yet (add them to the catalog)"
         )
-        raise Refused(
-            f"Unknown service `{escape_mrkdwn(service)}`. Services: {known}, or a PagerDuty service id."
-        )
-    return target_for(catalog, defaults, service)
+        raise Refused(f"Unknown service `{escape_mrkdwn(service)}`. Services: {known}{typed}.")
+    return target_for(catalog, pagers, service)
+
+
+def pager_of(pagers: Pagers, target: PagerTarget) -> Pager:
+    """The pager that serves `target`; Refused when the deployment has none of that kind."""
+    if not pagers.enabled:
+        raise Refused(pagers.missing)
+    kind = pagers.kind_of(target)
+    pager = pagers.get(kind)
+    if pager is None:
+        raise Refused(f"No `{kind}` pager is set up for this bot (the catalog names it).")
+    return pager
 
 
 def plan_page(
     *,
     session: Session,
     catalog: Catalog,
-    defaults: PagingDefaults,
+    pagers: Pagers,
     incident: Incident,
     service: str,
     actor: str | None,
     now: datetime,
     step_id: int | None = None,
 ) -> PageRow:
-    """Page `service` on an incident (Refused when it cannot be): a REST incident on the
-    service, or responders on its escalation policy when PagerDuty already has an incident for
-    ours (a second page must not open a second incident)."""
+    """Page `service` on an incident (Refused when it cannot be). When the incident already
+    has an open page on that pager, the pager may plan to add responders to it: a second page
+    must not open a second incident."""
     assert incident.id is not None
-    if not defaults.enabled:
-        raise Refused(NOT_CONFIGURED)
-    target = resolve_target(catalog, defaults, service)
+    if not pagers.enabled:
+        raise Refused(pagers.missing)
+    target = resolve_target(catalog, pagers, service)
+    pager = pager_of(pagers, target)
     pages = pages_of(session=session, incident_id=incident.id)
-    key = f"incidentbot-{incident.id}-{service}-{len(pages)}"
-    if any(p.kind != "responders" for p in pages) and target.escalation_policy_id:
-        kind, target_id, effect = "responders", target.escalation_policy_id, REQUEST_RESPONDERS
-    elif target.service_id:
-        kind, target_id, effect = "incident", target.service_id, CREATE_INCIDENT
-    else:
-        raise Refused(
-            f"`{escape_mrkdwn(service)}` has no PagerDuty service (nor escalation policy) in the catalog."
-        )
+    has_page = any(
+        p.pager == pager.kind and p.kind != RESPONDERS and p.status not in ("failed", "resolved")
+        for p in pages
+    )
+    plan = pager.plan(target, alert_born=False, has_page=has_page)
+    if isinstance(plan, str):
+        raise Refused(f"`{escape_mrkdwn(service)}` cannot be paged: {plan}")
     return add_page(
         session=session,
         incident=incident,
-        kind=kind,
-        key=key,
-        target=target_id,
+        pager=pager.kind,
+        plan=plan,
+        key=f"incidentbot-{incident.id}-{service}-{len(pages)}",
         now=now,
-        effect=effect,
         requested_by=actor,
         service=service,
         ack_timeout_minutes=catalog.paging.ack_timeout_minutes,
@@ -118,63 +112,54 @@ def plan_auto_page(
     session: Session,
     incident: Incident,
     catalog: Catalog,
-    defaults: PagingDefaults,
+    pagers: Pagers,
     now: datetime,
     alert_born: bool,
 ) -> None:
-    """Page at once when the severity asks for it: alert-born incidents through Events v2
-    (dedup_key = the incident's key), declared ones through REST (incident_key)."""
+    """Page at once when the severity asks for it, with the incident's key as the page's (a
+    retry never pages twice); the pager chooses how (alert-born incidents may go as events)."""
     assert incident.id is not None
-    if not defaults.enabled or incident.drill:
+    if not pagers.enabled or incident.drill:
         return
     if incident.severity not in {s.upper() for s in catalog.paging.auto_severities}:
         return
-    target = target_for(catalog, defaults, incident.service)
-    key = f"incidentbot-{incident.id}"
-    if alert_born and target.routing_key:
+    target = target_for(catalog, pagers, incident.service)
+    pager = pagers.get(pagers.kind_of(target))
+    plan: PagePlan | str = (
+        pager.plan(target, alert_born=alert_born, has_page=False)
+        if pager is not None
+        else f"no `{pagers.kind_of(target)}` pager is set up"
+    )
+    if pager is not None and not isinstance(plan, str):
         add_page(
             session=session,
             incident=incident,
-            kind="event",
-            key=key,
-            target=target.routing_key,
+            pager=pager.kind,
+            plan=plan,
+            key=f"incidentbot-{incident.id}",
             now=now,
-            effect=TRIGGER_EVENT,
             ack_timeout_minutes=catalog.paging.ack_timeout_minutes,
         )
-    elif target.service_id:
-        add_page(
-            session=session,
-            incident=incident,
-            kind="incident",
-            key=key,
-            target=target.service_id,
-            now=now,
-            effect=CREATE_INCIDENT,
-            ack_timeout_minutes=catalog.paging.ack_timeout_minutes,
-        )
-    else:
-        why = f"no PagerDuty routing key or service for {incident.service or 'this incident'}"
-        entry = Entry(
-            EntryKind.PAGE,
-            now,
-            f"Not paged: {why}. Map the service in the catalog or set PAGERDUTY_SERVICE_ID.",
-            None,
-            Source.SYSTEM,
-            {},
-        )
-        q.add_entries(session=session, incident_id=incident.id, entries=[entry], now=now)
+        return
+    entry = Entry(
+        EntryKind.PAGE,
+        now,
+        f"Not paged ({incident.service or 'no service'}): {plan}",
+        None,
+        Source.SYSTEM,
+        {},
+    )
+    q.add_entries(session=session, incident_id=incident.id, entries=[entry], now=now)
 
 
 def add_page(
     *,
     session: Session,
     incident: Incident,
-    kind: str,
+    pager: str,
+    plan: PagePlan,
     key: str,
-    target: str,
     now: datetime,
-    effect: str,
     requested_by: str | None = None,
     service: str | None = None,
     ack_timeout_minutes: int = 10,
@@ -183,10 +168,11 @@ def add_page(
     assert incident.id is not None
     page = PageRow(
         incident_id=incident.id,
-        kind=kind,
+        pager=pager,
+        kind=plan.kind,
         key=key,
         service=service or incident.service,
-        target=target,
+        target=plan.target,
         requested_by=requested_by,
         status="pending",
         created_at=now,
@@ -197,12 +183,12 @@ def add_page(
     outbox.enqueue(
         session=session,
         lane=lane(incident.id),
-        kind=effect,
+        kind=ADD_RESPONDERS if plan.kind == RESPONDERS else OPEN,
         now=now,
         incident_id=incident.id,
         payload={"page_id": page.id, **({"step_id": step_id} if step_id is not None else {})},
     )
-    if kind != "responders":  # unacknowledged by the deadline: the scheduler pages again
+    if plan.kind != RESPONDERS:  # unacknowledged by the deadline: the scheduler pages again
         deadline = now + timedelta(minutes=ack_timeout_minutes)
         timer_store.arm(
             session=session,
@@ -238,7 +224,8 @@ def page_lines(*, session: Session, incident_id: int) -> list[tuple[str | None, 
 
 
 def follow_status(*, session: Session, incident_id: int, effect: str, now: datetime) -> None:
-    """Slack's ack / resolve reach PagerDuty too (once per incident; the effect covers every page)."""
+    """An ack / resolve made here reaches the pagers too (once per incident; the effect covers
+    every page)."""
     if any(p.status not in ("failed",) for p in pages_of(session=session, incident_id=incident_id)):
         outbox.enqueue(
             session=session,

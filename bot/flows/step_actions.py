@@ -30,6 +30,7 @@ from bot.core.playbooks import (
 from bot.core.timeline import Entry, EntryKind
 from bot.flows import chat_effects as fx, paging, timers
 from bot.flows.changes import apply_command
+from bot.flows.pagers import Pagers
 from bot.store import incidents as q, outbox, timers as timer_store
 from bot.store.models import Followup, Incident, PlaybookRun, PlaybookStep
 
@@ -42,7 +43,7 @@ class Automation:
     """What starting an action needs to know beyond the incident."""
 
     catalog: Catalog
-    paging: paging.PagingDefaults
+    paging: Pagers
 
 
 def action_of(step: PlaybookStep) -> AnyAction | None:
@@ -147,7 +148,7 @@ def start(
                 paging.plan_page(
                     session=session,
                     catalog=auto.catalog,
-                    defaults=auto.paging,
+                    pagers=auto.paging,
                     incident=incident,
                     service=service,
                     actor=None,

@@ -21,8 +21,9 @@ from bot.core.timeline import Entry, EntryKind
 from bot.flows import drill_events, followups, step_actions
 from bot.flows.changes import apply_command
 from bot.flows.chat_effects import DIRECT, POST_LINE, lane, line_payload
-from bot.flows.paging import REPAGE_TIMER, REQUEST_RESPONDERS, PagingDefaults, add_page, target_for
-from bot.flows.ports import Clock
+from bot.flows.pagers import Pagers
+from bot.flows.paging import REPAGE_TIMER, RESPONDERS, add_page, target_for
+from bot.flows.ports import Clock, PagePlan
 from bot.flows.timers import (
     COMMANDER_NUDGE,
     REMIND,
@@ -55,11 +56,11 @@ class TimerFlows:
         db: Database,
         catalog: Catalog,
         clock: Clock,
-        paging: PagingDefaults | None = None,
+        paging: Pagers | None = None,
         playbooks: Mapping[str, Playbook] | None = None,
     ) -> None:
         self.playbooks = dict(playbooks or {})
-        self.paging = paging or PagingDefaults()
+        self.paging = paging or Pagers()
         self.db = db
         self.catalog = catalog
         self.clock = clock
@@ -305,8 +306,8 @@ class TimerFlows:
         return "fired"
 
     def _repage(self, session: Session, due: Due, now: datetime) -> str:
-        """Still not acknowledged when the page's deadline passes: ask PagerDuty for the
-        escalation policy's responders, and say so in the channel."""
+        """Still not acknowledged when the page's deadline passes: ask the pager for more
+        responders on the open page (an escalation policy's, a team's), and say so in the channel."""
         incident = due.incident
         acknowledged = Milestone.ACKNOWLEDGED in q.milestones(
             session=session, incident_id=due.row.incident_id
@@ -315,22 +316,24 @@ class TimerFlows:
         if acknowledged or not self._open(incident) or page is None:
             return "skipped"
         minutes = self.catalog.paging.ack_timeout_minutes
-        policy = target_for(self.catalog, self.paging, page.service).escalation_policy_id
-        if policy:
+        pager = self.paging.get(page.pager)
+        target = target_for(self.catalog, self.paging, page.service)
+        plan = pager.plan(target, alert_born=False, has_page=True) if pager else None
+        again = isinstance(plan, PagePlan) and plan.kind == RESPONDERS
+        if pager is not None and isinstance(plan, PagePlan) and again:
             add_page(
                 session=session,
                 incident=incident,
-                kind="responders",
+                pager=pager.kind,
+                plan=plan,
                 key=f"{page.key}-repage-{due.row.id}",
-                target=policy,
                 now=now,
-                effect=REQUEST_RESPONDERS,
                 service=page.service,
             )
         text = (
             f"not acknowledged {minutes} min after the page: paging {page.service or 'the on-call'} again"
-            if policy
-            else f"not acknowledged {minutes} min after the page, and no escalation policy to page again: page by hand with /incident page <service>"
+            if again
+            else f"not acknowledged {minutes} min after the page, and no one more to page: page by hand with /incident page <service>"
         )
         self._say(session, incident, text, now, REPAGE_TIMER, to=due.roles.get(COMMANDER))
         return "fired"

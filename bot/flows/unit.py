@@ -14,7 +14,8 @@ from bot.core.playbooks import Playbook
 from bot.flows import chat_effects as fx, timers
 from bot.flows.conversation_opening import first_name
 from bot.flows.outbox import OutboxRunner
-from bot.flows.paging import PagingDefaults, lane as pager_lane, plan_auto_page
+from bot.flows.pagers import Pagers
+from bot.flows.paging import lane as pager_lane, plan_auto_page
 from bot.flows.playbook_runs import auto_attach
 from bot.flows.ports import Clock
 from bot.flows.step_actions import Automation
@@ -48,7 +49,7 @@ class UnitOfWork:
         clock: Clock,
         runner: OutboxRunner | None,
         *,
-        paging: PagingDefaults | None = None,
+        paging: Pagers | None = None,
         background: Callable[..., None] | None = None,
         playbooks: Mapping[str, Playbook] | None = None,
     ) -> None:
@@ -56,7 +57,7 @@ class UnitOfWork:
         self.catalog = catalog
         self.clock = clock
         self.runner = runner
-        self.paging = paging or PagingDefaults()
+        self.paging = paging or Pagers()
         # Where delivery runs: inline (chat listeners already run after their ack) or handed to
         # a pool (webhooks answer as soon as the change is committed).
         self.background = background
@@ -110,7 +111,7 @@ class UnitOfWork:
             session=session,
             incident=incident,
             catalog=self.catalog,
-            defaults=self.paging,
+            pagers=self.paging,
             now=now,
             alert_born=alert_born,
         )

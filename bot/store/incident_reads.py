@@ -105,11 +105,12 @@ def pages(*, session: Session, incident_id: int) -> list[PageItem]:
             p.kind,
             p.service,
             p.status,
-            p.pd_incident_id,
+            p.pager_incident_id,
             p.html_url,
             p.created_at,
             p.updated_at,
             p.acknowledged_at,
+            p.pager,
         )
         for p in rows
     ]

@@ -188,23 +188,23 @@ class AlertRow(SQLModel, table=True):
 
 
 class PageRow(SQLModel, table=True):
-    """A page sent to PagerDuty for an incident: an Events v2 alert or a REST incident, or a
-    responder request. `key` (dedup_key / incident_key) is what makes resending harmless."""
+    """A page sent to a pager (`pager`: its kind) for an incident: the pager's event, incident
+    or alert, or a request for more responders on it. `key` (the pager's dedup key) is what
+    makes resending harmless."""
 
     __tablename__ = "page"
     __table_args__ = (UniqueConstraint("key", name="uq_page_key"),)
 
     id: int | None = Field(default=None, primary_key=True)
     incident_id: int = Field(foreign_key="incident.id", index=True)
-    kind: str = Field(max_length=16)  # event | incident | responders
+    pager: str = Field(max_length=32)  # which pager: its kind (the catalog's `pager.kind`)
+    kind: str = Field(max_length=16)  # how the pager paged: event | incident | alert | responders
     key: str = Field(max_length=255)
     service: str | None = Field(default=None, max_length=64)
-    target: str = Field(
-        max_length=64
-    )  # routing key (masked), PD service id or escalation policy id
+    target: str = Field(max_length=64)  # what the pager paged: routing key, service, policy, team
     requested_by: str | None = Field(default=None, max_length=32)
     status: str = Field(max_length=16)  # pending | triggered | acknowledged | resolved | failed
-    pd_incident_id: str | None = Field(default=None, max_length=32, index=True)
+    pager_incident_id: str | None = Field(default=None, max_length=64, index=True)
     html_url: str | None = None
     created_at: datetime
     updated_at: datetime

@@ -70,6 +70,7 @@ class PageItem:
     created_at: datetime
     updated_at: datetime
     acknowledged_at: datetime | None  # first acknowledged (known since migration 0008)
+    pager: str  # which pager it went to (its kind)
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ from bot.adapters.slack.command_intake import CommandIntake
 from bot.core.catalog import Catalog
 from bot.flows.alerts import AlertFlows
 from bot.flows.background import AckGate
-from bot.flows.pagerduty_in import PagerDutyInbound
+from bot.flows.pager_in import PagerInbound
 from bot.flows.ports import Clock, SystemClock
 from bot.store.db import Database
 from bot.web import api, openapi, slack, webhooks
@@ -30,7 +30,7 @@ def build_web_app(
     alerts: AlertFlows,
     api_token: str | None,
     alert_token: str | None,
-    pagerduty: PagerDutyInbound | None = None,
+    pagerduty: PagerInbound | None = None,
     pagerduty_secrets: list[str] | None = None,
     gate: AckGate | None = None,
     metrics: Metrics | None = None,

@@ -60,10 +60,12 @@ def incident_detail(detail: IncidentDetail) -> dict[str, Any]:
         ],
         "pages": [
             {
+                "pager": p.pager,
                 "kind": p.kind,
                 "service": p.service,
                 "status": p.status,
-                "pagerduty_incident": p.pager_incident_id,
+                "pager_incident": p.pager_incident_id,
+                "pagerduty_incident": p.pager_incident_id if p.pager == "pagerduty" else None,
                 "html_url": p.html_url,
                 "acknowledged_at": p.acknowledged_at.isoformat() if p.acknowledged_at else None,
             }

@@ -141,7 +141,7 @@ class StoreCollector(Collector):
                 into[_integration(lane)] += count
         oldest, armed = read.oldest_due_timer, read.armed_timers
         for family, counts in ((backlog, pending), (retrying, failing), (given_up, dropped)):
-            for integration in ("slack", "pagerduty", "jira"):
+            for integration in ("slack", "pager", "jira"):
                 family.add_metric([integration], counts.get(integration, 0))
         late = (now - oldest).total_seconds() if oldest is not None and oldest <= now else 0.0
         lag.add_metric([], late)

@@ -16,7 +16,7 @@ from bot.adapters.alert_sources.sns import SnsGate
 from bot.adapters.pagerduty_webhooks import WebhookPayloadError, parse_event, signature_ok
 from bot.core.alerts import AlertGroup, AlertPayloadError, parse_alertmanager, parse_grafana
 from bot.flows.alerts import AlertFlows
-from bot.flows.pagerduty_in import PagerDutyInbound
+from bot.flows.pager_in import PagerInbound
 from bot.web import alert_sources
 from bot.web.common import BadBody, Metrics, bearer_refusal, parse_json, read_body
 from bot.web.wording import said
@@ -29,7 +29,7 @@ def routes(
     *,
     alerts: AlertFlows,
     token: str | None,
-    pagerduty: PagerDutyInbound | None,
+    pagerduty: PagerInbound | None,
     pagerduty_secrets: list[str],
     metrics: Metrics,
     sns: SnsGate | None = None,

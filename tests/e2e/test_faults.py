@@ -309,7 +309,7 @@ PD_FAULTS = {
 
 def pager_client_timeout(rig: Rig, seconds: float) -> None:
     """The bot's PagerDuty clients give up after `seconds` (the emulator holds answers 2 s)."""
-    pager = rig.sb.bot.runner.handlers["pagerduty.create_incident"].__self__.pager  # type: ignore[attr-defined]
+    pager = rig.sb.bot.runner.handlers["pager.open"].__self__.pagers.get("pagerduty")  # type: ignore[attr-defined]
     if pager._rest is not None:
         pager._rest.timeout = seconds
     import bot.adapters.pagerduty as adapter

@@ -39,7 +39,7 @@ def test_requests_latency_incidents_backlog_and_timers(sb: Sandbox, people: Peop
     assert value(samples, "incidentbot_http_request_seconds_count", route="/slack/events") >= 2
     assert value(samples, "incidentbot_open_incidents", severity="SEV1") == 1
     assert value(samples, "incidentbot_open_incidents", severity="SEV3") == 1
-    for integration in ("slack", "pagerduty", "jira"):
+    for integration in ("slack", "pager", "jira"):
         assert ("incidentbot_outbox_pending", (("integration", integration),)) in samples
     assert value(samples, "incidentbot_timers_pending") >= 4  # status updates, nudges, stale watch
     assert value(samples, "incidentbot_timer_lag_seconds") == 0  # nothing due yet

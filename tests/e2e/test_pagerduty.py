@@ -47,7 +47,7 @@ def test_an_alert_born_sev1_pages_through_events_v2_and_the_on_call_ack_comes_ba
     )
     assert payload["custom_details"]["incident"] == incident["id"]
     assert {link["text"] for link in event["links"]} == {
-        f"Slack #{incident['channel']['name']}",
+        f"Slack channel #{incident['channel']['name']}",
         "incidentbot review page",
     }
     (pd_incident,) = pd.incidents()

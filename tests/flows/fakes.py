@@ -1,5 +1,5 @@
-"""A recording Chat for flow tests: a stub port, as in the zulip_bots model (e2e tests use the
-real client against the Slack emulator)."""
+"""A recording Chat and Pager for flow tests: stub ports, as in the zulip_bots model (e2e tests
+use the real clients against the emulators)."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
+from bot.core.catalog import PagerTarget
 from bot.flows.incidents import IncidentFlows
 from bot.flows.outbox import OutboxRunner
 from bot.flows.ports import (
@@ -17,6 +18,12 @@ from bot.flows.ports import (
     Line,
     Message,
     NameTaken,
+    OnCall,
+    Opened,
+    PagePlan,
+    PageRef,
+    PageRequest,
+    PagerRefused,
 )
 from bot.store.db import Database
 
@@ -170,3 +177,44 @@ class World:
     clock: StepClock
     flows: IncidentFlows
     runner: OutboxRunner
+
+
+class FakePager:
+    """A pager that records what it is asked. It pages a target's service, or its first
+    responder; a second page adds the target's escalation policy, or its responders."""
+
+    def __init__(self, kind: str, name: str) -> None:
+        self.kind, self.name = kind, name
+        self.calls: list[tuple[str, object]] = []
+
+    def plan(self, target: PagerTarget, *, alert_born: bool, has_page: bool) -> PagePlan | str:
+        responder = target.responders[0].name if target.responders else None
+        if has_page and (target.escalation_policy_id or responder):
+            return PagePlan("responders", target.escalation_policy_id or str(responder))
+        if target.service_id or responder:
+            return PagePlan("alert", target.service_id or str(responder))
+        return "nothing to page: map the service"
+
+    def open(self, request: PageRequest) -> Opened:
+        self.calls.append(("open", request))
+        return Opened(f"{self.kind}-{request.key}", f"https://{self.kind}.example/{request.key}")
+
+    def add_responders(self, page: PageRef, plan: PagePlan, message: str) -> None:
+        self.calls.append(("add_responders", (page, plan)))
+
+    def acknowledge(self, page: PageRef) -> None:
+        self.calls.append(("acknowledge", page))
+
+    def resolve(self, page: PageRef) -> None:
+        self.calls.append(("resolve", page))
+
+    def oncalls(self, target: PagerTarget) -> list[OnCall]:
+        if target.schedule is None:
+            raise PagerRefused("No schedule known", "name one in the catalog.")
+        return [OnCall("Alice", "alice@example.com", 1, target.schedule, None)]
+
+    def person_email(self, user_id: str) -> str | None:
+        return {"p-alice": "alice@example.com"}.get(user_id)
+
+    def asked(self, what: str) -> list[object]:
+        return [args for call, args in self.calls if call == what]

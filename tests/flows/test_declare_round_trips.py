@@ -104,7 +104,7 @@ def test_lanes_the_declaration_added_nothing_to_are_not_claimed(
         title="Search is slow", severity="SEV3", actor=ALICE, request_key="k2"
     ).ok
     mentioned = " ".join(recorded.params)
-    assert "pagerduty:1" not in mentioned and "tracker:1" not in mentioned
+    assert "pager:1" not in mentioned and "tracker:1" not in mentioned
 
 
 def test_an_effect_is_marked_done_in_the_transaction_that_claims_the_next(

@@ -92,11 +92,12 @@ def add_parts(db: Database, incident_id: int) -> None:
         session.add(
             PageRow(
                 incident_id=incident_id,
+                pager="pagerduty",
                 kind="event",
                 key=f"page-{incident_id}",
                 target="R***",
                 status="acknowledged",
-                pd_incident_id="P123",
+                pager_incident_id="P123",
                 created_at=T0,
                 updated_at=T0 + timedelta(minutes=3),
                 acknowledged_at=T0 + timedelta(minutes=3),

@@ -173,6 +173,7 @@ def add_page(db: Database, incident_id: int, *, service: str, status: str, at: d
         session.add(
             PageRow(
                 incident_id=incident_id,
+                pager="pagerduty",
                 kind="incident",
                 key=f"k-{incident_id}-{service}",
                 service=service,

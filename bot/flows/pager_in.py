@@ -1,7 +1,8 @@
-"""PagerDuty webhooks in: acknowledgements, resolutions and reopenings made in PagerDuty move
-the incident here, with PagerDuty as the milestone's source and the on-call as its author, stamped
-at PagerDuty's `occurred_at` when the timeline allows it (bot/core/sender_time.py): a delivery
-held back by an outage does not move the milestone by the outage."""
+"""Pagers' webhooks in: acknowledgements, resolutions and reopenings made in a pager move the
+incident here, with the pager as the milestone's source and the on-call as its author, stamped
+at the pager's own time for the event when the timeline allows it (bot/core/sender_time.py): a
+delivery held back by an outage does not move the milestone by the outage. Each adapter parses
+its vendor's webhook into a `PagerEvent`."""
 
 from __future__ import annotations
 
@@ -17,45 +18,41 @@ from bot.core.sender_time import Told, choose
 from bot.core.timeline import Entry, EntryKind
 from bot.flows.chat_effects import announce_entry
 from bot.flows.incidents import IncidentFlows
-from bot.flows.ports import Chat, IntegrationError, Pager, PagerDutyEvent
+from bot.flows.pagers import Pagers
+from bot.flows.ports import Chat, IntegrationError, PagerEvent
 from bot.flows.unit import Outcome
 from bot.store import incidents as q
 from bot.store.models import PageRow
 
 log = logging.getLogger(__name__)
 
-_NOTES = {
-    "incident.unacknowledged": "PagerDuty: acknowledgement timed out, the incident is unacknowledged again",
-    "incident.escalated": "PagerDuty: escalated",
-    "incident.reassigned": "PagerDuty: reassigned",
-    "incident.responder.added": "PagerDuty: responder added",
-    "incident.responder.replied": "PagerDuty: a responder replied",
-    "incident.delegated": "PagerDuty: delegated to another service",
-    "incident.priority_updated": "PagerDuty: priority changed",
-}
 
-
-class PagerDutyInbound:
-    def __init__(self, flows: IncidentFlows, pager: Pager, chat: Chat) -> None:
+class PagerInbound:
+    def __init__(self, flows: IncidentFlows, pagers: Pagers, chat: Chat) -> None:
         self.flows = flows
-        self.pager = pager
+        self.pagers = pagers
         self.chat = chat
 
-    def handle(self, event: PagerDutyEvent) -> Outcome:
-        ours = self._ours(event)
+    def _kind(self, event: PagerEvent) -> str:
+        pager = self.pagers.named(event.pager)
+        return pager.kind if pager is not None else event.pager.lower()
+
+    def handle(self, event: PagerEvent) -> Outcome:
+        kind = self._kind(event)
+        ours = self._ours(event, kind)
         if ours is None:
             return Outcome(True, "Not an incident of ours.")
         incident_id, paged_at = ours
-        told = Told("PagerDuty", event.occurred_at)
-        key = f"pagerduty:event:{event.id}"
-        who = self._slack_user(event.agent_id)
+        told = Told(event.pager, event.occurred_at)
+        key = f"{kind}:event:{event.id}"
+        who = self._chat_user(event, kind)
         by = f" by {event.agent_name}" if event.agent_name else ""
         catalog = self.flows.catalog
-        match event.event_type:
-            case "incident.acknowledged":
+        match event.action:
+            case "acknowledged":
                 page_floor = (("the page", paged_at),)
                 outcome = self.flows.act(
-                    command=lifecycle.Acknowledge(Told("PagerDuty", event.occurred_at, page_floor)),
+                    command=lifecycle.Acknowledge(Told(event.pager, event.occurred_at, page_floor)),
                     actor=who,
                     request_key=key,
                     incident_id=incident_id,
@@ -70,22 +67,22 @@ class PagerDutyInbound:
                         incident_id=incident_id,
                         source=Source.PAGER,
                     )
-                self._page_status(event, "acknowledged", incident_id, told)
+                self._page_status(event, kind, "acknowledged", incident_id, told)
                 return outcome
-            case "incident.resolved":
-                self._page_status(event, "resolved", incident_id, told)
+            case "resolved":
+                self._page_status(event, kind, "resolved", incident_id, told)
                 resolved = catalog.status_with_phase(Phase.RESOLVED).id
                 return self.flows.act(
                     command=lifecycle.ChangeStatus(
-                        resolved, f"Resolved in PagerDuty{by}", told=told
+                        resolved, f"Resolved in {event.pager}{by}", told=told
                     ),
                     actor=who,
                     request_key=key,
                     incident_id=incident_id,
                     source=Source.PAGER,
                 )
-            case "incident.reopened":
-                self._page_status(event, "triggered", incident_id, told)
+            case "reopened":
+                self._page_status(event, kind, "triggered", incident_id, told)
                 return self.flows.act(
                     command=lifecycle.ChangeStatus(catalog.initial_status.id, told=told),
                     actor=who,
@@ -93,45 +90,56 @@ class PagerDutyInbound:
                     incident_id=incident_id,
                     source=Source.PAGER,
                 )
-            case "incident.triggered":
-                self._page_status(event, "triggered", incident_id, told)
-                return Outcome(True, "Recorded the PagerDuty incident.", incident_id)
-        note = _NOTES.get(event.event_type)
-        if note is None:
-            return Outcome(True, f"{event.event_type} is not used.", incident_id)
-        return self.flows.run(
-            key,
-            lambda session, now: self._note(session, now, incident_id, f"{note}{by}", who),
-            incident_id=incident_id,
-        )
+            case "triggered":
+                self._page_status(event, kind, "triggered", incident_id, told)
+                return Outcome(True, f"Recorded the {event.pager} page.", incident_id)
+            case "note" if event.note:
+                text = f"{event.pager}: {event.note}{by}"
+                return self.flows.run(
+                    key,
+                    lambda session, now: self._note(session, now, incident_id, text, who),
+                    incident_id=incident_id,
+                )
+        return Outcome(True, f"{event.note or event.action} is not used.", incident_id)
 
-    def _ours(self, event: PagerDutyEvent) -> tuple[int, datetime] | None:
-        """Our pages carry our key as the dedup_key / incident_key; PagerDuty echoes it. With the
-        incident: when we first paged for it (nothing in PagerDuty happened before that)."""
+    def _ours(self, event: PagerEvent, kind: str) -> tuple[int, datetime] | None:
+        """Our pages carry our key, and the pager echoes it. With the incident: when we first
+        paged for it (nothing in the pager happened before that)."""
+        clauses = []
+        if event.page_id:
+            clauses.append(col(PageRow.pager_incident_id) == event.page_id)
+        if event.page_key:
+            clauses.append(col(PageRow.key) == event.page_key)
+        if not clauses:
+            return None
         with self.flows.db.transaction() as session:
-            clauses = [col(PageRow.pd_incident_id) == event.incident_id]
-            if event.incident_key:
-                clauses.append(col(PageRow.key) == event.incident_key)
             page = session.exec(
-                select(PageRow).where(or_(*clauses)).order_by(col(PageRow.id))
+                select(PageRow)
+                .where(PageRow.pager == kind, or_(*clauses))
+                .order_by(col(PageRow.id))
             ).first()
             if page is None:
                 return None
-            if page.pd_incident_id is None:
-                page.pd_incident_id, page.html_url = event.incident_id, event.html_url
+            if page.pager_incident_id is None and event.page_id:
+                page.pager_incident_id = event.page_id
+                page.html_url = page.html_url or event.url
                 session.add(page)
             return page.incident_id, page.created_at
 
     def _page_status(
-        self, event: PagerDutyEvent, status: str, incident_id: int, told: Told
+        self, event: PagerEvent, kind: str, status: str, incident_id: int, told: Told
     ) -> None:
+        if not event.page_id:
+            return
         with self.flows.db.transaction() as session:
             detected = q.milestones(session=session, incident_id=incident_id).get(
                 Milestone.DETECTED
             )
             floors = [("detection", detected.at)] if detected else []
             for page in session.exec(
-                select(PageRow).where(PageRow.pd_incident_id == event.incident_id)
+                select(PageRow).where(
+                    PageRow.pager == kind, PageRow.pager_incident_id == event.page_id
+                )
             ).all():
                 page.status = status
                 if status == "acknowledged" and page.acknowledged_at is None:
@@ -140,23 +148,24 @@ class PagerDutyInbound:
                         received=self.flows.clock.now(),
                         floors=[*floors, ("the page", page.created_at)],
                     ).at
-                if event.html_url and not page.html_url:
-                    page.html_url = event.html_url
+                if event.url and not page.html_url:
+                    page.html_url = event.url
                 session.add(page)
 
     def _no_commander(self, incident_id: int) -> bool:
         with self.flows.db.read() as session:
             return COMMANDER not in q.roles(session=session, incident_id=incident_id)
 
-    def _slack_user(self, pagerduty_user: str | None) -> str | None:
-        """The on-call's Slack account, matched by email; None when either side does not say."""
-        if not pagerduty_user:
-            return None
+    def _chat_user(self, event: PagerEvent, kind: str) -> str | None:
+        """The on-call's chat account, matched by email; None when either side does not say."""
+        pager = self.pagers.get(kind)
         try:
-            email = self.pager.user_email(pagerduty_user)
+            email = event.agent_email or (
+                pager.person_email(event.agent_id) if pager and event.agent_id else None
+            )
             return self.chat.user_by_email(email) if email else None
         except IntegrationError as exc:
-            log.warning("could not match PagerDuty user %s to Slack: %s", pagerduty_user, exc)
+            log.warning("could not match %s user %s by email: %s", event.pager, event.agent_id, exc)
             return None
 
     def _note(
