@@ -44,15 +44,17 @@ def load_catalog(path: Path) -> Catalog:
         if root is None or not isinstance(cause, ValidationError):
             raise CatalogFileError(path, [f"{path}: {exc}"]) from exc
         problems = [
-            f"{path}:{line_of(root, _file_loc(error['loc']))}: {_where(_file_loc(error['loc']))}"
+            f"{path}:{line_of(root, _file_loc(error['loc'], data))}: "
+            + _where(_file_loc(error["loc"], data))
             + error["msg"].removeprefix("Value error, ")
             for error in cause.errors()
         ]
         raise CatalogFileError(path, problems) from exc
 
 
-# The catalog file names the vendor where the model is neutral: each service's `pagerduty:` is
-# its pager target, `postmortem.jira_project` the tracker's project. The file keeps today's keys.
+# The catalog file names the vendor where the model is neutral: a service's `pagerduty:` is its
+# pager target on PagerDuty (`pager: {kind: pagerduty, ...}`; `pager:` names any pager by its
+# `kind`), `postmortem.jira_project` the tracker's project. The file keeps today's keys.
 SERVICE_KEYS = {"pagerduty": "pager"}
 POSTMORTEM_KEYS = {"jira_project": "tracker_project"}
 
@@ -69,29 +71,54 @@ def _renamed(spec: object, keys: Mapping[str, str]) -> object:
     return {keys[k] if k in keys and keys[k] not in spec else k: v for k, v in spec.items()}
 
 
+def _service(spec: object) -> object:
+    """`pagerduty: {...}` is `pager: {kind: pagerduty, ...}`."""
+    if isinstance(spec, dict) and "pager" not in spec and isinstance(spec.get("pagerduty"), dict):
+        spec = {**spec, "pagerduty": {"kind": "pagerduty", **spec["pagerduty"]}}
+    return _renamed(spec, SERVICE_KEYS)
+
+
 def _model_keys(data: Mapping[str, Any] | None) -> dict[str, Any] | None:
     if data is None:
         return None
     out = dict(data)
     services = out.get("services")
     if isinstance(services, dict):
-        out["services"] = {k: _renamed(v, SERVICE_KEYS) for k, v in services.items()}
+        out["services"] = {k: _service(v) for k, v in services.items()}
     elif isinstance(services, list):
-        out["services"] = [_renamed(v, SERVICE_KEYS) for v in services]
+        out["services"] = [_service(v) for v in services]
     if "postmortem" in out:
         out["postmortem"] = _renamed(out["postmortem"], POSTMORTEM_KEYS)
     return out
 
 
-def _file_loc(loc: tuple[int | str, ...]) -> tuple[int | str, ...]:
+def _file_loc(
+    loc: tuple[int | str, ...], data: Mapping[str, Any] | None = None
+) -> tuple[int | str, ...]:
     """A model's error location as the file spells it (`services[0].pagerduty.routing_key`)."""
     back = {v: k for k, v in SERVICE_KEYS.items()}
-    if len(loc) > 2 and loc[0] == "services" and isinstance(loc[2], str) and loc[2] in back:
+    if (
+        len(loc) > 2
+        and loc[0] == "services"
+        and isinstance(loc[2], str)
+        and loc[2] in back
+        and loc[2] not in _service_spec(data, loc[1])  # the file spelled the vendor's key
+    ):
         return (*loc[:2], back[loc[2]], *loc[3:])
     back = {v: k for k, v in POSTMORTEM_KEYS.items()}
     if len(loc) > 1 and loc[0] == "postmortem" and isinstance(loc[1], str) and loc[1] in back:
         return (loc[0], back[loc[1]], *loc[2:])
     return loc
+
+
+def _service_spec(data: Mapping[str, Any] | None, index: int | str) -> Mapping[str, Any]:
+    services = (data or {}).get("services")
+    if isinstance(services, dict):
+        services = list(services.values())
+    if isinstance(services, list) and isinstance(index, int) and 0 <= index < len(services):
+        spec = services[index]
+        return spec if isinstance(spec, dict) else {}
+    return {}
 
 
 def _where(loc: tuple[int | str, ...]) -> str:

@@ -53,3 +53,45 @@ def test_a_service_spelling_both_keys_is_refused(tmp_path: Path) -> None:
     )
     with pytest.raises(CatalogFileError, match="pagerduty"):
         load_catalog(path)
+
+
+def test_pagerduty_means_a_pager_of_kind_pagerduty_and_pager_names_any_kind(
+    tmp_path: Path,
+) -> None:
+    catalog = load_catalog(
+        write(
+            tmp_path,
+            "services:\n"
+            "  checkout:\n"
+            "    pagerduty: {service_id: PSVC1}\n"
+            "  search:\n"
+            "    pager:\n"
+            "      kind: opsgenie\n"
+            "      responders: [{type: team, name: search-oncall}, {type: user, id: u-1}]\n"
+            "      schedule: search_schedule\n"
+            "  billing:\n"
+            "    pager: {service_id: PSVC2}\n",
+        )
+    )
+    checkout, search, billing = (catalog.service(s) for s in ("checkout", "search", "billing"))
+    assert checkout is not None and checkout.pager.kind == "pagerduty"
+    assert search is not None and search.pager.kind == "opsgenie"
+    assert [(r.type, r.name, r.id) for r in search.pager.responders] == [
+        ("team", "search-oncall", None),
+        ("user", None, "u-1"),
+    ]
+    assert search.pager.schedule == "search_schedule"
+    assert billing is not None and billing.pager.kind is None  # the deployment's default pager
+
+
+def test_a_problem_under_pager_is_reported_under_pager(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        "services:\n  - id: checkout\n    pager:\n      kind: opsgenie\n"
+        "      responders: [{type: team, name: a, id: b}]\n",
+    )
+    with pytest.raises(CatalogFileError) as refused:
+        load_catalog(path)
+    (problem,) = refused.value.problems
+    assert problem.startswith(f"{path}:5: services[0].pager.responders[0]: ")
+    assert "exactly one of `name` and `id`" in problem

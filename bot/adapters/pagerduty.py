@@ -282,13 +282,11 @@ class PagerDutyPager:
                     name=str(user.get("name") or user.get("summary") or "?"),
                     email=user.get("email"),
                     level=int(entry.get("escalation_level") or 1),
-                    escalation_policy=str(
-                        (entry.get("escalation_policy") or {}).get("summary") or ""
-                    ),
+                    via=str((entry.get("escalation_policy") or {}).get("summary") or ""),
                     until=datetime.fromisoformat(until) if until else None,
                 )
             )
-        return sorted(result, key=lambda o: (o.escalation_policy, o.level, o.name))
+        return sorted(result, key=lambda o: (o.via, o.level, o.name))
 
     def user_email(self, user_id: str) -> str | None:
         with _errors("read user"):

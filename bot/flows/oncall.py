@@ -12,7 +12,7 @@ from bot.core.milestones import Source
 from bot.core.timeline import Entry, EntryKind
 from bot.flows import paging
 from bot.flows.pins import NOT_AN_INCIDENT
-from bot.flows.ports import OnCall, Pager
+from bot.flows.ports import OnCall, PagerDutyApi as Pager
 from bot.flows.slack_effects import announce_entry
 from bot.flows.unit import Outcome, UnitOfWork
 from bot.store import incidents as q

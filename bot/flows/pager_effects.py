@@ -11,7 +11,7 @@ from bot.core.catalog import Catalog
 from bot.core.milestones import Milestone, Source
 from bot.core.timeline import Entry, EntryKind
 from bot.flows import paging, step_actions
-from bot.flows.ports import CardView, Clock, IntegrationError, Pager
+from bot.flows.ports import CardView, Clock, IntegrationError, PagerDutyApi as Pager
 from bot.flows.slack_effects import announce_entry
 from bot.flows.views import card_view
 from bot.store import incidents as q

@@ -16,7 +16,7 @@ from bot.core.milestones import Milestone, Source
 from bot.core.sender_time import Told, choose
 from bot.core.timeline import Entry, EntryKind
 from bot.flows.incidents import IncidentFlows
-from bot.flows.ports import Chat, IntegrationError, Pager, PagerDutyEvent
+from bot.flows.ports import Chat, IntegrationError, PagerDutyApi as Pager, PagerDutyEvent
 from bot.flows.slack_effects import announce_entry
 from bot.flows.unit import Outcome
 from bot.store import incidents as q

@@ -7,12 +7,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Protocol
 
-from bot.core.catalog import Role, Severity, Status
+from bot.core.catalog import PagerTarget, Responder, Role, Severity, Status
 from bot.core.milestones import Milestone, Stamp
 
 
 class IntegrationError(Exception):
-    """A call to Slack/PagerDuty/Jira failed. `retryable` faults are retried with backoff."""
+    """A call to a chat surface, pager or tracker failed. `retryable` faults are retried with backoff."""
 
     def __init__(
         self,
@@ -196,11 +196,56 @@ class Tracker(Protocol):
     def remote_link(self, key: str, *, global_id: str, url: str, title: str) -> None: ...
 
 
+class PagerRefused(Exception):
+    """The pager cannot do this for this target, and a person can fix it: `reason` says what is
+    wrong, `fix` what to set. The flows turn it into a refusal."""
+
+    def __init__(self, reason: str, fix: str) -> None:
+        super().__init__(f"{reason}. {fix}" if fix else reason)
+        self.reason = reason
+        self.fix = fix
+
+
 @dataclass(frozen=True)
-class PagerIncident:
-    id: str
-    html_url: str
-    status: str
+class PagePlan:
+    """How a pager will page a target: `kind` is stored on PageRow.kind ("event", "incident",
+    "alert", "responders"), `target` the id the pager pages (routing key, service, escalation
+    policy, team…), stored on PageRow.target."""
+
+    kind: str
+    target: str
+
+
+@dataclass(frozen=True)
+class PageRequest:
+    key: str  # our key: a retry with the same key never opens a second page
+    plan: PagePlan
+    title: str  # "[SEV1] Checkout is down"
+    details: str  # the description and the links, as text
+    severity_rank: int  # 0 = the catalog's most severe (each pager maps it onto its own scale)
+    source: str  # the service, or "incidentbot"
+    detected_at: datetime
+    links: tuple[tuple[str, str], ...]  # (text, url): the conversation, the review page
+    responders: tuple[Responder, ...] = ()
+
+
+@dataclass(frozen=True)
+class Opened:
+    """The page the pager opened: its incident / alert id (None when only its webhook will
+    tell, as for events), and where people see it."""
+
+    id: str | None
+    url: str | None
+
+
+@dataclass(frozen=True)
+class PageRef:
+    """A page the bot made, as stored."""
+
+    key: str
+    kind: str
+    target: str
+    pager_id: str | None  # PageRow.pager_incident_id
 
 
 @dataclass(frozen=True)
@@ -208,8 +253,53 @@ class OnCall:
     name: str
     email: str | None
     level: int
-    escalation_policy: str
+    via: str  # the escalation policy / schedule it came from
     until: datetime | None
+
+
+class Pager(Protocol):
+    """A pager (each vendor's adapter is one): opens pages, adds responders, follows acknowledgements
+    and resolutions made in the conversation, and says who is on call. Its vendor's errors
+    arrive as `IntegrationError` / `Deferred`."""
+
+    kind: str  # its registry key: PageRow.pager, the catalog's `kind`
+    name: str  # the product's name, for what the timeline says ("Paged … (checkout)")
+
+    def plan(self, target: PagerTarget, *, alert_born: bool, has_page: bool) -> PagePlan | str:
+        """How to page `target`, or (a str) why it cannot, with the fix. `has_page`: the
+        incident already has an open page on this pager (a second page adds responders)."""
+        ...
+
+    def open(self, request: PageRequest) -> Opened: ...  # idempotent on request.key
+    def add_responders(self, page: PageRef, plan: PagePlan, message: str) -> None: ...
+    def acknowledge(self, page: PageRef) -> None: ...
+    def resolve(self, page: PageRef) -> None: ...
+    def oncalls(self, target: PagerTarget) -> list[OnCall]: ...  # PagerRefused: cannot say
+    def person_email(self, user_id: str) -> str | None: ...
+
+
+@dataclass(frozen=True)
+class PagerEvent:
+    """A pager's webhook event, parsed by its adapter, with the pager's own time."""
+
+    pager: str  # the pager's display name (`Pager.name`)
+    id: str  # the delivery's own id (the replay key is f"{pager kind}:event:{id}")
+    action: str  # "triggered" | "acknowledged" | "resolved" | "reopened" | "note"
+    page_id: str | None  # the pager's incident / alert id
+    page_key: str | None  # our key echoed back (dedup_key / incident_key / alias)
+    url: str | None
+    agent_id: str | None  # the pager's user id (matched to chat people by email)
+    agent_email: str | None  # when the payload carries it
+    agent_name: str | None
+    note: str | None  # for "note": what the timeline says, e.g. "escalated"
+    occurred_at: datetime | None  # the pager's own time for the event (None: absent/unreadable)
+
+
+@dataclass(frozen=True)
+class PagerIncident:
+    id: str
+    html_url: str
+    status: str
 
 
 @dataclass(frozen=True)
@@ -230,8 +320,8 @@ class PagerDutyEvent:
     )
 
 
-class Pager(Protocol):
-    """PagerDuty: Events API v2 for alert-born pages, REST for the rest."""
+class PagerDutyApi(Protocol):
+    """PagerDuty's calls as the flows made them before the neutral `Pager` (going away)."""
 
     def trigger(
         self,
