@@ -12,6 +12,7 @@ from starlette.applications import Starlette
 
 from bot.adapters.alert_sources.sns import SnsGate, gate_from
 from bot.adapters.jira import JiraTracker
+from bot.adapters.opsgenie import OpsgenieClient, OpsgeniePager
 from bot.adapters.pagerduty import PACING, PagerDutyPager, pagerduty_budgets
 from bot.adapters.slack import pacing as slack_pacing
 from bot.adapters.slack.app import build_bolt_app
@@ -295,6 +296,17 @@ def sns_gate(settings: Settings) -> SnsGate:
         settings.sns_cert_hosts,
         str(settings.sns_ca_bundle) if settings.sns_ca_bundle else None,
     )
+
+
+def opsgenie_pager(settings: Settings) -> OpsgeniePager | None:
+    """Opsgenie as a pager when OPSGENIE_API_KEY is set (None otherwise). Built here; the
+    pagers' registry decides which services it pages."""
+    if settings.opsgenie_api_key is None:
+        return None
+    client = OpsgenieClient(
+        api_key=settings.opsgenie_api_key.get_secret_value(), api_url=settings.opsgenie_api_url
+    )
+    return OpsgeniePager(client)
 
 
 def jira_tracker(settings: Settings) -> JiraTracker | None:
