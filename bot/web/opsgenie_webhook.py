@@ -54,9 +54,8 @@ def routes(*, inbound: PagerEvents | None, token: str | None, metrics: Metrics) 
                 {"error": "not an Opsgenie webhook", "problems": bad.problems}, status_code=422
             )
         if event is None:
-            return JSONResponse(
-                {"ok": True, "result": "ignored: an action the bot does not follow"}
-            )
+            ignored = "ignored: an action the bot does not follow"
+            return JSONResponse({"ok": True, "incident_id": None, "result": ignored})
         outcome = await run_in_threadpool(inbound.handle, event)
         return JSONResponse(
             {"ok": outcome.ok, "incident_id": outcome.incident_id, "result": said(outcome.message)}

@@ -9,10 +9,12 @@ from datetime import UTC, datetime
 
 import pytest
 
+from bot import wiring
 from bot.adapters.opsgenie import OpsgenieClient, OpsgeniePager
 from bot.core.catalog import PagerTarget, Responder
 from bot.emulators.opsgenie import OpsgenieEmulator
 from bot.flows.ports import IntegrationError, PagePlan, PageRef, PageRequest, PagerRefused
+from bot.settings import Settings
 
 CHECKOUT = PagerTarget(kind="opsgenie", responders=(Responder(type="team", name="checkout"),))
 
@@ -205,3 +207,16 @@ def test_server_errors_and_an_unreachable_opsgenie_are_retried(
     with pytest.raises(IntegrationError) as gone:
         pager_for(og).acknowledge(PageRef("incident-1-page-1", "alert", "team:checkout", None))
     assert (gone.value.code, gone.value.retryable) == ("unreachable", True)
+
+
+def test_the_pager_is_built_from_the_settings_when_the_api_key_is_set(
+    og: OpsgenieEmulator,
+) -> None:
+    assert wiring.opsgenie_pager(Settings(database_url="sqlite://")) is None
+    settings = Settings(
+        database_url="sqlite://", opsgenie_api_key=og.api_key, opsgenie_api_url=og.url
+    )
+    pager = wiring.opsgenie_pager(settings)
+    assert pager is not None and (pager.kind, pager.name) == ("opsgenie", "Opsgenie")
+    assert [o.email for o in pager.oncalls(CHECKOUT)] == ["bob@example.com"]
+    assert Settings(database_url="sqlite://").opsgenie_api_url == "https://api.opsgenie.com"
