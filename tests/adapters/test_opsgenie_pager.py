@@ -220,3 +220,12 @@ def test_the_pager_is_built_from_the_settings_when_the_api_key_is_set(
     assert pager is not None and (pager.kind, pager.name) == ("opsgenie", "Opsgenie")
     assert [o.email for o in pager.oncalls(CHECKOUT)] == ["bob@example.com"]
     assert Settings(database_url="sqlite://").opsgenie_api_url == "https://api.opsgenie.com"
+
+
+def test_a_key_with_a_slash_or_a_space_stays_one_path_segment(
+    og: OpsgenieEmulator, pager: OpsgeniePager
+) -> None:
+    opened = pager.open(request("incident 9/checkout?x"))
+    pager.acknowledge(PageRef("incident 9/checkout?x", "alert", "team:checkout", None))
+    alert = og.alert("incident 9/checkout?x")
+    assert alert is not None and alert.id == opened.id and alert.acknowledged

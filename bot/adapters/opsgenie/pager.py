@@ -11,6 +11,7 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 from typing import Any
+from urllib.parse import quote
 
 from bot.core.catalog import PagerTarget, Responder
 from bot.flows.ports import (
@@ -131,7 +132,7 @@ class OpsgeniePager:
                 time.sleep(self._pause)
             try:
                 status = self.client.call(
-                    "GET", f"/v2/alerts/requests/{request_id}", "read request status"
+                    "GET", f"/v2/alerts/requests/{_segment(request_id)}", "read request status"
                 )
             except OpsgenieError as exc:
                 if exc.status == 404:  # "Request not found. It might not be processed, yet."
@@ -150,7 +151,9 @@ class OpsgeniePager:
 
     def _by_alias(self, alias: str) -> Opened | None:
         try:
-            answer = self.client.call("GET", f"/v2/alerts/{alias}", "find alert", params=ALIAS)
+            answer = self.client.call(
+                "GET", f"/v2/alerts/{_segment(alias)}", "find alert", params=ALIAS
+            )
         except OpsgenieError as exc:
             if exc.status == 404:
                 return None
@@ -198,7 +201,7 @@ class OpsgeniePager:
         try:
             answer = self.client.call(
                 "GET",
-                f"/v2/schedules/{schedule}/on-calls",
+                f"/v2/schedules/{_segment(schedule)}/on-calls",
                 "read on-calls",
                 params={"scheduleIdentifierType": "name", "flat": "true"},
             )
@@ -226,7 +229,7 @@ class OpsgeniePager:
         if "@" in user_id:
             return user_id
         try:
-            answer = self.client.call("GET", f"/v2/users/{user_id}", "read user")
+            answer = self.client.call("GET", f"/v2/users/{_segment(user_id)}", "read user")
         except OpsgenieError as exc:
             if exc.status == 404:
                 return None
@@ -238,8 +241,13 @@ class OpsgeniePager:
 def _alert(page: PageRef) -> tuple[str, dict[str, str]]:
     """The alert's path: by its id when the bot knows it, else by our key (the alias)."""
     if page.pager_id:
-        return f"/v2/alerts/{page.pager_id}", {"identifierType": "id"}
-    return f"/v2/alerts/{page.key}", dict(ALIAS)
+        return f"/v2/alerts/{_segment(page.pager_id)}", {"identifierType": "id"}
+    return f"/v2/alerts/{_segment(page.key)}", dict(ALIAS)
+
+
+def _segment(text: str) -> str:
+    """One path segment: a key or a schedule name with `/`, `?` or `#` stays in its place."""
+    return quote(text, safe="")
 
 
 def _description(request: PageRequest) -> str:

@@ -7,6 +7,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import unquote
 
 from .state import (
     JSON,
@@ -55,7 +56,7 @@ def match(method: str, path: str) -> tuple[str, dict[str, str]] | None:
     for verb, pattern, regex in _ORDER:
         found = regex.match(path)
         if verb == method and found:
-            return f"{method} {pattern}", found.groupdict()
+            return f"{method} {pattern}", {k: unquote(v) for k, v in found.groupdict().items()}
     return None
 
 
