@@ -5,12 +5,17 @@ unauthorized or malformed does not."""
 from __future__ import annotations
 
 import json
+import threading
+from datetime import UTC, datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+import httpx2
 import pytest
 from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
+from bot.emulators.opsgenie import OpsgenieEmulator
 from bot.flows.ports import PagerEvent
 from bot.flows.unit import Outcome
 from bot.web import opsgenie_webhook
@@ -136,3 +141,56 @@ def test_an_action_the_bot_does_not_follow_is_200_and_ignored(
     assert answer.json() | {"result": ""} == {"ok": True, "incident_id": None, "result": ""}
     assert "ignored" in answer.json()["result"]
     assert inbound.events == []
+
+
+class Forwarder:
+    """A loopback HTTP endpoint handing each delivery, bytes and headers as received, to the
+    app: the emulator's real webhook posts reach the route."""
+
+    def __init__(self, client: TestClient) -> None:
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                headers = {k: v for k, v in self.headers.items() if k.lower() != "host"}
+                answer = client.post("/webhooks/opsgenie", content=body, headers=headers)
+                self.send_response(answer.status_code)
+                self.send_header("Content-Length", str(len(answer.content)))
+                self.end_headers()
+                self.wfile.write(answer.content)
+
+            def log_message(self, format: str, *args: Any) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/webhooks/opsgenie"
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def test_the_emulators_webhook_integration_reaches_the_flow_with_opsgenies_times(
+    client: TestClient, inbound: Inbound
+) -> None:
+    forwarder = Forwarder(client)
+    try:
+        with OpsgenieEmulator() as og:
+            og.add_webhook(forwarder.url, headers=GOOD, actions={"Acknowledge", "Close"})
+            og.add_webhook(forwarder.url, headers={"Authorization": "Bearer stale"})
+            with httpx2.Client(
+                base_url=og.url, headers={"Authorization": f"GenieKey {og.api_key}"}
+            ) as api:
+                api.post("/v2/alerts", json={"message": "Checkout is down", "alias": "inc-1"})
+            og.acknowledge("inc-1", "bob@example.com", at=1_765_015_260.5)
+            og.close("inc-1", "bob@example.com", at=1_765_015_900.0)
+            refused = [d.status for d in og.deliveries if "stale" in str(d.headers)]
+    finally:
+        forwarder.close()
+    assert [(e.action, e.page_key) for e in inbound.events] == [
+        ("acknowledged", "inc-1"),
+        ("resolved", "inc-1"),
+    ]
+    assert inbound.events[0].occurred_at == datetime(2025, 12, 6, 10, 1, 0, 500000, tzinfo=UTC)
+    assert inbound.events[0].agent_email == "bob@example.com"
+    assert refused == [401, 401, 401]  # the stale integration's Create, Acknowledge, Close
