@@ -247,3 +247,21 @@ def test_a_lost_answer_after_the_work_was_done(og: OpsgenieEmulator, client: htt
     with pytest.raises(httpx2.TransportError):
         client.post("/v2/alerts", json={"message": "x", "alias": "inc-8"})
     assert og.alert("inc-8") is not None
+
+
+def test_the_control_acts_as_a_user_over_http_at_a_chosen_time(
+    og: OpsgenieEmulator, client: httpx2.Client, receiver: Receiver
+) -> None:
+    og.add_webhook(receiver.url, actions={"Close"})
+    create(client, alias="inc-9")
+    answer = httpx2.post(
+        f"{og.url}/_control/Close", json={"alias": "inc-9", "user": BOB, "at": 1_700_000_000}
+    )
+    assert answer.status_code == 200 and answer.json()["data"]["status"] == "closed"
+    [(_, closed)] = receiver.received
+    assert closed["alert"]["updatedAt"] == 1_700_000_000 * 10**9
+    assert (
+        httpx2.post(f"{og.url}/_control/Close", json={"alias": "nope", "user": BOB}).status_code
+        == 404
+    )
+    assert httpx2.post(f"{og.url}/_control/Delete", json={}).status_code == 400

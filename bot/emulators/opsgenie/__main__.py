@@ -27,6 +27,10 @@ def main(argv: list[str] | None = None) -> None:
     print(f"OPSGENIE_API_KEY={args.api_key}")
     print(f"OPSGENIE_WEBHOOK_TOKEN={args.webhook_token}")
     print("# teams: checkout, database; schedules: checkout_schedule, database_schedule")
+    print(
+        f"# the on-call acting in the app: curl -X POST {emulator.url}/_control/Acknowledge "
+        """-d '{"alias": "<page key>", "user": "bob@example.com"}'"""
+    )
     runner.serve_until_interrupted(emulator)
 
 

@@ -7,11 +7,14 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
+from typing import Any
 
 from ..common.facade import LifecycleMixin
 from .server import ApiServer, Fault, OpsgenieCall
-from .state import Account, Action, Alert, apply_action
+from .state import JSON, Account, Action, Alert, apply_action
 from .webhooks import Delivery, Integration, deliver
+
+CONTROL_ACTIONS = ("Acknowledge", "UnAcknowledge", "Close", "AddNote", "AssignOwnership")
 
 
 class OpsgenieEmulator(LifecycleMixin[OpsgenieCall]):
@@ -48,6 +51,7 @@ class OpsgenieEmulator(LifecycleMixin[OpsgenieCall]):
             host=host,
             port=port,
             after_change=self._deliver,
+            control=self._control,
         )
         self._api.rate_limits = rate_limits
         self._api.latency = latency
@@ -154,6 +158,24 @@ class OpsgenieEmulator(LifecycleMixin[OpsgenieCall]):
             )
         self._deliver()
         return alert
+
+    def _control(self, action: str, body: Any) -> tuple[int, JSON]:
+        """``POST /_control/<Action>`` with ``{"alias", "user", "at"?, "note"?, "owner"?}``."""
+        if action not in CONTROL_ACTIONS or not isinstance(body, dict):
+            return 400, {"message": f"POST /_control/<{'|'.join(CONTROL_ACTIONS)}> with JSON"}
+        at = body.get("at")
+        try:
+            alert = self.act(
+                action,
+                str(body.get("alias") or ""),
+                str(body.get("user") or ""),
+                at=float(at) if isinstance(at, int | float) else None,
+                note=str(body["note"]) if body.get("note") else None,
+                owner=str(body["owner"]) if body.get("owner") else None,
+            )
+        except KeyError as exc:
+            return 404, {"message": str(exc)}
+        return 200, {"data": alert.shape()}
 
     def escalate(self, alias: str, escalation: str, notify: str) -> Alert:
         """An escalation rule fires: the ``Escalate`` payload (its own shape, no time field)."""

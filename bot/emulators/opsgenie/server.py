@@ -24,6 +24,7 @@ INTERNAL_ERROR = "Internal Server Error"
 # Opsgenie's limits depend on the plan and are not published as one figure; these are the
 # emulator's defaults per API key and domain (token buckets, as Opsgenie's "Rate Limiting" says)
 DEFAULT_PER_MINUTE = 600
+CONTROL = "/_control/"  # POST /_control/<Action> {"alias", "user", "at"?, "note"?, "owner"?}
 
 
 @dataclass(frozen=True)
@@ -110,11 +111,13 @@ class ApiServer(HttpApi[OpsgenieCall, Fault, RateLimiter]):
         host: str,
         port: int,
         after_change: Callable[[], None],
+        control: Callable[[str, Any], tuple[int, JSON]],
     ) -> None:
         super().__init__(lock=lock, host=host, port=port, faults=FaultBook(), limiter=RateLimiter())
         self.acct = acct
         self.api_key = api_key
         self.after_change = after_change
+        self.control = control
 
     def make_server(self, address: tuple[str, int]) -> LoopbackServer:
         return LoopbackServer(address, self, _Handler)
@@ -122,9 +125,12 @@ class ApiServer(HttpApi[OpsgenieCall, Fault, RateLimiter]):
     def before_reply(self) -> None:
         self.after_change()  # webhooks go out before the answer (synchronous delivery)
 
-    def answer(self, request: Request) -> tuple[Answer, OpsgenieCall]:
+    def answer(self, request: Request) -> tuple[Answer, OpsgenieCall | None]:
         query = parse_qs(request.query, keep_blank_values=True)
         parsed = json_or_none(request.raw) if request.raw else None
+        if request.command == "POST" and request.path.startswith(CONTROL):
+            # the humans in Opsgenie's app, for a run from the command line (not recorded)
+            return _answer(*self.control(request.path[len(CONTROL) :], parsed)), None
         found = api.match(request.command, request.path)
         route, params = found if found else (f"{request.command} {request.path}", {})
         answer, fault = self._answer(found is not None, route, params, query, request, parsed)
