@@ -263,6 +263,7 @@ class Account:
             existing.count += 1
             existing.last_occurred_at = at
             existing.updated_at = at
+            # the documented samples show only "Created alert"; this status text is ours
             request.success, request.status = True, "Alert is deduplicated"
             request.alert_id, request.alias = existing.id, existing.alias
             return
