@@ -42,6 +42,13 @@ class Settings(BaseSettings):
     pagerduty_service_id: str | None = None
     pagerduty_escalation_policy_id: str | None = None
 
+    # Opsgenie / Jira Service Management Operations: an API integration's key, the API's
+    # region (EU: https://api.eu.opsgenie.com), and the bearer token the outgoing Webhook
+    # integration sends as its custom header (POST /webhooks/opsgenie)
+    opsgenie_api_key: SecretStr | None = None
+    opsgenie_api_url: str = "https://api.opsgenie.com"
+    opsgenie_webhook_token: SecretStr | None = None
+
     jira_url: str | None = None
     jira_project: str | None = None
     jira_email: str | None = None  # Cloud: with JIRA_API_TOKEN

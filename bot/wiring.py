@@ -13,6 +13,7 @@ from starlette.applications import Starlette
 from bot.adapters.alert_sources.sns import SnsGate, gate_from
 from bot.adapters.jira import JiraTracker
 from bot.adapters.jira_service_desk import JiraServiceDesk
+from bot.adapters.opsgenie import OpsgenieClient, OpsgeniePager
 from bot.adapters.pagerduty import PACING, PagerDutyPager, pagerduty_budgets
 from bot.adapters.slack import pacing as slack_pacing
 from bot.adapters.slack.app import build_bolt_app
@@ -35,7 +36,7 @@ from bot.flows.outbox import OutboxRunner
 from bot.flows.pager_effects import PagerEffects
 from bot.flows.pager_in import PagerInbound
 from bot.flows.pagers import Pagers
-from bot.flows.ports import Clock, SystemClock
+from bot.flows.ports import Clock, Pager, SystemClock
 from bot.flows.postmortem import Drafter
 from bot.flows.step_effects import StepEffects
 from bot.flows.timer_flows import TimerFlows
@@ -114,8 +115,8 @@ def load_playbooks(settings: Settings, catalog: Catalog) -> dict[str, Playbook]:
 
 
 PAGERDUTY_NOT_CONFIGURED = (
-    "PagerDuty is not set up: set PAGERDUTY_API_TOKEN and PAGERDUTY_FROM_EMAIL "
-    "(see README → PagerDuty)."
+    "No pager is set up: set PAGERDUTY_API_TOKEN and PAGERDUTY_FROM_EMAIL (README → PagerDuty) "
+    "or OPSGENIE_API_KEY (README → Opsgenie)."
 )
 
 
@@ -136,9 +137,9 @@ def paging_defaults(settings: Settings) -> Pagers:
 
 def build_pagers(settings: Settings, budget: Budgets) -> Pagers:
     """The pagers this deployment has, the first one the default: PagerDuty when its token or
-    a routing key is set."""
+    a routing key is set, Opsgenie when its API key is (alone, it pages every service)."""
     target = pagerduty_target(settings)
-    by_kind = {}
+    by_kind: dict[str, Pager] = {}
     if settings.pagerduty_api_token is not None or target.routing_key:
         by_kind["pagerduty"] = PagerDutyPager(
             api_token=_secret(settings.pagerduty_api_token),
@@ -148,7 +149,14 @@ def build_pagers(settings: Settings, budget: Budgets) -> Pagers:
             ca_bundle=settings.pagerduty_ca_bundle,
             budgets=budget,
         )
-    return Pagers(by_kind=by_kind, targets={"pagerduty": target}, missing=PAGERDUTY_NOT_CONFIGURED)
+    opsgenie = opsgenie_pager(settings)
+    if opsgenie is not None:
+        by_kind[opsgenie.kind] = opsgenie
+    return Pagers(
+        by_kind=by_kind,
+        targets={"pagerduty": target, "opsgenie": PagerTarget(kind="opsgenie")},
+        missing=PAGERDUTY_NOT_CONFIGURED,
+    )
 
 
 def budgets(db: Database, *, pacing: bool = True) -> tuple[Budgets, Budgets]:
@@ -281,13 +289,16 @@ def build(
     # Socket Mode (no signing secret): Slack talks over the socket, so the HTTP endpoint, which
     # could not verify anything, stays closed.
     http_bolt = bolt if settings.slack_signing_secret is not None else None
+    inbound = PagerInbound(flows, pagers, chat)
     web = build_web_app(
         db=db,
         bolt=http_bolt,
         alerts=alerts,
         api_token=_secret(settings.api_token),
         alert_token=_secret(settings.alert_webhook_token),
-        pagerduty=PagerInbound(flows, pagers, chat),
+        pagerduty=inbound,
+        opsgenie=inbound,
+        opsgenie_token=_secret(settings.opsgenie_webhook_token),
         pagerduty_secrets=settings.webhook_secrets(),
         gate=work.gate,
         open_statuses=[s.id for s in catalog.statuses if s.phase is not Phase.CLOSED],
@@ -333,6 +344,17 @@ def service_desk(settings: Settings, tracker: JiraTracker | None) -> JiraService
     if tracker is None or not (settings.jira_service_desk or "").strip():
         return None
     return JiraServiceDesk(tracker, settings.jira_service_desk or "")
+
+
+def opsgenie_pager(settings: Settings) -> OpsgeniePager | None:
+    """Opsgenie as a pager when OPSGENIE_API_KEY is set (None otherwise). Built here; the
+    pagers' registry decides which services it pages."""
+    if settings.opsgenie_api_key is None:
+        return None
+    client = OpsgenieClient(
+        api_key=settings.opsgenie_api_key.get_secret_value(), api_url=settings.opsgenie_api_url
+    )
+    return OpsgeniePager(client)
 
 
 def jira_tracker(settings: Settings) -> JiraTracker | None:

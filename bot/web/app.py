@@ -19,6 +19,7 @@ from bot.store.db import Database
 from bot.web import api, openapi, slack, webhooks
 from bot.web.common import Metrics
 from bot.web.observe import RequestMetrics, StoreCollector
+from bot.web.opsgenie_webhook import PagerEvents
 from bot.web.review import ReviewSite
 from bot.web.throttle import LIMIT, Throttle
 
@@ -43,6 +44,8 @@ def build_web_app(
     auth_failure_limit: int = LIMIT,
     commands: CommandIntake | None = None,
     sns: SnsGate | None = None,
+    opsgenie: PagerEvents | None = None,
+    opsgenie_token: str | None = None,
 ) -> Starlette:
     metrics = metrics or Metrics()
     clock = clock or SystemClock()
@@ -61,6 +64,8 @@ def build_web_app(
             pagerduty_secrets=pagerduty_secrets or [],
             metrics=metrics,
             sns=sns,
+            opsgenie=opsgenie,
+            opsgenie_token=opsgenie_token,
         ),
         *api.routes(
             db=db,

@@ -146,6 +146,24 @@ PATHS: dict[str, Any] = {
             },
         }
     },
+    "/webhooks/opsgenie": {
+        "post": {
+            "summary": (
+                "An Opsgenie outgoing Webhook integration payload (custom header "
+                "Authorization: Bearer OPSGENIE_WEBHOOK_TOKEN); actions not followed are ignored"
+            ),
+            "security": [{"opsgenieWebhookToken": []}],
+            "requestBody": {
+                "required": True,
+                "content": {JSON: {"schema": _ref("OpsgenieWebhook")}},
+            },
+            "responses": {
+                "200": _json(_ref("WebhookResult"), "Taken, or ignored"),
+                **ERRORS,
+                "422": _json(_ref("AlertProblems"), "Not an Opsgenie webhook payload"),
+            },
+        }
+    },
     "/api/incidents": {
         "get": {
             "summary": "Incidents, newest first",
@@ -344,6 +362,11 @@ SECURITY_SCHEMES = {
     "apiToken": {"type": "http", "scheme": "bearer", "description": "API_TOKEN"},
     "alertWebhookToken": {"type": "http", "scheme": "bearer", "description": "ALERT_WEBHOOK_TOKEN"},
     "metricsToken": {"type": "http", "scheme": "bearer", "description": "METRICS_TOKEN"},
+    "opsgenieWebhookToken": {
+        "type": "http",
+        "scheme": "bearer",
+        "description": "OPSGENIE_WEBHOOK_TOKEN",
+    },
     "pagerDutySignature": {
         "type": "apiKey",
         "in": "header",

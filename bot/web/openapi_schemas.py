@@ -117,6 +117,18 @@ SCHEMAS: dict[str, Any] = {
             ),
         ),
     ),
+    "OpsgenieWebhook": _obj(
+        ["action", "alert"],
+        action={"type": "string", "minLength": 1},
+        alert=_obj(
+            ["alertId"],
+            alertId={"type": "string", "pattern": "^[A-Za-z0-9_-]{1,100}$"},
+            alias={"type": "string", "maxLength": 512},
+            username={"type": "string"},
+            userId={"type": "string"},
+            updatedAt={"type": "integer", "description": "The action's time, epoch nanoseconds"},
+        ),
+    ),
     "IncidentSummary": _obj(
         [
             *("id", "title", "severity", "status", "private", "drill", "source", "channel"),

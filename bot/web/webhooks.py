@@ -1,5 +1,6 @@
 """Webhooks in: Alertmanager and Grafana (bearer ALERT_WEBHOOK_TOKEN), PagerDuty v3 (signed);
-the other alert sources (Datadog, New Relic, CloudWatch via SNS) are in bot.web.alert_sources."""
+the other alert sources (Datadog, New Relic, CloudWatch via SNS) are in bot.web.alert_sources,
+Opsgenie's webhook integration (bearer OPSGENIE_WEBHOOK_TOKEN) in bot.web.opsgenie_webhook."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from bot.adapters.pagerduty_webhooks import WebhookPayloadError, parse_event, si
 from bot.core.alerts import AlertGroup, AlertPayloadError, parse_alertmanager, parse_grafana
 from bot.flows.alerts import AlertFlows
 from bot.flows.pager_in import PagerInbound
-from bot.web import alert_sources
+from bot.web import alert_sources, opsgenie_webhook
 from bot.web.common import BadBody, Metrics, bearer_refusal, parse_json, read_body
 from bot.web.wording import said
 
@@ -33,6 +34,8 @@ def routes(
     pagerduty_secrets: list[str],
     metrics: Metrics,
     sns: SnsGate | None = None,
+    opsgenie: opsgenie_webhook.PagerEvents | None = None,
+    opsgenie_token: str | None = None,
 ) -> list[Route]:
     def alert_endpoint(source: str, parse: Callable[[Any], AlertGroup]) -> Callable[[Request], Any]:
         async def endpoint(request: Request) -> Response:
@@ -105,4 +108,5 @@ def routes(
         ),
         Route("/webhooks/grafana", alert_endpoint("grafana", parse_grafana), methods=["POST"]),
         *alert_sources.routes(alerts=alerts, token=token, sns=sns, metrics=metrics),
+        *opsgenie_webhook.routes(inbound=opsgenie, token=opsgenie_token, metrics=metrics),
     ]

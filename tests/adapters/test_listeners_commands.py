@@ -334,7 +334,7 @@ def test_postmortem_export_hands_the_incident_to_the_flow(rig: Any, work: Any) -
 
 def test_oncall_when_no_pager_is_set_up(rig: Any, work: Any) -> None:
     work(command)(rig.command("oncall"))
-    assert rig.ephemerals() == ["PagerDuty is not set up for this bot."]
+    assert rig.ephemerals() == ["No pager is set up for this bot."]
 
 
 def test_oncall_names_who_is_on_call(rig: Any, work: Any) -> None:

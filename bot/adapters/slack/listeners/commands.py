@@ -185,7 +185,7 @@ def _to_command(ctx: SlackContext, request: c.Request, user: str) -> lifecycle.C
 
 def _oncall(ctx: SlackContext, service: str | None) -> dict[str, Any]:
     if ctx.oncall is None:
-        return {"text": "PagerDuty is not set up for this bot."}
+        return {"text": "No pager is set up for this bot."}
     try:
         name, people = ctx.oncall.who(service)
     except Refused as refused:
