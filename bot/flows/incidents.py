@@ -56,21 +56,22 @@ class IncidentFlows(PinFlows, PagerFlows, PlaybookFlows, FollowupFlows, DrillFlo
                 impact_started_at=impact_started_at,
                 private=private,
             )
-            incident = q.create_incident(
-                session=session,
-                opening=opening,
-                now=now,
+            # the request id is claimed with the incident's row, after the decision
+            incident = self.declared(
+                session,
+                opening,
+                now,
+                request_key=request_key,
                 source=source,
                 created_by=actor,
                 drill=drill,
             )
-            self.opened(session, incident, now, alert_born=False, roles=opening.snapshot.roles)
             snap = opening.snapshot
             return Outcome(
                 True, f"Declared {snap.severity}: {escape_mrkdwn(snap.title)}", incident.id
             )
 
-        return self.run(request_key, work)
+        return self.run(None, work)
 
     # -- act on an existing incident -------------------------------------------------------------
     def act(

@@ -4,6 +4,7 @@ records what it made (channel id, card ts, topic) so a retry resumes instead of 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import partial
 from typing import Any
@@ -20,7 +21,12 @@ from bot.flows.ports import (
     IntegrationError,
     Line,
 )
-from bot.flows.slack_channel import OPEN_CHANNEL as OPEN_CHANNEL, create_channel
+from bot.flows.slack_channel import (
+    OPEN_CHANNEL as OPEN_CHANNEL,
+    Asked,
+    create_channel,
+    first_name,
+)
 from bot.flows.views import card_view, checklist_view
 from bot.store import incidents as q, outbox
 from bot.store.db import Database
@@ -59,6 +65,43 @@ _DESCRIPTIONS = {
 
 def lane(incident_id: int) -> str:
     return f"slack:{incident_id}"
+
+
+def channel_asked(incident: Incident) -> dict[str, Any]:
+    """The channel effect's payload: the name it is tried under first, and what asking for it
+    takes, so that its first run asks before reading anything (`_unread`)."""
+    return {
+        "trying": first_name(incident, None),
+        "title": incident.title,
+        "private": incident.private,
+        "drill": incident.drill,
+    }
+
+
+@dataclass(frozen=True)
+class _Asked:
+    id: int | None
+    title: str
+    private: bool
+    drill: bool
+    created_at: datetime
+
+
+def _unread(row: OutboxRow) -> Asked | None:
+    """What the channel is asked for with, from the effect alone, when this is its first run:
+    one attempt and no error means no run before it (a paced run gives its attempt back but
+    leaves its error; a run cut off leaves its attempt), so no channel was made yet. None:
+    read the incident."""
+    payload = row.payload
+    if row.attempts != 1 or row.last_error is not None or "private" not in payload:
+        return None
+    return _Asked(
+        id=row.incident_id,
+        title=payload["title"],
+        private=payload["private"],
+        drill=payload["drill"],
+        created_at=row.created_at,  # the incident's, in the transaction that enqueued it
+    )
 
 
 class SlackEffects:
@@ -158,17 +201,18 @@ class SlackEffects:
     def open_channel(self, row: OutboxRow) -> None:
         assert row.incident_id is not None
         iid = row.incident_id
-        with self.db.read() as session:
-            incident = q.get_incident(session=session, incident_id=iid)
-        if incident is None:
-            raise IntegrationError("bot", "incident_gone", retryable=False)
-        fresh = incident.channel_id is None  # made now: no earlier attempt can have posted in it
-        if fresh:  # the channel first: nothing else is read or written before Slack is asked
-            channel_id, name = create_channel(
-                self.db, self.chat, row, incident, partial(self._declared, iid)
-            )
-            self._save(iid, channel_id=channel_id, channel_name=name)
-            incident.channel_id, incident.channel_name = channel_id, name
+        asked = _unread(row)
+        if asked is not None:  # never run before: no channel yet, nothing read before Slack
+            incident = self._opened(row, asked)
+            fresh = True
+        else:
+            with self.db.read() as session:
+                found = q.get_incident(session=session, incident_id=iid)
+            if found is None:
+                raise IntegrationError("bot", "incident_gone", retryable=False)
+            fresh = found.channel_id is None  # made now: no earlier attempt posted in it
+            # the channel first: nothing else is written before Slack is asked
+            incident = self._opened(row, found) if fresh else found
         card = self._card(incident)
         channel = self.channel(incident)
         people = [user for _role, user in card.roles if user]
@@ -190,6 +234,20 @@ class SlackEffects:
         if saved:
             self._save(iid, **saved)
         self.chat.pin(channel, card_ts)  # keeps the card one click away in the channel header
+
+    def _opened(self, row: OutboxRow, incident: Asked) -> Incident:
+        """Create the channel; the incident's row as it is with the channel recorded."""
+        assert incident.id is not None
+        channel_id, name = create_channel(
+            self.db, self.chat, row, incident, partial(self._declared, incident.id)
+        )
+        with self.db.transaction() as session:
+            stored = q.set_and_read(
+                session=session, incident_id=incident.id, channel_id=channel_id, channel_name=name
+            )
+        if stored is None:
+            raise IntegrationError("bot", "incident_gone", retryable=False)
+        return stored
 
     def _declared(self, incident_id: int) -> datetime | None:
         with self.db.read() as session:

@@ -9,7 +9,8 @@ from datetime import datetime
 from sqlmodel import Session
 
 from bot.core.catalog import Catalog
-from bot.core.lifecycle import Refused
+from bot.core.lifecycle import Opening, Refused
+from bot.core.milestones import Source
 from bot.core.playbooks import Playbook
 from bot.flows import slack_effects as fx, timers
 from bot.flows.jira_effects import lane as tracker_lane
@@ -17,9 +18,8 @@ from bot.flows.outbox import OutboxRunner
 from bot.flows.paging import PagingDefaults, lane as pager_lane, plan_auto_page
 from bot.flows.playbook_runs import auto_attach
 from bot.flows.ports import Clock
-from bot.flows.slack_channel import first_name
 from bot.flows.step_actions import Automation
-from bot.store import incidents as q, outbox, timers as timer_store
+from bot.store import fresh_incident as fresh, incidents as q, outbox, timers as timer_store
 from bot.store.db import Database
 from bot.store.models import Incident, OutboxRow
 from bot.store.outbox import Effect
@@ -33,8 +33,8 @@ class Outcome:
     duplicate: bool = False
 
 
-class _Duplicate(Exception):
-    pass
+class Duplicate(Exception):
+    """The request id was seen before: a retry, replay or double submit changes nothing."""
 
 
 Work = Callable[[Session, datetime], Outcome]
@@ -66,19 +66,20 @@ class UnitOfWork:
         self, request_key: str | None, work: Work, *, incident_id: int | None = None
     ) -> Outcome:
         """One transaction: the request id (a retry, replay or double submit finds it taken and
-        changes nothing), then `work`. A `Refused` rolls it all back, the request id included, so
+        changes nothing), then `work` (given no request id, `work` may claim one itself, raising
+        `Duplicate` when it is taken: `declared`). A `Refused` rolls it all back, the request id included, so
         the user can correct and resend. After the commit, the incident's Slack lane is delivered."""
         now = self.clock.now()
         try:
             with self.db.transaction() as session:
                 if request_key and not q.claim_request(session=session, key=request_key, now=now):
-                    raise _Duplicate
+                    raise Duplicate
                 outcome = work(session, now)
                 lanes = frozenset(outbox.enqueued_lanes(session))
                 born = outbox.born_claimed(session)
         except Refused as refused:
             return Outcome(False, refused.reason, incident_id)
-        except _Duplicate:
+        except Duplicate:
             return Outcome(True, "Already handled.", incident_id, duplicate=True)
         if outcome.ok and outcome.incident_id is not None and lanes:
             self.deliver(outcome.incident_id, lanes, born)
@@ -98,14 +99,74 @@ class UnitOfWork:
         card), the announcement (never for private incidents or drills), the automatic page and
         the first timers. `roles`: who holds which, as the incident was made with them."""
         assert incident.id is not None
+        outbox.enqueue_all(
+            session=session,
+            effects=self._first_effects(incident),
+            now=now,
+            lease=self._born_lease(now),
+        )
+        timer_store.arm_fresh(
+            session=session,
+            incident_id=incident.id,
+            timers=timers.first_timers(self.catalog, incident, now, roles),
+            now=now,
+        )
+        self._set_off(session, incident, now, alert_born=alert_born, labels=labels)
+
+    def declared(
+        self,
+        session: Session,
+        opening: Opening,
+        now: datetime,
+        *,
+        request_key: str | None,
+        source: Source,
+        created_by: str | None,
+        drill: bool = False,
+    ) -> Incident:
+        """A declared incident, from its request id to what it sets off (as `opened`): on
+        PostgreSQL its rows take two statements (store.fresh_incident). Raises `Duplicate`
+        when the request id was seen before."""
+        incident = q.new_incident(
+            opening=opening, now=now, source=source, created_by=created_by, drill=drill
+        )
+        if not fresh.insert_declared(session=session, key=request_key, incident=incident, now=now):
+            raise Duplicate
+        assert incident.id is not None
+        fresh.insert_rest(
+            session=session,
+            incident_id=incident.id,
+            opening=opening,
+            now=now,
+            effects=self._first_effects(incident),
+            first_timers=timers.first_timers(self.catalog, incident, now, opening.snapshot.roles),
+            lease=self._born_lease(now),
+        )
+        self._set_off(session, incident, now, alert_born=False, labels=None)
+        return incident
+
+    @staticmethod
+    def _first_effects(incident: Incident) -> list[Effect]:
+        """The channel (with the card) and the announcement (never for private incidents or
+        drills)."""
+        assert incident.id is not None
         lane = fx.lane(incident.id)
         # the first name noted now: no write between the effect's claim and the chat's answer
-        effects = [
-            Effect(lane, fx.OPEN_CHANNEL, incident.id, {"trying": first_name(incident, None)})
-        ]
+        effects = [Effect(lane, fx.OPEN_CHANNEL, incident.id, fx.channel_asked(incident))]
         if not incident.private and not incident.drill:
             effects.append(Effect(lane, fx.ANNOUNCE, incident.id))
-        outbox.enqueue_all(session=session, effects=effects, now=now, lease=self._born_lease(now))
+        return effects
+
+    def _set_off(
+        self,
+        session: Session,
+        incident: Incident,
+        now: datetime,
+        *,
+        alert_born: bool,
+        labels: Mapping[str, str] | None,
+    ) -> None:
+        """The automatic page and the playbooks a new incident matches."""
         plan_auto_page(
             session=session,
             incident=incident,
@@ -113,12 +174,6 @@ class UnitOfWork:
             defaults=self.paging,
             now=now,
             alert_born=alert_born,
-        )
-        timer_store.arm_fresh(
-            session=session,
-            incident_id=incident.id,
-            timers=timers.first_timers(self.catalog, incident, now, roles),
-            now=now,
         )
         if self.playbooks:
             auto_attach(

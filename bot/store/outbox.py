@@ -91,6 +91,24 @@ def enqueue_all(
     transaction opens, run right after the commit (`born_claimed`) without a claim."""
     if not effects:
         return
+    values = effect_rows(session=session, effects=effects, now=now, lease=lease)
+    if lease is None:
+        session.execute(_INSERT, values)
+        return
+    returned = session.execute(_INSERT_LEASED, values).all()
+    (row_id,) = [row_id for row_id, owner in returned if owner is not None]
+    note_born(session=session, row_id=row_id, values=values[0])
+
+
+def effect_rows(
+    *,
+    session: Session,
+    effects: Sequence[Effect],
+    now: datetime,
+    lease: tuple[str, datetime] | None,
+) -> list[dict[str, Any]]:
+    """The outbox rows of `effects` as `enqueue_all` inserts them (the first leased when
+    `lease` is given), their lanes noted as enqueued in this session."""
     values: list[dict[str, Any]] = [
         {
             "incident_id": e.incident_id,
@@ -106,16 +124,16 @@ def enqueue_all(
         }
         for e in effects
     ]
-    if lease is not None:
+    if lease is not None and values:
         values[0].update(lease_owner=lease[0], lease_until=lease[1], attempts=1)
     enqueued_lanes(session).update(e.lane for e in effects)
-    if lease is None:
-        session.execute(_INSERT, values)
-        return
-    returned = session.execute(_INSERT_LEASED, values).all()
-    (row_id,) = [row_id for row_id, owner in returned if owner is not None]
+    return values
+
+
+def note_born(*, session: Session, row_id: int, values: dict[str, Any]) -> None:
+    """Note an effect inserted already leased to this thread (see `born_claimed`)."""
     born: list[OutboxRow] = session.info.setdefault(_BORN_CLAIMED, [])
-    born.append(OutboxRow(id=row_id, **values[0]))
+    born.append(OutboxRow(id=row_id, **values))
 
 
 def born_claimed(session: Session) -> list[OutboxRow]:
