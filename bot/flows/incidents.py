@@ -56,7 +56,6 @@ class IncidentFlows(PinFlows, PagerFlows, PlaybookFlows, FollowupFlows, DrillFlo
                 impact_started_at=impact_started_at,
                 private=private,
             )
-            # the request id is claimed with the incident's row, after the decision
             incident = self.declared(
                 session,
                 opening,
@@ -71,7 +70,11 @@ class IncidentFlows(PinFlows, PagerFlows, PlaybookFlows, FollowupFlows, DrillFlo
                 True, f"Declared {snap.severity}: {escape_mrkdwn(snap.title)}", incident.id
             )
 
-        return self.run(None, work)
+        # the request id is claimed with the incident's row, after the decision; when the
+        # incident sets off nothing more, that row and the others are the only statement
+        found = self.catalog.find_severity(severity or self.catalog.default_severity)
+        alone = found is None or not self.sets_off_more(severity=found.id, drill=drill)
+        return self.run(None, work, alone=alone)
 
     # -- act on an existing incident -------------------------------------------------------------
     def act(

@@ -113,6 +113,15 @@ def plan_page(
     )
 
 
+def pages_at_once(
+    catalog: Catalog, defaults: PagingDefaults, *, severity: str, drill: bool
+) -> bool:
+    """Whether a new incident of `severity` is paged (or told why not) when it opens."""
+    if not defaults.enabled or drill:
+        return False
+    return severity in {s.upper() for s in catalog.paging.auto_severities}
+
+
 def plan_auto_page(
     *,
     session: Session,
@@ -125,9 +134,7 @@ def plan_auto_page(
     """Page at once when the severity asks for it: alert-born incidents through Events v2
     (dedup_key = the incident's key), declared ones through REST (incident_key)."""
     assert incident.id is not None
-    if not defaults.enabled or incident.drill:
-        return
-    if incident.severity not in {s.upper() for s in catalog.paging.auto_severities}:
+    if not pages_at_once(catalog, defaults, severity=incident.severity, drill=incident.drill):
         return
     target = target_for(catalog, defaults, incident.service)
     key = f"incidentbot-{incident.id}"

@@ -63,7 +63,7 @@ _DESCRIPTIONS = {
 }
 
 
-def lane(incident_id: int) -> str:
+def lane(incident_id: int | str) -> str:
     return f"slack:{incident_id}"
 
 
@@ -158,7 +158,7 @@ class SlackEffects:
 
     def _save(self, incident_id: int, **values: Any) -> None:
         """Record what an effect made on the incident (one UPDATE)."""
-        with self.db.transaction() as session:
+        with self.db.one_write() as session:
             q.set_fields(session=session, incident_id=incident_id, **values)
 
     def channel(self, incident: Incident) -> str:
@@ -241,7 +241,7 @@ class SlackEffects:
         channel_id, name = create_channel(
             self.db, self.chat, row, incident, partial(self._declared, incident.id)
         )
-        with self.db.transaction() as session:
+        with self.db.one_write() as session:
             stored = q.set_and_read(
                 session=session, incident_id=incident.id, channel_id=channel_id, channel_name=name
             )

@@ -11,11 +11,11 @@ from sqlmodel import Session
 from bot.core.catalog import Catalog
 from bot.core.lifecycle import Opening, Refused
 from bot.core.milestones import Source
-from bot.core.playbooks import Playbook
+from bot.core.playbooks import Playbook, matching
 from bot.flows import slack_effects as fx, timers
 from bot.flows.jira_effects import lane as tracker_lane
 from bot.flows.outbox import OutboxRunner
-from bot.flows.paging import PagingDefaults, lane as pager_lane, plan_auto_page
+from bot.flows.paging import PagingDefaults, lane as pager_lane, pages_at_once, plan_auto_page
 from bot.flows.playbook_runs import auto_attach
 from bot.flows.ports import Clock
 from bot.flows.step_actions import Automation
@@ -63,15 +63,22 @@ class UnitOfWork:
         self.playbooks: Mapping[str, Playbook] = playbooks or {}
 
     def run(
-        self, request_key: str | None, work: Work, *, incident_id: int | None = None
+        self,
+        request_key: str | None,
+        work: Work,
+        *,
+        incident_id: int | None = None,
+        alone: bool = False,
     ) -> Outcome:
         """One transaction: the request id (a retry, replay or double submit finds it taken and
         changes nothing), then `work` (given no request id, `work` may claim one itself, raising
         `Duplicate` when it is taken: `declared`). A `Refused` rolls it all back, the request id included, so
-        the user can correct and resend. After the commit, the incident's Slack lane is delivered."""
+        the user can correct and resend. After the commit, the incident's Slack lane is delivered.
+        `alone`: `work` writes one statement, which needs no transaction around it
+        (`Database.one_write`)."""
         now = self.clock.now()
         try:
-            with self.db.transaction() as session:
+            with self.db.one_write() if alone else self.db.transaction() as session:
                 if request_key and not q.claim_request(session=session, key=request_key, now=now):
                     raise Duplicate
                 outcome = work(session, now)
@@ -101,7 +108,7 @@ class UnitOfWork:
         assert incident.id is not None
         outbox.enqueue_all(
             session=session,
-            effects=self._first_effects(incident),
+            effects=self._first_effects(incident, incident.id),
             now=now,
             lease=self._born_lease(now),
         )
@@ -125,36 +132,54 @@ class UnitOfWork:
         drill: bool = False,
     ) -> Incident:
         """A declared incident, from its request id to what it sets off (as `opened`): on
-        PostgreSQL its rows take two statements (store.fresh_incident). Raises `Duplicate`
-        when the request id was seen before."""
+        PostgreSQL its rows are one statement (store.fresh_incident), and when it sets off
+        nothing more (`sets_off_more`) the whole declaration is that one statement. Raises
+        `Duplicate` when the request id was seen before."""
         incident = q.new_incident(
             opening=opening, now=now, source=source, created_by=created_by, drill=drill
         )
-        if not fresh.insert_declared(session=session, key=request_key, incident=incident, now=now):
-            raise Duplicate
-        assert incident.id is not None
-        fresh.insert_rest(
+        if not fresh.insert_declared(
             session=session,
-            incident_id=incident.id,
+            key=request_key,
+            incident=incident,
             opening=opening,
             now=now,
-            effects=self._first_effects(incident),
+            effects=self._first_effects(incident, fresh.NEW_ID),
             first_timers=timers.first_timers(self.catalog, incident, now, opening.snapshot.roles),
             lease=self._born_lease(now),
-        )
-        self._set_off(session, incident, now, alert_born=False, labels=None)
+        ):
+            raise Duplicate
+        if self.sets_off_more(severity=incident.severity, drill=drill):
+            self._set_off(session, incident, now, alert_born=False, labels=None)
         return incident
 
+    def sets_off_more(self, *, severity: str, drill: bool) -> bool:
+        """Whether a declared incident of `severity` sets off more than its channel, its
+        announcement and its first timers: a page, or a playbook that matches it. (Known
+        before anything is written, so a declaration that does not can go alone.)"""
+        if pages_at_once(self.catalog, self.paging, severity=severity, drill=drill):
+            return True
+        return bool(
+            self.playbooks
+            and matching(
+                self.playbooks.values(),
+                severity=severity,
+                service=None,
+                labels={},
+                catalog=self.catalog,
+            )
+        )
+
     @staticmethod
-    def _first_effects(incident: Incident) -> list[Effect]:
+    def _first_effects(incident: Incident, incident_id: int | str) -> list[Effect]:
         """The channel (with the card) and the announcement (never for private incidents or
-        drills)."""
-        assert incident.id is not None
-        lane = fx.lane(incident.id)
+        drills). `incident_id`: its id, or `fresh.NEW_ID` for the id it is about to get."""
+        lane = fx.lane(incident_id)
+        iid = incident_id if isinstance(incident_id, int) else None
         # the first name noted now: no write between the effect's claim and the chat's answer
-        effects = [Effect(lane, fx.OPEN_CHANNEL, incident.id, fx.channel_asked(incident))]
+        effects = [Effect(lane, fx.OPEN_CHANNEL, iid, fx.channel_asked(incident))]
         if not incident.private and not incident.drill:
-            effects.append(Effect(lane, fx.ANNOUNCE, incident.id))
+            effects.append(Effect(lane, fx.ANNOUNCE, iid))
         return effects
 
     def _set_off(

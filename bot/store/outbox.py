@@ -102,13 +102,13 @@ def enqueue_all(
 
 def effect_rows(
     *,
-    session: Session,
+    session: Session | None,
     effects: Sequence[Effect],
     now: datetime,
     lease: tuple[str, datetime] | None,
 ) -> list[dict[str, Any]]:
     """The outbox rows of `effects` as `enqueue_all` inserts them (the first leased when
-    `lease` is given), their lanes noted as enqueued in this session."""
+    `lease` is given), their lanes noted as enqueued in `session` (None: by the caller)."""
     values: list[dict[str, Any]] = [
         {
             "incident_id": e.incident_id,
@@ -126,7 +126,8 @@ def effect_rows(
     ]
     if lease is not None and values:
         values[0].update(lease_owner=lease[0], lease_until=lease[1], attempts=1)
-    enqueued_lanes(session).update(e.lane for e in effects)
+    if session is not None:
+        enqueued_lanes(session).update(e.lane for e in effects)
     return values
 
 

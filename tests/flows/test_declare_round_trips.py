@@ -10,14 +10,15 @@ from typing import Any
 
 import pytest
 from sqlalchemy import event
-from sqlmodel import select
+from sqlmodel import col, select
 
-from bot.core.catalog import default_catalog
+from bot.core.catalog import PagerTarget, default_catalog
 from bot.flows import slack_effects as fx
 from bot.flows.incidents import IncidentFlows
 from bot.flows.outbox import OutboxRunner
+from bot.flows.paging import CREATE_INCIDENT, PagingDefaults
 from bot.store.db import Database
-from bot.store.models import OutboxRow, TimerRow
+from bot.store.models import OutboxRow, PageRow, TimerRow
 from tests.flows.fakes import FakeChat, StepClock
 
 ALICE = "U0ALICE"
@@ -79,14 +80,13 @@ def test_slack_is_asked_for_the_channel_right_after_the_declaration_commits(
     )
     assert outcome.ok
     seen = recorded.seen
-    declaration = seen[: seen.index("COMMIT")]
-    if db.is_postgres:  # the request id with the incident, then every other row at once
-        assert declaration == [
-            "INSERT processed_request+incident",
-            "INSERT milestone+role_assignment+timeline_entry+timer+outbox",
+    before_slack = seen[: seen.index(CREATE)]
+    if db.is_postgres:  # every row in one statement, which commits by itself (no BEGIN/COMMIT)
+        assert before_slack == [
+            "INSERT processed_request+incident+milestone+role_assignment+timeline_entry+timer+outbox"
         ]
     else:
-        assert declaration == [
+        assert before_slack == [
             "INSERT processed_request",
             "INSERT incident",
             "INSERT milestone",
@@ -94,9 +94,8 @@ def test_slack_is_asked_for_the_channel_right_after_the_declaration_commits(
             "INSERT timeline_entry",
             "INSERT outbox",  # the channel and the announcement, in one statement
             "INSERT timer",  # the status-update reminder and the stale-open watch, in one
+            "COMMIT",  # and the channel's effect carries what asking takes: nothing is read
         ]
-    # the channel's effect carries what asking takes: nothing is read before Slack is asked
-    assert seen[seen.index("COMMIT") + 1 : seen.index(CREATE)] == []
     with db.read() as session:
         rows = session.exec(select(OutboxRow).order_by(OutboxRow.id)).all()  # type: ignore[arg-type]
         timers = session.exec(select(TimerRow.kind)).all()
@@ -135,3 +134,32 @@ def test_an_effect_is_marked_done_in_the_transaction_that_claims_the_next(
     ]
     for done in (i for i, s in enumerate(seen) if s == "UPDATE outbox done"):
         assert seen[done + 1] == "UPDATE outbox claim"  # no COMMIT between
+
+
+def test_a_declaration_that_pages_at_once_writes_its_page_in_the_same_transaction(
+    db: Database,
+) -> None:
+    """What the declaration sets off beyond its own rows (a page here, or a playbook) is
+    written with them, atomically: then it is not one statement alone."""
+    chat, clock, catalog = FakeChat(), StepClock(), default_catalog()
+    effects = fx.SlackEffects(db, chat, catalog, clock, feed_channel="CFEED", public_url=None)
+    runner = OutboxRunner(db, clock, effects.handlers, on_give_up=effects.gave_up)
+    paging = PagingDefaults(target=PagerTarget(service_id="PSERVICE"), enabled=True)
+    flows = IncidentFlows(db, catalog, clock, runner, paging=paging)
+    recorded = Recorder(db, chat)
+    try:
+        outcome = flows.declare(
+            title="Checkout is down", severity="SEV1", actor=ALICE, request_key="k9"
+        )
+    finally:
+        event.remove(db.engine, "before_cursor_execute", recorded._statement)
+        event.remove(db.engine, "commit", recorded._commit)
+    assert outcome.ok and outcome.incident_id is not None
+    before_slack = recorded.seen[: recorded.seen.index(CREATE)]
+    assert before_slack[-1] == "COMMIT" and "INSERT page" in before_slack
+    with db.read() as session:
+        pages = session.exec(select(PageRow)).all()
+        kinds = session.exec(select(OutboxRow.kind).order_by(col(OutboxRow.id))).all()
+    assert [(p.incident_id, p.target) for p in pages] == [(outcome.incident_id, "PSERVICE")]
+    assert kinds[:2] == [fx.OPEN_CHANNEL, fx.ANNOUNCE]
+    assert CREATE_INCIDENT in kinds
