@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, bindparam, func, insert, or_, update
+from sqlalchemy import and_, bindparam, exists, func, insert, or_, update
 from sqlmodel import Session, col, select
 
 from bot.store.models import OutboxRow
@@ -209,6 +209,51 @@ _FINISH = (
 
 def finish(*, session: Session, row_id: int, now: datetime, owner: str) -> None:
     session.execute(_FINISH, {"row_id": row_id, "owner": owner, "now": now})
+
+
+# PostgreSQL: the effect done and the lane's next claimed, in one statement. The claim only if
+# the finish found the lease still ours (else whoever holds the row holds the lane); the
+# statement's snapshot still sees the row as pending, so the head is sought past it.
+_DONE = _FINISH.returning(_T.c.id).cte("done")
+_NEXT = (
+    select(func.min(_T.c.id))
+    .where(
+        _T.c.lane == bindparam("b_lane"),
+        _T.c.done_at.is_(None),
+        _T.c.id != bindparam("row_id"),
+    )
+    .scalar_subquery()
+)
+_FINISH_CLAIM = (
+    update(_T)
+    .add_cte(_DONE)
+    .where(
+        _T.c.id == _NEXT,
+        _T.c.done_at.is_(None),
+        _T.c.next_attempt_at <= _NOW,
+        or_(_T.c.lease_until.is_(None), _T.c.lease_until < _NOW),
+        exists(select(_DONE.c.id)),
+    )
+    .values(
+        lease_until=bindparam("until", type_=_T.c.lease_until.type),
+        lease_owner=bindparam("owner", type_=_T.c.lease_owner.type),
+        attempts=_T.c.attempts + 1,
+    )
+    .returning(*_T.c)
+)
+
+
+def finish_and_claim(
+    *, session: Session, row_id: int, lane: str, owner: str, now: datetime, lease: timedelta
+) -> OutboxRow | None:
+    """`finish` the effect, then `claim_head` of its lane: on PostgreSQL one statement (give
+    it a session of its own: `Database.one_write`), elsewhere two."""
+    if session.get_bind().dialect.name != "postgresql":
+        finish(session=session, row_id=row_id, now=now, owner=owner)
+        return claim_head(session=session, lane=lane, owner=owner, now=now, lease=lease)
+    params = {"row_id": row_id, "b_lane": lane, "now": now, "until": now + lease, "owner": owner}
+    claimed = session.execute(_FINISH_CLAIM, params).first()
+    return OutboxRow(**claimed._mapping) if claimed is not None else None
 
 
 def retry_later(
