@@ -3,6 +3,7 @@ records what it made (channel id, card ts, topic) so a retry resumes instead of 
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -121,6 +122,7 @@ class SlackEffects:
         self.clock = clock
         self.feed_channel = feed_channel
         self.public_url = public_url
+        self._opened_here = threading.local()  # see `_just_opened`
 
     @property
     def handlers(self) -> dict[str, Any]:
@@ -200,6 +202,7 @@ class SlackEffects:
     # -- handlers --------------------------------------------------------------------------------
     def open_channel(self, row: OutboxRow) -> None:
         assert row.incident_id is not None
+        self._opened_here.last = None
         iid = row.incident_id
         asked = _unread(row)
         if asked is not None:  # never run before: no channel yet, nothing read before Slack
@@ -233,7 +236,20 @@ class SlackEffects:
             saved["card_ts"] = card_ts
         if saved:
             self._save(iid, **saved)
+            for name, value in saved.items():
+                setattr(incident, name, value)
         self.chat.pin(channel, card_ts)  # keeps the card one click away in the channel header
+        self._opened_here.last = (iid, incident, card)
+
+    def _just_opened(self, row: OutboxRow) -> tuple[Incident, CardView] | None:
+        """The incident and card this thread's `open_channel` of the same incident just left
+        (the announcement is the lane's next effect): not read again. Anything that changed
+        the incident since enqueued its refresh behind the announcement in the lane."""
+        last = getattr(self._opened_here, "last", None)
+        self._opened_here.last = None
+        if last is None or last[0] != row.incident_id or row.attempts != 1:
+            return None
+        return last[1], last[2]
 
     def _opened(self, row: OutboxRow, incident: Asked) -> Incident:
         """Create the channel; the incident's row as it is with the channel recorded."""
@@ -256,7 +272,7 @@ class SlackEffects:
         return declared.at if declared else None
 
     def announce(self, row: OutboxRow) -> None:
-        incident, card = self.load(row)
+        incident, card = self._just_opened(row) or self.load(row)
         assert incident.id is not None
         feed_channel = self.feed_channel
         if incident.announce_ts or not feed_channel or incident.private:

@@ -100,6 +100,10 @@ def test_slack_is_asked_for_the_channel_right_after_the_declaration_commits(
             "INSERT timer",  # the status-update reminder and the stale-open watch, in one
             "COMMIT",  # and the channel's effect carries what asking takes: nothing is read
         ]
+    # the incident is never read back: the channel's record returns the row, and the
+    # announcement (the lane's next effect) takes the card the channel's effect just made
+    assert "SELECT incident" not in seen
+    assert seen.count("SELECT role_assignment") == 1
     with db.read() as session:
         rows = session.exec(select(OutboxRow).order_by(OutboxRow.id)).all()  # type: ignore[arg-type]
         timers = session.exec(select(TimerRow.kind)).all()
