@@ -4,7 +4,9 @@ resumes instead of repeating."""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import partial
 from typing import Any
@@ -14,7 +16,12 @@ from sqlmodel import Session, col, select
 from bot.core.catalog import COMMANDER, Catalog
 from bot.core.milestones import Milestone
 from bot.core.timeline import Entry
-from bot.flows.conversation_opening import OPEN_CHANNEL as OPEN_CHANNEL, create_channel
+from bot.flows.conversation_opening import (
+    OPEN_CHANNEL as OPEN_CHANNEL,
+    Asked,
+    create_channel,
+    first_name,
+)
 from bot.flows.ports import (
     CardView,
     Chat,
@@ -57,7 +64,7 @@ _DESCRIPTIONS = {
 }
 
 
-def lane(incident_id: int) -> str:
+def lane(incident_id: int | str) -> str:
     """The lane of an incident's chat effects: they land in the order they were made."""
     return f"chat:{incident_id}"
 
@@ -65,6 +72,43 @@ def lane(incident_id: int) -> str:
 def notice_lane(incident_id: int) -> str:
     """Reports of given-up effects: a lane of their own, so a held chat lane cannot hold them."""
     return f"chat-notice:{incident_id}"
+
+
+def channel_asked(incident: Incident) -> dict[str, Any]:
+    """The channel effect's payload: the name it is tried under first, and what asking for it
+    takes, so that its first run asks before reading anything (`_unread`)."""
+    return {
+        "trying": first_name(incident, None),
+        "title": incident.title,
+        "private": incident.private,
+        "drill": incident.drill,
+    }
+
+
+@dataclass(frozen=True)
+class _Asked:
+    id: int | None
+    title: str
+    private: bool
+    drill: bool
+    created_at: datetime
+
+
+def _unread(row: OutboxRow) -> Asked | None:
+    """What the channel is asked for with, from the effect alone, when this is its first run:
+    one attempt and no error means no run before it (a paced run gives its attempt back but
+    leaves its error; a run cut off leaves its attempt), so no channel was made yet. None:
+    read the incident."""
+    payload = row.payload
+    if row.attempts != 1 or row.last_error is not None or "private" not in payload:
+        return None
+    return _Asked(
+        id=row.incident_id,
+        title=payload["title"],
+        private=payload["private"],
+        drill=payload["drill"],
+        created_at=row.created_at,  # the incident's, in the transaction that enqueued it
+    )
 
 
 class ChatEffects:
@@ -88,6 +132,7 @@ class ChatEffects:
         self.feed_channel = feed_channel
         self.public_url = public_url
         self.feed_setting = feed_setting
+        self._opened_here = threading.local()  # see `_just_opened`
 
     @property
     def handlers(self) -> dict[str, Any]:
@@ -125,7 +170,7 @@ class ChatEffects:
 
     def _save(self, incident_id: int, **values: Any) -> None:
         """Record what an effect made on the incident (one UPDATE)."""
-        with self.db.transaction() as session:
+        with self.db.one_write() as session:
             q.set_fields(session=session, incident_id=incident_id, **values)
 
     def channel(self, incident: Incident) -> str:
@@ -167,18 +212,22 @@ class ChatEffects:
     # -- handlers --------------------------------------------------------------------------------
     def open_channel(self, row: OutboxRow) -> None:
         assert row.incident_id is not None
+        self._opened_here.last = None
         iid = row.incident_id
-        with self.db.read() as session:
-            incident = q.get_incident(session=session, incident_id=iid)
-        if incident is None:
-            raise IntegrationError("bot", "incident_gone", retryable=False)
-        fresh = incident.channel_id is None  # made now: no earlier attempt can have posted in it
-        if fresh:  # the channel first: nothing else is read or written before the surface is asked
-            channel_id, name = create_channel(
-                self.db, self.chat, row, incident, partial(self._declared, iid)
-            )
-            self._save(iid, channel_id=channel_id, channel_name=name)
-            incident.channel_id, incident.channel_name = channel_id, name
+        asked = _unread(row)
+        if (
+            asked is not None
+        ):  # never run before: no channel yet, nothing read before the chat is asked
+            incident = self._opened(row, asked)
+            fresh = True
+        else:
+            with self.db.read() as session:
+                found = q.get_incident(session=session, incident_id=iid)
+            if found is None:
+                raise IntegrationError("bot", "incident_gone", retryable=False)
+            fresh = found.channel_id is None  # made now: no earlier attempt posted in it
+            # the channel first: nothing else is written before the chat is asked
+            incident = self._opened(row, found) if fresh else found
         card = self._card(incident)
         channel = self.channel(incident)
         people = [user for _role, user in card.roles if user]
@@ -199,7 +248,34 @@ class ChatEffects:
             saved["card_ts"] = card_ts
         if saved:
             self._save(iid, **saved)
+            for name, value in saved.items():
+                setattr(incident, name, value)
         self.chat.pin(channel, card_ts)  # keeps the card one click away in the channel header
+        self._opened_here.last = (iid, incident, card)
+
+    def _just_opened(self, row: OutboxRow) -> tuple[Incident, CardView] | None:
+        """The incident and card this thread's `open_channel` of the same incident just left
+        (the announcement is the lane's next effect): not read again. Anything that changed
+        the incident since enqueued its refresh behind the announcement in the lane."""
+        last = getattr(self._opened_here, "last", None)
+        self._opened_here.last = None
+        if last is None or last[0] != row.incident_id or row.attempts != 1:
+            return None
+        return last[1], last[2]
+
+    def _opened(self, row: OutboxRow, incident: Asked) -> Incident:
+        """Create the channel; the incident's row as it is with the channel recorded."""
+        assert incident.id is not None
+        channel_id, name = create_channel(
+            self.db, self.chat, row, incident, partial(self._declared, incident.id)
+        )
+        with self.db.one_write() as session:
+            stored = q.set_and_read(
+                session=session, incident_id=incident.id, channel_id=channel_id, channel_name=name
+            )
+        if stored is None:
+            raise IntegrationError("bot", "incident_gone", retryable=False)
+        return stored
 
     def _declared(self, incident_id: int) -> datetime | None:
         with self.db.read() as session:
@@ -208,7 +284,7 @@ class ChatEffects:
         return declared.at if declared else None
 
     def announce(self, row: OutboxRow) -> None:
-        incident, card = self.load(row)
+        incident, card = self._just_opened(row) or self.load(row)
         assert incident.id is not None
         feed_channel = self.feed_channel
         if incident.announce_ts or not feed_channel or incident.private:

@@ -5,18 +5,34 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
+from typing import Protocol
 
 from bot.core.naming import channel_name
 from bot.flows.ports import Chat, IntegrationError, NameTaken
 from bot.store import incidents as q, outbox
 from bot.store.db import Database
-from bot.store.models import Incident, OutboxRow
+from bot.store.models import OutboxRow
 
 OPEN_CHANNEL = "chat.open_channel"
 MAX_NAME_ATTEMPTS = 50
 
 
-def first_name(incident: Incident, declared: datetime | None) -> str:
+class Asked(Protocol):
+    """What asking for an incident's channel takes (the incident's row has it)."""
+
+    @property
+    def id(self) -> int | None: ...
+    @property
+    def title(self) -> str: ...
+    @property
+    def private(self) -> bool: ...
+    @property
+    def drill(self) -> bool: ...
+    @property
+    def created_at(self) -> datetime: ...
+
+
+def first_name(incident: Asked, declared: datetime | None) -> str:
     """The name the channel is tried under first (noted on the effect when it is enqueued)."""
     day = declared or incident.created_at
     return channel_name(incident.title, day, prefix="drill" if incident.drill else "inc")
@@ -26,7 +42,7 @@ def create_channel(
     db: Database,
     chat: Chat,
     row: OutboxRow,
-    incident: Incident,
+    incident: Asked,
     declared: Callable[[], datetime | None],
 ) -> tuple[str, str]:
     """Create the channel under the first free name; returns its id and name.

@@ -147,7 +147,10 @@ class Inbox:
                     return
             try:
                 now, owner = self.clock.now(), self._owner()
-                with self.db.transaction() as session:
+                # one INSERT, committed when it returns (SQLAlchemy splits a batch of more
+                # than a thousand rows: those take a transaction)
+                writing = self.db.one_write if len(batch) <= 500 else self.db.transaction
+                with writing() as session:
                     ids = store.add_all(
                         session=session,
                         requests=[item.request for item in batch],
@@ -218,7 +221,7 @@ class Inbox:
                     log.exception("inbox #%s (%s) failed", job.row_id, job.handler)
                     error = f"{type(exc).__name__}: {exc}"
             try:
-                with self.db.transaction() as session:
+                with self.db.one_write() as session:
                     store.finish(
                         session=session, row_id=job.row_id, now=self.clock.now(), error=error
                     )

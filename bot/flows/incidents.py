@@ -56,21 +56,25 @@ class IncidentFlows(PinFlows, PagerFlows, PlaybookFlows, FollowupFlows, DrillFlo
                 impact_started_at=impact_started_at,
                 private=private,
             )
-            incident = q.create_incident(
-                session=session,
-                opening=opening,
-                now=now,
+            incident = self.declared(
+                session,
+                opening,
+                now,
+                request_key=request_key,
                 source=source,
                 created_by=actor,
                 drill=drill,
             )
-            self.opened(session, incident, now, alert_born=False, roles=opening.snapshot.roles)
             snap = opening.snapshot
             return Outcome(
                 True, f"Declared {snap.severity}: {escape_mrkdwn(snap.title)}", incident.id
             )
 
-        return self.run(request_key, work)
+        # the request id is claimed with the incident's row, after the decision; when the
+        # incident sets off nothing more, that row and the others are the only statement
+        found = self.catalog.find_severity(severity or self.catalog.default_severity)
+        alone = found is None or not self.sets_off_more(severity=found.id, drill=drill)
+        return self.run(None, work, alone=alone)
 
     # -- act on an existing incident -------------------------------------------------------------
     def act(

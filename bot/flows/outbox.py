@@ -151,15 +151,26 @@ class OutboxRunner:
                     return done
                 done += 1
                 finished = row.id if ran is _Ran.DONE else None
-            with self.db.transaction() as session:
-                now = self.clock.now()
-                if finished is not None:
-                    store.finish(session=session, row_id=finished, now=now, owner=owner)
-                row = None
-                if done < budget:
-                    row = store.claim_head(
-                        session=session, lane=lane, owner=owner, now=now, lease=self.lease
+            if finished is not None and done < budget:  # one statement on PostgreSQL
+                with self.db.one_write() as session:
+                    row = store.finish_and_claim(
+                        session=session,
+                        row_id=finished,
+                        lane=lane,
+                        owner=owner,
+                        now=self.clock.now(),
+                        lease=self.lease,
                     )
+            else:
+                with self.db.transaction() as session:
+                    now = self.clock.now()
+                    if finished is not None:
+                        store.finish(session=session, row_id=finished, now=now, owner=owner)
+                    row = None
+                    if done < budget:
+                        row = store.claim_head(
+                            session=session, lane=lane, owner=owner, now=now, lease=self.lease
+                        )
             if row is None:
                 return done
             self.between_effects()

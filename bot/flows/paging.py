@@ -107,6 +107,13 @@ def plan_page(
     )
 
 
+def pages_at_once(catalog: Catalog, pagers: Pagers, *, severity: str, drill: bool) -> bool:
+    """Whether a new incident of `severity` is paged (or told why not) when it opens."""
+    if not pagers.enabled or drill:
+        return False
+    return severity in {s.upper() for s in catalog.paging.auto_severities}
+
+
 def plan_auto_page(
     *,
     session: Session,
@@ -119,9 +126,7 @@ def plan_auto_page(
     """Page at once when the severity asks for it, with the incident's key as the page's (a
     retry never pages twice); the pager chooses how (alert-born incidents may go as events)."""
     assert incident.id is not None
-    if not pagers.enabled or incident.drill:
-        return
-    if incident.severity not in {s.upper() for s in catalog.paging.auto_severities}:
+    if not pages_at_once(catalog, pagers, severity=incident.severity, drill=incident.drill):
         return
     target = target_for(catalog, pagers, incident.service)
     pager = pagers.get(pagers.kind_of(target))

@@ -9,18 +9,18 @@ from datetime import datetime
 from sqlmodel import Session
 
 from bot.core.catalog import Catalog
-from bot.core.lifecycle import Refused
-from bot.core.playbooks import Playbook
+from bot.core.lifecycle import Opening, Refused
+from bot.core.milestones import Source
+from bot.core.playbooks import Playbook, matching
 from bot.flows import chat_effects as fx, timers
-from bot.flows.conversation_opening import first_name
 from bot.flows.outbox import OutboxRunner
 from bot.flows.pagers import Pagers
-from bot.flows.paging import lane as pager_lane, plan_auto_page
+from bot.flows.paging import lane as pager_lane, pages_at_once, plan_auto_page
 from bot.flows.playbook_runs import auto_attach
 from bot.flows.ports import Clock
 from bot.flows.step_actions import Automation
 from bot.flows.tracker_effects import lane as tracker_lane
-from bot.store import incidents as q, outbox, timers as timer_store
+from bot.store import fresh_incident as fresh, incidents as q, outbox, timers as timer_store
 from bot.store.db import Database
 from bot.store.models import Incident, OutboxRow
 from bot.store.outbox import Effect
@@ -34,8 +34,8 @@ class Outcome:
     duplicate: bool = False
 
 
-class _Duplicate(Exception):
-    pass
+class Duplicate(Exception):
+    """The request id was seen before: a retry, replay or double submit changes nothing."""
 
 
 Work = Callable[[Session, datetime], Outcome]
@@ -64,22 +64,30 @@ class UnitOfWork:
         self.playbooks: Mapping[str, Playbook] = playbooks or {}
 
     def run(
-        self, request_key: str | None, work: Work, *, incident_id: int | None = None
+        self,
+        request_key: str | None,
+        work: Work,
+        *,
+        incident_id: int | None = None,
+        alone: bool = False,
     ) -> Outcome:
         """One transaction: the request id (a retry, replay or double submit finds it taken and
-        changes nothing), then `work`. A `Refused` rolls it all back, the request id included, so
-        the user can correct and resend. After the commit, the incident's chat lane is delivered."""
+        changes nothing), then `work` (given no request id, `work` may claim one itself, raising
+        `Duplicate` when it is taken: `declared`). A `Refused` rolls it all back, the request id included, so
+        the user can correct and resend. After the commit, the incident's chat lane is delivered.
+        `alone`: `work` writes one statement, which needs no transaction around it
+        (`Database.one_write`)."""
         now = self.clock.now()
         try:
-            with self.db.transaction() as session:
+            with self.db.one_write() if alone else self.db.transaction() as session:
                 if request_key and not q.claim_request(session=session, key=request_key, now=now):
-                    raise _Duplicate
+                    raise Duplicate
                 outcome = work(session, now)
                 lanes = frozenset(outbox.enqueued_lanes(session))
                 born = outbox.born_claimed(session)
         except Refused as refused:
             return Outcome(False, refused.reason, incident_id)
-        except _Duplicate:
+        except Duplicate:
             return Outcome(True, "Already handled.", incident_id, duplicate=True)
         if outcome.ok and outcome.incident_id is not None and lanes:
             self.deliver(outcome.incident_id, lanes, born)
@@ -99,14 +107,92 @@ class UnitOfWork:
         card), the announcement (never for private incidents or drills), the automatic page and
         the first timers. `roles`: who holds which, as the incident was made with them."""
         assert incident.id is not None
-        lane = fx.lane(incident.id)
+        outbox.enqueue_all(
+            session=session,
+            effects=self._first_effects(incident, incident.id),
+            now=now,
+            lease=self._born_lease(now),
+        )
+        timer_store.arm_fresh(
+            session=session,
+            incident_id=incident.id,
+            timers=timers.first_timers(self.catalog, incident, now, roles),
+            now=now,
+        )
+        self._set_off(session, incident, now, alert_born=alert_born, labels=labels)
+
+    def declared(
+        self,
+        session: Session,
+        opening: Opening,
+        now: datetime,
+        *,
+        request_key: str | None,
+        source: Source,
+        created_by: str | None,
+        drill: bool = False,
+    ) -> Incident:
+        """A declared incident, from its request id to what it sets off (as `opened`): on
+        PostgreSQL its rows are one statement (store.fresh_incident), and when it sets off
+        nothing more (`sets_off_more`) the whole declaration is that one statement. Raises
+        `Duplicate` when the request id was seen before."""
+        incident = q.new_incident(
+            opening=opening, now=now, source=source, created_by=created_by, drill=drill
+        )
+        if not fresh.insert_declared(
+            session=session,
+            key=request_key,
+            incident=incident,
+            opening=opening,
+            now=now,
+            effects=self._first_effects(incident, fresh.NEW_ID),
+            first_timers=timers.first_timers(self.catalog, incident, now, opening.snapshot.roles),
+            lease=self._born_lease(now),
+        ):
+            raise Duplicate
+        if self.sets_off_more(severity=incident.severity, drill=drill):
+            self._set_off(session, incident, now, alert_born=False, labels=None)
+        return incident
+
+    def sets_off_more(self, *, severity: str, drill: bool) -> bool:
+        """Whether a declared incident of `severity` sets off more than its channel, its
+        announcement and its first timers: a page, or a playbook that matches it. (Known
+        before anything is written, so a declaration that does not can go alone.)"""
+        if pages_at_once(self.catalog, self.paging, severity=severity, drill=drill):
+            return True
+        return bool(
+            self.playbooks
+            and matching(
+                self.playbooks.values(),
+                severity=severity,
+                service=None,
+                labels={},
+                catalog=self.catalog,
+            )
+        )
+
+    @staticmethod
+    def _first_effects(incident: Incident, incident_id: int | str) -> list[Effect]:
+        """The channel (with the card) and the announcement (never for private incidents or
+        drills). `incident_id`: its id, or `fresh.NEW_ID` for the id it is about to get."""
+        lane = fx.lane(incident_id)
+        iid = incident_id if isinstance(incident_id, int) else None
         # the first name noted now: no write between the effect's claim and the chat's answer
-        effects = [
-            Effect(lane, fx.OPEN_CHANNEL, incident.id, {"trying": first_name(incident, None)})
-        ]
+        effects = [Effect(lane, fx.OPEN_CHANNEL, iid, fx.channel_asked(incident))]
         if not incident.private and not incident.drill:
-            effects.append(Effect(lane, fx.ANNOUNCE, incident.id))
-        outbox.enqueue_all(session=session, effects=effects, now=now, lease=self._born_lease(now))
+            effects.append(Effect(lane, fx.ANNOUNCE, iid))
+        return effects
+
+    def _set_off(
+        self,
+        session: Session,
+        incident: Incident,
+        now: datetime,
+        *,
+        alert_born: bool,
+        labels: Mapping[str, str] | None,
+    ) -> None:
+        """The automatic page and the playbooks a new incident matches."""
         plan_auto_page(
             session=session,
             incident=incident,
@@ -114,12 +200,6 @@ class UnitOfWork:
             pagers=self.paging,
             now=now,
             alert_born=alert_born,
-        )
-        timer_store.arm_fresh(
-            session=session,
-            incident_id=incident.id,
-            timers=timers.first_timers(self.catalog, incident, now, roles),
-            now=now,
         )
         if self.playbooks:
             auto_attach(

@@ -88,7 +88,7 @@ class SharedBudgets:
         if not db.is_postgres:
             raise ValueError("shared budgets need PostgreSQL; SQLite keeps them in memory")
         self._engine = db.unsynced  # a booking lost with the database's crash costs nothing
-        self._autocommit = self._engine.execution_options(isolation_level="AUTOCOMMIT")
+        self._book_sql = str(_BOOK.compile(dialect=self._engine.dialect))
         self._limits = dict(limits)
         self._default = default
         self._namespace = namespace
@@ -106,13 +106,30 @@ class SharedBudgets:
         if window is None:
             return None
         row = {**self._row(name, scope), "budget": window.budget, "seconds": window.seconds}
-        with self._autocommit.connect() as conn:
-            at, now = conn.execute(_BOOK, row).one()
+        at, now = self._booked(row)
         with self._count_lock:
             due = next(self._count) % PRUNE_EVERY == 0
         if due:
             self.prune()
         return Slot(name, scope, at, max(0.0, at - now))  # `now`: read just after the booking
+
+    def _booked(self, row: dict[str, Any]) -> tuple[float, float]:
+        """Run the booking on a pooled connection, through the driver alone: every chat or
+        pager call books, and SQLAlchemy's statement machinery would cost each booking more of
+        the process's CPU than the driver does (about 0.3 ms of 0.6)."""
+        connection = self._engine.raw_connection()
+        try:
+            driver: Any = connection.driver_connection
+            driver.autocommit = True  # one statement: its own transaction
+            with driver.cursor() as cursor:
+                at, now = cursor.execute(self._book_sql, row).fetchone()
+            driver.autocommit = False  # as the pool hands its connections out
+        except BaseException:
+            connection.invalidate()  # in an unknown state: not back to the pool
+            raise
+        finally:
+            connection.close()
+        return float(at), float(now)
 
     def release(self, slot: Slot) -> None:
         window = self.limit(slot.name)

@@ -88,6 +88,20 @@ class Database:
                 writer.release()
 
     @contextmanager
+    def one_write(self) -> Iterator[Session]:
+        """A session for a single write statement: on PostgreSQL it commits by itself when it
+        returns (autocommit: no BEGIN and COMMIT round trips, and as durable), so give it one
+        statement only; elsewhere, and inside a transaction, `transaction()`."""
+        if not self.is_postgres or getattr(self._depth, "n", 0) > 0:
+            with self.transaction() as session:
+                yield session
+            return
+        if self.before_transaction is not None:
+            self.before_transaction()
+        with Session(self._reader, expire_on_commit=False) as session:
+            yield session
+
+    @contextmanager
     def read(self) -> Iterator[Session]:
         """A session for reading only; on PostgreSQL its statements run outside a
         transaction (autocommit)."""

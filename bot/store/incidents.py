@@ -38,6 +38,7 @@ _ROLES = core_select(_ROLE.c.role, _ROLE.c.user_id).where(
 _INSERT_MILESTONE, _INSERT_ROLE = insert(_MILESTONE), insert(_ROLE)
 _INSERT_TIMELINE = insert(_TIMELINE)
 _SET: dict[tuple[str, ...], Any] = {}  # UPDATE incident SET <these columns>, by column names
+_SET_READ: dict[tuple[str, ...], Any] = {}  # the same, RETURNING the row
 
 
 def claim_request(
@@ -59,8 +60,22 @@ def create_incident(
     created_by: str | None,
     drill: bool = False,
 ) -> Incident:
+    incident = new_incident(
+        opening=opening, now=now, source=source, created_by=created_by, drill=drill
+    )
+    session.add(incident)
+    session.flush()
+    assert incident.id is not None
+    insert_fresh(session, incident.id, opening, now)
+    return incident
+
+
+def new_incident(
+    *, opening: Opening, now: datetime, source: Source, created_by: str | None, drill: bool
+) -> Incident:
+    """The row of an incident being opened, not yet stored."""
     snap = opening.snapshot
-    incident = Incident(
+    return Incident(
         title=snap.title,
         description=opening.description,
         severity=snap.severity,
@@ -72,49 +87,50 @@ def create_incident(
         created_at=now,
         updated_at=now,
     )
-    session.add(incident)
-    session.flush()
-    assert incident.id is not None
-    _insert_fresh(session, incident.id, opening, now)
-    return incident
 
 
-def _insert_fresh(session: Session, incident_id: int, opening: Opening, now: datetime) -> None:
+def insert_fresh(session: Session, incident_id: int, opening: Opening, now: datetime) -> None:
     """A new incident's milestones, roles and first entries: plain INSERTs (nothing to look up
     or update yet), the bulk of a declaration's transaction."""
+    milestone_rows, role_rows, entry_rows = fresh_rows(incident_id, opening, now)
+    if milestone_rows:
+        session.execute(_INSERT_MILESTONE, milestone_rows)
+    if role_rows:
+        session.execute(_INSERT_ROLE, role_rows)
+    if entry_rows:
+        session.execute(_INSERT_TIMELINE, entry_rows)
+
+
+Rows = list[dict[str, Any]]
+
+
+def fresh_rows(incident_id: int, opening: Opening, now: datetime) -> tuple[Rows, Rows, Rows]:
+    """The rows of a new incident's milestones, roles and first timeline entries."""
     snap = opening.snapshot
-    if snap.milestones:
-        session.execute(
-            _INSERT_MILESTONE,
-            [
-                {
-                    "incident_id": incident_id,
-                    "kind": milestone.value,
-                    "at": stamp.at,
-                    "source": stamp.source.value,
-                    "set_by": stamp.by,
-                    "updated_at": now,
-                }
-                for milestone, stamp in snap.milestones.items()
-            ],
-        )
-    if snap.roles:
-        session.execute(
-            _INSERT_ROLE,
-            [
-                {
-                    "incident_id": incident_id,
-                    "role": role,
-                    "user_id": user,
-                    "assigned_at": now,
-                    "assigned_by": next(
-                        (e.actor for e in opening.entries if e.data.get("role") == role), None
-                    ),
-                }
-                for role, user in snap.roles.items()
-            ],
-        )
-    insert_entries(session=session, incident_id=incident_id, entries=opening.entries, now=now)
+    milestone_rows = [
+        {
+            "incident_id": incident_id,
+            "kind": milestone.value,
+            "at": stamp.at,
+            "source": stamp.source.value,
+            "set_by": stamp.by,
+            "updated_at": now,
+        }
+        for milestone, stamp in snap.milestones.items()
+    ]
+    role_rows = [
+        {
+            "incident_id": incident_id,
+            "role": role,
+            "user_id": user,
+            "assigned_at": now,
+            "assigned_by": next(
+                (e.actor for e in opening.entries if e.data.get("role") == role), None
+            ),
+        }
+        for role, user in snap.roles.items()
+    ]
+    return milestone_rows, role_rows, entry_rows(incident_id, opening.entries, now)
 
 
 def get_incident(
@@ -136,6 +152,22 @@ def set_fields(*, session: Session, incident_id: int, **values: Any) -> None:
         )
     params = {f"set_{c}": v for c, v in values.items()}
     session.execute(statement, {"incident_id": incident_id, **params})
+
+
+def set_and_read(*, session: Session, incident_id: int, **values: Any) -> Incident | None:
+    """`set_fields`, and the row as it is now, in the same statement (None: no such row)."""
+    columns = tuple(sorted(values))
+    statement = _SET_READ.get(columns)
+    if statement is None:
+        statement = _SET_READ[columns] = (
+            update(_INCIDENT)
+            .where(_INCIDENT.c.id == bindparam("incident_id"))
+            .values({c: bindparam(f"set_{c}") for c in columns})
+            .returning(*_INCIDENT.c)
+        )
+    params = {f"set_{c}": v for c, v in values.items()}
+    row = session.execute(statement, {"incident_id": incident_id, **params}).first()
+    return Incident(**row._mapping) if row is not None else None
 
 
 def incident_by_channel(
@@ -268,9 +300,12 @@ def insert_entries(
     *, session: Session, incident_id: int, entries: Sequence[Entry], now: datetime
 ) -> None:
     """Many entries in one multi-row INSERT (alert storms); `add_entries` when you need the rows."""
-    if not entries:
-        return
-    rows = [
+    if entries:
+        session.execute(_INSERT_TIMELINE, entry_rows(incident_id, entries, now))
+
+
+def entry_rows(incident_id: int, entries: Sequence[Entry], now: datetime) -> Rows:
+    return [
         {
             "incident_id": incident_id,
             "at": e.at,
@@ -284,7 +319,6 @@ def insert_entries(
         }
         for e in entries
     ]
-    session.execute(_INSERT_TIMELINE, rows)
 
 
 def timeline_entry_by_key(

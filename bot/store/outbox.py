@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, bindparam, func, insert, or_, update
+from sqlalchemy import and_, bindparam, exists, func, insert, or_, update
 from sqlmodel import Session, col, select
 
 from bot.store.models import OutboxRow
@@ -91,6 +91,24 @@ def enqueue_all(
     transaction opens, run right after the commit (`born_claimed`) without a claim."""
     if not effects:
         return
+    values = effect_rows(session=session, effects=effects, now=now, lease=lease)
+    if lease is None:
+        session.execute(_INSERT, values)
+        return
+    returned = session.execute(_INSERT_LEASED, values).all()
+    (row_id,) = [row_id for row_id, owner in returned if owner is not None]
+    note_born(session=session, row_id=row_id, values=values[0])
+
+
+def effect_rows(
+    *,
+    session: Session | None,
+    effects: Sequence[Effect],
+    now: datetime,
+    lease: tuple[str, datetime] | None,
+) -> list[dict[str, Any]]:
+    """The outbox rows of `effects` as `enqueue_all` inserts them (the first leased when
+    `lease` is given), their lanes noted as enqueued in `session` (None: by the caller)."""
     values: list[dict[str, Any]] = [
         {
             "incident_id": e.incident_id,
@@ -106,16 +124,17 @@ def enqueue_all(
         }
         for e in effects
     ]
-    if lease is not None:
+    if lease is not None and values:
         values[0].update(lease_owner=lease[0], lease_until=lease[1], attempts=1)
-    enqueued_lanes(session).update(e.lane for e in effects)
-    if lease is None:
-        session.execute(_INSERT, values)
-        return
-    returned = session.execute(_INSERT_LEASED, values).all()
-    (row_id,) = [row_id for row_id, owner in returned if owner is not None]
+    if session is not None:
+        enqueued_lanes(session).update(e.lane for e in effects)
+    return values
+
+
+def note_born(*, session: Session, row_id: int, values: dict[str, Any]) -> None:
+    """Note an effect inserted already leased to this thread (see `born_claimed`)."""
     born: list[OutboxRow] = session.info.setdefault(_BORN_CLAIMED, [])
-    born.append(OutboxRow(id=row_id, **values[0]))
+    born.append(OutboxRow(id=row_id, **values))
 
 
 def born_claimed(session: Session) -> list[OutboxRow]:
@@ -190,6 +209,51 @@ _FINISH = (
 
 def finish(*, session: Session, row_id: int, now: datetime, owner: str) -> None:
     session.execute(_FINISH, {"row_id": row_id, "owner": owner, "now": now})
+
+
+# PostgreSQL: the effect done and the lane's next claimed, in one statement. The claim only if
+# the finish found the lease still ours (else whoever holds the row holds the lane); the
+# statement's snapshot still sees the row as pending, so the head is sought past it.
+_DONE = _FINISH.returning(_T.c.id).cte("done")
+_NEXT = (
+    select(func.min(_T.c.id))
+    .where(
+        _T.c.lane == bindparam("b_lane"),
+        _T.c.done_at.is_(None),
+        _T.c.id != bindparam("row_id"),
+    )
+    .scalar_subquery()
+)
+_FINISH_CLAIM = (
+    update(_T)
+    .add_cte(_DONE)
+    .where(
+        _T.c.id == _NEXT,
+        _T.c.done_at.is_(None),
+        _T.c.next_attempt_at <= _NOW,
+        or_(_T.c.lease_until.is_(None), _T.c.lease_until < _NOW),
+        exists(select(_DONE.c.id)),
+    )
+    .values(
+        lease_until=bindparam("until", type_=_T.c.lease_until.type),
+        lease_owner=bindparam("owner", type_=_T.c.lease_owner.type),
+        attempts=_T.c.attempts + 1,
+    )
+    .returning(*_T.c)
+)
+
+
+def finish_and_claim(
+    *, session: Session, row_id: int, lane: str, owner: str, now: datetime, lease: timedelta
+) -> OutboxRow | None:
+    """`finish` the effect, then `claim_head` of its lane: on PostgreSQL one statement (give
+    it a session of its own: `Database.one_write`), elsewhere two."""
+    if session.get_bind().dialect.name != "postgresql":
+        finish(session=session, row_id=row_id, now=now, owner=owner)
+        return claim_head(session=session, lane=lane, owner=owner, now=now, lease=lease)
+    params = {"row_id": row_id, "b_lane": lane, "now": now, "until": now + lease, "owner": owner}
+    claimed = session.execute(_FINISH_CLAIM, params).first()
+    return OutboxRow(**claimed._mapping) if claimed is not None else None
 
 
 def retry_later(

@@ -1,23 +1,26 @@
-"""What a declaration costs the database on its way to Slack, on SQLite and PostgreSQL: the
-channel is asked for right after the commit (its effect was inserted already leased to the
+"""What a declaration costs the database on its way to Slack, on SQLite and PostgreSQL (where its
+rows take two statements): the channel is asked for right after the commit (its effect was inserted already leased to the
 delivering thread: no claim), and lanes the declaration added nothing to are never claimed."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from sqlalchemy import event
-from sqlmodel import select
+from sqlmodel import col, select
 
-from bot.core.catalog import default_catalog
+from bot.core.catalog import PagerTarget, default_catalog
 from bot.flows import chat_effects as fx
 from bot.flows.incidents import IncidentFlows
 from bot.flows.outbox import OutboxRunner
+from bot.flows.pagers import Pagers
+from bot.flows.paging import OPEN
 from bot.store.db import Database
-from bot.store.models import OutboxRow, TimerRow
-from tests.flows.fakes import FakeChat, StepClock
+from bot.store.models import OutboxRow, PageRow, TimerRow
+from tests.flows.fakes import FakeChat, FakePager, StepClock
 
 ALICE = "U0ALICE"
 CREATE = "<conversations.create>"
@@ -42,7 +45,14 @@ class Recorder:
     def _statement(self, _c: Any, _cur: Any, statement: str, params: Any, *_: Any) -> None:
         words = statement.split()
         verb = words[0].upper()
-        if verb in ("SELECT", "INSERT", "UPDATE", "DELETE"):
+        if verb == "WITH":  # data-modifying CTEs (PostgreSQL): what they change, in order
+            changes = re.findall(r"(INSERT INTO|UPDATE) (\w+)", statement)
+            if changes == [("UPDATE", "outbox")] * 2:  # an effect done, the next claimed
+                self.seen.append("UPDATE outbox done+claim")
+            else:
+                self.seen.append("INSERT " + "+".join(table for _, table in changes))
+            self.params.append(repr(params))
+        elif verb in ("SELECT", "INSERT", "UPDATE", "DELETE"):
             anchor = {"SELECT": "FROM", "INSERT": "INTO", "DELETE": "FROM"}.get(verb)
             table = words[words.index(anchor) + 1] if anchor in words else words[1]
             if (verb, table) == ("UPDATE", "outbox"):  # a claim counts the attempt; else done
@@ -75,17 +85,26 @@ def test_slack_is_asked_for_the_channel_right_after_the_declaration_commits(
     )
     assert outcome.ok
     seen = recorded.seen
-    declaration = seen[: seen.index("COMMIT")]
-    assert declaration == [
-        "INSERT processed_request",
-        "INSERT incident",
-        "INSERT milestone",
-        "INSERT role_assignment",
-        "INSERT timeline_entry",
-        "INSERT outbox",  # the channel and the announcement, in one statement
-        "INSERT timer",  # the status-update reminder and the stale-open watch, in one
-    ]
-    assert seen[seen.index("COMMIT") + 1 : seen.index(CREATE)] == ["SELECT incident"]
+    before_slack = seen[: seen.index(CREATE)]
+    if db.is_postgres:  # every row in one statement, which commits by itself (no BEGIN/COMMIT)
+        assert before_slack == [
+            "INSERT processed_request+incident+milestone+role_assignment+timeline_entry+timer+outbox"
+        ]
+    else:
+        assert before_slack == [
+            "INSERT processed_request",
+            "INSERT incident",
+            "INSERT milestone",
+            "INSERT role_assignment",
+            "INSERT timeline_entry",
+            "INSERT outbox",  # the channel and the announcement, in one statement
+            "INSERT timer",  # the status-update reminder and the stale-open watch, in one
+            "COMMIT",  # and the channel's effect carries what asking takes: nothing is read
+        ]
+    # the incident is never read back: the channel's record returns the row, and the
+    # announcement (the lane's next effect) takes the card the channel's effect just made
+    assert "SELECT incident" not in seen
+    assert seen.count("SELECT role_assignment") == 1
     with db.read() as session:
         rows = session.exec(select(OutboxRow).order_by(OutboxRow.id)).all()  # type: ignore[arg-type]
         timers = session.exec(select(TimerRow.kind)).all()
@@ -108,7 +127,7 @@ def test_lanes_the_declaration_added_nothing_to_are_not_claimed(
 
 
 def test_an_effect_is_marked_done_in_the_transaction_that_claims_the_next(
-    flows: tuple[IncidentFlows, Recorder],
+    db: Database, flows: tuple[IncidentFlows, Recorder]
 ) -> None:
     incident_flows, recorded = flows
     assert incident_flows.declare(
@@ -116,6 +135,9 @@ def test_an_effect_is_marked_done_in_the_transaction_that_claims_the_next(
     ).ok
     seen = recorded.seen[recorded.seen.index(CREATE) :]
     outbox = [s for s in seen if s.startswith("UPDATE outbox")]
+    if db.is_postgres:  # in the same statement, which commits by itself
+        assert outbox == ["UPDATE outbox done+claim"] * 2
+        return
     assert outbox == [
         "UPDATE outbox done",  # the channel's effect…
         "UPDATE outbox claim",  # …with the announcement's claim
@@ -124,3 +146,35 @@ def test_an_effect_is_marked_done_in_the_transaction_that_claims_the_next(
     ]
     for done in (i for i, s in enumerate(seen) if s == "UPDATE outbox done"):
         assert seen[done + 1] == "UPDATE outbox claim"  # no COMMIT between
+
+
+def test_a_declaration_that_pages_at_once_writes_its_page_in_the_same_transaction(
+    db: Database,
+) -> None:
+    """What the declaration sets off beyond its own rows (a page here, or a playbook) is
+    written with them, atomically: then it is not one statement alone."""
+    chat, clock, catalog = FakeChat(), StepClock(), default_catalog()
+    effects = fx.ChatEffects(db, chat, catalog, clock, feed_channel="CFEED", public_url=None)
+    runner = OutboxRunner(db, clock, effects.handlers, on_give_up=effects.gave_up)
+    paging = Pagers(
+        by_kind={"fake": FakePager("fake", "Fake")},
+        targets={"fake": PagerTarget(service_id="PSERVICE")},
+    )
+    flows = IncidentFlows(db, catalog, clock, runner, paging=paging)
+    recorded = Recorder(db, chat)
+    try:
+        outcome = flows.declare(
+            title="Checkout is down", severity="SEV1", actor=ALICE, request_key="k9"
+        )
+    finally:
+        event.remove(db.engine, "before_cursor_execute", recorded._statement)
+        event.remove(db.engine, "commit", recorded._commit)
+    assert outcome.ok and outcome.incident_id is not None
+    before_slack = recorded.seen[: recorded.seen.index(CREATE)]
+    assert before_slack[-1] == "COMMIT" and "INSERT page" in before_slack
+    with db.read() as session:
+        pages = session.exec(select(PageRow)).all()
+        kinds = session.exec(select(OutboxRow.kind).order_by(col(OutboxRow.id))).all()
+    assert [(p.incident_id, p.target) for p in pages] == [(outcome.incident_id, "PSERVICE")]
+    assert kinds[:2] == [fx.OPEN_CHANNEL, fx.ANNOUNCE]
+    assert OPEN in kinds

@@ -14,7 +14,7 @@ from bot.core.milestones import Milestone
 from bot.flows import chat_effects as fx
 from bot.flows.incidents import NOT_AN_INCIDENT, IncidentFlows
 from bot.flows.outbox import OutboxRunner
-from bot.flows.ports import ConversationGone, IntegrationError, RateLimited
+from bot.flows.ports import ConversationGone, Deferred, IntegrationError, RateLimited
 from bot.store import incidents as q
 from bot.store.db import Database
 from bot.store.models import Incident, OutboxRow, ProcessedRequest, TimelineRow
@@ -86,6 +86,38 @@ def test_a_retried_request_declares_once(world: World) -> None:
     assert again.duplicate
     with world.db.read() as s:
         assert len(s.exec(select(Incident)).all()) == 1
+
+
+def test_a_channel_effect_paced_after_its_channel_was_made_never_asks_for_a_second(
+    world: World,
+) -> None:
+    """The channel's first run asks Slack before reading anything; a run paced after the
+    channel was made gives its attempt back, so its next run is again "attempt 1": it must read
+    the incident and find the channel, not ask again."""
+    invite = world.chat.invite
+    paced: list[str] = []
+
+    def invite_paced_once(channel_id: str, users: object) -> None:
+        if not paced:
+            paced.append(channel_id)
+            raise Deferred("slack", "conversations.invite paced", 0.0)
+        invite(channel_id, users)  # type: ignore[arg-type]
+
+    world.chat.invite = invite_paced_once  # type: ignore[method-assign]
+    incident_id = declare(world)
+    with world.db.read() as s:
+        (held,) = s.exec(select(OutboxRow).where(OutboxRow.kind == fx.OPEN_CHANNEL)).all()
+        assert (held.attempts, held.done_at) == (0, None)  # the attempt given back
+    world.clock.advance(seconds=1)
+    world.runner.run_lane(fx.lane(incident_id))
+    assert world.chat.names().count("create_channel") == 1
+    assert world.chat.names()[:4] == ["create_channel", "invite", "set_topic", "post_card"]
+    with world.db.read() as s:
+        incident = q.get_incident(session=s, incident_id=incident_id)
+        assert incident is not None and (incident.channel_id, incident.card_ts) == (
+            "C0001",
+            "1700000000.000001",
+        )
 
 
 def test_refusal_stores_nothing_not_even_the_request_id(world: World) -> None:

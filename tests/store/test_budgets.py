@@ -5,7 +5,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
+import psycopg
 import pytest
 from sqlalchemy import event, text
 
@@ -92,13 +94,22 @@ def test_scopes_are_kept_apart_and_never_stored_in_clear(
 
 def test_a_booking_is_one_statement_and_keeps_only_what_can_still_matter(pg: str) -> None:
     db = Database(pg)
-    statements: list[str] = []
-    event.listen(db.unsynced, "before_cursor_execute", lambda *a: statements.append(a[2]))
-    event.listen(db.unsynced, "commit", lambda *_: statements.append("COMMIT"))
+    statements: list[tuple[str, bool]] = []  # what the driver is asked, and in autocommit?
+
+    class Recording(psycopg.Cursor[Any]):  # bookings bypass SQLAlchemy: watch the driver
+        def execute(self, query: Any, params: Any = None, **kwargs: Any) -> Any:
+            statements.append((str(query), self.connection.autocommit))
+            return super().execute(query, params, **kwargs)
+
+    def recording(driver: Any, _record: Any, _proxy: Any) -> None:
+        driver.cursor_factory = Recording
+
+    event.listen(db.unsynced, "checkout", recording)
     window = Window(2, 61.0)
     pacer = SharedBudgets(db, {"pins.add": window}, namespace="slack")
     slots = [pacer.book("pins.add") for _ in range(4)]
-    assert len(statements) == 4 and "COMMIT" not in statements  # no transaction around it
+    assert len(statements) == 4
+    assert all(autocommit for _, autocommit in statements)  # no transaction around it
     assert [s.wait == 0.0 for s in slots if s is not None] == [True, True, False, False]
     first, second, third, fourth = (s.at for s in slots if s is not None)
     assert third == first + window.seconds  # as soon as the oldest leaves the window
