@@ -15,12 +15,14 @@ from bot.core.catalog import Phase
 from bot.core.lifecycle import Refused
 from bot.core.milestones import Milestone, Source
 from bot.core.sender_time import TimeUsed, Told, choose
+from bot.core.text import no_nul
 from bot.core.timeline import Entry, EntryKind
 from bot.flows import slack_effects as fx
 from bot.flows.unit import Outcome, UnitOfWork
 from bot.store import alerts as aq, incidents as q, outbox
 from bot.store.alerts import AlertChange
 from bot.store.models import Incident
+from bot.store.outbox import Effect
 
 _ICON = {"new": "🔥 Firing", "refired": "🔥 Firing again", "resolved": "✅ Resolved"}
 
@@ -50,52 +52,47 @@ class AlertFlows(UnitOfWork):
             source=group.source,
             alerts=group.alerts,
             now=now,
+            fresh_incident=opened,
         )
         if not changes:
             return Outcome(True, "No change.", incident.id)
         entries = [_alert_entry(c, group.told_by, now) for c in changes]
         q.insert_entries(session=session, incident_id=incident.id, entries=entries, now=now)
-        if not opened:
-            self._escalate(session, now, incident, group)
         lane = fx.lane(incident.id)
+        effects = []
         if not opened:  # a new incident's card already shows its alerts
-            outbox.enqueue(
-                session=session,
-                lane=lane,
-                kind=fx.POST_LINE,
-                now=now,
-                incident_id=incident.id,
-                payload=_summary_line(changes, now),
-            )
-        firing = aq.firing_count(session=session, incident_id=incident.id)
-        if firing == 0 and not opened and self._unmitigated(session, incident):
-            ended = aq.last_end(session=session, incident_id=incident.id)
-            impact = q.milestones(session=session, incident_id=incident.id)[
-                Milestone.IMPACT_STARTED
-            ]
-            proposed = choose(  # mitigation is never in the future nor before the impact
-                Told(group.told_by, ended),
-                received=now,
-                floors=[("the impact start", impact.at)],
-                tolerance=timedelta(0),
-            )
-            outbox.enqueue(
-                session=session,
-                lane=lane,
-                kind=fx.PROPOSE_MITIGATION,
-                now=now,
-                incident_id=incident.id,
-                payload={"at": proposed.at.isoformat()},
-            )
-        outbox.enqueue(
-            session=session,
-            lane=lane,
-            kind=fx.REFRESH,
-            now=now,
-            incident_id=incident.id,
-            coalesce=True,
-        )
+            self._escalate(session, now, incident, group)
+            effects.append(Effect(lane, fx.POST_LINE, incident.id, _summary_line(changes, now)))
+            mitigated = self._mitigation(session, now, incident, group)
+            if mitigated is not None:
+                effects.append(Effect(lane, fx.PROPOSE_MITIGATION, incident.id, mitigated))
+        # one card refresh serves a burst of changes (coalesced with one still waiting)
+        effects.append(Effect(lane, fx.REFRESH, incident.id))
+        outbox.enqueue_coalescing_last(session=session, effects=effects, now=now)
         return Outcome(True, f"{len(changes)} alert change(s)", incident.id)
+
+    def _mitigation(
+        self, session: Session, now: datetime, incident: Incident, group: AlertGroup
+    ) -> dict[str, object] | None:
+        """When the last firing alert of an unmitigated incident resolves: the mitigation to
+        propose, at the alerts' last end. An alert of this delivery still firing is enough to
+        know without a count."""
+        assert incident.id is not None
+        if "firing" in {no_nul(a.fingerprint): a.status for a in group.alerts}.values():
+            return None
+        if aq.firing_count(session=session, incident_id=incident.id):
+            return None
+        if not self._unmitigated(session, incident):
+            return None
+        ended = aq.last_end(session=session, incident_id=incident.id)
+        impact = q.milestones(session=session, incident_id=incident.id)[Milestone.IMPACT_STARTED]
+        proposed = choose(  # mitigation is never in the future nor before the impact
+            Told(group.told_by, ended),
+            received=now,
+            floors=[("the impact start", impact.at)],
+            tolerance=timedelta(0),
+        )
+        return {"at": proposed.at.isoformat()}
 
     def _open(self, session: Session, now: datetime, group: AlertGroup, key: str) -> Incident:
         c = classify(group, self.catalog)
@@ -114,8 +111,13 @@ class AlertFlows(UnitOfWork):
             impact_started_at=impact.at,
             detected_at=now,
         )
-        incident = q.create_incident(
-            session=session, opening=opening, now=now, source=Source.ALERT, created_by=None
+        incident = q.create_incident(  # the unique open-group key is checked here
+            session=session,
+            opening=opening,
+            now=now,
+            source=Source.ALERT,
+            created_by=None,
+            alert_group=(c.service, group.group_key, key),
         )
         assert incident.id is not None
         if impact.used is TimeUsed.RECEIPT:
@@ -128,9 +130,6 @@ class AlertFlows(UnitOfWork):
                 {"milestone": Milestone.IMPACT_STARTED.value, **impact.data()},
             )
             q.insert_entries(session=session, incident_id=incident.id, entries=[said], now=now)
-        incident.service, incident.group_key, incident.open_group = c.service, group.group_key, key
-        session.add(incident)
-        session.flush()  # the unique open-group key is checked here
         self.opened(
             session,
             incident,

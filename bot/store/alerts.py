@@ -6,13 +6,18 @@ import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import bindparam, func, insert, select as core_select, update
+from sqlalchemy import Row, and_, bindparam, case, func, or_, select as core_select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, select
 
 from bot.core.alerts import Alert
 from bot.core.text import no_nul
 from bot.store.models import AlertRow, Incident
+
+_A = AlertRow.__table__.c  # type: ignore[attr-defined]
 
 
 def group_hash(source: str, group_key: str) -> str:
@@ -35,43 +40,44 @@ class AlertChange:
 
 
 def upsert_alerts(
-    *, session: Session, incident_id: int, source: str, alerts: Sequence[Alert], now: datetime
+    *,
+    session: Session,
+    incident_id: int,
+    source: str,
+    alerts: Sequence[Alert],
+    now: datetime,
+    fresh_incident: bool = False,
 ) -> list[AlertChange]:
     """Store each alert by fingerprint; report only what changed (a repeat changes nothing).
 
-    Written for storms: new alerts go in as one multi-row INSERT, alerts whose state changed are
-    updated one by one (they are few), and the rest only get `last_seen_at`, in one UPDATE."""
-    table = AlertRow.__table__  # type: ignore[attr-defined]
+    Written for storms: one SELECT of the delivery's stored alerts (none for an incident this
+    transaction opened: `fresh_incident`), then one INSERT … ON CONFLICT DO UPDATE for all of
+    them: new ones go in, changed ones take the new state, the rest only get `last_seen_at`.
+    A fingerprint sent twice in one delivery counts once, as its last alert says."""
     # Keys as the database keeps them (it stores U+FFFD for NUL): else a fingerprint with a NUL
     # is never found again, and its second delivery breaks the unique key instead of matching.
-    alerts = [replace(a, fingerprint=no_nul(a.fingerprint)) for a in alerts]
-    fingerprints = list(dict.fromkeys(a.fingerprint for a in alerts))
-    stored = {
-        row.fingerprint: row
-        for row in session.execute(
-            core_select(
-                table.c.id,
-                table.c.fingerprint,
-                table.c.status,
-                table.c.ends_at,
-                table.c.starts_at,
-                table.c.summary,
-            ).where(table.c.incident_id == incident_id, table.c.fingerprint.in_(fingerprints))
-        ).all()
-    }
+    latest: dict[str, Alert] = {}
+    for a in alerts:
+        if "\x00" in a.fingerprint:
+            a = replace(a, fingerprint=no_nul(a.fingerprint))
+        latest[a.fingerprint] = a
+    if not latest:
+        return []
+    stored = {} if fresh_incident else _stored(session, incident_id, list(latest))
     changes: list[AlertChange] = []
-    fresh: dict[str, dict[str, object]] = {}
-    seen: list[str] = []
-    for alert in alerts:
-        row = stored.get(alert.fingerprint)
+    rows: list[dict[str, object]] = []
+    for fingerprint, alert in latest.items():
+        row = stored.get(fingerprint)
         if row is None:
-            if alert.fingerprint not in fresh:
-                changes.append(
-                    AlertChange(alert, "new" if alert.status == "firing" else "resolved")
-                )
-            fresh[alert.fingerprint] = {
+            changes.append(AlertChange(alert, "new" if alert.status == "firing" else "resolved"))
+        elif row.status != alert.status:
+            changes.append(
+                AlertChange(alert, "resolved" if alert.status == "resolved" else "refired")
+            )
+        rows.append(
+            {
                 "incident_id": incident_id,
-                "fingerprint": alert.fingerprint,
+                "fingerprint": fingerprint,
                 "source": source,
                 "status": alert.status,
                 "name": alert.name[:200],
@@ -84,38 +90,51 @@ def upsert_alerts(
                 "first_seen_at": now,
                 "last_seen_at": now,
             }
-            continue
-        if (row.status, row.ends_at, row.summary) == (
-            alert.status,
-            alert.ends_at,
-            alert.summary,
-        ) and (alert.status != "firing" or row.starts_at == alert.starts_at):
-            seen.append(alert.fingerprint)
-            continue
-        if row.status != alert.status:
-            changes.append(
-                AlertChange(alert, "resolved" if alert.status == "resolved" else "refired")
-            )
-        values: dict[str, object] = {
-            "status": alert.status,
-            "ends_at": alert.ends_at,
-            "summary": alert.summary,
-            "annotations": alert.annotations,
-            "links": alert.links,
-            "last_seen_at": now,
-        }
-        if alert.status == "firing":
-            values["starts_at"] = alert.starts_at
-        session.execute(update(table).where(table.c.id == row.id).values(**values))
-    if fresh:
-        session.execute(insert(table), list(fresh.values()))
-    if seen:
-        session.execute(
-            update(table)
-            .where(table.c.incident_id == incident_id, table.c.fingerprint.in_(seen))
-            .values(last_seen_at=now)
         )
+    session.execute(_UPSERT[session.get_bind().dialect.name], rows)
     return changes
+
+
+def _stored(session: Session, incident_id: int, fingerprints: list[str]) -> dict[str, Row[Any]]:
+    rows = session.execute(_STORED, {"incident_id": incident_id, "fingerprints": fingerprints})
+    return {row.fingerprint: row for row in rows}
+
+
+_STORED = core_select(_A.fingerprint, _A.status).where(
+    _A.incident_id == bindparam("incident_id"),
+    _A.fingerprint.in_(bindparam("fingerprints", expanding=True)),
+)
+
+
+def _upsert(dialect_insert: Any) -> Any:
+    """One statement for a delivery's alerts. On a conflict (the alert is stored) the row takes
+    the new state when something that matters changed (status, end, summary, or the start of
+    a firing alert), else only `last_seen_at`: the values compared are the ones just written,
+    so annotations and links follow the state changes, as they always did."""
+    new = dialect_insert(AlertRow.__table__)  # type: ignore[attr-defined]
+    sent = new.excluded
+    firing = sent.status == "firing"
+    changed = or_(
+        _A.status != sent.status,
+        _A.summary != sent.summary,
+        _A.ends_at.is_distinct_from(sent.ends_at),
+        and_(firing, _A.starts_at != sent.starts_at),
+    )
+    return new.on_conflict_do_update(
+        index_elements=[_A.incident_id, _A.fingerprint],
+        set_={
+            "status": sent.status,
+            "ends_at": sent.ends_at,
+            "summary": sent.summary,
+            "starts_at": case((firing, sent.starts_at), else_=_A.starts_at),
+            "annotations": case((changed, sent.annotations), else_=_A.annotations),
+            "links": case((changed, sent.links), else_=_A.links),
+            "last_seen_at": sent.last_seen_at,
+        },
+    )
+
+
+_UPSERT = {"postgresql": _upsert(pg_insert), "sqlite": _upsert(sqlite_insert)}
 
 
 def firing_count(*, session: Session, incident_id: int) -> int:
@@ -135,7 +154,6 @@ def alerts_of(*, session: Session, incident_id: int) -> Sequence[AlertRow]:
     ).all()
 
 
-_A = AlertRow.__table__.c  # type: ignore[attr-defined]
 _LINES = (
     core_select(_A.name, _A.summary, _A.status, _A.links)
     .where(_A.incident_id == bindparam("incident_id"))

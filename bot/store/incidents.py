@@ -58,8 +58,12 @@ def create_incident(
     source: Source,
     created_by: str | None,
     drill: bool = False,
+    alert_group: tuple[str | None, str, str] | None = None,
 ) -> Incident:
+    """`alert_group`: (service, group key, open-group hash) of an alert-born incident, written
+    with the row (its unique open-group key is checked by this INSERT)."""
     snap = opening.snapshot
+    service, group_key, open_group = alert_group or (None, None, None)
     incident = Incident(
         title=snap.title,
         description=opening.description,
@@ -71,6 +75,9 @@ def create_incident(
         created_by=created_by,
         created_at=now,
         updated_at=now,
+        service=service,
+        group_key=group_key,
+        open_group=open_group,
     )
     session.add(incident)
     session.flush()
