@@ -3,7 +3,10 @@ told once per delivery, paging when the severity asks for it."""
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Collection, Sequence
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
@@ -21,13 +24,19 @@ from bot.flows import slack_effects as fx
 from bot.flows.unit import Outcome, UnitOfWork
 from bot.store import alerts as aq, incidents as q, outbox
 from bot.store.alerts import AlertChange
-from bot.store.models import Incident
+from bot.store.models import Incident, OutboxRow
 from bot.store.outbox import Effect
 
 _ICON = {"new": "🔥 Firing", "refired": "🔥 Firing again", "resolved": "✅ Resolved"}
 
 
 class AlertFlows(UnitOfWork):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # incident → lanes a delivery handed to the pool and not started yet will run (None: all)
+        self._queued: dict[int, set[str] | None] = {}
+        self._queued_lock = threading.Lock()
+
     def ingest(self, group: AlertGroup) -> Outcome:
         """Idempotent: Alertmanager re-sends whole groups; a repeat changes nothing."""
         key = aq.group_hash(group.source, group.group_key)
@@ -37,6 +46,40 @@ class AlertFlows(UnitOfWork):
             # Another replica opened the incident for this group between our look and our
             # insert; the unique open-group key stopped a second one. Attach to theirs.
             return self.run(None, lambda session, now: self._ingest(session, now, group, key))
+
+    def deliver(
+        self,
+        incident_id: int,
+        lanes: Collection[str] | None = None,
+        born: Sequence[OutboxRow] = (),
+    ) -> None:
+        """In a storm, deliveries of one incident pile up behind a busy pool: one still waiting
+        there runs every effect committed before it starts, so the next one only adds its
+        lanes to it (the lanes keep their order and their pacing)."""
+        if self.background is None or born:
+            super().deliver(incident_id, lanes, born)
+            return
+        with self._queued_lock:
+            if incident_id in self._queued:
+                waiting = self._queued[incident_id]
+                if waiting is not None:
+                    if lanes is None:
+                        self._queued[incident_id] = None
+                    else:
+                        waiting.update(lanes)
+                return
+            self._queued[incident_id] = None if lanes is None else set(lanes)
+        try:
+            self.background(self._deliver_queued, incident_id)
+        except BaseException:
+            with self._queued_lock:
+                self._queued.pop(incident_id, None)
+            raise
+
+    def _deliver_queued(self, incident_id: int) -> None:
+        with self._queued_lock:
+            lanes = self._queued.pop(incident_id, None)
+        self._deliver(incident_id, lanes, ())
 
     def _ingest(self, session: Session, now: datetime, group: AlertGroup, key: str) -> Outcome:
         incident = aq.incident_by_open_group(session=session, group=key, for_update=True)

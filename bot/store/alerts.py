@@ -3,13 +3,21 @@
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, and_, bindparam, case, func, or_, select as core_select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy import (
+    and_,
+    bindparam,
+    case,
+    func,
+    or_,
+    select as core_select,
+    text,
+)
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, select
 
@@ -50,10 +58,11 @@ def upsert_alerts(
 ) -> list[AlertChange]:
     """Store each alert by fingerprint; report only what changed (a repeat changes nothing).
 
-    Written for storms: one SELECT of the delivery's stored alerts (none for an incident this
-    transaction opened: `fresh_incident`), then one INSERT … ON CONFLICT DO UPDATE for all of
-    them: new ones go in, changed ones take the new state, the rest only get `last_seen_at`.
-    A fingerprint sent twice in one delivery counts once, as its last alert says."""
+    Written for storms: one INSERT … ON CONFLICT DO UPDATE for all of a delivery's alerts: new
+    ones go in, changed ones take the new state, the rest only get `last_seen_at`. What each
+    was before comes back from the same statement on PostgreSQL; SQLite (no round trips) reads
+    it first, unless the incident was opened by this transaction (`fresh_incident`). A
+    fingerprint sent twice in one delivery counts once, as its last alert says."""
     # Keys as the database keeps them (it stores U+FFFD for NUL): else a fingerprint with a NUL
     # is never found again, and its second delivery breaks the unique key instead of matching.
     latest: dict[str, Alert] = {}
@@ -63,41 +72,45 @@ def upsert_alerts(
         latest[a.fingerprint] = a
     if not latest:
         return []
-    stored = {} if fresh_incident else _stored(session, incident_id, list(latest))
+    rows: list[dict[str, Any]] = [
+        {
+            "incident_id": incident_id,
+            "fingerprint": fingerprint,
+            "source": source,
+            "status": alert.status,
+            "name": alert.name[:200],
+            "summary": alert.summary,
+            "labels": alert.labels,
+            "annotations": alert.annotations,
+            "links": alert.links,
+            "starts_at": alert.starts_at,
+            "ends_at": alert.ends_at,
+            "first_seen_at": now,
+            "last_seen_at": now,
+        }
+        for fingerprint, alert in latest.items()
+    ]
+    was: dict[str, str | None]
+    if session.get_bind().dialect.name == "postgresql":
+        was = {fp: status for fp, status in session.execute(_UPSERT_PG, _columns(rows))}
+    else:
+        was = {} if fresh_incident else _stored(session, incident_id, list(latest))
+        session.execute(_UPSERT_SQLITE, rows)
     changes: list[AlertChange] = []
-    rows: list[dict[str, object]] = []
     for fingerprint, alert in latest.items():
-        row = stored.get(fingerprint)
-        if row is None:
+        before = was.get(fingerprint)
+        if before is None:
             changes.append(AlertChange(alert, "new" if alert.status == "firing" else "resolved"))
-        elif row.status != alert.status:
+        elif before != alert.status:
             changes.append(
                 AlertChange(alert, "resolved" if alert.status == "resolved" else "refired")
             )
-        rows.append(
-            {
-                "incident_id": incident_id,
-                "fingerprint": fingerprint,
-                "source": source,
-                "status": alert.status,
-                "name": alert.name[:200],
-                "summary": alert.summary,
-                "labels": alert.labels,
-                "annotations": alert.annotations,
-                "links": alert.links,
-                "starts_at": alert.starts_at,
-                "ends_at": alert.ends_at,
-                "first_seen_at": now,
-                "last_seen_at": now,
-            }
-        )
-    session.execute(_UPSERT[session.get_bind().dialect.name], rows)
     return changes
 
 
-def _stored(session: Session, incident_id: int, fingerprints: list[str]) -> dict[str, Row[Any]]:
+def _stored(session: Session, incident_id: int, fingerprints: list[str]) -> dict[str, str | None]:
     rows = session.execute(_STORED, {"incident_id": incident_id, "fingerprints": fingerprints})
-    return {row.fingerprint: row for row in rows}
+    return {fingerprint: status for fingerprint, status in rows}
 
 
 _STORED = core_select(_A.fingerprint, _A.status).where(
@@ -134,7 +147,53 @@ def _upsert(dialect_insert: Any) -> Any:
     )
 
 
-_UPSERT = {"postgresql": _upsert(pg_insert), "sqlite": _upsert(sqlite_insert)}
+# RETURNING makes SQLAlchemy send the rows as one multi-row INSERT ("insertmanyvalues", from
+# the statement compiled once), where a plain executemany runs the statement once a row. On
+# PostgreSQL a statement does not see its own changes: the subquery in RETURNING reads each
+# alert as it was before (no row: new). The incident's row lock, held by the caller, keeps
+# every other writer of the incident's alerts out meanwhile.
+_UPSERT_PG = text(
+    """INSERT INTO alert (incident_id, fingerprint, source, status, name, summary, labels,
+    annotations, links, starts_at, ends_at, first_seen_at, last_seen_at)
+SELECT :incident_id, v.* , :now, :now FROM unnest(CAST(:fingerprint AS VARCHAR[]),
+    CAST(:source AS VARCHAR[]), CAST(:status AS VARCHAR[]), CAST(:name AS VARCHAR[]),
+    CAST(:summary AS VARCHAR[]), CAST(:labels AS JSON[]), CAST(:annotations AS JSON[]),
+    CAST(:links AS JSON[]), CAST(:starts_at AS TIMESTAMPTZ[]), CAST(:ends_at AS TIMESTAMPTZ[])) AS v
+ON CONFLICT (incident_id, fingerprint) DO UPDATE SET
+    status = excluded.status, ends_at = excluded.ends_at, summary = excluded.summary,
+    starts_at = CASE WHEN excluded.status = 'firing' THEN excluded.starts_at
+        ELSE alert.starts_at END,
+    annotations = CASE WHEN (@CHANGED) THEN excluded.annotations ELSE alert.annotations END,
+    links = CASE WHEN (@CHANGED) THEN excluded.links ELSE alert.links END,
+    last_seen_at = excluded.last_seen_at
+RETURNING alert.fingerprint, (SELECT was.status FROM alert AS was WHERE was.id = alert.id)""".replace(
+        "@CHANGED",
+        "alert.status <> excluded.status OR alert.summary <> excluded.summary"
+        " OR alert.ends_at IS DISTINCT FROM excluded.ends_at"
+        " OR (excluded.status = 'firing' AND alert.starts_at <> excluded.starts_at)",
+    )
+)
+_TEXTS = ("fingerprint", "source", "status", "name", "summary")
+_JSONS = ("labels", "annotations", "links")
+
+
+def _columns(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """The rows as one array a column (PostgreSQL's `unnest`): one short statement, the same
+    text every time, so the driver and the server parse and plan it once, where a multi-row
+    VALUES of a thousand parameters is parsed on every call. Text in arrays is scrubbed of
+    NUL here (the engine's hook sees only plain parameters)."""
+    first = rows[0]
+    columns: dict[str, Any] = {"incident_id": first["incident_id"], "now": first["last_seen_at"]}
+    for name in _TEXTS:
+        columns[name] = [no_nul(r[name]) for r in rows]
+    for name in _JSONS:
+        columns[name] = [json.dumps(r[name]) for r in rows]
+    columns["starts_at"] = [r["starts_at"] for r in rows]
+    columns["ends_at"] = [r["ends_at"] for r in rows]
+    return columns
+
+
+_UPSERT_SQLITE = _upsert(sqlite_insert).returning(_A.id)
 
 
 def firing_count(*, session: Session, incident_id: int) -> int:
