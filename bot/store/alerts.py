@@ -92,7 +92,7 @@ def upsert_alerts(
     ]
     was: dict[str, str | None]
     if session.get_bind().dialect.name == "postgresql":
-        was = {fp: status for fp, status in session.execute(_UPSERT_PG, _columns(rows))}
+        was = _upsert_pg(session, rows)
     else:
         was = {} if fresh_incident else _stored(session, incident_id, list(latest))
         session.execute(_UPSERT_SQLITE, rows)
@@ -152,13 +152,7 @@ def _upsert(dialect_insert: Any) -> Any:
 # PostgreSQL a statement does not see its own changes: the subquery in RETURNING reads each
 # alert as it was before (no row: new). The incident's row lock, held by the caller, keeps
 # every other writer of the incident's alerts out meanwhile.
-_UPSERT_PG = text(
-    """INSERT INTO alert (incident_id, fingerprint, source, status, name, summary, labels,
-    annotations, links, starts_at, ends_at, first_seen_at, last_seen_at)
-SELECT :incident_id, v.* , :now, :now FROM unnest(CAST(:fingerprint AS VARCHAR[]),
-    CAST(:source AS VARCHAR[]), CAST(:status AS VARCHAR[]), CAST(:name AS VARCHAR[]),
-    CAST(:summary AS VARCHAR[]), CAST(:labels AS JSON[]), CAST(:annotations AS JSON[]),
-    CAST(:links AS JSON[]), CAST(:starts_at AS TIMESTAMPTZ[]), CAST(:ends_at AS TIMESTAMPTZ[])) AS v
+_ON_CONFLICT = """
 ON CONFLICT (incident_id, fingerprint) DO UPDATE SET
     status = excluded.status, ends_at = excluded.ends_at, summary = excluded.summary,
     starts_at = CASE WHEN excluded.status = 'firing' THEN excluded.starts_at
@@ -167,30 +161,62 @@ ON CONFLICT (incident_id, fingerprint) DO UPDATE SET
     links = CASE WHEN (@CHANGED) THEN excluded.links ELSE alert.links END,
     last_seen_at = excluded.last_seen_at
 RETURNING alert.fingerprint, (SELECT was.status FROM alert AS was WHERE was.id = alert.id)""".replace(
-        "@CHANGED",
-        "alert.status <> excluded.status OR alert.summary <> excluded.summary"
-        " OR alert.ends_at IS DISTINCT FROM excluded.ends_at"
-        " OR (excluded.status = 'firing' AND alert.starts_at <> excluded.starts_at)",
-    )
+    "@CHANGED",
+    "alert.status <> excluded.status OR alert.summary <> excluded.summary"
+    " OR alert.ends_at IS DISTINCT FROM excluded.ends_at"
+    " OR (excluded.status = 'firing' AND alert.starts_at <> excluded.starts_at)",
+)
+_INTO = """INSERT INTO alert (incident_id, fingerprint, source, status, name, summary, labels,
+    annotations, links, starts_at, ends_at, first_seen_at, last_seen_at)
+SELECT :incident_id, v.*, :now, :now FROM """
+# The rows as one JSON document: one parameter, nothing to escape a value.
+_UPSERT_PG = text(
+    _INTO
+    + """json_to_recordset(CAST(:rows AS JSON)) AS v(fingerprint VARCHAR, source VARCHAR,
+    status VARCHAR, name VARCHAR, summary VARCHAR, labels JSON, annotations JSON, links JSON,
+    starts_at TIMESTAMPTZ, ends_at TIMESTAMPTZ)"""
+    + _ON_CONFLICT
+)
+# The rows as one array a column, for what PostgreSQL's JSON functions refuse: an escaped
+# NUL (\u0000) in labels or annotations, kept as it came in a json column.
+_UPSERT_PG_ARRAYS = text(
+    _INTO
+    + """unnest(CAST(:fingerprint AS VARCHAR[]), CAST(:source AS VARCHAR[]),
+    CAST(:status AS VARCHAR[]), CAST(:name AS VARCHAR[]), CAST(:summary AS VARCHAR[]),
+    CAST(:labels AS JSON[]), CAST(:annotations AS JSON[]), CAST(:links AS JSON[]),
+    CAST(:starts_at AS TIMESTAMPTZ[]), CAST(:ends_at AS TIMESTAMPTZ[])) AS v"""
+    + _ON_CONFLICT
 )
 _TEXTS = ("fingerprint", "source", "status", "name", "summary")
 _JSONS = ("labels", "annotations", "links")
 
 
-def _columns(rows: list[dict[str, Any]]) -> dict[str, Any]:
-    """The rows as one array a column (PostgreSQL's `unnest`): one short statement, the same
-    text every time, so the driver and the server parse and plan it once, where a multi-row
-    VALUES of a thousand parameters is parsed on every call. Text in arrays is scrubbed of
-    NUL here (the engine's hook sees only plain parameters)."""
+def _upsert_pg(session: Session, rows: list[dict[str, Any]]) -> dict[str, str | None]:
+    """One short statement, the same text every time, so the driver and the server parse and
+    plan it once (a multi-row VALUES of hundreds of parameters is parsed on every call). Text
+    is scrubbed of NUL here: the engine's hook sees only plain parameters."""
     first = rows[0]
-    columns: dict[str, Any] = {"incident_id": first["incident_id"], "now": first["last_seen_at"]}
-    for name in _TEXTS:
-        columns[name] = [no_nul(r[name]) for r in rows]
-    for name in _JSONS:
-        columns[name] = [json.dumps(r[name]) for r in rows]
-    columns["starts_at"] = [r["starts_at"] for r in rows]
-    columns["ends_at"] = [r["ends_at"] for r in rows]
-    return columns
+    params: dict[str, Any] = {"incident_id": first["incident_id"], "now": first["last_seen_at"]}
+    document = json.dumps(
+        [
+            {
+                **{name: no_nul(r[name]) for name in _TEXTS},
+                **{name: r[name] for name in _JSONS},
+                "starts_at": r["starts_at"].isoformat(),
+                "ends_at": None if r["ends_at"] is None else r["ends_at"].isoformat(),
+            }
+            for r in rows
+        ]
+    )
+    statement = _UPSERT_PG
+    if "\\u0000" in document:
+        statement = _UPSERT_PG_ARRAYS
+        params.update({name: [no_nul(r[name]) for r in rows] for name in _TEXTS})
+        params.update({name: [json.dumps(r[name]) for r in rows] for name in _JSONS})
+        params.update({name: [r[name] for r in rows] for name in ("starts_at", "ends_at")})
+    else:
+        params["rows"] = document
+    return {fp: status for fp, status in session.execute(statement, params)}
 
 
 _UPSERT_SQLITE = _upsert(sqlite_insert).returning(_A.id)

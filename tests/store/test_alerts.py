@@ -119,3 +119,11 @@ def test_a_fingerprint_sent_twice_in_one_delivery_counts_once_as_its_last_alert_
     incident_id = new_incident(db)
     assert deliver(db, incident_id, T0, alert("a"), alert("a", "resolved")) == ["a resolved"]
     assert stored(db, incident_id)["a"][0] == "resolved"
+
+
+def test_labels_and_annotations_with_a_nul_are_stored_as_sent(db: Database) -> None:
+    incident_id = new_incident(db)
+    odd = replace(alert("a"), labels={"pod": "x\x00y"}, annotations={"summary": "s\x00t"})
+    assert deliver(db, incident_id, T0, odd, alert("b")) == ["a new", "b new"]
+    assert stored(db, incident_id)["a"][1] == {"summary": "s\x00t"}
+    assert deliver(db, incident_id, T0, odd, alert("b", "resolved")) == ["b resolved"]
