@@ -3,7 +3,10 @@ told once per delivery, paging when the severity asks for it."""
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Collection, Sequence
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
@@ -15,17 +18,25 @@ from bot.core.catalog import Phase
 from bot.core.lifecycle import Refused
 from bot.core.milestones import Milestone, Source
 from bot.core.sender_time import TimeUsed, Told, choose
+from bot.core.text import no_nul
 from bot.core.timeline import Entry, EntryKind
 from bot.flows import chat_effects as fx
 from bot.flows.unit import Outcome, UnitOfWork
 from bot.store import alerts as aq, incidents as q, outbox
 from bot.store.alerts import AlertChange
-from bot.store.models import Incident
+from bot.store.models import Incident, OutboxRow
+from bot.store.outbox import Effect
 
 _ICON = {"new": "🔥 Firing", "refired": "🔥 Firing again", "resolved": "✅ Resolved"}
 
 
 class AlertFlows(UnitOfWork):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # incident → lanes a delivery handed to the pool and not started yet will run (None: all)
+        self._queued: dict[int, set[str] | None] = {}
+        self._queued_lock = threading.Lock()
+
     def ingest(self, group: AlertGroup) -> Outcome:
         """Idempotent: Alertmanager re-sends whole groups; a repeat changes nothing."""
         key = aq.group_hash(group.source, group.group_key)
@@ -35,6 +46,40 @@ class AlertFlows(UnitOfWork):
             # Another replica opened the incident for this group between our look and our
             # insert; the unique open-group key stopped a second one. Attach to theirs.
             return self.run(None, lambda session, now: self._ingest(session, now, group, key))
+
+    def deliver(
+        self,
+        incident_id: int,
+        lanes: Collection[str] | None = None,
+        born: Sequence[OutboxRow] = (),
+    ) -> None:
+        """In a storm, deliveries of one incident pile up behind a busy pool: one still waiting
+        there runs every effect committed before it starts, so the next one only adds its
+        lanes to it (the lanes keep their order and their pacing)."""
+        if self.background is None or born:
+            super().deliver(incident_id, lanes, born)
+            return
+        with self._queued_lock:
+            if incident_id in self._queued:
+                waiting = self._queued[incident_id]
+                if waiting is not None:
+                    if lanes is None:
+                        self._queued[incident_id] = None
+                    else:
+                        waiting.update(lanes)
+                return
+            self._queued[incident_id] = None if lanes is None else set(lanes)
+        try:
+            self.background(self._deliver_queued, incident_id)
+        except BaseException:
+            with self._queued_lock:
+                self._queued.pop(incident_id, None)
+            raise
+
+    def _deliver_queued(self, incident_id: int) -> None:
+        with self._queued_lock:
+            lanes = self._queued.pop(incident_id, None)
+        self._deliver(incident_id, lanes, ())
 
     def _ingest(self, session: Session, now: datetime, group: AlertGroup, key: str) -> Outcome:
         incident = aq.incident_by_open_group(session=session, group=key, for_update=True)
@@ -50,52 +95,47 @@ class AlertFlows(UnitOfWork):
             source=group.source,
             alerts=group.alerts,
             now=now,
+            fresh_incident=opened,
         )
         if not changes:
             return Outcome(True, "No change.", incident.id)
         entries = [_alert_entry(c, group.told_by, now) for c in changes]
         q.insert_entries(session=session, incident_id=incident.id, entries=entries, now=now)
-        if not opened:
-            self._escalate(session, now, incident, group)
         lane = fx.lane(incident.id)
+        effects = []
         if not opened:  # a new incident's card already shows its alerts
-            outbox.enqueue(
-                session=session,
-                lane=lane,
-                kind=fx.POST_LINE,
-                now=now,
-                incident_id=incident.id,
-                payload=_summary_line(changes, now),
-            )
-        firing = aq.firing_count(session=session, incident_id=incident.id)
-        if firing == 0 and not opened and self._unmitigated(session, incident):
-            ended = aq.last_end(session=session, incident_id=incident.id)
-            impact = q.milestones(session=session, incident_id=incident.id)[
-                Milestone.IMPACT_STARTED
-            ]
-            proposed = choose(  # mitigation is never in the future nor before the impact
-                Told(group.told_by, ended),
-                received=now,
-                floors=[("the impact start", impact.at)],
-                tolerance=timedelta(0),
-            )
-            outbox.enqueue(
-                session=session,
-                lane=lane,
-                kind=fx.PROPOSE_MITIGATION,
-                now=now,
-                incident_id=incident.id,
-                payload={"at": proposed.at.isoformat()},
-            )
-        outbox.enqueue(
-            session=session,
-            lane=lane,
-            kind=fx.REFRESH,
-            now=now,
-            incident_id=incident.id,
-            coalesce=True,
-        )
+            self._escalate(session, now, incident, group)
+            effects.append(Effect(lane, fx.POST_LINE, incident.id, _summary_line(changes, now)))
+            mitigated = self._mitigation(session, now, incident, group)
+            if mitigated is not None:
+                effects.append(Effect(lane, fx.PROPOSE_MITIGATION, incident.id, mitigated))
+        # one card refresh serves a burst of changes (coalesced with one still waiting)
+        effects.append(Effect(lane, fx.REFRESH, incident.id))
+        outbox.enqueue_coalescing_last(session=session, effects=effects, now=now)
         return Outcome(True, f"{len(changes)} alert change(s)", incident.id)
+
+    def _mitigation(
+        self, session: Session, now: datetime, incident: Incident, group: AlertGroup
+    ) -> dict[str, object] | None:
+        """When the last firing alert of an unmitigated incident resolves: the mitigation to
+        propose, at the alerts' last end. An alert of this delivery still firing is enough to
+        know without a count."""
+        assert incident.id is not None
+        if "firing" in {no_nul(a.fingerprint): a.status for a in group.alerts}.values():
+            return None
+        if aq.firing_count(session=session, incident_id=incident.id):
+            return None
+        if not self._unmitigated(session, incident):
+            return None
+        ended = aq.last_end(session=session, incident_id=incident.id)
+        impact = q.milestones(session=session, incident_id=incident.id)[Milestone.IMPACT_STARTED]
+        proposed = choose(  # mitigation is never in the future nor before the impact
+            Told(group.told_by, ended),
+            received=now,
+            floors=[("the impact start", impact.at)],
+            tolerance=timedelta(0),
+        )
+        return {"at": proposed.at.isoformat()}
 
     def _open(self, session: Session, now: datetime, group: AlertGroup, key: str) -> Incident:
         c = classify(group, self.catalog)
@@ -114,8 +154,13 @@ class AlertFlows(UnitOfWork):
             impact_started_at=impact.at,
             detected_at=now,
         )
-        incident = q.create_incident(
-            session=session, opening=opening, now=now, source=Source.ALERT, created_by=None
+        incident = q.create_incident(  # the unique open-group key is checked here
+            session=session,
+            opening=opening,
+            now=now,
+            source=Source.ALERT,
+            created_by=None,
+            alert_group=(c.service, group.group_key, key),
         )
         assert incident.id is not None
         if impact.used is TimeUsed.RECEIPT:
@@ -128,9 +173,6 @@ class AlertFlows(UnitOfWork):
                 {"milestone": Milestone.IMPACT_STARTED.value, **impact.data()},
             )
             q.insert_entries(session=session, incident_id=incident.id, entries=[said], now=now)
-        incident.service, incident.group_key, incident.open_group = c.service, group.group_key, key
-        session.add(incident)
-        session.flush()  # the unique open-group key is checked here
         self.opened(
             session,
             incident,

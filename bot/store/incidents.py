@@ -59,9 +59,17 @@ def create_incident(
     source: Source,
     created_by: str | None,
     drill: bool = False,
+    alert_group: tuple[str | None, str, str] | None = None,
 ) -> Incident:
+    """`alert_group`: (service, group key, open-group hash) of an alert-born incident, written
+    with the row (its unique open-group key is checked by this INSERT)."""
     incident = new_incident(
-        opening=opening, now=now, source=source, created_by=created_by, drill=drill
+        opening=opening,
+        now=now,
+        source=source,
+        created_by=created_by,
+        drill=drill,
+        alert_group=alert_group,
     )
     session.add(incident)
     session.flush()
@@ -71,10 +79,17 @@ def create_incident(
 
 
 def new_incident(
-    *, opening: Opening, now: datetime, source: Source, created_by: str | None, drill: bool
+    *,
+    opening: Opening,
+    now: datetime,
+    source: Source,
+    created_by: str | None,
+    drill: bool,
+    alert_group: tuple[str | None, str, str] | None = None,
 ) -> Incident:
     """The row of an incident being opened, not yet stored."""
     snap = opening.snapshot
+    service, group_key, open_group = alert_group or (None, None, None)
     return Incident(
         title=snap.title,
         description=opening.description,
@@ -86,6 +101,9 @@ def new_incident(
         created_by=created_by,
         created_at=now,
         updated_at=now,
+        service=service,
+        group_key=group_key,
+        open_group=open_group,
     )
 
 

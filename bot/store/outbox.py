@@ -13,7 +13,18 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, bindparam, exists, func, insert, or_, update
+from sqlalchemy import (
+    and_,
+    bindparam,
+    exists,
+    func,
+    insert,
+    literal,
+    or_,
+    select as core_select,
+    union_all,
+    update,
+)
 from sqlmodel import Session, col, select
 
 from bot.store.models import OutboxRow
@@ -135,6 +146,59 @@ def note_born(*, session: Session, row_id: int, values: dict[str, Any]) -> None:
     """Note an effect inserted already leased to this thread (see `born_claimed`)."""
     born: list[OutboxRow] = session.info.setdefault(_BORN_CLAIMED, [])
     born.append(OutboxRow(id=row_id, **values))
+
+
+_COLUMNS = ("incident_id", "lane", "kind", "payload", "created_at", "next_attempt_at")
+_ADD_WAITING: dict[int, Any] = {}  # effects in the statement → INSERT … SELECT, built once
+
+
+def _add_unless_waiting(effects: int) -> Any:
+    """INSERT … SELECT of `effects` rows, the last left out when a row of its kind is waiting
+    unclaimed in its lane (what `enqueue(coalesce=True)` checks with a query of its own)."""
+    if effects not in _ADD_WAITING:
+        rows = []
+        for i in range(effects):
+            row = core_select(
+                *(bindparam(f"{name}_{i}", type_=_T.c[name].type) for name in _COLUMNS),
+                literal(0, type_=_T.c.attempts.type),
+                literal(False, type_=_T.c.failed.type),
+            )
+            if i == effects - 1:
+                row = row.where(
+                    ~exists().where(
+                        _T.c.lane == bindparam(f"lane_{i}", type_=_T.c.lane.type),
+                        _T.c.kind == bindparam(f"kind_{i}", type_=_T.c.kind.type),
+                        _T.c.done_at.is_(None),
+                        _T.c.lease_until.is_(None),
+                    )
+                )
+            rows.append(row)
+        _ADD_WAITING[effects] = insert(_T).from_select(
+            [*_COLUMNS, "attempts", "failed"], rows[0] if effects == 1 else union_all(*rows)
+        )
+    return _ADD_WAITING[effects]
+
+
+def enqueue_coalescing_last(*, session: Session, effects: Sequence[Effect], now: datetime) -> None:
+    """Add effects in order in one statement, the last one coalesced as `enqueue` does with
+    `coalesce=True` (an identical-kind row still waiting unclaimed in the lane stands for it):
+    an alert delivery's line and card refresh in a single round trip."""
+    if not effects:
+        return
+    params: dict[str, Any] = {}
+    for i, e in enumerate(effects):
+        params.update(
+            {
+                f"incident_id_{i}": e.incident_id,
+                f"lane_{i}": e.lane,
+                f"kind_{i}": e.kind,
+                f"payload_{i}": e.payload,
+                f"created_at_{i}": now,
+                f"next_attempt_at_{i}": now,
+            }
+        )
+    enqueued_lanes(session).update(e.lane for e in effects)
+    session.execute(_add_unless_waiting(len(effects)), params)
 
 
 def born_claimed(session: Session) -> list[OutboxRow]:
