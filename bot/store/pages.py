@@ -8,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import bindparam, or_, select as core_select
+from sqlalchemy import bindparam, func, literal, or_, select as core_select, update
 from sqlmodel import Session, col, select
 
 from bot.core.timeline import EntryKind
@@ -94,7 +94,8 @@ def pages_of(*, session: Session, incident_id: int) -> list[Page]:
     return [_page(row) for row in rows]
 
 
-_P = PageRow.__table__.c  # type: ignore[attr-defined]
+_T = PageRow.__table__  # type: ignore[attr-defined]  # Core statements: no ORM bookkeeping
+_P = _T.c
 _LINES = (
     core_select(_P.service, _P.status, _P.html_url)
     .where(_P.incident_id == bindparam("incident_id"))
@@ -108,6 +109,9 @@ def page_lines(*, session: Session, incident_id: int) -> list[tuple[str | None, 
     return [(service, status, url) for service, status, url in rows]
 
 
+_PAGE_COLUMNS = [_P[name] for name in Page.__dataclass_fields__]
+
+
 def record_page_landed(
     *,
     session: Session,
@@ -116,35 +120,33 @@ def record_page_landed(
     pager_incident_id: str | None = None,
     html_url: str | None = None,
 ) -> Page:
-    """The pager took the page (`triggered`), with its incident and link when it said them."""
-    row = session.get(PageRow, page_id)
-    assert row is not None
-    row.status, row.updated_at = "triggered", now
+    """The pager took the page (`triggered`), with its incident and link when it said them.
+    One UPDATE … RETURNING: the page is not read again to be written."""
+    values: dict[str, object] = {"status": "triggered", "updated_at": now}
     if pager_incident_id is not None:
-        row.pager_incident_id = pager_incident_id
+        values["pager_incident_id"] = pager_incident_id
     if html_url is not None:
-        row.html_url = html_url
-    session.add(row)
-    return _page(row)
+        values["html_url"] = html_url
+    row = session.execute(
+        update(_T).where(_P.id == page_id).values(**values).returning(*_PAGE_COLUMNS)
+    ).one()
+    return Page(**row._mapping)
 
 
 def record_page_followed(*, session: Session, page_id: int, status: str, now: datetime) -> None:
-    """An acknowledgement or resolution made here reached the pager for this page."""
-    row = session.get(PageRow, page_id)
-    if row is None:
-        return
-    row.status, row.updated_at = status, now
-    if status == "acknowledged" and row.acknowledged_at is None:
-        row.acknowledged_at = now
-    session.add(row)
+    """An acknowledgement or resolution made here reached the pager for this page (the first
+    acknowledgement's time is kept)."""
+    values: dict[str, object] = {"status": status, "updated_at": now}
+    if status == "acknowledged":
+        values["acknowledged_at"] = func.coalesce(
+            _P.acknowledged_at, literal(now, _P.acknowledged_at.type)
+        )
+    session.execute(update(_T).where(_P.id == page_id).values(**values))
 
 
 def record_page_failed(*, session: Session, page_id: int, now: datetime) -> None:
     """The pager refused the page for good."""
-    row = session.get(PageRow, page_id)
-    if row is not None:
-        row.status, row.updated_at = "failed", now
-        session.add(row)
+    session.execute(update(_T).where(_P.id == page_id).values(status="failed", updated_at=now))
 
 
 def page_heard_of(
