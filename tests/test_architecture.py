@@ -197,3 +197,51 @@ def test_the_contract_sees_an_orm_import(source: str) -> None:
 def test_the_contract_lets_the_web_read_models() -> None:
     source = "from bot.store import incident_reads\nfrom bot.store.read_models import Scope"
     assert orm_imports(source, "bot.web") == []
+
+
+# The flows whose SQL has moved into the store's repositories (bot.store.pages, followups, pins,
+# playbook_runs, postmortems): they import no ORM and get plain values back. Each names what it
+# still takes of the tables, only to hand on unchanged: the unit of work's incident row (to
+# changes.apply_command / timers.arm_for) and the runner's outbox row (to chat_effects). The
+# other flows modules follow in later changes (issue 14).
+STORE_OWNS_THE_SQL: dict[str, frozenset[str]] = {
+    "bot.flows.followups": frozenset(),
+    "bot.flows.oncall": frozenset(),
+    "bot.flows.pager_effects": frozenset(),
+    "bot.flows.pager_in": frozenset(),
+    "bot.flows.paging": frozenset(),
+    "bot.flows.pins": frozenset(),
+    "bot.flows.playbook_runs": frozenset({"bot.store.models.Incident"}),
+    "bot.flows.playbooks": frozenset(),
+    "bot.flows.postmortem": frozenset(),
+    "bot.flows.step_actions": frozenset({"bot.store.models.Incident"}),
+    "bot.flows.step_effects": frozenset({"bot.store.models.OutboxRow"}),
+    "bot.flows.tracker_effects": frozenset(),
+}
+
+
+def orm_imports_beyond(source: str, package: str, handed_on: frozenset[str]) -> list[str]:
+    """The module's ORM imports other than the rows it may hand on (`from bot.store.models
+    import X` also names the module itself, which says nothing more)."""
+    found = set(orm_imports(source, package))
+    if found & handed_on:
+        found.discard("bot.store.models")
+    return sorted(found - handed_on)
+
+
+@pytest.mark.parametrize("name", sorted(STORE_OWNS_THE_SQL))
+def test_these_flows_leave_the_sql_to_the_store(name: str) -> None:
+    path = modules()[name]
+    source = path.read_text(encoding="utf-8")
+    assert orm_imports_beyond(source, package_of(name, path), STORE_OWNS_THE_SQL[name]) == []
+
+
+def test_the_contract_lets_a_flow_hand_on_only_the_rows_it_names() -> None:
+    handed_on = frozenset({"bot.store.models.Incident"})
+    source = "from bot.store.models import Incident"
+    assert orm_imports_beyond(source, "bot.flows", handed_on) == []
+    source = "from bot.store.models import Incident, PageRow"
+    assert orm_imports_beyond(source, "bot.flows", handed_on) == ["bot.store.models.PageRow"]
+    source = "from sqlmodel import select\nfrom bot.store.models import Incident"
+    assert orm_imports_beyond(source, "bot.flows", handed_on) == ["sqlmodel", "sqlmodel.select"]
+    assert orm_imports_beyond("from bot.store import pages", "bot.flows", frozenset()) == []

@@ -6,17 +6,15 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
 
-from sqlmodel import Session
-
 from bot.core.lifecycle import Refused
 from bot.core.milestones import Source
 from bot.core.timeline import Entry, EntryKind
 from bot.flows.chat_effects import announce_entry
 from bot.flows.pins import NOT_AN_INCIDENT
 from bot.flows.unit import Outcome, UnitOfWork
-from bot.store import incident_reads, incidents as q, timers as timer_store
-from bot.store.models import Followup, Incident
+from bot.store import followups as store, incident_reads, incidents as q, timers as timer_store
 from bot.store.read_models import FollowupItem, IncidentSummary
+from bot.store.session import Session
 
 DUE_SOON = "followup_due"  # kind "followup_due:<id>": the day before it is due
 OVERDUE = "followup_overdue"  # kind "followup_overdue:<id>": the day after it was due
@@ -33,7 +31,7 @@ def reminder_times(due_on: date) -> dict[str, datetime]:
 
 def add(
     session: Session,
-    incident: Incident,
+    incident_id: int,
     *,
     text: str,
     owner: str | None,
@@ -42,30 +40,26 @@ def add(
     source: str,
     now: datetime,
     permalink: str | None = None,
-) -> Followup:
+) -> FollowupItem:
     """Record a follow-up (its line in the channel, its reminders armed), in the caller's transaction."""
-    assert incident.id is not None
     if due_on is not None and due_on < now.astimezone(UTC).date():
         raise Refused(f"{due_on.isoformat()} is in the past: give a due date from today on.")
-    row = Followup(
-        incident_id=incident.id,
-        text=text.strip()[:1000],
+    row = store.record_followup(
+        session=session,
+        incident_id=incident_id,
+        text=text.strip(),
         owner=owner,
         due_on=due_on,
         created_by=actor,
-        created_at=now,
-        updated_at=now,
+        now=now,
         source=source,
         permalink=permalink,
     )
-    session.add(row)
-    session.flush()
-    assert row.id is not None
     for kind, at in (reminder_times(due_on) if due_on else {}).items():
         if at > now:
             timer_store.arm(
                 session=session,
-                incident_id=incident.id,
+                incident_id=incident_id,
                 kind=f"{kind}:{row.id}",
                 due_at=at,
                 now=now,
@@ -82,7 +76,7 @@ def add(
             "due_on": due_on.isoformat() if due_on else None,
         },
     )
-    announce_entry(session, incident.id, entry, now)
+    announce_entry(session, incident_id, entry, now)
     return row
 
 
@@ -107,7 +101,7 @@ class FollowupFlows(UnitOfWork):
                 raise Refused(NOT_AN_INCIDENT)
             row = add(
                 session,
-                incident,
+                incident.id,
                 text=text,
                 owner=owner,
                 due_on=due_on,
@@ -126,25 +120,25 @@ class FollowupFlows(UnitOfWork):
             incident = q.incident_by_channel(session=session, channel_id=channel_id)
             if incident is None or incident.id is None:
                 raise Refused(NOT_AN_INCIDENT)
-            items = incident_reads.followups(session=session, incident_id=incident.id)
+            items = store.followups_of(session=session, incident_id=incident.id)
             return incident_reads.summary_of(incident), items
 
     def set_followup_state(
         self, *, followup_id: int, done: bool, actor: str, request_key: str | None
     ) -> Outcome:
         def work(session: Session, now: datetime) -> Outcome:
-            row = session.get(Followup, followup_id)
-            if row is None:
+            found = store.followup(session=session, followup_id=followup_id)
+            if found is None:
                 raise Refused("That follow-up no longer exists.")
+            incident_id, row = found
             state = "done" if done else "open"
             if row.state == state:
                 raise Refused(f"Follow-up #{row.id} is already {state}.")
-            row.state, row.updated_at = state, now
-            session.add(row)
+            store.record_followup_state(session=session, followup_id=row.id, state=state, now=now)
             if done:
                 timer_store.cancel(
                     session=session,
-                    incident_id=row.incident_id,
+                    incident_id=incident_id,
                     now=now,
                     kinds=[f"{kind}:{row.id}" for kind in KINDS],
                 )
@@ -157,7 +151,7 @@ class FollowupFlows(UnitOfWork):
                 Source.CHAT,
                 {"followup": row.id, "state": state},
             )
-            announce_entry(session, row.incident_id, entry, now)
-            return Outcome(True, f"Follow-up #{row.id} {verb}.", row.incident_id)
+            announce_entry(session, incident_id, entry, now)
+            return Outcome(True, f"Follow-up #{row.id} {verb}.", incident_id)
 
         return self.run(request_key, work)

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlmodel import Session
-
 from bot.core.catalog import PagerTarget
 from bot.core.lifecycle import Refused
 from bot.core.milestones import Source
@@ -17,6 +15,7 @@ from bot.flows.pins import NOT_AN_INCIDENT
 from bot.flows.ports import OnCall, PagerRefused
 from bot.flows.unit import Outcome, UnitOfWork
 from bot.store import incidents as q
+from bot.store.session import Session
 
 
 class PagerFlows(UnitOfWork):

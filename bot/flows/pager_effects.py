@@ -6,8 +6,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlmodel import col, select
-
 from bot.core.catalog import Catalog, Responder
 from bot.core.milestones import Milestone, Source
 from bot.core.timeline import Entry, EntryKind
@@ -25,12 +23,13 @@ from bot.flows.ports import (
     PageRequest,
 )
 from bot.flows.views import card_view
-from bot.store import incidents as q
+from bot.store import incident_reads, incidents as q, pages as page_store
 from bot.store.db import Database
-from bot.store.models import Incident, OutboxRow, PageRow, TimelineRow
+from bot.store.pages import Page
+from bot.store.read_models import IncidentSummary, QueuedEffect as OutboxRow
 
 
-def page_ref(page: PageRow) -> PageRef:
+def page_ref(page: Page) -> PageRef:
     return PageRef(
         key=page.key, kind=page.kind, target=page.target, pager_id=page.pager_incident_id
     )
@@ -64,17 +63,19 @@ class PagerEffects:
         }
 
     # -- helpers ---------------------------------------------------------------------------------
-    def _load(self, row: OutboxRow) -> tuple[PageRow | None, Incident, CardView]:
+    def _load(self, row: OutboxRow) -> tuple[Page | None, IncidentSummary, CardView]:
         with self.db.read() as session:
             page = (
-                session.get(PageRow, row.payload["page_id"]) if "page_id" in row.payload else None
+                page_store.page(session=session, page_id=row.payload["page_id"])
+                if "page_id" in row.payload
+                else None
             )
             incident = q.get_incident(session=session, incident_id=int(row.incident_id or 0))
             if incident is None:
                 raise IntegrationError("bot", "incident_gone", retryable=False)
             return (
                 page,
-                incident,
+                incident_reads.summary_of(incident),
                 card_view(
                     session=session,
                     incident=incident,
@@ -83,7 +84,7 @@ class PagerEffects:
                 ),
             )
 
-    def _pager(self, page: PageRow) -> Pager:
+    def _pager(self, page: Page) -> Pager:
         pager = self.pagers.get(page.pager)
         if pager is None:
             raise IntegrationError(
@@ -95,26 +96,38 @@ class PagerEffects:
         """The pager(s) a row talks to, for what the channel is told."""
         with self.db.read() as session:
             if "page_id" in row.payload:
-                page = session.get(PageRow, row.payload["page_id"])
+                page = page_store.page(session=session, page_id=row.payload["page_id"])
                 kinds = [page.pager] if page is not None else []
             else:
                 kinds = [
                     p.pager
-                    for p in paging.pages_of(session=session, incident_id=int(row.incident_id or 0))
+                    for p in page_store.pages_of(
+                        session=session, incident_id=int(row.incident_id or 0)
+                    )
                 ]
         names = [p.name for k in dict.fromkeys(kinds) if (p := self.pagers.get(k)) is not None]
         return " and ".join(names) or "the pager"
 
-    def _landed(self, row: OutboxRow, page: PageRow, text: str, **values: Any) -> None:
-        """Record the page's new state, on the timeline and in the channel, and the playbook
+    def _landed(
+        self,
+        row: OutboxRow,
+        page: Page,
+        text: str,
+        *,
+        pager_incident_id: str | None = None,
+        html_url: str | None = None,
+    ) -> None:
+        """Record the page as landed, on the timeline and in the channel, and the playbook
         step that asked for it as done, in one transaction."""
         now = self.clock.now()
         with self.db.transaction() as session:
-            stored = session.get(PageRow, page.id)
-            assert stored is not None
-            for key, value in {**values, "updated_at": now}.items():
-                setattr(stored, key, value)
-            session.add(stored)
+            stored = page_store.record_page_landed(
+                session=session,
+                page_id=page.id,
+                now=now,
+                pager_incident_id=pager_incident_id,
+                html_url=html_url,
+            )
             data = {
                 "page_id": page.id,
                 "pager": page.pager,
@@ -146,7 +159,7 @@ class PagerEffects:
             links.append(("incidentbot review page", card.review_url))
         return tuple(links)
 
-    def _request(self, page: PageRow, incident: Incident, card: CardView) -> PageRequest:
+    def _request(self, page: Page, incident: IncidentSummary, card: CardView) -> PageRequest:
         target = paging.target_for(self.catalog, self.pagers, page.service)
         policy = (
             (Responder(type="escalation", id=target.escalation_policy_id),)
@@ -177,21 +190,20 @@ class PagerEffects:
         )
 
     # -- handlers --------------------------------------------------------------------------------
-    def _heard_first(self, row: OutboxRow, page: PageRow, incident: Incident) -> None:
+    def _heard_first(self, row: OutboxRow, page: Page, incident: IncidentSummary) -> None:
         """The pager's webhook told us about the page before its own answer reached us (a lost
         answer, retried): say it landed, and finish the playbook step behind it, once."""
         if page.status not in ("triggered", "acknowledged", "resolved"):
             return
         name = self._pager(page).name
         with self.db.read() as session:
-            said = session.exec(
-                select(TimelineRow).where(
-                    TimelineRow.incident_id == page.incident_id,
-                    TimelineRow.kind == EntryKind.PAGE.value,
-                    col(TimelineRow.text).startswith(f"Paged {name}"),
-                )
-            ).all()
-        if any(r.data.get("page_id") == page.id for r in said):
+            said = page_store.page_announced(
+                session=session,
+                incident_id=page.incident_id,
+                page_id=page.id,
+                prefix=f"Paged {name}",
+            )
+        if said:
             return
         now = self.clock.now()
         text = f"Paged {name} ({page.service or incident.service or 'default routing'})"
@@ -227,9 +239,8 @@ class PagerEffects:
             f"Paged {pager.name}: {where}"
             if where
             else f"Paged {pager.name} ({incident.service or 'default routing'})",
-            status="triggered",
-            **({"pager_incident_id": opened.id} if opened.id else {}),
-            **({"html_url": opened.url} if opened.url else {}),
+            pager_incident_id=opened.id or None,
+            html_url=opened.url or None,
         )
 
     def add_responders(self, row: OutboxRow) -> None:
@@ -241,7 +252,7 @@ class PagerEffects:
             opened = next(
                 (
                     p
-                    for p in paging.pages_of(session=session, incident_id=card.id)
+                    for p in page_store.pages_of(session=session, incident_id=card.id)
                     if p.pager == page.pager and p.pager_incident_id
                 ),
                 None,
@@ -262,15 +273,16 @@ class PagerEffects:
             row,
             page,
             f"Requested responders from {pager.name} ({page.service or page.target})",
-            status="triggered",
             pager_incident_id=opened.pager_incident_id,
         )
 
     def follow(self, row: OutboxRow, action: str) -> None:
         """An ack / resolve made here, carried to every page of the incident."""
-        _page, incident, _card = self._load(row)
-        with self.db.read() as session:
-            pages = paging.pages_of(session=session, incident_id=int(incident.id or 0))
+        iid = int(row.incident_id or 0)
+        with self.db.read() as session:  # the pages only: no card to build
+            if q.get_incident(session=session, incident_id=iid) is None:
+                raise IntegrationError("bot", "incident_gone", retryable=False)
+            pages = page_store.pages_of(session=session, incident_id=iid)
         status = {"acknowledge": "acknowledged", "resolve": "resolved"}[action]
         for page in pages:
             pager = self.pagers.get(page.pager)
@@ -290,12 +302,9 @@ class PagerEffects:
                     raise
                 # e.g. already resolved in the pager: nothing left to carry over
             with self.db.transaction() as session:
-                stored = session.get(PageRow, page.id)
-                if stored is not None:
-                    stored.status, stored.updated_at = status, self.clock.now()
-                    if status == "acknowledged" and stored.acknowledged_at is None:
-                        stored.acknowledged_at = stored.updated_at
-                    session.add(stored)
+                page_store.record_page_followed(
+                    session=session, page_id=page.id, status=status, now=self.clock.now()
+                )
 
     def still_trying(self, row: OutboxRow, error: str) -> None:
         """The first failure of a page, or of telling the pager an acknowledgement or a
@@ -327,10 +336,7 @@ class PagerEffects:
         name = self._names(row)
         now = self.clock.now()
         with self.db.transaction() as session:
-            page = session.get(PageRow, row.payload["page_id"])
-            if page is not None:
-                page.status, page.updated_at = "failed", now
-                session.add(page)
+            page_store.record_page_failed(session=session, page_id=row.payload["page_id"], now=now)
             if "step_id" in row.payload:
                 step_actions.finish(
                     session,

@@ -9,8 +9,6 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
-from sqlmodel import Session, col, or_, select
-
 from bot.core import lifecycle
 from bot.core.catalog import COMMANDER, Phase
 from bot.core.milestones import Milestone, Source
@@ -21,8 +19,8 @@ from bot.flows.incidents import IncidentFlows
 from bot.flows.pagers import Pagers
 from bot.flows.ports import Chat, IntegrationError, PagerEvent
 from bot.flows.unit import Outcome
-from bot.store import incidents as q
-from bot.store.models import PageRow
+from bot.store import incidents as q, pages as page_store
+from bot.store.session import Session
 
 log = logging.getLogger(__name__)
 
@@ -105,26 +103,15 @@ class PagerInbound:
     def _ours(self, event: PagerEvent, kind: str) -> tuple[int, datetime] | None:
         """Our pages carry our key, and the pager echoes it. With the incident: when we first
         paged for it (nothing in the pager happened before that)."""
-        clauses = []
-        if event.page_id:
-            clauses.append(col(PageRow.pager_incident_id) == event.page_id)
-        if event.page_key:
-            clauses.append(col(PageRow.key) == event.page_key)
-        if not clauses:
-            return None
         with self.flows.db.transaction() as session:
-            page = session.exec(
-                select(PageRow)
-                .where(PageRow.pager == kind, or_(*clauses))
-                .order_by(col(PageRow.id))
-            ).first()
-            if page is None:
-                return None
-            if page.pager_incident_id is None and event.page_id:
-                page.pager_incident_id = event.page_id
-                page.html_url = page.html_url or event.url
-                session.add(page)
-            return page.incident_id, page.created_at
+            page = page_store.page_heard_of(
+                session=session,
+                pager=kind,
+                pager_incident_id=event.page_id,
+                key=event.page_key,
+                url=event.url,
+            )
+        return None if page is None else (page.incident_id, page.created_at)
 
     def _page_status(
         self, event: PagerEvent, kind: str, status: str, incident_id: int, told: Told
@@ -136,21 +123,20 @@ class PagerInbound:
                 Milestone.DETECTED
             )
             floors = [("detection", detected.at)] if detected else []
-            for page in session.exec(
-                select(PageRow).where(
-                    PageRow.pager == kind, PageRow.pager_incident_id == event.page_id
-                )
-            ).all():
-                page.status = status
-                if status == "acknowledged" and page.acknowledged_at is None:
-                    page.acknowledged_at = choose(
+            page_store.record_pager_status(
+                session=session,
+                pager=kind,
+                pager_incident_id=event.page_id,
+                status=status,
+                url=event.url,
+                acknowledged_at=lambda paged_at: (
+                    choose(
                         told,
                         received=self.flows.clock.now(),
-                        floors=[*floors, ("the page", page.created_at)],
+                        floors=[*floors, ("the page", paged_at)],
                     ).at
-                if event.url and not page.html_url:
-                    page.html_url = event.url
-                session.add(page)
+                ),
+            )
 
     def _no_commander(self, incident_id: int) -> bool:
         with self.flows.db.read() as session:

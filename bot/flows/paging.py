@@ -4,9 +4,7 @@ whose keys make every retry harmless. The calls themselves are outbox effects (p
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-
-from sqlalchemy import bindparam, select as core_select
-from sqlmodel import Session, col, select
+from typing import Protocol
 
 from bot.core.catalog import Catalog, PagerTarget
 from bot.core.lifecycle import Refused
@@ -15,8 +13,9 @@ from bot.core.timeline import Entry, EntryKind
 from bot.flows.pagers import NamesTargets, Pagers
 from bot.flows.ports import PagePlan, Pager
 from bot.markup import escape_mrkdwn
-from bot.store import incidents as q, outbox, timers as timer_store
-from bot.store.models import Incident, PageRow
+from bot.store import incidents as q, outbox, pages as page_store, timers as timer_store
+from bot.store.pages import Page
+from bot.store.session import Session
 
 OPEN = "pager.open"
 ADD_RESPONDERS = "pager.add_responders"
@@ -26,6 +25,19 @@ REPAGE_TIMER = "repage"
 RESPONDERS = "responders"  # the page kind of a plan that adds responders to an open page
 
 DEFAULT_SERVICE = "default"
+
+
+class PagedIncident(Protocol):
+    """What paging reads of an incident (a row of the unit of work, or a read model)."""
+
+    @property
+    def id(self) -> int | None: ...
+    @property
+    def service(self) -> str | None: ...
+    @property
+    def severity(self) -> str: ...
+    @property
+    def drill(self) -> bool: ...
 
 
 def lane(incident_id: int) -> str:
@@ -71,12 +83,12 @@ def plan_page(
     session: Session,
     catalog: Catalog,
     pagers: Pagers,
-    incident: Incident,
+    incident: PagedIncident,
     service: str,
     actor: str | None,
     now: datetime,
     step_id: int | None = None,
-) -> PageRow:
+) -> Page:
     """Page `service` on an incident (Refused when it cannot be). When the incident already
     has an open page on that pager, the pager may plan to add responders to it: a second page
     must not open a second incident."""
@@ -117,7 +129,7 @@ def pages_at_once(catalog: Catalog, pagers: Pagers, *, severity: str, drill: boo
 def plan_auto_page(
     *,
     session: Session,
-    incident: Incident,
+    incident: PagedIncident,
     catalog: Catalog,
     pagers: Pagers,
     now: datetime,
@@ -160,7 +172,7 @@ def plan_auto_page(
 def add_page(
     *,
     session: Session,
-    incident: Incident,
+    incident: PagedIncident,
     pager: str,
     plan: PagePlan,
     key: str,
@@ -169,9 +181,10 @@ def add_page(
     service: str | None = None,
     ack_timeout_minutes: int = 10,
     step_id: int | None = None,
-) -> PageRow:
+) -> Page:
     assert incident.id is not None
-    page = PageRow(
+    page = page_store.record_page_requested(
+        session=session,
         incident_id=incident.id,
         pager=pager,
         kind=plan.kind,
@@ -179,12 +192,8 @@ def add_page(
         service=service or incident.service,
         target=plan.target,
         requested_by=requested_by,
-        status="pending",
-        created_at=now,
-        updated_at=now,
+        now=now,
     )
-    session.add(page)
-    session.flush()
     outbox.enqueue(
         session=session,
         lane=lane(incident.id),
@@ -206,26 +215,13 @@ def add_page(
     return page
 
 
-def pages_of(*, session: Session, incident_id: int) -> list[PageRow]:
-    return list(
-        session.exec(
-            select(PageRow).where(PageRow.incident_id == incident_id).order_by(col(PageRow.id))
-        ).all()
-    )
-
-
-_P = PageRow.__table__.c  # type: ignore[attr-defined]
-_LINES = (
-    core_select(_P.service, _P.status, _P.html_url)
-    .where(_P.incident_id == bindparam("incident_id"))
-    .order_by(_P.id)
-)
+def pages_of(*, session: Session, incident_id: int) -> list[Page]:
+    return page_store.pages_of(session=session, incident_id=incident_id)
 
 
 def page_lines(*, session: Session, incident_id: int) -> list[tuple[str | None, str, str | None]]:
     """What the incident's card shows of its pages: service, status, link (in order)."""
-    rows = session.execute(_LINES, {"incident_id": incident_id})
-    return [(service, status, url) for service, status, url in rows]
+    return page_store.page_lines(session=session, incident_id=incident_id)
 
 
 def follow_status(*, session: Session, incident_id: int, effect: str, now: datetime) -> None:

@@ -5,15 +5,14 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlmodel import Session
-
 from bot.core.lifecycle import Refused
 from bot.core.milestones import Source
 from bot.core.timeline import Entry, EntryKind
 from bot.flows import chat_effects as fx
 from bot.flows.unit import Outcome, UnitOfWork
-from bot.store import incidents as q, outbox
-from bot.store.models import TimelineRow
+from bot.store import incidents as q, outbox, pins as store
+from bot.store.pins import PinnedEntry
+from bot.store.session import Session
 
 NOT_AN_INCIDENT = (
     "This channel is not an incident channel. Run this in the incident's channel, "
@@ -26,22 +25,24 @@ class PinFlows(UnitOfWork):
         def work(session: Session, now: datetime) -> Outcome:
             incident_id, existing = _pinned(session, channel_id, ts)
             if existing is not None:  # pinned by one more person
-                pinned_by = list(existing.data.get("pinned_by", []))
-                if actor not in pinned_by:
-                    existing.data = {**existing.data, "pinned_by": [*pinned_by, actor]}
-                    session.add(existing)
+                if actor not in existing.pinned_by:
+                    store.record_pinners(
+                        session=session,
+                        entry_id=existing.id,
+                        pinned_by=[*existing.pinned_by, actor],
+                    )
                 return Outcome(True, "Already on the timeline.", incident_id)
             said_at = _ts_instant(ts, fallback=now).isoformat()
             data = {"channel": channel_id, "ts": ts, "said_at": said_at, "pinned_by": [actor]}
             entry = Entry(EntryKind.PIN, now, "(pinned message)", actor, Source.CHAT, data)
-            (row,) = q.add_entries(
+            entry_id = store.record_pin(
                 session=session,
                 incident_id=incident_id,
-                entries=[entry],
+                entry=entry,
+                key=_key(channel_id, ts),
                 now=now,
-                dedup_key=_key(channel_id, ts),
             )
-            payload = {"entry_id": row.id, "channel": channel_id, "ts": ts}
+            payload = {"entry_id": entry_id, "channel": channel_id, "ts": ts}
             outbox.enqueue(
                 session=session,
                 lane=fx.lane(incident_id),
@@ -59,12 +60,11 @@ class PinFlows(UnitOfWork):
             incident_id, existing = _pinned(session, channel_id, ts)
             if existing is None:
                 return Outcome(True, "Not on the timeline.", incident_id)
-            remaining = [u for u in existing.data.get("pinned_by", []) if u != actor]
+            remaining = [u for u in existing.pinned_by if u != actor]
             if remaining:
-                existing.data = {**existing.data, "pinned_by": remaining}
-                session.add(existing)
+                store.record_pinners(session=session, entry_id=existing.id, pinned_by=remaining)
                 return Outcome(True, "Still pinned by others.", incident_id)
-            session.delete(existing)
+            store.remove_pin(session=session, entry_id=existing.id)
             return Outcome(True, "Removed from the timeline.", incident_id)
 
         return self.run(request_key, work)
@@ -74,12 +74,12 @@ def _key(channel_id: str, ts: str) -> str:
     return f"pin:{channel_id}:{ts}"
 
 
-def _pinned(session: Session, channel_id: str, ts: str) -> tuple[int, TimelineRow | None]:
+def _pinned(session: Session, channel_id: str, ts: str) -> tuple[int, PinnedEntry | None]:
     incident = q.incident_by_channel(session=session, channel_id=channel_id, for_update=True)
     if incident is None or incident.id is None:
         raise Refused(NOT_AN_INCIDENT)
-    return incident.id, q.timeline_entry_by_key(
-        session=session, incident_id=incident.id, dedup_key=_key(channel_id, ts)
+    return incident.id, store.pinned_entry(
+        session=session, incident_id=incident.id, key=_key(channel_id, ts)
     )
 
 

@@ -7,14 +7,14 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 
-from sqlmodel import Session, col, select
-
 from bot.core.milestones import Source
 from bot.core.playbooks import Playbook, matching
 from bot.core.timeline import Entry, EntryKind
 from bot.flows import chat_effects as fx, step_actions, timers
-from bot.store import incidents as q, outbox, timers as timer_store
-from bot.store.models import Incident, PlaybookRun, PlaybookStep
+from bot.store import incidents as q, outbox, playbook_runs as store, timers as timer_store
+from bot.store.models import Incident  # the unit of work's row, for step_actions.start
+from bot.store.playbook_runs import Run
+from bot.store.session import Session
 
 
 def attach(
@@ -24,45 +24,22 @@ def attach(
     now: datetime,
     actor: str | None,
     auto: step_actions.Automation,
-) -> PlaybookRun | None:
+) -> Run | None:
     """None when the playbook is already on the incident. Automated steps without a due time
     start now (after the checklist is queued, so it is posted before what they say)."""
     assert incident.id is not None
-    if session.exec(
-        select(PlaybookRun).where(
-            PlaybookRun.incident_id == incident.id, PlaybookRun.playbook == playbook.name
-        )
-    ).first():
+    if store.is_attached(session=session, incident_id=incident.id, playbook=playbook.name):
         return None
-    run = PlaybookRun(
-        incident_id=incident.id,
-        playbook=playbook.name,
-        title=playbook.description.split(".")[0][:200] or playbook.name,
-        attached_by=actor,
-        attached_at=now,
+    run, steps = store.record_attached(
+        session=session, incident_id=incident.id, playbook=playbook, attached_by=actor, now=now
     )
-    session.add(run)
-    session.flush()
-    assert run.id is not None
-    for position, step in enumerate(playbook.steps):
-        row = PlaybookStep(
-            run_id=run.id,
-            step=step.id,
-            position=position,
-            title=step.title,
-            owner_role=step.owner_role,
-            runbook_url=step.runbook_url,
-            due_at=now + step.due_after if step.due_after else None,
-            action=step.action.model_dump(mode="json") if step.action else None,
-        )
-        session.add(row)
-        session.flush()
-        if row.due_at is not None and row.id is not None:
+    for step in steps:
+        if step.due_at is not None:
             timer_store.arm(
                 session=session,
                 incident_id=incident.id,
-                kind=timers.step_kind(row.id),
-                due_at=row.due_at,
+                kind=timers.step_kind(step.id),
+                due_at=step.due_at,
                 now=now,
             )
     how = "by hand" if actor else "(it matches this incident)"
@@ -83,9 +60,9 @@ def attach(
         incident_id=incident.id,
         payload={"run_id": run.id},
     )
-    for row in steps_of(session, run.id):
-        if row.action and row.due_at is None:
-            step_actions.start(session, auto, incident, run, row, now)
+    for step in steps:  # as stored: nothing has started them yet
+        if step.action and step.due_at is None:
+            step_actions.start(session, auto, incident, run, step, now)
     return run
 
 
@@ -105,13 +82,3 @@ def auto_attach(
         catalog=auto.catalog,
     ):
         attach(session, incident, playbook, now, None, auto)
-
-
-def steps_of(session: Session, run_id: int) -> list[PlaybookStep]:
-    return list(
-        session.exec(
-            select(PlaybookStep)
-            .where(PlaybookStep.run_id == run_id)
-            .order_by(col(PlaybookStep.position))
-        ).all()
-    )

@@ -6,8 +6,6 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlmodel import Session, select
-
 from bot.core.catalog import Phase
 from bot.core.lifecycle import Refused
 from bot.core.playbooks import Playbook, matching
@@ -16,8 +14,9 @@ from bot.flows.pins import NOT_AN_INCIDENT
 from bot.flows.playbook_runs import attach
 from bot.flows.unit import Outcome, UnitOfWork
 from bot.markup import escape_mrkdwn
-from bot.store import incidents as q
-from bot.store.models import Incident, PlaybookRun, PlaybookStep
+from bot.store import incident_reads, incidents as q, playbook_runs as store
+from bot.store.read_models import IncidentSummary
+from bot.store.session import Session
 
 
 class PlaybookFlows(UnitOfWork):
@@ -29,7 +28,9 @@ class PlaybookFlows(UnitOfWork):
         self, *, channel_id: str, name: str, actor: str, request_key: str | None
     ) -> Outcome:
         def work(session: Session, now: datetime) -> Outcome:
-            incident = self._open_incident(session, channel_id)
+            row = q.incident_by_channel(session=session, channel_id=channel_id)
+            incident = self._open(None if row is None else incident_reads.summary_of(row))
+            assert row is not None  # the unit of work's row: starting steps may change it
             playbook = self.playbooks.get(name)
             if playbook is None:
                 known = (
@@ -37,7 +38,7 @@ class PlaybookFlows(UnitOfWork):
                     or "none (add YAML files to playbooks/)"
                 )
                 raise Refused(f"No playbook `{escape_mrkdwn(name)}`. Playbooks: {known}.")
-            if attach(session, incident, playbook, now, actor, self.automation) is None:
+            if attach(session, row, playbook, now, actor, self.automation) is None:
                 raise Refused(f"`{escape_mrkdwn(name)}` is already on this incident.")
             return Outcome(True, f"Attached {name}.", incident.id)
 
@@ -46,12 +47,9 @@ class PlaybookFlows(UnitOfWork):
     def candidates(self, channel_id: str) -> tuple[list[Playbook], set[str]]:
         """The playbooks that match this incident (most specific first), and those attached."""
         with self.db.read() as session:
-            incident = self._open_incident(session, channel_id)
-            attached = set(
-                session.exec(
-                    select(PlaybookRun.playbook).where(PlaybookRun.incident_id == incident.id)
-                ).all()
-            )
+            row = q.incident_by_channel(session=session, channel_id=channel_id)
+            incident = self._open(None if row is None else incident_reads.summary_of(row))
+            attached = store.attached_playbooks(session=session, incident_id=incident.id)
         found = matching(
             self.playbooks.values(),
             severity=incident.severity,
@@ -72,7 +70,7 @@ class PlaybookFlows(UnitOfWork):
         reason: str | None = None,
     ) -> Outcome:
         def work(session: Session, now: datetime) -> Outcome:
-            run = session.get(PlaybookRun, run_id)
+            run = store.run(session=session, run_id=run_id)
             # The incident's lock first, then the step: a concurrent click sees the first's mark.
             if (
                 run is None
@@ -80,9 +78,7 @@ class PlaybookFlows(UnitOfWork):
                 is None
             ):
                 raise Refused("That step is not on any playbook here.")
-            row = session.exec(
-                select(PlaybookStep).where(PlaybookStep.run_id == run_id, PlaybookStep.step == step)
-            ).first()
+            row = store.step_named(session=session, run_id=run_id, name=step)
             if row is None:
                 raise Refused("That step is not on any playbook here.")
             if row.state not in step_actions.OPEN_STATES:
@@ -103,9 +99,8 @@ class PlaybookFlows(UnitOfWork):
 
         return self.run(request_key, work)
 
-    def _open_incident(self, session: Session, channel_id: str) -> Incident:
-        incident = q.incident_by_channel(session=session, channel_id=channel_id)
-        if incident is None or incident.id is None:
+    def _open(self, incident: IncidentSummary | None) -> IncidentSummary:
+        if incident is None:
             raise Refused(NOT_AN_INCIDENT)
         if self.catalog.status(incident.status).phase is Phase.CLOSED:
             raise Refused("This incident is closed.")

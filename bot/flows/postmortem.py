@@ -17,7 +17,6 @@ from jinja2 import (
     pass_context,
 )
 from jinja2.runtime import Context
-from sqlmodel import Session, col, select
 
 from bot.core import blame
 from bot.core.catalog import Catalog
@@ -34,8 +33,9 @@ from bot.core.postmortem import (
 )
 from bot.flows.ports import ConversationLink
 from bot.markup import escape_markdown
-from bot.store import incidents as q
-from bot.store.models import AlertRow, Followup, Incident, PageRow, PlaybookRun, PlaybookStep
+from bot.store import incident_reads, incidents as q, pages as page_store, postmortems
+from bot.store.read_models import IncidentSummary
+from bot.store.session import Session
 
 SUFFIX = ".md.j2"
 
@@ -54,59 +54,46 @@ class Draft:
 
 def facts_of(
     session: Session,
-    incident: Incident,
+    incident: IncidentSummary,
     *,
     public_url: str | None,
     conversation_link: ConversationLink | None = None,
 ) -> Facts:
     """Everything stored about the incident, in the core's plain values. `conversation_link`:
     the chat surface's link to the incident's conversation (none without it)."""
-    assert incident.id is not None
     iid = incident.id
     timeline = [
         TimelineItem(r.at, r.kind, r.text, r.actor, r.source)
-        for r in q.timeline(session=session, incident_id=iid)
+        for r in incident_reads.timeline(session=session, incident_id=iid)
     ]
-    rows = session.exec(
-        select(PlaybookStep, PlaybookRun)
-        .join(PlaybookRun, col(PlaybookRun.id) == col(PlaybookStep.run_id))
-        .where(PlaybookRun.incident_id == iid)
-        .order_by(col(PlaybookRun.id), col(PlaybookStep.position))
-    ).all()
     steps = [
-        StepItem(
-            run.playbook, s.title, s.state, s.by, run.attached_at, s.at, s.skip_reason, s.result
-        )
-        for s, run in rows
+        StepItem(s.playbook, s.title, s.state, s.by, s.attached_at, s.at, s.skip_reason, s.result)
+        for s in incident_reads.steps(session=session, incident_id=iid)
     ]
     holders = q.roles(session=session, incident_id=iid)
     followups = [
         FollowupItem(
-            int(f.id or 0),
+            f.id,
             f.text,
             f.owner or (holders.get(f.owner_role) if f.owner_role else None),
             f.due_on,
             f.state,
-            f.issue_key,
-            f.issue_url,
+            f.tracker_key,
+            f.tracker_url,
         )
-        for f in session.exec(
-            select(Followup).where(Followup.incident_id == iid).order_by(col(Followup.id))
-        ).all()
+        for f in incident_reads.followups(session=session, incident_id=iid)
     ]
     alerts = [
         f"{a.name} ({a.source}, {a.starts_at:%Y-%m-%d %H:%M} UTC"
         + (f" – {a.ends_at:%H:%M} UTC)" if a.ends_at else ", still firing)")
-        for a in session.exec(
-            select(AlertRow).where(AlertRow.incident_id == iid).order_by(col(AlertRow.starts_at))
-        ).all()
+        for a in postmortems.alert_spans(session=session, incident_id=iid)
     ]
     links: list[Link] = []
     if incident.channel_id and conversation_link is not None:
         links.append(Link(*conversation_link(incident.channel_id, incident.channel_name)))
     if public_url:
         links.append(Link("Review page", f"{public_url.rstrip('/')}/incidents/{iid}"))
-    for page in session.exec(select(PageRow).where(PageRow.incident_id == iid)).all():
+    for page in page_store.pages_of(session=session, incident_id=iid):
         if page.html_url:
             links.append(Link(f"PagerDuty incident ({page.service or page.target})", page.html_url))
     return Facts(

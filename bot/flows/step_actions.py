@@ -9,8 +9,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlmodel import Session
-
 from bot.core import lifecycle
 from bot.core.catalog import COMMANDER, Catalog
 from bot.core.lifecycle import Refused
@@ -31,8 +29,16 @@ from bot.core.timeline import Entry, EntryKind
 from bot.flows import chat_effects as fx, paging, timers
 from bot.flows.changes import apply_command
 from bot.flows.pagers import Pagers
-from bot.store import incidents as q, outbox, timers as timer_store
-from bot.store.models import Followup, Incident, PlaybookRun, PlaybookStep
+from bot.store import (
+    followups as followup_store,
+    incidents as q,
+    outbox,
+    playbook_runs as store,
+    timers as timer_store,
+)
+from bot.store.models import Incident  # the unit of work's row, for apply_command / arm_for
+from bot.store.playbook_runs import Run, Step
+from bot.store.session import Session
 
 STEP_ACTION = fx.STEP_ACTION  # invite / post: done by step_effects.StepEffects
 OPEN_STATES = ("open", "running", "failed")  # a person may still tick these off
@@ -46,14 +52,14 @@ class Automation:
     paging: Pagers
 
 
-def action_of(step: PlaybookStep) -> AnyAction | None:
+def action_of(step: Step) -> AnyAction | None:
     return ACTIONS.validate_python(step.action) if step.action else None
 
 
 def record(
     session: Session,
-    run: PlaybookRun,
-    step: PlaybookStep,
+    run: Run,
+    step: Step,
     *,
     state: str,
     now: datetime,
@@ -63,17 +69,21 @@ def record(
 ) -> Entry:
     """Stamp a step done / skipped / failed (by `actor`, or by the bot when None), put it on the
     timeline and refresh the checklist; its due timer stops unless it merely failed."""
-    step.state, step.by, step.at = state, actor, now
-    step.skip_reason = reason.strip()[:1000] if reason else None
-    if result is not None:
-        step.result = result[:1000]
-    session.add(step)
+    step = store.record_step_state(
+        session=session,
+        step_id=step.id,
+        state=state,
+        by=actor,
+        now=now,
+        skip_reason=reason.strip() if reason else None,
+        result=result,
+    )
     if state != "failed":
         timer_store.cancel(
             session=session,
             incident_id=run.incident_id,
             now=now,
-            kinds=[timers.step_kind(int(step.id or 0))],
+            kinds=[timers.step_kind(step.id)],
         )
     verb = {"done": "Done", "skipped": f"Skipped ({step.skip_reason})", "failed": "Failed"}[state]
     text = f"{verb}: {step.title}" + (f" — {step.result}" if actor is None and step.result else "")
@@ -98,14 +108,12 @@ def record(
     return entry
 
 
-def finish(
-    session: Session, step_id: int, *, ok: bool, result: str, now: datetime
-) -> PlaybookStep | None:
+def finish(session: Session, step_id: int, *, ok: bool, result: str, now: datetime) -> Step | None:
     """The bot's action on `step_id` came back. A step someone already ticked off stays as is."""
-    step = session.get(PlaybookStep, step_id)
-    run = session.get(PlaybookRun, step.run_id) if step else None
-    if step is None or run is None or step.state not in ("open", "running"):
+    found = store.step(session=session, step_id=step_id)
+    if found is None or found[1].state not in ("open", "running"):
         return None
+    run, step = found
     record(session, run, step, state="done" if ok else "failed", now=now, result=result)
     if not ok:  # say it where people look
         fx.announce_entry(
@@ -124,7 +132,7 @@ def finish(
     return step
 
 
-def describe_step(step: PlaybookStep) -> str:
+def describe_step(step: Step) -> str:
     action = action_of(step)
     return describe(action) if action else "by hand"
 
@@ -133,15 +141,15 @@ def start(
     session: Session,
     auto: Automation,
     incident: Incident,
-    run: PlaybookRun,
-    step: PlaybookStep,
+    run: Run,
+    step: Step,
     now: datetime,
 ) -> None:
     """Start the step's action, in the caller's transaction."""
     action = action_of(step)
     if action is None or step.state != "open":
         return
-    assert incident.id is not None and step.id is not None
+    assert incident.id is not None
     match action:
         case PageAction(service=service):
             try:
@@ -158,9 +166,11 @@ def start(
             except Refused as refused:
                 finish(session, step.id, ok=False, result=refused.reason, now=now)
                 return
-            _running(session, step, f"paging {service}…")
+            store.record_step_running(session=session, step_id=step.id, result=f"paging {service}…")
         case InviteAction() | PostAction():
-            _running(session, step, describe(action) + "…")
+            store.record_step_running(
+                session=session, step_id=step.id, result=describe(action) + "…"
+            )
             outbox.enqueue(
                 session=session,
                 lane=fx.lane(incident.id),
@@ -217,16 +227,14 @@ def start(
             )
         case CreateFollowupAction(text=text, owner_role=role):
             owner = q.roles(session=session, incident_id=incident.id).get(role) if role else None
-            session.add(
-                Followup(
-                    incident_id=incident.id,
-                    text=text[:1000],
-                    owner=owner,
-                    owner_role=None if owner else role,
-                    created_at=now,
-                    updated_at=now,
-                    source="playbook",
-                )
+            followup_store.record_followup(
+                session=session,
+                incident_id=incident.id,
+                text=text,
+                owner=owner,
+                owner_role=None if owner else role,
+                now=now,
+                source="playbook",
             )
             whose = (  # nobody holds the role yet: whoever does at export time owns it
                 f" for <@{owner}>"
@@ -234,11 +242,6 @@ def start(
                 else (f" for the {role} (nobody holds it yet)" if role else "")
             )
             record(session, run, step, state="done", now=now, result=f"follow-up recorded{whose}")
-
-
-def _running(session: Session, step: PlaybookStep, result: str) -> None:
-    step.state, step.result = "running", result
-    session.add(step)
 
 
 def remind_met(session: Session, incident: Incident, until: str) -> bool:
@@ -252,6 +255,6 @@ def remind_met(session: Session, incident: Incident, until: str) -> bool:
     return wanted in q.milestones(session=session, incident_id=incident.id)
 
 
-def remind_target(session: Session, incident_id: int, step: PlaybookStep) -> str | None:
+def remind_target(session: Session, incident_id: int, step: Step) -> str | None:
     roles = q.roles(session=session, incident_id=incident_id)
     return roles.get(step.owner_role) or roles.get(COMMANDER)

@@ -12,8 +12,9 @@ from bot.core.playbooks import InviteAction, PostAction
 from bot.flows import step_actions
 from bot.flows.chat_effects import ChatEffects
 from bot.flows.ports import Clock, Line
+from bot.store import playbook_runs as store
 from bot.store.db import Database
-from bot.store.models import OutboxRow, PlaybookStep
+from bot.store.models import OutboxRow  # the runner's row, as chat_effects takes it
 
 
 class StepEffects:
@@ -29,7 +30,8 @@ class StepEffects:
     def step_action(self, row: OutboxRow) -> None:
         incident, card = self.effects.load(row)
         with self.db.read() as session:
-            step = session.get(PlaybookStep, row.payload["step_id"])
+            found = store.step(session=session, step_id=row.payload["step_id"])
+        step = found[1] if found is not None else None
         action = step_actions.action_of(step) if step else None
         if step is None or step.state != "running":
             return

@@ -33,9 +33,16 @@ from bot.flows.timers import (
     STEP_DUE,
     status_update_minutes,
 )
-from bot.store import incidents as q, outbox, timers as store
+from bot.store import (
+    followups as followup_store,
+    incidents as q,
+    outbox,
+    pages as page_store,
+    playbook_runs as run_store,
+    timers as store,
+)
 from bot.store.db import Database
-from bot.store.models import Followup, Incident, PageRow, PlaybookRun, PlaybookStep, TimerRow
+from bot.store.models import Incident, TimerRow
 
 
 @dataclass(frozen=True)
@@ -167,10 +174,10 @@ class TimerFlows:
 
     def _step_due(self, session: Session, due: Due, now: datetime) -> str:
         """An automated step starts at its due time; a step for people is reminded of."""
-        step = session.get(PlaybookStep, int(due.row.kind.split(":")[1]))
-        run = session.get(PlaybookRun, step.run_id) if step else None
-        if step is None or run is None or step.state != "open" or not self._open(due.incident):
+        found = run_store.step(session=session, step_id=int(due.row.kind.split(":")[1]))
+        if found is None or found[1].state != "open" or not self._open(due.incident):
             return "skipped"
+        run, step = found
         if step.action:
             automation = step_actions.Automation(self.catalog, self.paging)
             step_actions.start(session, automation, due.incident, run, step, now)
@@ -190,7 +197,7 @@ class TimerFlows:
 
     def _remind(self, session: Session, due: Due, now: datetime) -> str:
         """A playbook's `remind` action: say its text every N until its condition holds."""
-        step = session.get(PlaybookStep, int(due.row.kind.split(":")[1]))
+        step = run_store.step_alone(session=session, step_id=int(due.row.kind.split(":")[1]))
         action = step_actions.action_of(step) if step else None
         if (
             step is None
@@ -220,11 +227,15 @@ class TimerFlows:
         """A follow-up due tomorrow, or due yesterday and still open: tell its owner directly (the
         incident's channel may be archived by now), else the commander, else the channel."""
         kind, _, followup_id = due.row.kind.partition(":")
-        row = session.get(Followup, int(followup_id))
-        if row is None or row.state != "open" or row.due_on is None:
+        found = followup_store.followup(session=session, followup_id=int(followup_id))
+        if found is None or found[1].state != "open" or found[1].due_on is None:
             return "skipped"
+        incident_id, row = found
+        assert row.due_on is not None
         when = "is due tomorrow" if kind == followups.DUE_SOON else "was due yesterday"
-        text = f"Follow-up from incident #{row.incident_id} {when} ({row.due_on.isoformat()}): {row.text}"
+        text = (
+            f"Follow-up from incident #{incident_id} {when} ({row.due_on.isoformat()}): {row.text}"
+        )
         to = row.owner or due.roles.get(row.owner_role or "") or due.roles.get(COMMANDER)
         if to is None:
             self._say(session, due.incident, text, now, kind)
@@ -312,7 +323,8 @@ class TimerFlows:
         acknowledged = Milestone.ACKNOWLEDGED in q.milestones(
             session=session, incident_id=due.row.incident_id
         )
-        page = session.get(PageRow, due.row.payload.get("page_id"))
+        page_id = due.row.payload.get("page_id")
+        page = page_store.page(session=session, page_id=page_id) if page_id is not None else None
         if acknowledged or not self._open(incident) or page is None:
             return "skipped"
         minutes = self.catalog.paging.ack_timeout_minutes

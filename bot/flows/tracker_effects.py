@@ -12,9 +12,7 @@ from __future__ import annotations
 import re
 import time
 from datetime import datetime
-from typing import Any
-
-from sqlmodel import Session, col, select
+from typing import Any, Protocol
 
 from bot.core.catalog import Catalog
 from bot.core.lifecycle import Refused
@@ -31,9 +29,11 @@ from bot.flows.ports import (
     TrackerIssue,
 )
 from bot.flows.postmortem import Draft, Drafter, facts_of
-from bot.store import incidents as q, outbox
+from bot.store import followups as followup_store, incident_reads, incidents as q, outbox
 from bot.store.db import Database
-from bot.store.models import Followup, Incident, OutboxRow
+from bot.store.postmortems import record_postmortem_issue
+from bot.store.read_models import IncidentSummary, QueuedEffect as OutboxRow
+from bot.store.session import Session
 
 EXPORT = "tracker.export_postmortem"
 NAME_TTL = 600.0  # seconds a chat user's name is reused in drafts
@@ -63,7 +63,12 @@ PRIVATE_NOT_EXPORTED = (
 )
 
 
-def private_hold(catalog: Catalog, incident: Incident) -> str | None:
+class _Private(Protocol):
+    @property
+    def private(self) -> bool: ...
+
+
+def private_hold(catalog: Catalog, incident: _Private) -> str | None:
     """Why a private incident's post-mortem stays in the chat (None: it may go to the tracker):
     without a security level, its issue would show the whole timeline to everyone who can browse."""
     if incident.private and catalog.postmortem.private is None:
@@ -141,7 +146,7 @@ class TrackerEffects:
     def draft(self, incident_id: int) -> Draft:
         """The current draft, with people named as the chat knows them."""
         with self.db.read() as session:
-            incident = q.get_incident(session=session, incident_id=incident_id)
+            incident = incident_reads.get_summary(session=session, incident_id=incident_id)
             if incident is None:
                 raise Refused("No such incident.")
             facts = facts_of(
@@ -174,7 +179,7 @@ class TrackerEffects:
         assert row.incident_id is not None
         iid = row.incident_id
         with self.db.read() as session:
-            incident = q.get_incident(session=session, incident_id=iid)
+            incident = incident_reads.get_summary(session=session, incident_id=iid)
         if incident is None:
             raise IntegrationError("bot", "incident_gone", retryable=False)
         if self.tracker is None or incident.drill or private_hold(self.catalog, incident):
@@ -213,24 +218,22 @@ class TrackerEffects:
 
     def _postmortem_issue(
         self,
-        incident: Incident,
+        incident: IncidentSummary,
         tracker: Tracker,
         project: str,
         draft: Draft,
         labels: list[str],
         level: str | None,
     ) -> TrackerIssue:
-        assert incident.id is not None
         if incident.postmortem_key and incident.postmortem_url:
             return TrackerIssue(incident.postmortem_key, incident.postmortem_url)
         issue = tracker.find(label=marker(incident.id)) or self._create(
             tracker, project, draft, labels, level
         )
         with self.db.transaction() as session:
-            stored = q.get_incident(session=session, incident_id=incident.id, for_update=True)
-            assert stored is not None
-            stored.postmortem_key, stored.postmortem_url = issue.key, issue.url
-            session.add(stored)
+            record_postmortem_issue(
+                session=session, incident_id=incident.id, key=issue.key, url=issue.url
+            )
         return issue
 
     def _create(
@@ -268,13 +271,11 @@ class TrackerEffects:
         if pm.followups_as == "subtasks":  # in their parent's project (a service desk's, too)
             project = parent.key.rsplit("-", 1)[0]
         with self.db.read() as session:
-            rows = session.exec(
-                select(Followup).where(Followup.incident_id == iid).order_by(col(Followup.id))
-            ).all()
+            rows = followup_store.followups_of(session=session, incident_id=iid)
             roles = q.roles(session=session, incident_id=iid)
         for row in rows:
-            assert row.id is not None
-            if row.issue_key is None:
+            issue_key = row.tracker_key
+            if issue_key is None:
                 email = self._email(row.owner or roles.get(row.owner_role or ""))
                 issue = tracker.find(label=followup_marker(row.id)) or tracker.create(
                     project=project,
@@ -289,14 +290,16 @@ class TrackerEffects:
                     security_level=level,
                 )
                 with self.db.transaction() as session:
-                    stored = session.get(Followup, row.id)
-                    assert stored is not None
-                    stored.issue_key, stored.issue_url = issue.key, issue.url
-                    stored.updated_at = self.clock.now()
-                    session.add(stored)
-                row.issue_key = issue.key
+                    followup_store.record_followup_exported(
+                        session=session,
+                        followup_id=row.id,
+                        key=issue.key,
+                        url=issue.url,
+                        now=self.clock.now(),
+                    )
+                issue_key = issue.key
             if pm.followups_as == "linked":
-                tracker.link(link_type=pm.link_type, inward=parent.key, outward=row.issue_key)
+                tracker.link(link_type=pm.link_type, inward=parent.key, outward=issue_key)
         return len(rows)
 
     def _email(self, user: str | None) -> str | None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any
+from typing import Any, Protocol
 
 from bot.core.milestones import Milestone, Stamp
 
@@ -141,3 +141,18 @@ class Gauges:
     given_up_by_lane: Mapping[str, int] = field(default_factory=dict)
     oldest_due_timer: datetime | None = None  # of the armed, unfired timers
     armed_timers: int = 0
+
+
+class QueuedEffect(Protocol):
+    """What an effect's handler reads of the outbox row the runner hands it."""
+
+    @property
+    def id(self) -> int | None: ...
+    @property
+    def incident_id(self) -> int | None: ...
+    @property
+    def lane(self) -> str: ...
+    @property
+    def kind(self) -> str: ...
+    @property
+    def payload(self) -> dict[str, Any]: ...

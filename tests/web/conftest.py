@@ -19,7 +19,7 @@ from bot.core.milestones import Milestone
 from bot.flows.postmortem import Draft, Drafter, facts_of
 from bot.sandbox import ScriptedClock
 from bot.settings import Settings
-from bot.store import incidents as q
+from bot.store import incident_reads
 from bot.store.db import Database
 from bot.store.models import (
     Incident,
@@ -220,7 +220,7 @@ def web(db: Database) -> Iterator[Web]:
 
     def drafts(incident_id: int) -> Draft:
         with db.read() as session:
-            incident = q.get_incident(session=session, incident_id=incident_id)
+            incident = incident_reads.get_summary(session=session, incident_id=incident_id)
             assert incident is not None
             facts = facts_of(session, incident, public_url="http://review.test")
         return drafter.render(facts, clock.now())
