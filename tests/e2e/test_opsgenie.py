@@ -255,6 +255,9 @@ def test_page_adds_responders_oncall_reads_the_schedule_and_pagerduty_pages_as_b
     listing = ephemerals(sb, people.bob)[-1]
     assert "On call for billing" in listing and "bob@example.com" in listing
     assert "billing_schedule" in listing
+    og.fail("GET /v2/schedules/{identifier}/on-calls", status=503)
+    command(sb, people.bob, people.general, "oncall ledger")
+    assert ephemerals(sb, people.bob)[-1].startswith("Opsgenie did not answer (opsgenie: http_503")
     command(sb, people.bob, people.general, "oncall checkout-api")  # PagerDuty's, as before
     listing = ephemerals(sb, people.bob)[-1]
     assert "On call for checkout-api" in listing and "Alice Anders" in listing
