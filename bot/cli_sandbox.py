@@ -1,5 +1,5 @@
 """`incidentbot sandbox`, `incidentbot emulators` and `incidentbot demo`: the bot and its
-emulated Slack, PagerDuty and Jira on loopback, to try it without any account."""
+emulated Slack, PagerDuty, Opsgenie and Jira on loopback, to try it without any account."""
 
 from __future__ import annotations
 
@@ -33,7 +33,7 @@ def sandbox(
         typer.Option(help="SQLite database file (kept; default: a temporary one)."),
     ] = None,
 ) -> None:
-    """Run the bot and the Slack, PagerDuty and Jira emulators on loopback, until Ctrl-C.
+    """Run the bot and the Slack, PagerDuty, Opsgenie and Jira emulators on loopback, until Ctrl-C.
 
     Seeded so everything works (users alice, bob, carol; #incidents; Jira project OPS). It prints
     the settings, the dashboard with a sign-in link, and how to act as a user:
@@ -66,8 +66,8 @@ def sandbox(
             raise typer.Exit(2) from exc
         mode = "Socket Mode" if socket_mode else "HTTP mode"
         lines = [
-            f"incidentbot sandbox: the bot ({mode}) at {sb.url}, with the Slack, PagerDuty and"
-            " Jira emulators, all on loopback.",
+            f"incidentbot sandbox: the bot ({mode}) at {sb.url}, with the Slack, PagerDuty,"
+            " Opsgenie and Jira emulators, all on loopback.",
             f"Database: {path}" + ("" if db else " (removed on exit; keep one with --db PATH)"),
             "",
             *environment_block(
@@ -91,7 +91,8 @@ def emulators(
         str,
         typer.Option(
             help="Where your `incidentbot serve` listens: Slack's signed requests go to"
-            " <bot-url>/slack/events, PagerDuty's webhooks to <bot-url>/webhooks/pagerduty."
+            " <bot-url>/slack/events, PagerDuty's webhooks to <bot-url>/webhooks/pagerduty,"
+            " Opsgenie's to <bot-url>/webhooks/opsgenie."
         ),
     ] = "http://127.0.0.1:8080",
     socket_mode: Annotated[
@@ -102,7 +103,7 @@ def emulators(
         ),
     ] = False,
 ) -> None:
-    """Run the Slack, PagerDuty and Jira emulators, without the bot, until Ctrl-C.
+    """Run the Slack, PagerDuty, Opsgenie and Jira emulators, without the bot, until Ctrl-C.
 
     It prints the settings (for .env) that make your own `incidentbot serve` use them."""
     from bot.sandbox import Sandbox
@@ -134,8 +135,8 @@ def emulators(
             " Mode).",
         ]
     lines = [
-        "incidentbot emulators: Slack, PagerDuty and Jira on loopback, seeded (alice, bob and",
-        f"carol in all three; #{sb.feed}; Jira project OPS), for the bot at {sb.url}.",
+        "incidentbot emulators: Slack, PagerDuty, Opsgenie and Jira on loopback, seeded (alice,",
+        f"bob and carol in all four; #{sb.feed}; Jira project OPS), for the bot at {sb.url}.",
         "",
         *environment_block(
             sb,

@@ -17,6 +17,7 @@ import yaml
 
 from bot import package_data, scheduler, wiring
 from bot.emulators.jira import JiraEmulator
+from bot.emulators.opsgenie import OpsgenieEmulator
 from bot.emulators.pagerduty import PagerDutyEmulator
 from bot.emulators.slack import SlackEmulator
 from bot.flows.ports import Clock
@@ -26,6 +27,14 @@ from bot.store.db import Database
 
 API_TOKEN = "sandbox-api-token"  # noqa: S105  (loopback sandbox only)
 ALERT_TOKEN = "sandbox-alert-token"  # noqa: S105
+OPSGENIE_TOKEN = "sandbox-opsgenie-token"  # noqa: S105  (the webhook integration's bearer)
+# The catalog services Opsgenie pages (the others page PagerDuty): each with its team, whose
+# schedule has the first member on call; the people are the Slack and PagerDuty ones (by email).
+OPSGENIE_TEAMS = {
+    "billing": ("bob@example.com", "alice@example.com"),
+    "ledger": ("carol@example.com", "alice@example.com"),
+}
+PEOPLE = ("Alice Anders", "Bob Brown", "Carol Chen")
 
 
 MANIFEST = package_data.slack_manifest_path()
@@ -59,6 +68,32 @@ def pagerduty_catalog(pd: PagerDutyEmulator) -> dict[str, Any]:
         for name, key in pd.routing_keys.items()
     }
     return {"services": services}
+
+
+def seed_opsgenie(og: OpsgenieEmulator) -> None:
+    """alice, bob and carol as Opsgenie users; a team and a `<team>_schedule` per service
+    (before the emulator starts: nothing else touches its account yet)."""
+    for name in PEOPLE:
+        og.account.add_user(name)
+    for team, members in OPSGENIE_TEAMS.items():
+        og.account.add_team(team, list(members))
+        og.account.add_schedule(f"{team}_schedule", [members[0]], team=team)
+
+
+def opsgenie_catalog() -> dict[str, Any]:
+    """The services Opsgenie pages, mapped as the README shows (`pager: {kind: opsgenie}`)."""
+    return {
+        "services": {
+            team: {
+                "pager": {
+                    "kind": "opsgenie",
+                    "responders": [{"type": "team", "name": team}],
+                    "schedule": f"{team}_schedule",
+                }
+            }
+            for team in OPSGENIE_TEAMS
+        }
+    }
 
 
 class ScriptedClock:
@@ -122,18 +157,25 @@ class Sandbox:
         )
         self.pagerduty = PagerDutyEmulator()
         self.jira = JiraEmulator(jira_flavour)
+        self.opsgenie = OpsgenieEmulator(seed=False)
+        seed_opsgenie(self.opsgenie)
         self._socket_handler: Any = None
         self._tmp = tempfile.TemporaryDirectory(prefix="incidentbot-sandbox-")
         self._server: uvicorn.Server | None = None
         self._thread: threading.Thread | None = None
 
     def catalog(self) -> dict[str, Any]:
-        return {**pagerduty_catalog(self.pagerduty), **self.catalog_extra}
+        services = {
+            **pagerduty_catalog(self.pagerduty)["services"],
+            **opsgenie_catalog()["services"],
+        }
+        return {"services": services, **self.catalog_extra}
 
     def start(self) -> Sandbox:
         self.slack.start()
         self.pagerduty.start()
         self.jira.start()
+        self.opsgenie.start()
         for team in ("database", "security"):  # the on-call teams the shipped playbooks page
             self.pagerduty.add_service(team)
         self.feed_id = self.slack.add_channel(self.feed)
@@ -165,6 +207,9 @@ class Sandbox:
             # a one-service team's default: declared incidents page checkout-api's on-call
             pagerduty_service_id=self.pagerduty.service_id("checkout-api"),
             pagerduty_escalation_policy_id=self.pagerduty.escalation_policy_id("checkout-api"),
+            opsgenie_api_key=self.opsgenie.api_key,
+            opsgenie_api_url=self.opsgenie.url,
+            opsgenie_webhook_token=OPSGENIE_TOKEN,
             jira_url=self.jira.url,
             jira_project="OPS",
             jira_api_version=self.jira_api_version,
@@ -215,10 +260,14 @@ class Sandbox:
         return sock
 
     def _point_emulators(self) -> Sandbox:
-        """Slack sends to the bot (HTTP mode), PagerDuty posts its webhooks to it."""
+        """Slack sends to the bot (HTTP mode), PagerDuty and Opsgenie post their webhooks to it
+        (Opsgenie's integration with its custom header, the bearer the bot expects)."""
         if not self.socket_mode:
             self.slack.bot_url = f"{self.url}/slack/events"
         self.pagerduty.subscribe(f"{self.url}/webhooks/pagerduty")
+        self.opsgenie.add_webhook(
+            f"{self.url}/webhooks/opsgenie", headers={"Authorization": f"Bearer {OPSGENIE_TOKEN}"}
+        )
         return self
 
     def environment(self) -> dict[str, str]:
@@ -274,6 +323,7 @@ class Sandbox:
             self.bot.close()
         self.slack.stop()
         self.pagerduty.stop()
+        self.opsgenie.stop()
         self.jira.stop()
         self._tmp.cleanup()
 

@@ -12,7 +12,7 @@ import threading
 from collections.abc import Iterable
 from pathlib import Path
 
-from bot.sandbox import API_TOKEN, Sandbox
+from bot.sandbox import API_TOKEN, OPSGENIE_TEAMS, Sandbox
 from bot.sandbox_env import env_lines
 from bot.sandbox_state import SandboxState
 
@@ -70,6 +70,10 @@ def acting_lines(sb: Sandbox) -> list[str]:
         f"Act as a Slack user ({users}), from another terminal:",
         '  incidentbot slack --as alice "/incident declare Checkout is down"',
         f"Incidents are announced in #{sb.feed} ({sb.feed_id}).",
+        f"Services paged through Opsgenie: {', '.join(OPSGENIE_TEAMS)} (the others: PagerDuty).",
+        "Act as their on-call in Opsgenie's app (the alias is the page key, incidentbot-<id>):",
+        f"  curl -X POST {sb.opsgenie.url}/_control/Acknowledge"
+        """ -d '{"alias": "incidentbot-1", "user": "bob@example.com"}'""",
     ]
 
 

@@ -12,7 +12,7 @@ from bot.flows import paging
 from bot.flows.chat_effects import announce_entry
 from bot.flows.pagers import Pagers
 from bot.flows.pins import NOT_AN_INCIDENT
-from bot.flows.ports import OnCall, PagerRefused
+from bot.flows.ports import IntegrationError, OnCall, PagerRefused
 from bot.flows.unit import Outcome, UnitOfWork
 from bot.store import incidents as q
 from bot.store.session import Session
@@ -74,3 +74,5 @@ class OnCallLookup:
         except PagerRefused as refused:
             where = f"`{service or 'the default service'}`"
             raise Refused(f"{refused.reason} for {where}: {refused.fix}") from refused
+        except IntegrationError as exc:  # named after the pager that did not answer
+            raise Refused(f"{pager.name} did not answer ({exc}). Try again in a moment.") from exc

@@ -54,7 +54,7 @@ def routes(*, inbound: PagerEvents | None, token: str | None, metrics: Metrics) 
                 {"error": "not an Opsgenie webhook", "problems": bad.problems}, status_code=422
             )
         if event is None:
-            ignored = "ignored: an action the bot does not follow"
+            ignored = "ignored: an action the bot does not follow, or its own told back"
             return JSONResponse({"ok": True, "incident_id": None, "result": ignored})
         outcome = await run_in_threadpool(inbound.handle, event)
         return JSONResponse(

@@ -103,6 +103,18 @@ def test_actions_the_bot_does_not_follow_are_none() -> None:
     assert parse_event(payload("Delete")) is None
 
 
+def test_what_the_bot_did_through_the_api_told_back_is_none_but_its_create() -> None:
+    """The bot acts as the user `incidentbot`: its acknowledgements, closes, responders and
+    notes come back as echoes and are ignored; its create carries the alert's id and is kept."""
+    api = {"source": {"name": "incidentbot API", "type": "API"}}
+    for action in ("Acknowledge", "Close", "AddResponder", "AddNote"):
+        echo = {**payload(action, username="incidentbot", userId=""), **api}
+        assert parse_event(echo) is None, action
+    created = parse_event({**payload("Create", username="incidentbot", userId=""), **api})
+    assert created is not None and created.action == "triggered"
+    assert (created.page_id, created.agent_email) == (ALERT_ID, None)
+
+
 @pytest.mark.parametrize(
     ("body", "problem"),
     [

@@ -41,6 +41,7 @@ def test_serve_reading_the_printed_block_from_a_dotenv_works_against_the_emulato
     env = emulators.env
     assert env["PUBLIC_URL"] == bot_url
     assert "DATABASE_URL" not in env  # serve's default: ./incidentbot.db
+    assert {"OPSGENIE_API_KEY", "OPSGENIE_API_URL", "OPSGENIE_WEBHOOK_TOKEN"} <= set(env)
     block = [line for line in emulators.lines if line.startswith("#") or SETTING.match(line)]
     (tmp_path / ".env").write_text("\n".join(block) + "\n", encoding="utf-8")
     upgrade = subprocess.run(

@@ -33,6 +33,8 @@ def _state_matches_what_was_printed(sandbox: Launched, *, socket_mode: bool) -> 
     assert {name.lower() for name in env} <= set(Settings.model_fields)
     assert env["PAGERDUTY_FROM_EMAIL"] == "alice@example.com"
     assert env["JIRA_PROJECT"] == "OPS"
+    assert env["OPSGENIE_API_URL"].startswith("http://127.0.0.1:") and env["OPSGENIE_API_KEY"]
+    assert env["OPSGENIE_WEBHOOK_TOKEN"] == "sandbox-opsgenie-token"
     if socket_mode:
         assert "SLACK_APP_TOKEN" in env and "SLACK_SIGNING_SECRET" not in env
     else:

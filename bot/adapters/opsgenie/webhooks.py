@@ -6,7 +6,11 @@ the port's `PagerEvent`.
 ``alert.updatedAt`` is the action's time in epoch nanoseconds (``createdAt`` is the alert's,
 in milliseconds); ``Escalate`` has its own shape and no time. Opsgenie gives a delivery no id:
 ours is the action, the alert and that time, so a redelivery of the same action is the same
-event (without a time, a digest of the payload)."""
+event (without a time, a digest of the payload).
+
+The integration also tells of what the bot itself did through the API (its acknowledgements,
+closes, responders and notes, made as the user ``incidentbot``): those echoes are ignored, as
+the bot already knows; only its ``Create`` is kept (it carries the alert's id)."""
 
 from __future__ import annotations
 
@@ -18,6 +22,8 @@ from typing import Any
 
 from bot.core.milestones import instant_problem
 from bot.flows.ports import PagerEvent
+
+from .pager import ACTOR
 
 PAGER = "Opsgenie"
 MAX_ID = 100  # Opsgenie's alert ids are UUIDs (sometimes with a "-<epoch ms>" suffix)
@@ -46,7 +52,8 @@ class WebhookPayloadError(ValueError):
 
 
 def parse_event(payload: Any) -> PagerEvent | None:
-    """The event, or None for an action the bot does not follow (answered 200, ignored)."""
+    """The event, or None for an action the bot does not follow or that the bot itself made
+    (answered 200, ignored)."""
     if not isinstance(payload, dict):
         raise WebhookPayloadError(["expected an Opsgenie webhook: a JSON object with an action"])
     action = payload.get("action")
@@ -66,10 +73,10 @@ def parse_event(payload: Any) -> PagerEvent | None:
         raise WebhookPayloadError(problems)
     assert isinstance(action, str) and isinstance(alert, dict)
     ours = ACTIONS.get(action)
-    if ours is None:
-        return None
-    updated = alert.get("updatedAt")
     username = _text(alert.get("username"))
+    if ours is None or (username == ACTOR and action != "Create"):
+        return None  # not followed, or the bot's own action told back
+    updated = alert.get("updatedAt")
     return PagerEvent(
         pager=PAGER,
         id=_event_id(action, alert["alertId"], updated, payload),
