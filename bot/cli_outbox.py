@@ -11,7 +11,7 @@ from rich.console import Console
 from rich.table import Table
 
 from bot.cli_common import database, err, settings
-from bot.store import outbox
+from bot.store import outbox_admin
 
 outbox_app = typer.Typer(
     help="Effects waiting for, or given up on, Slack, PagerDuty and Jira.", no_args_is_help=True
@@ -30,7 +30,7 @@ def outbox_list(
     """Effects still waiting (retrying) or, with --given-up, abandoned after their last attempt."""
     db = database(settings())
     with db.read() as session:
-        rows = outbox.listing(session=session, given_up=given_up, incident_id=incident)
+        rows = outbox_admin.listing(session=session, given_up=given_up, incident_id=incident)
     if not rows:
         print("Nothing given up." if given_up else "Nothing waiting: every effect has landed.")
         return
@@ -69,12 +69,12 @@ def outbox_retry(
     with db.transaction() as session:
         chosen = [
             r.id
-            for r in outbox.listing(
+            for r in outbox_admin.listing(
                 session=session, given_up=True, incident_id=incident, limit=100_000
             )
             if r.id is not None and (not ids or r.id in ids)
         ]
-        revived = outbox.revive(session=session, now=datetime.now(UTC), ids=chosen)
+        revived = outbox_admin.revive(session=session, now=datetime.now(UTC), ids=chosen)
     missing = sorted(set(ids or []) - set(chosen))
     if missing:
         err.print(f"[yellow]Not given up (or not found): {', '.join(map(str, missing))}[/yellow]")

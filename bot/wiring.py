@@ -228,6 +228,7 @@ def build(
         public_url=settings.public_url,
         conversation_link=conversation_link,
         desk=service_desk(settings, tracker),
+        pager_names={kind: pager.name for kind, pager in pagers.by_kind.items()},
     )
 
     def gave_up(row: OutboxRow, error: str) -> None:

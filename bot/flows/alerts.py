@@ -20,7 +20,7 @@ from bot.core.milestones import Milestone, Source
 from bot.core.sender_time import TimeUsed, Told, choose
 from bot.core.text import no_nul
 from bot.core.timeline import Entry, EntryKind
-from bot.flows import chat_effects as fx
+from bot.flows import chat_kinds as fx
 from bot.flows.unit import Outcome, UnitOfWork
 from bot.store import alerts as aq, incidents as q, outbox
 from bot.store.alerts import AlertChange

@@ -13,7 +13,7 @@ from bot.core import lifecycle
 from bot.core.catalog import Catalog, Phase
 from bot.core.milestones import Milestone, Source
 from bot.core.timeline import Entry, EntryKind
-from bot.flows import chat_effects as fx, drill_events, paging, timers, tracker_effects
+from bot.flows import chat_kinds as fx, drill_events, paging, timers, tracker_effects
 from bot.store import incidents as q, outbox, timers as timer_store
 from bot.store.models import Incident
 

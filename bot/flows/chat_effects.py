@@ -6,21 +6,38 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import partial
 from typing import Any
 
-from sqlmodel import Session, col, select
+from sqlmodel import col, select
 
 from bot.core.catalog import COMMANDER, Catalog
 from bot.core.milestones import Milestone
-from bot.core.timeline import Entry
+from bot.flows.chat_kinds import (
+    ANNOUNCE as ANNOUNCE,
+    ARCHIVE as ARCHIVE,
+    CHECKLIST as CHECKLIST,
+    DIRECT as DIRECT,
+    FILL_PIN as FILL_PIN,
+    INVITE as INVITE,
+    NO_CHANNEL as NO_CHANNEL,
+    NOTICE as NOTICE,
+    POST_LINE as POST_LINE,
+    PROPOSE_MITIGATION as PROPOSE_MITIGATION,
+    REFRESH as REFRESH,
+    STEP_ACTION as STEP_ACTION,
+    announce_entry as announce_entry,
+    lane as lane,
+    line_payload as line_payload,
+    notice_lane as notice_lane,
+)
 from bot.flows.conversation_opening import (
     OPEN_CHANNEL as OPEN_CHANNEL,
     Asked,
+    channel_asked as channel_asked,
     create_channel,
-    first_name,
+    first_run,
 )
 from bot.flows.ports import (
     CardView,
@@ -35,20 +52,6 @@ from bot.store import incidents as q, outbox
 from bot.store.db import Database
 from bot.store.models import Incident, OutboxRow, PlaybookRun, TimelineRow
 
-ANNOUNCE = "chat.announce"
-REFRESH = "chat.refresh"
-POST_LINE = "chat.post_line"
-FILL_PIN = "chat.fill_pin"
-NOTICE = "chat.notice"
-INVITE = "chat.invite"
-PROPOSE_MITIGATION = "chat.propose_mitigation"
-CHECKLIST = "chat.checklist"
-ARCHIVE = "chat.archive"  # the incident channel, once the post-mortem is exported
-DIRECT = "chat.direct"  # a direct message to one person (follow-up reminders)
-STEP_ACTION = "chat.step_action"  # a playbook step inviting or posting (step_effects)
-
-NO_CHANNEL = "no_channel"  # the channel could not be created (already reported): nothing to post to
-
 _DESCRIPTIONS = {
     OPEN_CHANNEL: "create the incident channel",
     ANNOUNCE: "announce the incident",
@@ -62,53 +65,6 @@ _DESCRIPTIONS = {
     ARCHIVE: "archive the incident channel",
     FILL_PIN: "fetch a pinned message",
 }
-
-
-def lane(incident_id: int | str) -> str:
-    """The lane of an incident's chat effects: they land in the order they were made."""
-    return f"chat:{incident_id}"
-
-
-def notice_lane(incident_id: int) -> str:
-    """Reports of given-up effects: a lane of their own, so a held chat lane cannot hold them."""
-    return f"chat-notice:{incident_id}"
-
-
-def channel_asked(incident: Incident) -> dict[str, Any]:
-    """The channel effect's payload: the name it is tried under first, and what asking for it
-    takes, so that its first run asks before reading anything (`_unread`)."""
-    return {
-        "trying": first_name(incident, None),
-        "title": incident.title,
-        "private": incident.private,
-        "drill": incident.drill,
-    }
-
-
-@dataclass(frozen=True)
-class _Asked:
-    id: int | None
-    title: str
-    private: bool
-    drill: bool
-    created_at: datetime
-
-
-def _unread(row: OutboxRow) -> Asked | None:
-    """What the channel is asked for with, from the effect alone, when this is its first run:
-    one attempt and no error means no run before it (a paced run gives its attempt back but
-    leaves its error; a run cut off leaves its attempt), so no channel was made yet. None:
-    read the incident."""
-    payload = row.payload
-    if row.attempts != 1 or row.last_error is not None or "private" not in payload:
-        return None
-    return _Asked(
-        id=row.incident_id,
-        title=payload["title"],
-        private=payload["private"],
-        drill=payload["drill"],
-        created_at=row.created_at,  # the incident's, in the transaction that enqueued it
-    )
 
 
 class ChatEffects:
@@ -214,7 +170,7 @@ class ChatEffects:
         assert row.incident_id is not None
         self._opened_here.last = None
         iid = row.incident_id
-        asked = _unread(row)
+        asked = first_run(row)
         if (
             asked is not None
         ):  # never run before: no channel yet, nothing read before the chat is asked
@@ -447,34 +403,3 @@ class ChatEffects:
             return
         line = Line(kind="error", text=text, actor=None, at=self.clock.now(), data={"feed": True})
         self.once(row, feed, partial(self.chat.post_line, feed, line, card))
-
-
-def line_payload(entry: Entry) -> dict[str, Any]:
-    return {
-        "kind": entry.kind.value,
-        "text": entry.text,
-        "actor": entry.actor,
-        "at": entry.at.isoformat(),
-        "data": entry.data,
-    }
-
-
-def announce_entry(session: Session, incident_id: int, entry: Entry, now: datetime) -> None:
-    """Put an entry on the timeline and its line in the channel (card refreshed), in the caller's transaction."""
-    q.add_entries(session=session, incident_id=incident_id, entries=[entry], now=now)
-    outbox.enqueue(
-        session=session,
-        lane=lane(incident_id),
-        kind=POST_LINE,
-        now=now,
-        incident_id=incident_id,
-        payload=line_payload(entry),
-    )
-    outbox.enqueue(
-        session=session,
-        lane=lane(incident_id),
-        kind=REFRESH,
-        now=now,
-        incident_id=incident_id,
-        coalesce=True,
-    )

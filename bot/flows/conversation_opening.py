@@ -4,8 +4,9 @@ takes no idempotency key for it."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol
+from typing import Any, Protocol
 
 from bot.core.naming import channel_name
 from bot.flows.ports import Chat, IntegrationError, NameTaken
@@ -89,3 +90,40 @@ def _nobody_else_has(db: Database, channel_id: str, name: str, incident_id: int)
             other.incident_id != incident_id and other.payload.get("trying") == name
             for other in outbox.pending_of_kind(session=session, kind=OPEN_CHANNEL)
         )
+
+
+def channel_asked(incident: Asked) -> dict[str, Any]:
+    """The channel effect's payload: the name it is tried under first, and what asking for it
+    takes, so that its first run asks before reading anything (`first_run`)."""
+    return {
+        "trying": first_name(incident, None),
+        "title": incident.title,
+        "private": incident.private,
+        "drill": incident.drill,
+    }
+
+
+@dataclass(frozen=True)
+class _Asked:
+    id: int | None
+    title: str
+    private: bool
+    drill: bool
+    created_at: datetime
+
+
+def first_run(row: OutboxRow) -> Asked | None:
+    """What the channel is asked for with, from the effect alone, when this is its first run:
+    one attempt and no error means no run before it (a paced run gives its attempt back but
+    leaves its error; a run cut off leaves its attempt), so no channel was made yet. None:
+    read the incident."""
+    payload = row.payload
+    if row.attempts != 1 or row.last_error is not None or "private" not in payload:
+        return None
+    return _Asked(
+        id=row.incident_id,
+        title=payload["title"],
+        private=payload["private"],
+        drill=payload["drill"],
+        created_at=row.created_at,  # the incident's, in the transaction that enqueued it
+    )

@@ -12,7 +12,7 @@ from bot.core.metrics import humanize
 from bot.core.milestones import ORDER, Milestone, Source
 from bot.core.playbooks import Playbook
 from bot.core.timeline import Entry, EntryKind
-from bot.flows.chat_effects import announce_entry
+from bot.flows.chat_kinds import announce_entry
 from bot.store import incidents as q
 from bot.store.models import Incident, PlaybookRun, PlaybookStep
 

@@ -1,7 +1,7 @@
 """Drills (game days): a practice incident from a playbook. It runs like a real one — its own
 `drill-…` channel with a banner on every message, the playbook's checklist, the timers — but
 its alerts and the on-call's acknowledgement are simulated on the playbook's `drill` schedule,
-it pages nobody unless asked, never announces, never counts in the metrics, never opens a Jira
+it pages nobody unless asked, never announces, never counts in the metrics, never opens a tracker
 post-mortem, and ends with a short drill report."""
 
 from __future__ import annotations

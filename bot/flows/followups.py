@@ -1,6 +1,6 @@
 """Follow-up actions: recorded during (or after) an incident, listed with owners and state,
 reminded to their owner the day before they are due and the day after they were due, and
-exported to Jira with the post-mortem. They outlive the incident: closing it keeps their timers."""
+exported to the tracker with the post-mortem. They outlive the incident: closing it keeps their timers."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from bot.core.lifecycle import Refused
 from bot.core.milestones import Source
 from bot.core.timeline import Entry, EntryKind
-from bot.flows.chat_effects import announce_entry
+from bot.flows.chat_kinds import announce_entry
 from bot.flows.pins import NOT_AN_INCIDENT
 from bot.flows.unit import Outcome, UnitOfWork
 from bot.store import followups as store, incident_reads, incidents as q, timers as timer_store

@@ -4,7 +4,7 @@ Rows are checked first (`bot.core.imports`); one rejected row rejects the file. 
 `external_id` is already stored are skipped, so importing a file twice changes nothing.
 Imported incidents are marked `imported`, their milestones carry the `import` source, and their
 timeline says where they came from. They get no channel, no outbox effect (no message,
-no page, no Jira issue) and no timer: they are history, counted in reports like any other.
+no page, no tracker issue) and no timer: they are history, counted in reports like any other.
 """
 
 from __future__ import annotations

@@ -9,7 +9,7 @@ from bot.core.lifecycle import Refused
 from bot.core.milestones import Source
 from bot.core.timeline import Entry, EntryKind
 from bot.flows import paging
-from bot.flows.chat_effects import announce_entry
+from bot.flows.chat_kinds import announce_entry
 from bot.flows.pagers import Pagers
 from bot.flows.pins import NOT_AN_INCIDENT
 from bot.flows.ports import IntegrationError, OnCall, PagerRefused

@@ -10,7 +10,7 @@ from bot.core.catalog import Catalog, Responder
 from bot.core.milestones import Milestone, Source
 from bot.core.timeline import Entry, EntryKind
 from bot.flows import paging, step_actions
-from bot.flows.chat_effects import announce_entry
+from bot.flows.chat_kinds import announce_entry
 from bot.flows.pagers import Pagers
 from bot.flows.ports import (
     CardView,

@@ -14,7 +14,7 @@ from bot.core.catalog import COMMANDER, Phase
 from bot.core.milestones import Milestone, Source
 from bot.core.sender_time import Told, choose
 from bot.core.timeline import Entry, EntryKind
-from bot.flows.chat_effects import announce_entry
+from bot.flows.chat_kinds import announce_entry
 from bot.flows.incidents import IncidentFlows
 from bot.flows.pagers import Pagers
 from bot.flows.ports import Chat, IntegrationError, PagerEvent

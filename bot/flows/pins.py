@@ -8,7 +8,7 @@ from datetime import datetime
 from bot.core.lifecycle import Refused
 from bot.core.milestones import Source
 from bot.core.timeline import Entry, EntryKind
-from bot.flows import chat_effects as fx
+from bot.flows import chat_kinds as fx
 from bot.flows.unit import Outcome, UnitOfWork
 from bot.store import incidents as q, outbox, pins as store
 from bot.store.pins import PinnedEntry

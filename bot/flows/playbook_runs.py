@@ -10,7 +10,7 @@ from datetime import datetime
 from bot.core.milestones import Source
 from bot.core.playbooks import Playbook, matching
 from bot.core.timeline import Entry, EntryKind
-from bot.flows import chat_effects as fx, step_actions, timers
+from bot.flows import chat_kinds as fx, step_actions, timers
 from bot.store import incidents as q, outbox, playbook_runs as store, timers as timer_store
 from bot.store.models import Incident  # the unit of work's row, for step_actions.start
 from bot.store.playbook_runs import Run

@@ -58,9 +58,11 @@ def facts_of(
     *,
     public_url: str | None,
     conversation_link: ConversationLink | None = None,
+    pager_names: Mapping[str, str] | None = None,
 ) -> Facts:
     """Everything stored about the incident, in the core's plain values. `conversation_link`:
-    the chat surface's link to the incident's conversation (none without it)."""
+    the chat surface's link to the incident's conversation (none without it); `pager_names`:
+    each pager kind's product name, for the links to the pages."""
     iid = incident.id
     timeline = [
         TimelineItem(r.at, r.kind, r.text, r.actor, r.source)
@@ -95,7 +97,8 @@ def facts_of(
         links.append(Link("Review page", f"{public_url.rstrip('/')}/incidents/{iid}"))
     for page in page_store.pages_of(session=session, incident_id=iid):
         if page.html_url:
-            links.append(Link(f"PagerDuty incident ({page.service or page.target})", page.html_url))
+            pager = (pager_names or {}).get(page.pager, page.pager.capitalize())
+            links.append(Link(f"{pager} incident ({page.service or page.target})", page.html_url))
     return Facts(
         id=iid,
         title=incident.title,

@@ -26,7 +26,7 @@ from bot.core.playbooks import (
     describe,
 )
 from bot.core.timeline import Entry, EntryKind
-from bot.flows import chat_effects as fx, paging, timers
+from bot.flows import chat_kinds as fx, paging, timers
 from bot.flows.changes import apply_command
 from bot.flows.pagers import Pagers
 from bot.store import (

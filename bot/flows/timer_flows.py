@@ -20,7 +20,7 @@ from bot.core.playbooks import Playbook, RemindAction, format_duration
 from bot.core.timeline import Entry, EntryKind
 from bot.flows import drill_events, followups, step_actions
 from bot.flows.changes import apply_command
-from bot.flows.chat_effects import DIRECT, POST_LINE, lane, line_payload
+from bot.flows.chat_kinds import DIRECT, POST_LINE, lane, line_payload
 from bot.flows.pagers import Pagers
 from bot.flows.paging import REPAGE_TIMER, RESPONDERS, add_page, target_for
 from bot.flows.ports import Clock, PagePlan

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 import time
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -18,7 +19,7 @@ from bot.core.catalog import Catalog
 from bot.core.lifecycle import Refused
 from bot.core.milestones import Source
 from bot.core.timeline import Entry, EntryKind
-from bot.flows import chat_effects as fx
+from bot.flows import chat_kinds as fx
 from bot.flows.ports import (
     Chat,
     Clock,
@@ -100,9 +101,12 @@ class TrackerEffects:
         public_url: str | None,
         conversation_link: ConversationLink | None = None,
         desk: ServiceDesk | None = None,
+        pager_names: Mapping[str, str] | None = None,
     ) -> None:
-        """`desk`: where the post-mortem is raised as a request, when it is not a tracker issue."""
+        """`desk`: where the post-mortem is raised as a request, when it is not a tracker issue.
+        `pager_names`: each pager kind's product name, for the links to the pages."""
         self.db = db
+        self.pager_names = pager_names or {}
         self.desk = desk
         self.conversation_link = conversation_link
         self.tracker = tracker
@@ -154,6 +158,7 @@ class TrackerEffects:
                 incident,
                 public_url=self.public_url,
                 conversation_link=self.conversation_link,
+                pager_names=self.pager_names,
             )
         people = {u for u in facts.roles.values()} | {e.actor for e in facts.timeline if e.actor}
         people |= {f.owner for f in facts.followups if f.owner}
