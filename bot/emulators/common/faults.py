@@ -1,7 +1,8 @@
 """The fault queue and the rate limiter (rolling windows and token buckets) behind both emulators.
 
-Each emulator keeps its own ``Fault`` (what a fault answers) and its own limits and refusal
-answer (Slack's tiers and ``Retry-After``, PagerDuty's ``ratelimit-*`` headers).
+Each emulator keeps its own limits and refusal answer (Slack's tiers and ``Retry-After``,
+PagerDuty's ``ratelimit-*`` headers); the REST emulators queue their faults per route as a
+``RouteFault`` in a ``RouteFaultBook``.
 """
 
 from __future__ import annotations
@@ -50,6 +51,28 @@ class FaultBook(Generic[F]):
     def clear(self) -> None:
         with self._lock:
             self._queue.clear()
+
+
+@dataclass(frozen=True)
+class RouteFault:
+    """One queued failure for a route such as ``"POST /incidents"`` or ``"*"`` (any). ``status``
+    429 answers like the vendor's rate limiting, 5xx with the vendor's internal-error body (or
+    ``body``), any other status with ``body``; ``status=0`` drops the connection without an
+    answer (a network error). ``delay`` holds the answer back; ``apply=True`` performs the
+    request first, like a service that did the work but lost the response."""
+
+    route: str
+    status: int = 500
+    delay: float = 0.0
+    body: str | None = None
+    apply: bool = False
+
+
+class RouteFaultBook(FaultBook[RouteFault]):
+    """Faults queued per route."""
+
+    def __init__(self) -> None:
+        super().__init__(lambda fault: fault.route)
 
 
 @dataclass(frozen=True)

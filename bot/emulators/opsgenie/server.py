@@ -27,22 +27,8 @@ DEFAULT_PER_MINUTE = 600
 CONTROL = "/_control/"  # POST /_control/<Action> {"alias", "user", "at"?, "note"?, "owner"?}
 
 
-@dataclass(frozen=True)
-class Fault:
-    """A queued failure for a route (``"POST /v2/alerts"``, ``"GET /v2/alerts/{identifier}"``,
-    ``"*"``): ``status`` 429 / 5xx answer with Opsgenie's bodies, ``status=0`` drops the
-    connection, ``apply=True`` does the work first (an answer lost after Opsgenie took it)."""
-
-    route: str
-    status: int = 500
-    delay: float = 0.0
-    body: str | None = None
-    apply: bool = False
-
-
-class FaultBook(shared.FaultBook[Fault]):
-    def __init__(self) -> None:
-        super().__init__(lambda fault: fault.route)
+Fault = shared.RouteFault
+FaultBook = shared.RouteFaultBook
 
 
 class RateLimiter(TokenBuckets):

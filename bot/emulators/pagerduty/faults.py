@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from ..common import faults as shared
 from ..common.faults import Limit, TokenBuckets, Verdict
 
@@ -15,29 +13,8 @@ REST_PER_MINUTE = 960
 EVENTS_PER_MINUTE = 120
 
 
-@dataclass(frozen=True)
-class Fault:
-    """One queued failure for a route such as ``"POST /incidents"``, ``"PUT /incidents/{id}"``,
-    ``"POST /v2/enqueue"`` or ``"*"`` (any).
-
-    ``status`` 429 answers like PagerDuty's rate limiting, 5xx with PagerDuty's internal-error
-    body (or ``body``), any other status with ``body``; ``status=0`` drops the connection
-    without an answer (a network error). ``apply=True`` performs the request first, like a
-    PagerDuty that did the work but lost the response.
-    """
-
-    route: str
-    status: int = 500
-    delay: float = 0.0
-    body: str | None = None
-    apply: bool = False
-
-
-class FaultBook(shared.FaultBook[Fault]):
-    """Faults queued per route."""
-
-    def __init__(self) -> None:
-        super().__init__(lambda fault: fault.route)
+Fault = shared.RouteFault
+FaultBook = shared.RouteFaultBook
 
 
 class RateLimiter(TokenBuckets):
