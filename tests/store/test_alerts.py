@@ -10,7 +10,7 @@ from sqlmodel import select
 from bot.core.alerts import Alert
 from bot.store.alerts import upsert_alerts
 from bot.store.db import Database
-from bot.store.models import AlertRow, Incident
+from bot.store.models import AlertRow
 
 T0 = datetime(2026, 11, 26, 9, 0, tzinfo=UTC)
 
@@ -27,21 +27,8 @@ def alert(fingerprint: str, status: str = "firing") -> Alert:
     )
 
 
-def test_a_fingerprint_with_a_nul_is_found_again(db: Database) -> None:
+def test_a_fingerprint_with_a_nul_is_found_again(db: Database, incident_id: int) -> None:
     """The database keeps U+FFFD for a NUL; the second delivery must match the first."""
-    with db.transaction() as session:
-        incident = Incident(
-            title="t",
-            severity="SEV2",
-            status="investigating",
-            source="alert",
-            created_at=T0,
-            updated_at=T0,
-        )
-        session.add(incident)
-        session.flush()
-        assert incident.id is not None
-        incident_id = incident.id
     for expected in (["new"], [], ["resolved"]):
         status = "resolved" if expected == ["resolved"] else "firing"
         with db.transaction() as session:
@@ -69,26 +56,9 @@ def deliver(db: Database, incident_id: int, now: datetime, *alerts: Alert) -> li
     return [f"{c.alert.fingerprint} {c.change}" for c in changes]
 
 
-def new_incident(db: Database) -> int:
-    with db.transaction() as session:
-        incident = Incident(
-            title="t",
-            severity="SEV2",
-            status="investigating",
-            source="alert",
-            created_at=T0,
-            updated_at=T0,
-        )
-        session.add(incident)
-        session.flush()
-        assert incident.id is not None
-        return incident.id
-
-
 def test_one_delivery_inserts_new_alerts_updates_changed_ones_and_only_touches_the_rest(
-    db: Database,
+    db: Database, incident_id: int
 ) -> None:
-    incident_id = new_incident(db)
     later, latest = T0 + timedelta(minutes=1), T0 + timedelta(minutes=2)
     assert deliver(db, incident_id, T0, alert("a"), alert("b")) == ["a new", "b new"]
     annotated = replace(alert("a"), annotations={"runbook_url": "https://runbooks/a"})
@@ -114,15 +84,15 @@ def test_one_delivery_inserts_new_alerts_updates_changed_ones_and_only_touches_t
 
 
 def test_a_fingerprint_sent_twice_in_one_delivery_counts_once_as_its_last_alert_says(
-    db: Database,
+    db: Database, incident_id: int
 ) -> None:
-    incident_id = new_incident(db)
     assert deliver(db, incident_id, T0, alert("a"), alert("a", "resolved")) == ["a resolved"]
     assert stored(db, incident_id)["a"][0] == "resolved"
 
 
-def test_labels_and_annotations_with_a_nul_are_stored_as_sent(db: Database) -> None:
-    incident_id = new_incident(db)
+def test_labels_and_annotations_with_a_nul_are_stored_as_sent(
+    db: Database, incident_id: int
+) -> None:
     odd = replace(alert("a"), labels={"pod": "x\x00y"}, annotations={"summary": "s\x00t"})
     assert deliver(db, incident_id, T0, odd, alert("b")) == ["a new", "b new"]
     assert stored(db, incident_id)["a"][1] == {"summary": "s\x00t"}
