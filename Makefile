@@ -62,12 +62,12 @@ bench-inbox: $(STAMP)
 	BENCH_PG_DB=$(BENCH_PG_DB) $(BIN)/python bench/inbox_write.py
 
 bench-storm: $(STAMP)
-	$(BIN)/python bench/alert_storm.py
+	BENCH_PG_DB=$(BENCH_PG_DB) $(BIN)/python bench/alert_storm.py
 
 # 10 declares at once → 10 channels within 2 s; a 30-declare storm: 18 at once, the rest as
 # Slack's minute frees; zero 429s from an emulator enforcing Slack's tiers. (--db postgres)
 bench-burst: $(STAMP)
-	$(BIN)/python bench/channel_burst.py
+	BENCH_PG_DB=$(BENCH_PG_DB) $(BIN)/python bench/channel_burst.py
 
 bench-timers: $(STAMP)
 	$(BIN)/python bench/timers.py

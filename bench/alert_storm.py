@@ -31,6 +31,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import bench_db
 import httpx
 import yaml
 from loopback import free_port, pct, request_bytes, timed, wait_healthy
@@ -44,9 +45,8 @@ from bot.sandbox import pagerduty_catalog
 from bot.store.db import Database
 
 TOKEN = "storm-alert-token"
-PG_URL = os.environ.get(
-    "INCIDENTBOT_TEST_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-)
+# the bench's own database (env BENCH_PG_DB, default `bench`; never the test suite's `test`)
+PG_URL = f"{bench_db.PG_SERVER}/{bench_db.PG_DB}"
 STEPS = (5, 10, 15, 20)  # alerts in each successive notification of a group
 SERVICES = ("checkout-api", "payments", "search")
 
@@ -188,6 +188,10 @@ def reset_postgres(url: str) -> None:
     from sqlmodel import SQLModel
 
     target = make_url(url)
+    if target.database == "test":
+        raise SystemExit(
+            "the `test` database belongs to the test suite; set BENCH_PG_DB to another"
+        )
     admin = Database(target.set(database="postgres").render_as_string(hide_password=False))
     with admin.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
         if not conn.execute(

@@ -27,6 +27,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
+import bench_db
 import yaml
 from alert_storm import reset_postgres
 from loopback import free_port, wait_healthy
@@ -37,9 +38,8 @@ from bot.emulators.slack import SlackEmulator
 from bot.sandbox import manifest_events, manifest_scopes, pagerduty_catalog
 from bot.store.db import Database
 
-PG_URL = os.environ.get(
-    "INCIDENTBOT_TEST_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-)
+# the bench's own database (env BENCH_PG_DB, default `bench`; never the test suite's `test`)
+PG_URL = f"{bench_db.PG_SERVER}/{bench_db.PG_DB}"
 AT_ONCE_S = 2.0  # a channel within this long of the first declare came "at once"
 
 
