@@ -8,6 +8,7 @@ not given: the suite wipes the one it uses."""
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 from collections.abc import Iterator
 from pathlib import Path
@@ -59,10 +60,23 @@ def _wipe(db: Database) -> None:
         conn.execute(text("TRUNCATE " + ", ".join(TABLES) + " RESTART IDENTITY CASCADE"))
 
 
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A SQLite database the migrations built once: each test starts from a copy of it (the
+    same schema as an upgrade gives, in a millisecond instead of 0.2 s)."""
+    path = tmp_path_factory.mktemp("template") / "incidentbot.db"
+    template = Database(f"sqlite:///{path}")
+    template.upgrade()
+    template.dispose()
+    return path
+
+
 @pytest.fixture(params=["sqlite", "postgres"])
 def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'incidentbot.db'}"
+        path = tmp_path / "incidentbot.db"
+        shutil.copyfile(request.getfixturevalue("sqlite_template"), path)
+        yield f"sqlite:///{path}"
         return
     pg = request.getfixturevalue("postgres_db")
     if pg is None:
