@@ -18,6 +18,7 @@ from bot.flows.chat_kinds import (
     ANNOUNCE as ANNOUNCE,
     ARCHIVE as ARCHIVE,
     CHECKLIST as CHECKLIST,
+    DESCRIPTIONS,
     DIRECT as DIRECT,
     FILL_PIN as FILL_PIN,
     INVITE as INVITE,
@@ -51,20 +52,6 @@ from bot.flows.views import card_view, checklist_view
 from bot.store import incidents as q, outbox
 from bot.store.db import Database
 from bot.store.models import Incident, OutboxRow, PlaybookRun, TimelineRow
-
-_DESCRIPTIONS = {
-    OPEN_CHANNEL: "create the incident channel",
-    ANNOUNCE: "announce the incident",
-    REFRESH: "update the incident card",
-    POST_LINE: "post an update",
-    INVITE: "invite someone to the channel",
-    PROPOSE_MITIGATION: "propose the mitigation time",
-    CHECKLIST: "post the playbook checklist",
-    STEP_ACTION: "do an automated playbook step",
-    DIRECT: "send a direct message",
-    ARCHIVE: "archive the incident channel",
-    FILL_PIN: "fetch a pinned message",
-}
 
 
 class ChatEffects:
@@ -363,7 +350,7 @@ class ChatEffects:
             return  # the tracker's failures are told by tracker_effects, with what to fix
         if error.startswith(f"chat: {NO_CHANNEL}"):
             return  # the channel's own failure was reported
-        what = _DESCRIPTIONS.get(row.kind, row.kind)
+        what = DESCRIPTIONS.get(row.kind, row.kind)
         text = f"I could not {what} after {row.attempts} attempts ({error}). The incident itself is saved; check the bot's {self.chat.surface} access and logs."
         with self.db.transaction() as session:
             recent = self.clock.now() - timedelta(hours=1)

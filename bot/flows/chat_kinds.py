@@ -10,6 +10,7 @@ from typing import Any
 from sqlmodel import Session
 
 from bot.core.timeline import Entry
+from bot.flows.conversation_opening import OPEN_CHANNEL
 from bot.store import incidents as q, outbox
 
 ANNOUNCE = "chat.announce"
@@ -25,6 +26,22 @@ DIRECT = "chat.direct"  # a direct message to one person (follow-up reminders)
 STEP_ACTION = "chat.step_action"  # a playbook step inviting or posting (step_effects)
 
 NO_CHANNEL = "no_channel"  # the channel could not be created (already reported): nothing to post to
+
+
+# what each effect does, as a notice of a given-up one says it
+DESCRIPTIONS = {
+    OPEN_CHANNEL: "create the incident channel",
+    ANNOUNCE: "announce the incident",
+    REFRESH: "update the incident card",
+    POST_LINE: "post an update",
+    INVITE: "invite someone to the channel",
+    PROPOSE_MITIGATION: "propose the mitigation time",
+    CHECKLIST: "post the playbook checklist",
+    STEP_ACTION: "do an automated playbook step",
+    DIRECT: "send a direct message",
+    ARCHIVE: "archive the incident channel",
+    FILL_PIN: "fetch a pinned message",
+}
 
 
 def lane(incident_id: int | str) -> str:
