@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -204,3 +204,11 @@ def told_time(at: datetime) -> str:
     """A pattern for a sender's time as the timeline says it: the time of day, with the date
     before it when that is another day than the one it is compared with (near midnight)."""
     return rf"(?:{at:%Y-%m-%d} )?{at:%H:%M:%S} UTC"
+
+
+def morning_at_least_six_hours_ago() -> datetime:
+    """08:00 UTC of a recent day, so every instant the tests script (T0 - 5 min … T0 + 4 h) falls
+    on one calendar day and the timeline's times read without a date at any hour of the run."""
+    six_ago = datetime.now(UTC) - timedelta(hours=6)
+    morning = six_ago.replace(hour=8, minute=0, second=0, microsecond=0)
+    return morning if morning <= six_ago else morning - timedelta(days=1)

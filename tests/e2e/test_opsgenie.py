@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
@@ -16,10 +16,18 @@ import pytest
 from bot.emulators.opsgenie import OpsgenieEmulator
 from bot.emulators.opsgenie.state import Alert
 from bot.sandbox import OPSGENIE_TOKEN, Sandbox, ScriptedClock
-from tests.e2e.conftest import People, api, command, ephemerals, incidents, post
+from tests.e2e.conftest import (
+    People,
+    api,
+    command,
+    ephemerals,
+    incidents,
+    morning_at_least_six_hours_ago,
+    post,
+)
 from tests.fixtures.alerts import alertmanager, am_alert
 
-T0 = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=6)
+T0 = morning_at_least_six_hours_ago()
 
 
 def stamp(at: datetime) -> str:

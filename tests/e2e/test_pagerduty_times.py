@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
@@ -15,9 +15,9 @@ import pytest
 
 from bot.emulators.pagerduty import signature
 from bot.sandbox import Sandbox, ScriptedClock
-from tests.e2e.conftest import People, api, command
+from tests.e2e.conftest import People, api, command, morning_at_least_six_hours_ago
 
-T0 = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=6)
+T0 = morning_at_least_six_hours_ago()
 
 
 @pytest.fixture
