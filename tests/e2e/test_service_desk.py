@@ -87,7 +87,8 @@ def test_the_postmortem_is_a_request_of_the_review_type_with_follow_ups_linked(
     (page,) = api(sb, "/api/incidents/1").json()["pages"]
     assert remote["incidentbot:1:pagerduty"] == page["html_url"]  # the incident it paged
     assert any(
-        f"Post-mortem drafted in Jira: <{sb.jira.url}/browse/{postmortem['key']}|" in t
+        f"Post-mortem drafted in Jira Service Management: <{sb.jira.url}/browse/{postmortem['key']}|"
+        in t
         for t in texts(sb, channel)
     )
     assert not sb.jira.calls_to("POST issue") or all(
@@ -149,7 +150,9 @@ def test_a_request_type_the_desk_lacks_is_named_with_its_fix(db_url: str) -> Non
     for sb, clock, p in desk_sandbox(db_url, {"postmortem": {"request_type": "Postmortem"}}):
         channel = run_incident(sb, p, clock)
         command(sb, p.alice, channel, "close")
-        (notice,) = [t for t in texts(sb, channel) if "Jira refused the post-mortem" in t]
+        (notice,) = [
+            t for t in texts(sb, channel) if "Jira Service Management refused the post-mortem" in t
+        ]
         assert "service desk PIR has no request type “Postmortem”" in notice
         assert "“Get IT help”, “Post-incident review”" in notice
         assert "set postmortem.request_type in the catalog" in notice
