@@ -359,7 +359,7 @@ def opsgenie_pager(settings: Settings) -> OpsgeniePager | None:
     client = OpsgenieClient(
         api_key=settings.opsgenie_api_key.get_secret_value(), api_url=settings.opsgenie_api_url
     )
-    return OpsgeniePager(client)
+    return OpsgeniePager(client, app_url=settings.opsgenie_app_url)
 
 
 def jira_tracker(settings: Settings) -> JiraTracker | None:
