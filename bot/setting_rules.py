@@ -1,6 +1,6 @@
 """What a setting's value must be, beyond its type, checked when the settings load: a database
 URL incidentbot can use, CA bundles that are PEM files, a routing key of the right length, a
-log level logging knows, folders that are folders. Each rule raises :class:`BadSetting`, which says what is wrong and how
+log level logging knows, folders that are folders, web addresses links are built on. Each rule raises :class:`BadSetting`, which says what is wrong and how
 to fix it (`bot.cli_errors` prints it next to the environment variable's name)."""
 
 from __future__ import annotations
@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 import ssl
 from pathlib import Path
+from urllib.parse import urlsplit
 
 DATABASE_EXAMPLES = (
     "sqlite:///incidentbot.db (a file) or postgresql+psycopg://user:password@host:5432/incidentbot"
@@ -109,3 +110,30 @@ def log_level(value: str) -> str:
     if value.strip().lower() not in LOG_LEVELS:
         raise BadSetting(f"{value!r} is not a log level", f"use one of {', '.join(LOG_LEVELS)}")
     return value.strip().upper()
+
+
+OPSGENIE_APP_EXAMPLE = (
+    "https://<your-site>.app.opsgenie.com (JSM Operations: https://<site>.atlassian.net/jira/ops)"
+)
+
+
+def opsgenie_app_url(value: str | None) -> str | None:
+    """The web app people open Opsgenie alerts in (their links are built on it), without its
+    trailing slash: an http(s) address with a host, not the API's."""
+    if value is None:
+        return None
+    text = value.strip().rstrip("/")
+    fix = f"set it to the address you open Opsgenie at, {OPSGENIE_APP_EXAMPLE}, or unset it"
+    if not text:
+        raise BadSetting("is set but empty", fix)
+    parts = urlsplit(text)
+    if parts.scheme not in ("https", "http") or not parts.hostname or " " in text:
+        raise BadSetting(f"{text!r} is not a web address", fix)
+    if parts.query or parts.fragment:
+        raise BadSetting(f"{text!r} has a query or fragment; give the site's address only", fix)
+    if parts.hostname.startswith("api.") or parts.hostname == "api.atlassian.com":
+        raise BadSetting(
+            f"{text!r} is the API's address (that is OPSGENIE_API_URL); links need the web app's",
+            fix,
+        )
+    return text

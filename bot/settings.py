@@ -48,6 +48,9 @@ class Settings(BaseSettings):
     opsgenie_api_key: SecretStr | None = None
     opsgenie_api_url: str = "https://api.opsgenie.com"
     opsgenie_webhook_token: SecretStr | None = None
+    # The web app people open alerts in (https://<your-site>.app.opsgenie.com; JSM Operations:
+    # https://<site>.atlassian.net/jira/ops): set, each Opsgenie page links to its alert
+    opsgenie_app_url: str | None = None
 
     jira_url: str | None = None
     jira_project: str | None = None
@@ -104,6 +107,11 @@ class Settings(BaseSettings):
     def _routing_key_length(cls, value: SecretStr | None) -> SecretStr | None:
         rules.routing_key(value.get_secret_value() if value is not None else None)
         return value
+
+    @field_validator("opsgenie_app_url")
+    @classmethod
+    def _opsgenie_app(cls, value: str | None) -> str | None:
+        return rules.opsgenie_app_url(value)
 
     @field_validator("log_level")
     @classmethod

@@ -10,6 +10,7 @@ from slack_bolt import App
 from slack_sdk import WebClient
 from starlette.applications import Starlette
 
+from bot.adapters import jira
 from bot.adapters.alert_sources.sns import SnsGate, gate_from
 from bot.adapters.jira import JiraTracker
 from bot.adapters.jira_service_desk import JiraServiceDesk
@@ -221,7 +222,9 @@ def build(
     tracker_effects = TrackerEffects(
         db,
         tracker,
-        Drafter(catalog, settings.postmortem_templates_dir, PRODUCTS),
+        Drafter(
+            catalog, settings.postmortem_templates_dir, PRODUCTS, aliases=jira.TEMPLATE_ALIASES
+        ),
         chat,
         catalog,
         clock,
@@ -229,6 +232,7 @@ def build(
         conversation_link=conversation_link,
         desk=service_desk(settings, tracker),
         pager_names={kind: pager.name for kind, pager in pagers.by_kind.items()},
+        missing=jira.NOT_SET_UP,
     )
 
     def gave_up(row: OutboxRow, error: str) -> None:
@@ -355,7 +359,7 @@ def opsgenie_pager(settings: Settings) -> OpsgeniePager | None:
     client = OpsgenieClient(
         api_key=settings.opsgenie_api_key.get_secret_value(), api_url=settings.opsgenie_api_url
     )
-    return OpsgeniePager(client)
+    return OpsgeniePager(client, app_url=settings.opsgenie_app_url)
 
 
 def jira_tracker(settings: Settings) -> JiraTracker | None:

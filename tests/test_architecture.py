@@ -33,7 +33,7 @@ ALLOWED: dict[str, set[str]] = {
 # Lines naming a vendor in the domain layers, as of the last change: the vendor-neutral work
 # (issue 14) lowers these; a change that adds one fails here. Lower the number when you remove some.
 VENDOR = re.compile(r"slack|pagerduty|jira|opsgenie", re.IGNORECASE)
-VENDOR_LINES = {"core": 0, "store": 0, "flows": 9}
+VENDOR_LINES = {"core": 0, "store": 0, "flows": 0}
 
 
 def modules() -> dict[str, Path]:

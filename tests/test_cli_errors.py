@@ -23,7 +23,15 @@ from bot.emulators.slack import SlackEmulator
 from bot.store.db import Database
 
 ROOT = Path(__file__).resolve().parents[1]
-SETTING_PREFIXES = ("DATABASE_", "SLACK_", "PAGERDUTY_", "JIRA_", "INCIDENTBOT_", "LOG_")
+SETTING_PREFIXES = (
+    "DATABASE_",
+    "SLACK_",
+    "PAGERDUTY_",
+    "OPSGENIE_",
+    "JIRA_",
+    "INCIDENTBOT_",
+    "LOG_",
+)
 ROUTING_KEY = "R" * 32
 
 
@@ -241,6 +249,20 @@ def test_a_playbooks_folder_that_is_a_file(cli: CLI, tmp_path: Path) -> None:
 def test_a_routing_key_of_the_wrong_length_and_the_key_is_not_shown(cli: CLI) -> None:
     said = told(cli.run("drill", "x", PAGERDUTY_ROUTING_KEY="short-key"), "PAGERDUTY_ROUTING_KEY")
     assert "has 9 characters" in said and "32" in said and "short-key" not in said
+
+
+@pytest.mark.parametrize(
+    ("value", "needle"),
+    [
+        ("acme.app.opsgenie.com", "is not a web address"),
+        ("https://api.eu.opsgenie.com", "is the API's address"),
+    ],
+)
+def test_an_opsgenie_app_url_that_links_cannot_be_built_on(
+    cli: CLI, value: str, needle: str
+) -> None:
+    ran = cli.run("drill", "x", OPSGENIE_APP_URL=value)
+    told(ran, "OPSGENIE_APP_URL", needle, "https://<your-site>.app.opsgenie.com", "/jira/ops")
 
 
 def test_several_bad_settings_one_line_each_with_the_value(cli: CLI) -> None:

@@ -233,6 +233,8 @@ class RecordingTracker:
     """A tracker that keeps what it was asked: enough to see what an export did."""
 
     project = "OPS"
+    name = "Tracker"
+    fix = "the tracker's settings"
 
     def __init__(self) -> None:
         self.created: list[str] = []

@@ -21,8 +21,20 @@ from bot.markup import to_adf, to_jira_wiki
 
 T = TypeVar("T")
 
+NAME = "Jira"
+NOT_SET_UP = "Jira is not set up (JIRA_URL)"  # why post-mortems stay drafts without it
+FIX = (
+    "JIRA_PROJECT and the catalog's postmortem settings (jira_project, issue_type, "
+    "followup_issue_type, link_type, private.security_level)"
+)
+# Follow-ups' issue fields as post-mortem templates written before they were neutral name them.
+TEMPLATE_ALIASES = {"jira_key": "issue_key", "jira_url": "issue_url"}
+
 
 class JiraTracker:
+    name = NAME
+    fix = FIX
+
     def __init__(
         self,
         *,

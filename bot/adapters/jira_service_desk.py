@@ -39,6 +39,12 @@ class Desk:
 
 
 class JiraServiceDesk:
+    name = "Jira Service Management"
+    fix = (
+        "JIRA_PROJECT, JIRA_SERVICE_DESK and the catalog's postmortem settings (jira_project, "
+        "issue_type, request_type, followup_issue_type, link_type, private.security_level)"
+    )
+
     def __init__(self, tracker: JiraTracker, desk: str) -> None:
         self.tracker = tracker
         self.reference = desk.strip()

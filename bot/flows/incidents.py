@@ -136,7 +136,7 @@ class IncidentFlows(PinFlows, PagerFlows, PlaybookFlows, FollowupFlows, DrillFlo
                     f"Not exported: {held}. The draft stays here: `/incident postmortem`."
                 )
             tracker_effects.enqueue_export(session, incident_id, now)
-            return Outcome(True, "Drafting the post-mortem into Jira…", incident_id)
+            return Outcome(True, tracker_effects.DRAFTING, incident_id)
 
         return self.run(request_key, work, incident_id=incident_id)
 

@@ -204,9 +204,13 @@ class TrackerIssue:
 
 class Tracker(Protocol):
     """The tracker, as the post-mortem export needs it. Descriptions arrive as Markdown; the adapter
-    writes them in the flavour its API version takes (wiki markup or ADF)."""
+    writes them in the flavour its API version takes (wiki markup or ADF). `name`: the product's
+    name people read ("… drafted in <name>"); `fix`: the settings to check when it refuses the
+    post-mortem."""
 
     project: str
+    name: str
+    fix: str
 
     def find(self, *, label: str) -> TrackerIssue | None: ...
     def create(
@@ -351,7 +355,11 @@ ConversationLink = Callable[[str, str | None], tuple[str, str]]
 
 class ServiceDesk(Protocol):
     """The tracker's service desk, when post-mortems go there: raised as a request of the
-    catalog's request type (None: the desk's default); the follow-ups stay tracker issues."""
+    catalog's request type (None: the desk's default); the follow-ups stay tracker issues.
+    `name` and `fix` as the tracker's: the texts about the post-mortem use the desk's."""
+
+    name: str
+    fix: str
 
     def create_request(
         self, *, request_type: str | None, summary: str, description: str, labels: Sequence[str]

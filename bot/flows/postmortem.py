@@ -8,6 +8,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from jinja2 import (
     Environment,
@@ -121,13 +122,15 @@ def facts_of(
 
 class _Templates(Environment):
     """Templates written before the follow-ups' tracker fields were neutral still read them by
-    their old names (RENAMED: old → new)."""
+    their old names (`aliases`: old → new, as the tracker's adapter names them)."""
 
-    RENAMED = {"jira_key": "issue_key", "jira_url": "issue_url"}
+    def __init__(self, aliases: Mapping[str, str], **options: Any) -> None:
+        super().__init__(**options)
+        self.aliases = dict(aliases)
 
     def getattr(self, obj: object, attribute: str) -> object:
         if isinstance(obj, FollowupItem):
-            attribute = self.RENAMED.get(attribute, attribute)
+            attribute = self.aliases.get(attribute, attribute)
         return super().getattr(obj, attribute)
 
 
@@ -135,12 +138,19 @@ class Drafter:
     """Renders post-mortems from a templates directory (postmortem_templates/ by default)."""
 
     def __init__(
-        self, catalog: Catalog, directory: Path, sources: Mapping[str, str] | None = None
+        self,
+        catalog: Catalog,
+        directory: Path,
+        sources: Mapping[str, str] | None = None,
+        *,
+        aliases: Mapping[str, str] | None = None,
     ) -> None:
-        """`sources`: the products behind the neutral sources (`chat` → the chat's name)."""
+        """`sources`: the products behind the neutral sources (`chat` → the chat's name);
+        `aliases`: old names of the follow-ups' fields that templates may still use."""
         self.catalog = catalog
         self.directory = directory
         self.env = _Templates(
+            aliases or {},
             loader=FileSystemLoader(str(directory)),
             undefined=StrictUndefined,  # a typo in a template fails loudly, not silently empty
             autoescape=False,  # Markdown, not HTML: responders' text goes through md/flag

@@ -59,9 +59,12 @@ def _label(text: str) -> str:
 
 
 PRIVATE_NOT_EXPORTED = (
-    "this incident is private and the catalog sets no Jira security level for private "
+    "this incident is private and the catalog sets no issue security level for private "
     "post-mortems (set `postmortem.private.security_level` to export them under that level)"
 )
+DRAFTING = "Drafting the post-mortem into the issue tracker…"
+NO_TRACKER = "no issue tracker is set up"
+ISSUE_KEY, ISSUE_URL = "issue_key", "issue_url"  # the timeline entry's data: the issue made
 
 
 class _Private(Protocol):
@@ -102,10 +105,13 @@ class TrackerEffects:
         conversation_link: ConversationLink | None = None,
         desk: ServiceDesk | None = None,
         pager_names: Mapping[str, str] | None = None,
+        missing: str = NO_TRACKER,
     ) -> None:
         """`desk`: where the post-mortem is raised as a request, when it is not a tracker issue.
-        `pager_names`: each pager kind's product name, for the links to the pages."""
+        `pager_names`: each pager kind's product name, for the links to the pages. `missing`:
+        why nothing is exported without a tracker (which settings would set one up)."""
         self.db = db
+        self.missing = missing
         self.pager_names = pager_names or {}
         self.desk = desk
         self.conversation_link = conversation_link
@@ -122,22 +128,29 @@ class TrackerEffects:
         return {EXPORT: self.export}
 
     # -- failures ----------------------------------------------------------------------------------
+    @property
+    def where(self) -> str:
+        """The product the post-mortem goes to, as people know it (the desk's, when it has one)."""
+        product = self.desk or self.tracker
+        return product.name if product is not None else "The issue tracker"
+
     def still_trying(self, row: OutboxRow, error: str) -> None:
         """The first failure is said in the channel; the export keeps being retried."""
         if row.kind == EXPORT and row.incident_id is not None:
             self._say(
                 row.incident_id,
-                f"Jira did not take the post-mortem yet ({error}); retrying until it does",
+                f"{self.where} did not take the post-mortem yet ({error}); retrying until it does",
             )
 
     def gave_up(self, row: OutboxRow, error: str) -> None:
         if row.kind != EXPORT or row.incident_id is None:
             return
+        product = self.desk or self.tracker
+        fix = product.fix if product is not None else "the tracker's settings"
         self._say(
             row.incident_id,
-            f"Jira refused the post-mortem: {error}. Check JIRA_PROJECT, JIRA_SERVICE_DESK and the catalog's postmortem "
-            "settings (jira_project, issue_type, request_type, followup_issue_type, link_type, "
-            "private.security_level), then run /incident postmortem export",
+            f"{self.where} refused the post-mortem: {error}. Check {fix}, then run "
+            "/incident postmortem export",
         )
 
     def _say(self, incident_id: int, text: str) -> None:
@@ -323,17 +336,17 @@ class TrackerEffects:
             incident = q.get_incident(session=session, incident_id=iid, for_update=True)
             assert incident is not None
             if issue is not None:
-                text = f"Post-mortem drafted in Jira: {issue.key}" + (
+                text = f"Post-mortem drafted in {self.where}: {issue.key}" + (
                     f" with {followups} follow-up{'s' if followups != 1 else ''}"
                     if followups
                     else ""
                 )
-                data = {"jira_key": issue.key, "jira_url": issue.url}
+                data = {ISSUE_KEY: issue.key, ISSUE_URL: issue.url}
             else:
                 why = (
                     "a drill"
                     if incident.drill
-                    else "Jira is not set up (JIRA_URL)"
+                    else self.missing
                     if self.tracker is None
                     else private_hold(self.catalog, incident) or "nothing to export"
                 )

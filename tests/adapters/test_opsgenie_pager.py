@@ -231,3 +231,46 @@ def test_a_key_with_a_slash_or_a_space_stays_one_path_segment(
     pager.acknowledge(PageRef("incident 9/checkout?x", "alert", "team:checkout", None))
     alert = og.alert("incident 9/checkout?x")
     assert alert is not None and alert.id == opened.id and alert.acknowledged
+
+
+# -- OPSGENIE_APP_URL: the alert's page in the web app --------------------------------------------
+OPSGENIE_APP = "https://acme.app.opsgenie.com"
+JSM_OPS = "https://acme.atlassian.net/jira/ops"
+
+
+def test_without_the_app_url_a_page_has_no_link(pager: OpsgeniePager) -> None:
+    assert pager.open(request()).url is None
+
+
+@pytest.mark.parametrize(
+    ("app_url", "path"),
+    [
+        (OPSGENIE_APP, "/alert/detail/{id}/details"),  # Opsgenie's alert detail page
+        (OPSGENIE_APP + "/", "/alert/detail/{id}/details"),
+        (JSM_OPS, "/alerts/{id}"),  # Jira Service Management Operations'
+    ],
+)
+def test_with_the_app_url_a_page_links_to_its_alert(
+    og: OpsgenieEmulator, app_url: str, path: str
+) -> None:
+    client = OpsgenieClient(api_key=og.api_key, api_url=og.url, timeout=5)
+    pager = OpsgeniePager(client, confirm_pause=0.0, app_url=app_url)
+    opened = pager.open(request())
+    again = pager.open(request())  # found by its alias: the same link
+    alert = og.alert("incident-1-page-1")
+    assert alert is not None
+    link = app_url.rstrip("/") + path.format(id=alert.id)
+    assert (opened.id, opened.url) == (again.id, again.url) == (alert.id, link)
+    client.close()
+
+
+def test_the_app_url_comes_from_the_settings(og: OpsgenieEmulator) -> None:
+    settings = Settings(
+        database_url="sqlite://",
+        opsgenie_api_key=og.api_key,
+        opsgenie_api_url=og.url,
+        opsgenie_app_url=JSM_OPS + "/",
+    )
+    pager = wiring.opsgenie_pager(settings)
+    assert pager is not None and pager.app_url == JSM_OPS
+    assert Settings(database_url="sqlite://").opsgenie_app_url is None

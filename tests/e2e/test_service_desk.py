@@ -14,7 +14,17 @@ import pytest
 
 from bot.checks import Level, run_checks
 from bot.sandbox import Sandbox, ScriptedClock
-from tests.e2e.conftest import People, api, command, run_incident, scrape, value
+from tests.e2e.conftest import (
+    People,
+    api,
+    command,
+    incidents,
+    post,
+    run_incident,
+    scrape,
+    value,
+)
+from tests.fixtures.alerts import alertmanager, am_alert
 
 CREATE = "POST /rest/servicedeskapi/request"
 LEVEL = "Incident responders"
@@ -22,10 +32,10 @@ FORM = ("summary", "description", "labels")
 
 
 def desk_sandbox(
-    db_url: str, catalog: dict[str, Any] | None = None
+    db_url: str, catalog: dict[str, Any] | None = None, settings: dict[str, Any] | None = None
 ) -> Iterator[tuple[Sandbox, ScriptedClock, People]]:
     clock = ScriptedClock(datetime.now(UTC).replace(microsecond=0) - timedelta(hours=3))
-    extra = {"jira_service_desk": "PIR"}
+    extra = {"jira_service_desk": "PIR", **(settings or {})}
     with Sandbox(db_url, clock=clock, catalog_extra=catalog, settings_extra=extra) as sb:
         sb.jira.add_project("PIR", "Post-incident reviews")
         sb.jira.add_service_desk(
@@ -87,12 +97,50 @@ def test_the_postmortem_is_a_request_of_the_review_type_with_follow_ups_linked(
     (page,) = api(sb, "/api/incidents/1").json()["pages"]
     assert remote["incidentbot:1:pagerduty"] == page["html_url"]  # the incident it paged
     assert any(
-        f"Post-mortem drafted in Jira: <{sb.jira.url}/browse/{postmortem['key']}|" in t
+        f"Post-mortem drafted in Jira Service Management: <{sb.jira.url}/browse/{postmortem['key']}|"
+        in t
         for t in texts(sb, channel)
     )
     assert not sb.jira.calls_to("POST issue") or all(
         c.json["fields"]["project"] == {"key": "OPS"} for c in sb.jira.calls_to("POST issue")
     )
+
+
+JSM_OPS = "https://acme.atlassian.net/jira/ops"  # OPSGENIE_APP_URL of a JSM Operations site
+
+
+def test_the_postmortem_request_links_the_jsm_operations_alert_that_paged(db_url: str) -> None:
+    """An alert on an Opsgenie service (the sandbox's `billing`) pages JSM Operations; with
+    OPSGENIE_APP_URL set, the page links to its alert, and so does the post-mortem request."""
+    for sb, clock, p in desk_sandbox(db_url, settings={"opsgenie_app_url": JSM_OPS}):
+        starts = (clock.now() - timedelta(minutes=5)).isoformat().replace("+00:00", "Z")
+        firing = alertmanager(
+            group_key='{}/{service="billing"}:{alertname="High5xx"}',
+            alerts=[am_alert(starts_at=starts, extra_labels={"service": "billing"})],
+        )
+        firing["commonLabels"]["service"] = "billing"
+        post(sb, "/webhooks/alertmanager", firing)
+        (incident,) = incidents(sb)
+        alert = sb.opsgenie.alert(f"incidentbot-{incident['id']}")
+        assert alert is not None
+        link = f"{JSM_OPS}/alerts/{alert.id}"
+        (page,) = incident["pages"]
+        assert (page["pager"], page["html_url"]) == ("opsgenie", link)
+
+        channel = incident["channel"]["id"]
+        sb.slack.join(channel, p.alice)
+        command(sb, p.alice, channel, "commander")
+        command(sb, p.alice, channel, "resolve Rolled back")
+        command(sb, p.alice, channel, "close")
+        (postmortem,) = postmortems(sb)
+        assert postmortem["key"].startswith("PIR-")
+        remote = {r["globalId"]: r["object"] for r in sb.jira.remote_links(postmortem["key"])}
+        assert remote[f"incidentbot:{incident['id']}:opsgenie"] == {
+            **remote[f"incidentbot:{incident['id']}:opsgenie"],
+            "url": link,
+            "title": "Opsgenie incident (billing)",
+        }
+        assert link in postmortem["fields"]["description"]
 
 
 def test_a_lost_answer_does_not_raise_a_second_request(
@@ -149,7 +197,9 @@ def test_a_request_type_the_desk_lacks_is_named_with_its_fix(db_url: str) -> Non
     for sb, clock, p in desk_sandbox(db_url, {"postmortem": {"request_type": "Postmortem"}}):
         channel = run_incident(sb, p, clock)
         command(sb, p.alice, channel, "close")
-        (notice,) = [t for t in texts(sb, channel) if "Jira refused the post-mortem" in t]
+        (notice,) = [
+            t for t in texts(sb, channel) if "Jira Service Management refused the post-mortem" in t
+        ]
         assert "service desk PIR has no request type “Postmortem”" in notice
         assert "“Get IT help”, “Post-incident review”" in notice
         assert "set postmortem.request_type in the catalog" in notice

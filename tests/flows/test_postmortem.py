@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.adapters.jira import TEMPLATE_ALIASES
 from bot.core.catalog import default_catalog
 from bot.core.lifecycle import Refused
 from bot.core.milestones import Milestone, Source, Stamp
@@ -201,7 +202,8 @@ def test_a_template_written_with_the_old_tracker_field_names_still_renders(
     exported = FollowupItem(
         1, "Add a config canary", "U0BOB", None, "open", "OPS-9", "https://t.example/OPS-9"
     )
-    draft = Drafter(default_catalog(), tmp_path).render(facts(followups=[exported]), T0)
+    drafter = Drafter(default_catalog(), tmp_path, aliases=TEMPLATE_ALIASES)
+    draft = drafter.render(facts(followups=[exported]), T0)
     url = "https://t.example/OPS-9"
     assert draft.markdown == f"OPS-9 {url} = OPS-9 {url}\n"
 

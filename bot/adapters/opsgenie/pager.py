@@ -63,6 +63,15 @@ def decode(target: str) -> list[Responder]:
     return found
 
 
+def alert_link(app_url: str, alert_id: str) -> str:
+    """The alert's page in the web app at `app_url` (OPSGENIE_APP_URL): Opsgenie's
+    ``/alert/detail/<id>/details``, or JSM Operations' ``/jira/ops/alerts/<id>``."""
+    base = app_url.rstrip("/")
+    if base.endswith("/jira/ops"):
+        return f"{base}/alerts/{_segment(alert_id)}"
+    return f"{base}/alert/detail/{_segment(alert_id)}/details"
+
+
 def responder_json(responder: Responder) -> dict[str, str]:
     """Opsgenie's shape: users by ``username`` (their email) or id, the rest by name or id."""
     if responder.id is not None:
@@ -75,9 +84,21 @@ class OpsgeniePager:
     kind = "opsgenie"
     name = "Opsgenie"
 
-    def __init__(self, client: OpsgenieClient, *, confirm_pause: float = CONFIRM_PAUSE) -> None:
+    def __init__(
+        self,
+        client: OpsgenieClient,
+        *,
+        confirm_pause: float = CONFIRM_PAUSE,
+        app_url: str | None = None,
+    ) -> None:
+        """`app_url`: the web app people open alerts in; unset, pages carry no link."""
         self.client = client
         self._pause = confirm_pause
+        self.app_url = app_url
+
+    def _opened(self, alert_id: str) -> Opened:
+        url = alert_link(self.app_url, alert_id) if self.app_url else None
+        return Opened(id=alert_id, url=url)
 
     # ------------------------------------------------------------------ plan
     def plan(self, target: PagerTarget, *, alert_born: bool, has_page: bool) -> PagePlan | str:
@@ -142,7 +163,7 @@ class OpsgeniePager:
                 raise
             data = status.get("data") or {}
             if data.get("isSuccess") and data.get("alertId"):
-                return Opened(id=str(data["alertId"]), url=None)
+                return self._opened(str(data["alertId"]))
             raise IntegrationError(
                 SERVICE,
                 "request_failed",
@@ -161,7 +182,7 @@ class OpsgeniePager:
                 return None
             raise
         data = answer.get("data") or {}
-        return Opened(id=str(data["id"]), url=None) if data.get("id") else None
+        return self._opened(str(data["id"])) if data.get("id") else None
 
     # ------------------------------------------------------------ the rest
     def add_responders(self, page: PageRef, plan: PagePlan, message: str) -> None:

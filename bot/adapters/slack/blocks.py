@@ -251,10 +251,11 @@ def line_text(line: Line, card: CardView) -> str:
         return f"⏰ {mention(str(to)) if to else 'Commander (nobody yet)'}: {escape(line.text)}"
     if line.kind == "playbook":  # a playbook's `post` step: the author's mrkdwn, kept as written
         return f"📋 {where}{plain(line.text, 3000)}"
-    if line.kind == "postmortem" and line.data.get("jira_url"):
-        key, url = str(line.data.get("jira_key")), str(line.data["jira_url"])
-        rest = escape(line.text.removeprefix(f"Post-mortem drafted in Jira: {key}"))
-        return f"📝 *Post-mortem drafted in Jira: {link(url, key)}*{rest}"
+    if line.kind == "postmortem" and line.data.get("issue_url"):  # the issue's key, linked
+        key, url = str(line.data.get("issue_key")), str(line.data["issue_url"])
+        head, found, rest = line.text.partition(key)
+        if found:
+            return f"📝 *{escape(head)}{link(url, key)}*{escape(rest)}"
     if line.kind == "role":
         user = line.data.get("user")
         name = next(
