@@ -166,7 +166,7 @@ def audit(soak: Any) -> Audit:
             kind, iid = row["kind"], row["incident_id"]
             if kind.startswith("pager."):
                 seen = any("failed for good" in t for t in lines_said[iid])
-            elif kind.startswith("jira."):
+            elif kind.startswith("tracker."):
                 seen = any("Jira refused" in t for t in lines_said[iid])
             elif kind == fx.STEP_ACTION:
                 seen = steps.get(row["payload"].get("step_id"), {}).get("state") == "failed"

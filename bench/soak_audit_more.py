@@ -111,13 +111,13 @@ def audit_more(
     exported = {
         r["incident_id"]
         for r in rows
-        if r["kind"] == "jira.export_postmortem" and r["done_at"] and not r["failed"]
+        if r["kind"] == "tracker.export_postmortem" and r["done_at"] and not r["failed"]
     }
     for iid in exported:
         inc = incidents[iid]
         if not inc.postmortem_key or inc.postmortem_key not in keys:
             out.miss("Jira post-mortem issue", f"incident {iid}")
     for f in followups:
-        if f["incident_id"] in exported and (not f["jira_key"] or f["jira_key"] not in keys):
+        if f["incident_id"] in exported and (not f["issue_key"] or f["issue_key"] not in keys):
             out.miss("Jira follow-up issue", f"follow-up {f['id']}")
     out.info["Jira issues"] = len(issues)
