@@ -1,7 +1,7 @@
 """REST API v2/v3: request context, routing, and the site-level endpoints (server info, the
 current user, projects, link types, fields, users).
 
-Issue types and create metadata are in ``rest_meta.py``, issue endpoints in ``rest_issues.py`` (registered through :func:`route`). Routes are named
+Issue types and create metadata are in ``rest_meta.py``, issue endpoints in ``rest_issues.py``, ``rest_links.py`` and ``rest_search.py`` (registered through :func:`route`). Routes are named
 relative to ``/rest/api/<version>/`` (``"GET issue/{issueIdOrKey}"``); the few outside it keep
 their absolute path (``"GET /rest/applinks/latest/listApplicationlinks"``).
 """

@@ -19,7 +19,7 @@ from urllib.parse import parse_qs, quote
 
 from ..common.faults import Verdict
 from ..common.server import Answer, Handler, HttpApi, LoopbackServer, Request, json_or_none
-from . import rest, rest_issues, rest_meta, service_desk  # noqa: F401  (registers their routes)
+from . import rest, rest_issues, rest_links, rest_meta, rest_search, service_desk  # noqa: F401  (registers their routes)
 from .faults import Fault, FaultBook, RateLimiter
 from .records import User
 from .state import ApiError, Site
