@@ -82,6 +82,9 @@ class AssignRole:
 @dataclass(frozen=True)
 class Acknowledge:
     told: Told | None = None  # the sender's own time for the acknowledgement
+    # who acknowledged, as the sender names them (a pager's name or email for someone the chat
+    # surface does not know): said in the entry when there is no actor to name
+    by: str | None = None
 
 
 @dataclass(frozen=True)
