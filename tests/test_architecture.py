@@ -210,6 +210,7 @@ STORE_OWNS_THE_SQL: dict[str, frozenset[str]] = {
     "bot.flows.pager_effects": frozenset(),
     "bot.flows.pager_in": frozenset(),
     "bot.flows.paging": frozenset(),
+    "bot.flows.people": frozenset(),
     "bot.flows.pins": frozenset(),
     "bot.flows.playbook_runs": frozenset({"bot.store.models.Incident"}),
     "bot.flows.playbooks": frozenset(),
