@@ -64,6 +64,9 @@ class People:
         if not email:
             return Someone(known.id if known else None, None, None, name)
         email = store.normal_email(email)
+        handles = [(system, user_id)] if user_id else []
+        if email != (user_id or "").lower():
+            handles.append((system, email))  # a pager whose usernames are emails
         with self.db.read() as session:
             person = store.by_email(session=session, email=email)
             chat = (
@@ -71,11 +74,14 @@ class People:
                 if person
                 else None
             )
+            settled = person is not None and all(
+                store.by_handle(session=session, system=where, handle=handle) == person
+                for where, handle in handles
+            )
+        if person is not None and chat is not None and settled:
+            return Someone(person.id, email, chat, name or person.name)  # nothing new to keep
         if chat is None:
             chat = self._chat_user(email)
-        handles = [(system, user_id)] if user_id else []
-        if email != (user_id or "").lower():
-            handles.append((system, email))  # a pager whose usernames are emails
         person = self._remember(email, name, chat, handles)
         return Someone(person.id, email, chat, name or person.name)
 
