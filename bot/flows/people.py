@@ -85,6 +85,22 @@ class People:
         person = self._remember(email, name, chat, handles)
         return Someone(person.id, email, chat, name or person.name)
 
+    def email_of(self, chat: str) -> str | None:
+        """The email of the person with chat handle `chat` (a follow-up's owner, for the
+        tracker's assignee): from the table, else asked of the chat surface once and kept."""
+        with self.db.read() as session:
+            known = store.by_handle(session=session, system=store.CHAT, handle=chat)
+        if known is not None and known.email is not None:
+            return known.email
+        try:
+            email = self.chat.user_email(chat)
+        except IntegrationError as exc:
+            log.warning("could not ask the chat surface for %s's email: %s", chat, exc)
+            return None
+        if not email:
+            return None
+        return self._remember(store.normal_email(email), None, chat, []).email
+
     def _pager_email(self, kind: str, user_id: str | None) -> str | None:
         pager = self.pagers.get(kind)
         if pager is None or not user_id:

@@ -110,6 +110,16 @@ def test_a_pager_user_with_no_email_anywhere_is_nobody_to_match(rig: Rig) -> Non
     assert rig.asked_by_email() == []
 
 
+def test_a_chat_persons_email_is_asked_once_and_is_the_one_pagers_match(rig: Rig) -> None:
+    assert rig.people.email_of("U0BOB") == "bob@example.com"
+    assert rig.people.email_of("U0BOB") == "bob@example.com"
+    assert [args for name, args in rig.chat.calls if name == "user_email"] == [("U0BOB",)]
+    # a pager naming Bob by email finds the same person, and the chat is not asked again
+    someone = rig.people.from_pager("other", user_id=None, email="bob@example.com")
+    assert someone.chat == "U0BOB" and rig.asked_by_email() == []
+    assert rig.people.email_of("U0NOBODY") is None
+
+
 def _acknowledged(
     rig: Rig, incident: int, pager: str, email: str | None, agent: str | None
 ) -> Outcome:
