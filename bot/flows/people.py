@@ -61,8 +61,8 @@ class People:
             if known is not None and chat is not None:
                 return Someone(known.id, known.email, chat, name or known.name)
         email = email or (known.email if known else None) or self._pager_email(kind, user_id)
-        if not email:
-            return Someone(known.id if known else None, None, None, name)
+        if not email or len(email) > store.EMAIL_MAX or "@" not in email:
+            return Someone(known.id if known else None, None, None, name or email)
         email = store.normal_email(email)
         handles = [(system, user_id)] if user_id else []
         if email != (user_id or "").lower():

@@ -18,6 +18,7 @@ from sqlmodel import Session, col, select
 from bot.store.models import PersonHandle, PersonRow
 
 CHAT = "chat"
+EMAIL_MAX = 320  # person.email
 
 
 def pager_system(kind: str) -> str:

@@ -107,6 +107,8 @@ def test_someone_the_chat_does_not_know_is_kept_by_email(rig: Rig) -> None:
 def test_a_pager_user_with_no_email_anywhere_is_nobody_to_match(rig: Rig) -> None:
     someone = rig.people.from_pager("first", user_id="p-ghost", email=None, name="Ghost")
     assert (someone.person_id, someone.chat, someone.named) == (None, None, "Ghost")
+    odd = rig.people.from_pager("other", user_id=None, email="on-call desk")  # not an email
+    assert (odd.person_id, odd.chat, odd.named) == (None, None, "on-call desk")
     assert rig.asked_by_email() == []
 
 
