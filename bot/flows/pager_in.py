@@ -54,7 +54,7 @@ class PagerInbound:
                 outcome = self.flows.act(
                     command=lifecycle.Acknowledge(
                         Told(event.pager, event.occurred_at, page_floor),
-                        by=None if who else someone.named,
+                        by=None if who else someone.known_as,
                     ),
                     actor=who,
                     request_key=key,

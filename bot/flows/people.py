@@ -32,9 +32,16 @@ class Someone:
 
     @property
     def named(self) -> str | None:
-        """How a sentence names them when there is no chat handle to mention: the pager's name
-        for them, else their email."""
+        """How a sentence names them: the pager's name for them, else their email."""
         return self.name or self.email
+
+    @property
+    def known_as(self) -> str | None:
+        """How a sentence names them when there is no chat handle to mention: the pager's name
+        and their email, so whoever reads it can find them."""
+        if self.name and self.email and self.name.lower() != self.email:
+            return f"{self.name} ({self.email})"
+        return self.named
 
 
 class People:

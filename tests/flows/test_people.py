@@ -95,13 +95,18 @@ def test_the_chat_is_asked_about_an_email_once(rig: Rig) -> None:
 
 def test_someone_the_chat_does_not_know_is_kept_by_email(rig: Rig) -> None:
     someone = rig.people.from_pager("other", user_id=None, email="Dana@Example.com", name=None)
-    assert (someone.chat, someone.email, someone.named) == (None, "dana@example.com", someone.email)
+    assert (someone.chat, someone.email, someone.known_as) == (
+        None,
+        "dana@example.com",
+        someone.email,
+    )
     with rig.db.read() as session:
         person = store.by_email(session=session, email="dana@example.com")
     assert person is not None and person.id == someone.person_id
     # they may join the chat later: an email the chat did not know is asked about again
-    rig.people.from_pager("other", user_id=None, email="dana@example.com")
+    named = rig.people.from_pager("other", user_id=None, email="dana@example.com", name="Dana D")
     assert rig.asked_by_email() == [("dana@example.com",), ("dana@example.com",)]
+    assert (named.person_id, named.known_as) == (person.id, "Dana D (dana@example.com)")
 
 
 def test_a_pager_user_with_no_email_anywhere_is_nobody_to_match(rig: Rig) -> None:
