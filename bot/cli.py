@@ -12,6 +12,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from bot.cli_common import database as _database, err, settings as _settings
 from bot.cli_config import config_app
@@ -23,6 +24,7 @@ from bot.cli_slack import slack_app
 from bot.core.metrics import DEFINITIONS, Metric, Summary, humanize
 from bot.preflight import check_credentials
 from bot.store.db import Database
+from bot.web.wording import said
 
 app = typer.Typer(
     help="incidentbot: incident response in Slack.",
@@ -100,11 +102,11 @@ def drill(
     try:
         outcome = bot.flows.start_drill(name=playbook, actor=None, request_key=None, page=page)
         if not outcome.ok:
-            err.print(f"[red]{outcome.message}[/red]")
+            err.print(f"[red]{escape(said(outcome.message))}[/red]")
             raise typer.Exit(1)
         incident = bot.flows.incident(outcome.incident_id or 0)
         where = f" in #{incident.channel_name}" if incident and incident.channel_name else ""
-        Console().print(f"{outcome.message}{where}")
+        Console().print(escape(f"{said(outcome.message)}{where}"))
     finally:
         bot.close()
 

@@ -37,6 +37,7 @@ from bot.flows.outbox import OutboxRunner
 from bot.flows.pager_effects import PagerEffects
 from bot.flows.pager_in import PagerInbound
 from bot.flows.pagers import Pagers
+from bot.flows.people import People
 from bot.flows.ports import Clock, Pager, SystemClock
 from bot.flows.postmortem import Drafter
 from bot.flows.step_effects import StepEffects
@@ -294,7 +295,7 @@ def build(
     # Socket Mode (no signing secret): Slack talks over the socket, so the HTTP endpoint, which
     # could not verify anything, stays closed.
     http_bolt = bolt if settings.slack_signing_secret is not None else None
-    inbound = PagerInbound(flows, pagers, chat)
+    inbound = PagerInbound(flows, pagers, chat, People(db, chat, pagers, clock))
     web = build_web_app(
         db=db,
         bolt=http_bolt,

@@ -210,6 +210,7 @@ STORE_OWNS_THE_SQL: dict[str, frozenset[str]] = {
     "bot.flows.pager_effects": frozenset(),
     "bot.flows.pager_in": frozenset(),
     "bot.flows.paging": frozenset(),
+    "bot.flows.people": frozenset(),
     "bot.flows.pins": frozenset(),
     "bot.flows.playbook_runs": frozenset({"bot.store.models.Incident"}),
     "bot.flows.playbooks": frozenset(),
@@ -245,3 +246,46 @@ def test_the_contract_lets_a_flow_hand_on_only_the_rows_it_names() -> None:
     source = "from sqlmodel import select\nfrom bot.store.models import Incident"
     assert orm_imports_beyond(source, "bot.flows", handed_on) == ["sqlmodel", "sqlmodel.select"]
     assert orm_imports_beyond("from bot.store import pages", "bot.flows", frozenset()) == []
+
+
+# Chat markup in the domain's own sentences: a mention, a special mention (`<!channel>`, dates), a
+# conversation link or a URL link in Slack's syntax. The core and the flows say people as
+# references (`bot.core.people.person`) and leave escaping to the surface that shows the text.
+CHAT_MARKUP = re.compile(r"<[@!#]|<https?:|escape_mrkdwn")
+
+
+def chat_markup_in(source: str) -> list[str]:
+    """The string literals (f-string parts included) and names in `source` that carry chat markup."""
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Constant) and isinstance(node.value, str):
+            text = node.value
+        elif isinstance(node, ast.Name | ast.alias):
+            text = node.id if isinstance(node, ast.Name) else node.name
+        else:
+            continue
+        if CHAT_MARKUP.search(text):
+            found.append(text)
+    return found
+
+
+@pytest.mark.parametrize(
+    "name",
+    sorted(n for n in modules() if n.startswith(("bot.core", "bot.flows"))),
+)
+def test_the_domain_builds_no_chat_markup(name: str) -> None:
+    assert chat_markup_in(modules()[name].read_text()) == []
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        'who = f"<@{user}>"',
+        'x = "ping <!channel>"',
+        'where = f"in <#{channel}>"',
+        'link = f"<https://example.com|here>"',
+        "from bot.markup import escape_mrkdwn",
+    ],
+)
+def test_the_contract_sees_chat_markup(source: str) -> None:
+    assert chat_markup_in(source) != []

@@ -12,8 +12,10 @@ from bot.core.timeline import Entry
 
 
 class Refused(Exception):
-    """The command is not allowed in the incident's current state; the text says why. People in
-    it are neutral references (`bot.core.people`): the surface that shows it renders them."""
+    """The command is not allowed in the incident's current state; the text says why, in plain
+    words: people in it are neutral references and what someone typed goes in through
+    `people.typed` (`bot.core.people`); no chat markup. The surface that shows it escapes it
+    and renders the references."""
 
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
@@ -82,6 +84,9 @@ class AssignRole:
 @dataclass(frozen=True)
 class Acknowledge:
     told: Told | None = None  # the sender's own time for the acknowledgement
+    # who acknowledged, as the sender names them (a pager's name or email for someone the chat
+    # surface does not know): said in the entry when there is no actor to name
+    by: str | None = None
 
 
 @dataclass(frozen=True)

@@ -33,7 +33,7 @@ from bot.core.decisions import (
 )
 from bot.core.metrics import humanize
 from bot.core.milestones import Milestone, Source, Stamp, order_errors, require_aware
-from bot.core.people import person
+from bot.core.people import person, typed
 from bot.core.sender_time import Chosen, Told, choose, floor_named, floors_of
 from bot.core.timeline import Entry, EntryKind
 
@@ -182,7 +182,7 @@ def decide(
                 {"role": role.id, "user": user, "previous": previous},
             )
             return Decision(roles={role.id: user}, entries=(entry,))
-        case Acknowledge(told=told):
+        case Acknowledge(told=told, by=by):
             acked = incident.milestones.get(Milestone.ACKNOWLEDGED)
             if acked is not None:
                 who = f" by {person(acked.by)}" if acked.by else ""
@@ -191,7 +191,8 @@ def decide(
             at = when.at if when else now
             stamp = Stamp(at, source, actor)
             _check_order(incident, {Milestone.ACKNOWLEDGED: stamp}, frozenset())
-            text, data = _said("Acknowledged", when)
+            named = f" by {typed(by)}" if by and actor is None else ""
+            text, data = _said(f"Acknowledged{named}", when)
             entry = Entry(EntryKind.ACKNOWLEDGED, at, text, actor, source, data)
             return Decision(set_milestones={Milestone.ACKNOWLEDGED: stamp}, entries=(entry,))
         case AddNote(text=text):

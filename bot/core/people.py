@@ -17,6 +17,12 @@ def person(user: str) -> str:
     return f"{{person:{user}}}"
 
 
+def typed(text: str) -> str:
+    """Text someone typed, to stand in a sentence: a reference spelled in it stays text (an
+    invisible word joiner breaks it), so nobody can make the bot mention a person."""
+    return text.replace("{person:", "{\u2060person:")
+
+
 def render_people(text: str, render: Callable[[str], str]) -> str:
     """`text` with every person reference replaced by `render(user id)`."""
     return _REFERENCE.sub(lambda found: render(found.group(1)), text)

@@ -12,13 +12,13 @@ from sqlmodel import Session
 
 from bot.core import lifecycle
 from bot.core.milestones import Source
+from bot.core.people import typed
 from bot.core.playbooks import Playbook
 from bot.flows import paging
 from bot.flows.drill_events import ACKNOWLEDGE, ALERT, MITIGATE
 from bot.flows.playbook_runs import attach
 from bot.flows.step_actions import Automation
 from bot.flows.unit import Outcome, UnitOfWork
-from bot.markup import escape_mrkdwn
 from bot.store import incidents as q, timers as timer_store
 
 
@@ -29,9 +29,7 @@ class DrillFlows(UnitOfWork):
         playbook = self.playbooks.get(name)
         if playbook is None:
             known = ", ".join(f"`{n}`" for n in sorted(self.playbooks)) or "none"
-            return Outcome(
-                False, f"No playbook `{escape_mrkdwn(name)}` to drill. Playbooks: {known}."
-            )
+            return Outcome(False, f"No playbook `{typed(name)}` to drill. Playbooks: {known}.")
 
         def work(session: Session, now: datetime) -> Outcome:
             severity = playbook.drill.severity or _severity_of(playbook) or None

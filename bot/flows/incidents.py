@@ -13,6 +13,7 @@ from bot.core import lifecycle
 from bot.core.catalog import Phase
 from bot.core.lifecycle import Refused
 from bot.core.milestones import Milestone, Source, Stamp
+from bot.core.people import typed
 from bot.flows import timers, tracker_effects
 from bot.flows.changes import apply_command
 from bot.flows.drills import DrillFlows
@@ -21,7 +22,6 @@ from bot.flows.oncall import PagerFlows
 from bot.flows.pins import NOT_AN_INCIDENT, PinFlows
 from bot.flows.playbooks import PlaybookFlows
 from bot.flows.unit import Outcome
-from bot.markup import escape_mrkdwn
 from bot.store import incident_reads, incidents as q, timers as timer_store
 from bot.store.models import Incident
 from bot.store.read_models import IncidentSummary
@@ -66,9 +66,7 @@ class IncidentFlows(PinFlows, PagerFlows, PlaybookFlows, FollowupFlows, DrillFlo
                 drill=drill,
             )
             snap = opening.snapshot
-            return Outcome(
-                True, f"Declared {snap.severity}: {escape_mrkdwn(snap.title)}", incident.id
-            )
+            return Outcome(True, f"Declared {snap.severity}: {typed(snap.title)}", incident.id)
 
         # the request id is claimed with the incident's row, after the decision; when the
         # incident sets off nothing more, that row and the others are the only statement

@@ -6,7 +6,6 @@ its vendor's webhook into a `PagerEvent`."""
 
 from __future__ import annotations
 
-import logging
 from datetime import datetime
 
 from bot.core import lifecycle
@@ -17,19 +16,21 @@ from bot.core.timeline import Entry, EntryKind
 from bot.flows.chat_kinds import announce_entry
 from bot.flows.incidents import IncidentFlows
 from bot.flows.pagers import Pagers
-from bot.flows.ports import Chat, IntegrationError, PagerEvent
+from bot.flows.people import People, Someone
+from bot.flows.ports import Chat, PagerEvent
 from bot.flows.unit import Outcome
 from bot.store import incidents as q, pages as page_store
 from bot.store.session import Session
 
-log = logging.getLogger(__name__)
-
 
 class PagerInbound:
-    def __init__(self, flows: IncidentFlows, pagers: Pagers, chat: Chat) -> None:
+    def __init__(
+        self, flows: IncidentFlows, pagers: Pagers, chat: Chat, people: People | None = None
+    ) -> None:
         self.flows = flows
         self.pagers = pagers
         self.chat = chat
+        self.people = people or People(flows.db, chat, pagers, flows.clock)
 
     def _kind(self, event: PagerEvent) -> str:
         pager = self.pagers.named(event.pager)
@@ -43,14 +44,18 @@ class PagerInbound:
         incident_id, paged_at = ours
         told = Told(event.pager, event.occurred_at)
         key = f"{kind}:event:{event.id}"
-        who = self._chat_user(event, kind)
-        by = f" by {event.agent_name}" if event.agent_name else ""
+        someone = self._someone(event, kind)
+        who = someone.chat
+        by = f" by {someone.named}" if someone.named else ""
         catalog = self.flows.catalog
         match event.action:
             case "acknowledged":
                 page_floor = (("the page", paged_at),)
                 outcome = self.flows.act(
-                    command=lifecycle.Acknowledge(Told(event.pager, event.occurred_at, page_floor)),
+                    command=lifecycle.Acknowledge(
+                        Told(event.pager, event.occurred_at, page_floor),
+                        by=None if who else someone.known_as,
+                    ),
                     actor=who,
                     request_key=key,
                     incident_id=incident_id,
@@ -142,17 +147,14 @@ class PagerInbound:
         with self.flows.db.read() as session:
             return COMMANDER not in q.roles(session=session, incident_id=incident_id)
 
-    def _chat_user(self, event: PagerEvent, kind: str) -> str | None:
-        """The on-call's chat account, matched by email; None when either side does not say."""
-        pager = self.pagers.get(kind)
-        try:
-            email = event.agent_email or (
-                pager.person_email(event.agent_id) if pager and event.agent_id else None
-            )
-            return self.chat.user_by_email(email) if email else None
-        except IntegrationError as exc:
-            log.warning("could not match %s user %s by email: %s", event.pager, event.agent_id, exc)
-            return None
+    def _someone(self, event: PagerEvent, kind: str) -> Someone:
+        """Who acted in the pager, as a person: their chat handle when the chat knows their
+        email (`flows/people.py`), else named as the pager names them or by their email."""
+        if not (event.agent_id or event.agent_email):
+            return Someone(None, None, None, event.agent_name)
+        return self.people.from_pager(
+            kind, user_id=event.agent_id, email=event.agent_email, name=event.agent_name
+        )
 
     def _note(
         self, session: Session, now: datetime, incident_id: int, text: str, who: str | None

@@ -9,10 +9,10 @@ from typing import Protocol
 from bot.core.catalog import Catalog, PagerTarget
 from bot.core.lifecycle import Refused
 from bot.core.milestones import Source
+from bot.core.people import typed
 from bot.core.timeline import Entry, EntryKind
 from bot.flows.pagers import NamesTargets, Pagers
 from bot.flows.ports import PagePlan, Pager
-from bot.markup import escape_mrkdwn
 from bot.store import incidents as q, outbox, pages as page_store, timers as timer_store
 from bot.store.pages import Page
 from bot.store.session import Session
@@ -54,16 +54,16 @@ def resolve_target(catalog: Catalog, pagers: Pagers, service: str | None) -> Pag
     """A catalog service, `default`, or an id the default pager takes as is; Refused otherwise."""
     if service and catalog.service(service) is None and service != DEFAULT_SERVICE:
         pager: object = pagers.get(pagers.default_kind)
-        typed = ""
+        or_own_id = ""
         if isinstance(pager, NamesTargets):  # the pager takes its own ids typed as is
             named = pager.target_named(service)
             if named is not None:  # as typed: not completed with the defaults
                 return named
-            typed = f", or a {getattr(pager, 'name', 'pager')} service id"
+            or_own_id = f", or a {getattr(pager, 'name', 'pager')} service id"
         known = (
             ", ".join(f"`{s.id}`" for s in catalog.services) or "none yet (add them to the catalog)"
         )
-        raise Refused(f"Unknown service `{escape_mrkdwn(service)}`. Services: {known}{typed}.")
+        raise Refused(f"Unknown service `{typed(service)}`. Services: {known}{or_own_id}.")
     return target_for(catalog, pagers, service)
 
 
@@ -104,7 +104,7 @@ def plan_page(
     )
     plan = pager.plan(target, alert_born=False, has_page=has_page)
     if isinstance(plan, str):
-        raise Refused(f"`{escape_mrkdwn(service)}` cannot be paged: {plan}")
+        raise Refused(f"`{typed(service)}` cannot be paged: {plan}")
     return add_page(
         session=session,
         incident=incident,

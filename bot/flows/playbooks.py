@@ -8,12 +8,12 @@ from datetime import datetime
 
 from bot.core.catalog import Phase
 from bot.core.lifecycle import Refused
+from bot.core.people import person, typed
 from bot.core.playbooks import Playbook, matching
 from bot.flows import step_actions
 from bot.flows.pins import NOT_AN_INCIDENT
 from bot.flows.playbook_runs import attach
 from bot.flows.unit import Outcome, UnitOfWork
-from bot.markup import escape_mrkdwn
 from bot.store import incident_reads, incidents as q, playbook_runs as store
 from bot.store.read_models import IncidentSummary
 from bot.store.session import Session
@@ -37,9 +37,9 @@ class PlaybookFlows(UnitOfWork):
                     ", ".join(f"`{n}`" for n in sorted(self.playbooks))
                     or "none (add YAML files to playbooks/)"
                 )
-                raise Refused(f"No playbook `{escape_mrkdwn(name)}`. Playbooks: {known}.")
+                raise Refused(f"No playbook `{typed(name)}`. Playbooks: {known}.")
             if attach(session, row, playbook, now, actor, self.automation) is None:
-                raise Refused(f"`{escape_mrkdwn(name)}` is already on this incident.")
+                raise Refused(f"`{typed(name)}` is already on this incident.")
             return Outcome(True, f"Attached {name}.", incident.id)
 
         return self.run(request_key, work)
@@ -82,7 +82,7 @@ class PlaybookFlows(UnitOfWork):
             if row is None:
                 raise Refused("That step is not on any playbook here.")
             if row.state not in step_actions.OPEN_STATES:
-                by = f"<@{row.by}>" if row.by else "the bot"
+                by = person(row.by) if row.by else "the bot"
                 raise Refused(f"Already {row.state} by {by}.")
             if not done and not (reason or "").strip():
                 raise Refused("Say why the step is skipped.")

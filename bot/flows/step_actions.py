@@ -13,6 +13,7 @@ from bot.core import lifecycle
 from bot.core.catalog import COMMANDER, Catalog
 from bot.core.lifecycle import Refused
 from bot.core.milestones import Milestone, Source
+from bot.core.people import person, typed
 from bot.core.playbooks import (
     ACTIONS,
     AnyAction,
@@ -85,7 +86,11 @@ def record(
             now=now,
             kinds=[timers.step_kind(step.id)],
         )
-    verb = {"done": "Done", "skipped": f"Skipped ({step.skip_reason})", "failed": "Failed"}[state]
+    verb = {
+        "done": "Done",
+        "skipped": f"Skipped ({typed(step.skip_reason or '')})",
+        "failed": "Failed",
+    }[state]
     text = f"{verb}: {step.title}" + (f" — {step.result}" if actor is None and step.result else "")
     entry = Entry(
         EntryKind.STEP,
@@ -237,7 +242,7 @@ def start(
                 source="playbook",
             )
             whose = (  # nobody holds the role yet: whoever does at export time owns it
-                f" for <@{owner}>"
+                f" for {person(owner)}"
                 if owner
                 else (f" for the {role} (nobody holds it yet)" if role else "")
             )

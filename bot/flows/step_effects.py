@@ -8,6 +8,7 @@ from __future__ import annotations
 from functools import partial
 from typing import Any
 
+from bot.core.people import person
 from bot.core.playbooks import InviteAction, PostAction
 from bot.flows import step_actions
 from bot.flows.chat_effects import ChatEffects
@@ -48,7 +49,7 @@ class StepEffects:
             if not users:
                 return self._finish(row, True, f"@{action.usergroup} has nobody in it")
             self.effects.chat.invite(channel, users)
-            who = ", ".join(f"<@{u}>" for u in dict.fromkeys(users))
+            who = ", ".join(person(u) for u in dict.fromkeys(users))
             group = f" (@{action.usergroup})" if action.usergroup else ""
             return self._finish(row, True, f"invited {who}{group}")
         if isinstance(action, PostAction):

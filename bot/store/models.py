@@ -338,3 +338,31 @@ class PacingBudget(SQLModel, table=True):
     scope: str = Field(primary_key=True, max_length=64)
     booked: list[float] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     expires: float = Field(index=True)
+
+
+class PersonRow(SQLModel, table=True):
+    """A person, one across every surface and pager: matched by email (lowercased) when a
+    surface or pager says it. `email` is None for someone known only by a handle so far (the
+    people back-filled by migration 0017 from the chat ids the database held)."""
+
+    __tablename__ = "person"
+    __table_args__ = (UniqueConstraint("email", name="uq_person_email"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    email: str | None = Field(default=None, max_length=320)
+    name: str | None = Field(default=None, max_length=200)
+    created_at: datetime
+
+
+class PersonHandle(SQLModel, table=True):
+    """A person's id on one system: `chat` (the chat surface's user id, what roles hold),
+    `pager:<kind>` (a pager's user id or username). A handle belongs to one person."""
+
+    __tablename__ = "person_handle"
+    __table_args__ = (UniqueConstraint("system", "handle", name="uq_person_handle_system_handle"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    person_id: int = Field(foreign_key="person.id", index=True)
+    system: str = Field(max_length=40)
+    handle: str = Field(max_length=320)
+    created_at: datetime

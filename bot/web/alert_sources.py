@@ -20,6 +20,7 @@ from bot.adapters.alert_sources.sns import Refused, SnsGate, Unreachable, parse_
 from bot.core.alerts import AlertPayloadError
 from bot.flows.alerts import AlertFlows
 from bot.web.common import BadBody, Metrics, bearer_refusal, parse_json, read_body
+from bot.web.wording import said
 
 MAX_BODY = 1_000_000  # one alert per notification; SNS caps a message at 256 KB
 
@@ -51,7 +52,7 @@ def routes(
             return JSONResponse({"ok": True, "incident_id": None, "result": parsed.reason})
         outcome = await run_in_threadpool(alerts.ingest, parsed)
         return JSONResponse(
-            {"ok": outcome.ok, "incident_id": outcome.incident_id, "result": outcome.message}
+            {"ok": outcome.ok, "incident_id": outcome.incident_id, "result": said(outcome.message)}
         )
 
     def bearer(source: str, parse: Callable[[Any], Parsed]) -> Handler:

@@ -7,6 +7,7 @@ from typing import Any
 
 from bot.core.milestones import ORDER
 from bot.store.read_models import IncidentDetail, IncidentSummary
+from bot.web.wording import said
 
 
 def incident_summary(incident: IncidentSummary) -> dict[str, Any]:
@@ -76,7 +77,7 @@ def incident_detail(detail: IncidentDetail) -> dict[str, Any]:
                 "id": item.id,
                 "at": item.at.isoformat(),
                 "kind": item.kind,
-                "text": item.text,
+                "text": said(item.text),
                 "actor": item.actor,
                 "source": item.source,
                 "data": dict(item.data),

@@ -13,6 +13,7 @@ from bot.core import agenda
 from bot.core.catalog import Catalog, Phase
 from bot.core.metrics import DEFINITIONS, durations, humanize
 from bot.core.milestones import ORDER, Milestone
+from bot.core.people import people_in, render_people
 from bot.store import dashboard_reads, incident_reads
 from bot.store.db import Database
 from bot.store.read_models import IncidentSummary, PageItem, Scope
@@ -187,10 +188,19 @@ def load_review(
         [*holders.values(), *(r.actor for r in rows), *(s.by for s in steps)]
         + [s.by for s in stamps.values()]
         + [f.owner for f in followups]
+        + [
+            u
+            for text in [*(r.text for r in rows), *(s.result or "" for s in steps)]
+            for u in people_in(text)
+        ]
     )
 
     def who(user: str | None) -> str:
         return names.get(user, user) if user else "—"
+
+    def told(text: str) -> str:
+        """A sentence of the bot's (a step's result, a timeline entry): people by name."""
+        return render_people(text, lambda user: f"@{who(user)}")
 
     severity = catalog.find_severity(incident.severity)
     status = catalog.find_status(incident.status)
@@ -217,16 +227,24 @@ def load_review(
             s.at,
             s.at - s.attached_at if s.at else None,
             s.skip_reason,
-            s.result,
+            told(s.result) if s.result else s.result,
         )
         for s in steps
     ]
     medians = agenda.team_medians(team.values())
     built = agenda.build(
         milestones=instants,
-        entries=[agenda.Activity(r.at, r.kind, r.text, r.source, r.actor) for r in rows],
+        entries=[agenda.Activity(r.at, r.kind, told(r.text), r.source, r.actor) for r in rows],
         steps=[
-            agenda.StepFact(s.playbook, s.title, s.state, s.skip_reason, s.by, s.at, s.result)
+            agenda.StepFact(
+                s.playbook,
+                s.title,
+                s.state,
+                s.skip_reason,
+                s.by,
+                s.at,
+                told(s.result or "") or None,
+            )
             for s in steps
         ],
         pages=[
@@ -281,7 +299,7 @@ def load_review(
             continue
         if r.source == "system":
             lane = "Bot reminders" if r.kind == "note" else lane
-        text = f"{r.text} ({who(r.actor)})" if r.actor else r.text
+        text = f"{told(r.text)} ({who(r.actor)})" if r.actor else told(r.text)
         marks.append(Mark(lane, MARK_KIND.get(r.kind, "status"), r.at, None, text))
     step_lanes: list[str] = []
     for s in steps[:MAX_STEP_LANES]:
@@ -330,7 +348,7 @@ def load_review(
             MetricView(metric.value.upper(), DEFINITIONS[metric][2], value)
             for metric, value in durations(instants).items()
         ],
-        entries=[EntryView(r.at, r.kind, r.text, who(r.actor), r.source) for r in rows],
+        entries=[EntryView(r.at, r.kind, told(r.text), who(r.actor), r.source) for r in rows],
         steps=step_views,
         pages=page_views,
         followups=[

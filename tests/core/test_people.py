@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.core.people import people_in, person, render_people
+from bot.core.people import people_in, person, render_people, typed
 
 
 def test_a_reference_renders_as_the_surface_wants_it() -> None:
@@ -21,3 +21,15 @@ def test_text_without_references_is_left_as_it_is() -> None:
     text = "Unknown role '{person:}'; use one of `commander`, `<@U1>`."
     assert render_people(text, lambda user: "X") == text
     assert people_in(text) == []
+
+
+def test_a_reference_someone_typed_stays_text() -> None:
+    title = "Checkout down {person:U0BOSS}"
+    text = f"Declared SEV2: {typed(title)} by {person('U0ALICE')}"
+    assert people_in(text) == ["U0ALICE"]
+    rendered = render_people(text, lambda user: f"<@{user}>")
+    assert "<@U0BOSS>" not in rendered and rendered.endswith("by <@U0ALICE>")
+    assert (
+        rendered.replace("\u2060", "")
+        == "Declared SEV2: Checkout down {person:U0BOSS} by <@U0ALICE>"
+    )

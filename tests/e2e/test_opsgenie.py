@@ -271,6 +271,32 @@ def test_page_adds_responders_oncall_reads_the_schedule_and_pagerduty_pages_as_b
     assert "On call for checkout-api" in listing and "Alice Anders" in listing
 
 
+def test_one_person_acknowledging_in_opsgenie_and_in_pagerduty_is_one_chat_person(
+    sb: Sandbox, people: People
+) -> None:
+    """Bob acknowledges an Opsgenie alert (Opsgenie names him by his username, his email) and a
+    PagerDuty incident (by his PagerDuty user id): both are stamped by his Slack account, and
+    Slack is asked who bob@example.com is once."""
+    post(sb, "/webhooks/alertmanager", firing("billing"))  # Opsgenie's
+    until_paged(sb)
+    post(sb, "/webhooks/alertmanager", alertmanager())  # checkout-api: PagerDuty's
+    (pd_incident,) = sb.pagerduty.incidents()
+    (alert,) = sb.opsgenie.alerts()
+    sb.slack.reset_calls()
+
+    sb.opsgenie.acknowledge(alert.alias, "bob@example.com")
+    sb.settle()
+    sb.pagerduty.acknowledge(pd_incident["id"], sb.pagerduty.user_id("bob"))
+    sb.settle()
+
+    acks = {i["pages"][0]["pager"]: i["milestones"]["acknowledged_at"] for i in incidents(sb)}
+    assert {pager: (a["by"], a["source"]) for pager, a in acks.items()} == {
+        "opsgenie": (people.bob, "pager"),
+        "pagerduty": (people.bob, "pager"),
+    }
+    assert len(sb.slack.calls_to("users.lookupByEmail")) == 1
+
+
 def test_a_pagerduty_service_still_pages_pagerduty_alone(sb: Sandbox, people: People) -> None:
     post(sb, "/webhooks/alertmanager", alertmanager())  # checkout-api: a PagerDuty service
     incident = only_incident(sb)

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from sqlmodel import select
 
+from bot.core.people import person
 from bot.sandbox import Sandbox, ScriptedClock
 from bot.store import timers as timer_store
 from bot.store.models import Followup, PlaybookStep
@@ -142,10 +143,13 @@ def test_invite_brings_the_user_group_in(clocked: tuple[Sandbox, ScriptedClock, 
     tick(sb, clock, 10)
     invite = steps(sb)["invite-responders"]
     assert invite.state == "done"
-    assert invite.result == f"invited <@{people.bob}>, <@{people.carol}> (@security-oncall)"
+    # stored neutral (people as references), rendered by the surface that shows it
+    assert invite.result == (
+        f"invited {person(people.bob)}, {person(people.carol)} (@security-oncall)"
+    )
     assert {people.bob, people.carol} <= set(sb.slack.members(channel))
     line = step_text(checklists(sb, channel)[0], "invite-responders")
-    assert f"<@{people.bob}>" in line  # the mention survives escaping
+    assert f"invited <@{people.bob}>, <@{people.carol}> (@security-oncall)" in line
 
 
 def test_a_reminder_repeats_until_its_condition_and_resumes_on_reopen(

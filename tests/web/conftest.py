@@ -143,6 +143,7 @@ def add_step(
     state: str,
     at: datetime | None,
     reason: str | None = None,
+    result: str | None = None,
     attached: datetime,
 ) -> None:
     with db.transaction() as session:
@@ -164,6 +165,7 @@ def add_step(
                 state=state,
                 at=at,
                 skip_reason=reason,
+                result=result,
             )
         )
 

@@ -6,6 +6,7 @@ import re
 from datetime import timedelta
 
 from bot.core.milestones import Milestone as M
+from bot.core.people import person
 from tests.web.conftest import (
     ADMIN,
     MEMBER,
@@ -261,6 +262,32 @@ def test_the_review_page(web: Web) -> None:
     assert 'data-kind="step-skipped"' in html and 'data-kind="page-unacked"' in html
     assert "Post-mortem: Payments failing" in html  # the draft, as HTML
     assert "Not in Jira yet" in html
+
+
+def test_people_the_bot_names_are_shown_by_name_on_the_review_page(web: Web) -> None:
+    iid = add_incident(
+        web.db,
+        title="Payments failing",
+        severity="SEV1",
+        start=NOW - DAY,
+        commander=MEMBER,
+        minutes={M.DECLARED: 0},
+        entries=[(3, "step", f"Done: Invite the owners — invited {person(MEMBER)}")],
+    )
+    add_step(
+        web.db,
+        iid,
+        title="Invite the owners",
+        state="done",
+        result=f"invited {person(MEMBER)}, {person('UNKNOWN9')}",
+        at=NOW - DAY + timedelta(minutes=3),
+        attached=NOW - DAY,
+    )
+    html = web.slack_user(MEMBER).get(f"/incidents/{iid}").text
+    assert "Done: Invite the owners — invited @mia" in html
+    assert "invited @mia, @UNKNOWN9" in html  # nobody by that id: the id
+    review = html.split('id="postmortem-h"', 1)[0]  # the draft is the post-mortem's
+    assert "{person:" not in review
 
 
 def test_not_found(web: Web) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from bot.adapters.slack.text import escape, link, mention, plain, when
+from bot.adapters.slack.text import escape, link, mention, plain, said, when
 from bot.core.catalog import COMMANDER, Phase
 from bot.core.milestones import ORDER, Milestone
 from bot.flows.ports import CardView, Line
@@ -263,7 +263,9 @@ def line_text(line: Line, card: CardView) -> str:
             str(line.data.get("role")),
         )
         return f"{icon} {mention(str(user) if user else None)} is now *{escape(name)}*{by}"
-    return f"{icon} {where}*{escape(line.text)}*{by}"
+    # a step's line names the people its action reached (`bot.core.people` references)
+    text = said(line.text) if line.kind == "step" else escape(line.text)
+    return f"{icon} {where}*{text}*{by}"
 
 
 def drill_banner(card: CardView) -> str:

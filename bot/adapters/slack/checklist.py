@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from bot.adapters.slack.text import escape, escape_but_mentions, link, mention, plain, said, when
+from bot.adapters.slack.text import escape, link, mention, plain, said, when
 from bot.flows.ports import ChecklistView, StepView
 
 Block = dict[str, Any]
@@ -73,7 +73,7 @@ def _line(number: int, step: StepView) -> str:
         by = mention(step.by) if step.by else "the bot"
         text += f" · {step.state} by {by} {when(step.at, '{time}')}"
     if step.result and step.state in ("running", "done", "failed") and not step.by:
-        text += f"\n> {escape_but_mentions(said(step.result))}"
+        text += f"\n> {said(step.result, stored_mentions=True)}"
     if step.skip_reason:
         text += f"\n> {escape(step.skip_reason)}"
     return text

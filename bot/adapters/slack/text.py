@@ -57,10 +57,18 @@ def mentioned(word: str) -> str | None:
     return found.group(1) if found else None
 
 
-def said(text: str) -> str:
-    """The domain's sentences (refusals, outcomes) as Slack shows them: each neutral person
-    reference (`bot.core.people`) becomes the user's mention, `<@U…>`."""
-    return render_people(text, lambda user: f"<@{user}>")
+def said(text: str, *, stored_mentions: bool = False) -> str:
+    """The domain's sentences (refusals, outcomes, step results) as a Slack message shows them.
+    The domain writes plain text, what someone typed in it included: it is escaped here, and each
+    neutral person reference (`bot.core.people`) becomes the user's mention, `<@U…>`.
+    `stored_mentions`: for text the bot stored itself, where an older version wrote `<@U…>`."""
+    escaped = escape_but_mentions(text) if stored_mentions else escape(text)
+    return render_people(escaped, lambda user: f"<@{user}>")
+
+
+def said_plain(text: str) -> str:
+    """A domain sentence where Slack shows plain text (a form's field error): people as `@id`."""
+    return render_people(text, lambda user: f"@{user}")
 
 
 def mention(user: str | None, default: str = "_unassigned_") -> str:

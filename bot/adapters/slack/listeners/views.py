@@ -19,7 +19,7 @@ from bot.adapters.slack.listeners import (
     declared_message,
     request_key,
 )
-from bot.adapters.slack.text import said
+from bot.adapters.slack.text import said, said_plain
 from bot.core import lifecycle
 from bot.core.lifecycle import Refused
 from bot.core.milestones import Milestone
@@ -55,7 +55,7 @@ def declare(ctx: SlackContext, ack: Ack, body: dict[str, Any], view: dict[str, A
             impact_started_at=form.impact_started_at,
         )
     except Refused as refused:
-        ack(response_action="errors", errors={"title": said(refused.reason)[:150]})
+        ack(response_action="errors", errors={"title": said_plain(refused.reason)[:150]})
         return
     _submitted(ctx, ack, body, None)
 
@@ -106,7 +106,7 @@ def edit_timestamps(
     problem = ctx.flows.check(incident_id=incident_id, command=command, actor=user)
     if problem is not None:
         first = min(changes, key=lambda m: list(lifecycle.EDITABLE).index(m))
-        ack(response_action="errors", errors={first.value: said(problem)[:150]})
+        ack(response_action="errors", errors={first.value: said_plain(problem)[:150]})
         return
     _submitted(ctx, ack, body, f"slack:incident:{incident_id}")
 
