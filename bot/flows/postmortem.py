@@ -23,6 +23,7 @@ from bot.core import blame
 from bot.core.catalog import Catalog
 from bot.core.lifecycle import Refused
 from bot.core.metrics import humanize
+from bot.core.people import render_people
 from bot.core.postmortem import (
     Facts,
     FollowupItem,
@@ -189,16 +190,23 @@ def _filters() -> dict[str, Callable[..., str]]:
         names: Mapping[str, str] = context.get("names") or {}
         return escape_markdown(names.get(user, user)) if user else "—"
 
-    def flag(text: str | None) -> str:
+    def said(context: Context, text: str) -> str:
+        """A sentence's person references as `@name` (or `@id`), then escaped as Markdown."""
+        names: Mapping[str, str] = context.get("names") or {}
+        return escape_markdown(render_people(text, lambda user: "@" + names.get(user, user)))
+
+    @pass_context
+    def flag(context: Context, text: str | None) -> str:
         found = blame.find(text or "")
-        marked = escape_markdown(text or "")
+        marked = said(context, text or "")
         if found:
             words = ", ".join(f"“{escape_markdown(w)}”" for w in found)
             return f"**[review: blame language {words}]** {marked}"
         return marked
 
-    def md(text: object) -> str:
-        return escape_markdown("" if text is None else str(text))
+    @pass_context
+    def md(context: Context, text: object) -> str:
+        return said(context, "" if text is None else str(text))
 
     return {"utc": utc, "dur": dur, "person": person, "flag": flag, "md": md}
 

@@ -12,6 +12,7 @@ from bot.adapters.jira import TEMPLATE_ALIASES
 from bot.core.catalog import default_catalog
 from bot.core.lifecycle import Refused
 from bot.core.milestones import Milestone, Source, Stamp
+from bot.core.people import person
 from bot.core.postmortem import Facts, FollowupItem, Link, StepItem, TimelineItem
 from bot.flows.postmortem import Drafter
 from bot.markup import to_jira_wiki
@@ -125,6 +126,12 @@ def test_responders_text_is_escaped_and_blame_is_marked_for_review() -> None:
     assert "*\\[review: blame language “careless”\\]* Rollback started \\| it was" in line
     assert line.count("|") - line.count("\\|") == 5
     assert text.startswith("h1. Post-mortem: Checkout 5xx <\\!channel> \\*spike\\*")
+
+
+def test_people_in_responders_sentences_read_by_name() -> None:
+    said = f"Paged {person('U0BOB')} and {person('U0CAROL')}"
+    text = render(facts(timeline=[TimelineItem(T0, "step", said, "U0ALICE", "chat")]))
+    assert "Paged @bob and @U0CAROL" in text  # by name where the export knows it, else the id
 
 
 def test_a_clean_incident_has_no_review_section() -> None:
