@@ -23,9 +23,13 @@ from sqlmodel import Session, col, select
 
 from bot.core.alerts import Alert
 from bot.core.text import no_nul
+from bot.core.timeline import Entry
+from bot.store import incidents as incident_store, outbox
 from bot.store.models import AlertRow, Incident
+from bot.store.outbox import Effect
 
 _A = AlertRow.__table__.c  # type: ignore[attr-defined]
+_I = Incident.__table__.c  # type: ignore[attr-defined]
 
 
 def group_hash(source: str, group_key: str) -> str:
@@ -39,6 +43,30 @@ def incident_by_open_group(
     if for_update:
         query = query.with_for_update()
     return session.exec(query).first()
+
+
+@dataclass(frozen=True)
+class OpenIncident:
+    """What a delivery needs of its group's open incident (the row stays locked)."""
+
+    id: int
+    severity: str
+    status: str
+
+
+_LOCK_OPEN = (
+    core_select(_I.id, _I.severity, _I.status)
+    .where(_I.open_group == bindparam("group"))
+    .with_for_update()
+)
+
+
+def lock_open_incident(*, session: Session, group: str) -> OpenIncident | None:
+    """The group's open incident, locked until the transaction ends (`FOR UPDATE`: one writer
+    of its alerts at a time, and one incident per group). A Core statement built once: no ORM
+    row to build and track for the many deliveries that only add alerts."""
+    row = session.execute(_LOCK_OPEN, {"group": group}).first()
+    return None if row is None else OpenIncident(*row)
 
 
 @dataclass(frozen=True)
@@ -259,3 +287,72 @@ def alert_lines(
 def last_end(*, session: Session, incident_id: int) -> datetime | None:
     query = select(func.max(AlertRow.ends_at)).where(AlertRow.incident_id == incident_id)
     return session.exec(query).one()
+
+
+# PostgreSQL: a delivery's timeline entries and its effects in one statement (a data-modifying
+# CTE runs whether or not the query reads it). The last effect of a lane can be coalesced: left
+# out when a row of its kind still waits unclaimed there (`outbox.enqueue_coalescing_last`).
+_RECORD_PG = text(
+    """WITH entry AS (
+    INSERT INTO timeline_entry (incident_id, at, kind, text, actor, source, data, created_at)
+    SELECT :incident_id, e.at, e.kind, e.text, e.actor, e.source, e.data, :now
+    FROM json_to_recordset(CAST(:entries AS JSON)) AS e(at TIMESTAMPTZ, kind VARCHAR,
+        text VARCHAR, actor VARCHAR, source VARCHAR, data JSON)
+)
+INSERT INTO outbox (incident_id, lane, kind, payload, created_at, next_attempt_at, attempts,
+    failed)
+SELECT f.incident_id, f.lane, f.kind, f.payload, :now, :now, 0, false
+FROM json_to_recordset(CAST(:effects AS JSON)) AS f(incident_id INTEGER, lane VARCHAR,
+    kind VARCHAR, payload JSON, coalesced BOOLEAN)
+WHERE NOT (f.coalesced AND EXISTS (SELECT FROM outbox AS o WHERE o.lane = f.lane
+    AND o.kind = f.kind AND o.done_at IS NULL AND o.lease_until IS NULL))"""
+)
+
+
+def record_delivery(
+    *,
+    session: Session,
+    incident_id: int,
+    entries: Sequence[Entry],
+    effects: Sequence[Effect],
+    now: datetime,
+) -> None:
+    """A delivery's timeline entries and its effects, in order, the last coalesced (a card
+    refresh still waiting stands for it): on PostgreSQL one statement, its rows as two JSON
+    documents (the same text every time: parsed and planned once); elsewhere, or when a value
+    holds an escaped NUL the JSON functions refuse, an INSERT each."""
+    if session.get_bind().dialect.name == "postgresql":
+        document = json.dumps(
+            [
+                {
+                    "at": e.at.isoformat(),
+                    "kind": e.kind.value,
+                    "text": no_nul(e.text),
+                    "actor": None if e.actor is None else no_nul(e.actor),
+                    "source": e.source.value,
+                    "data": e.data,
+                }
+                for e in entries
+            ]
+        )
+        queued = json.dumps(
+            [
+                {
+                    "incident_id": e.incident_id,
+                    "lane": no_nul(e.lane),
+                    "kind": no_nul(e.kind),
+                    "payload": e.payload,
+                    "coalesced": i == len(effects) - 1,
+                }
+                for i, e in enumerate(effects)
+            ]
+        )
+        if "\\u0000" not in document and "\\u0000" not in queued:
+            outbox.enqueued_lanes(session).update(e.lane for e in effects)
+            params = {"incident_id": incident_id, "now": now, "entries": document}
+            session.execute(_RECORD_PG, {**params, "effects": queued})
+            return
+    incident_store.insert_entries(
+        session=session, incident_id=incident_id, entries=entries, now=now
+    )
+    outbox.enqueue_coalescing_last(session=session, effects=effects, now=now)

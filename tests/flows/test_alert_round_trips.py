@@ -1,6 +1,7 @@
 """What an alert delivery costs the database: a storm is thousands of them. The open incident
 of the group is locked, the delivery's alerts go in with one statement whatever their number
-(new, changed or only seen again), the timeline with one and the chat effects with one."""
+(new, changed or only seen again), then the timeline and the chat effects: one statement on
+PostgreSQL, one each on SQLite."""
 
 from __future__ import annotations
 
@@ -54,7 +55,10 @@ class Statements:
     def _statement(self, _c: Any, _cur: Any, statement: str, *_: Any) -> None:
         words = statement.split()
         verb = words[0].upper()
-        if verb in ("SELECT", "INSERT", "UPDATE", "DELETE"):
+        if verb == "WITH":  # data-modifying CTEs: the tables it inserts into, in order
+            into = [words[i + 1] for i, w in enumerate(words[:-1]) if w.upper() == "INTO"]
+            self.seen.append(f"INSERT {' + '.join(into)}")
+        elif verb in ("SELECT", "INSERT", "UPDATE", "DELETE"):
             anchor = {"SELECT": "FROM", "INSERT": "INTO", "DELETE": "FROM"}.get(verb)
             self.seen.append(f"{verb} {words[words.index(anchor) + 1] if anchor else words[1]}")
 
@@ -89,6 +93,8 @@ def test_a_repeat_delivery_locks_the_incident_and_writes_its_alerts_in_one_state
     # (it is in the process: no round trip)
     before = [] if db.is_postgres else ["SELECT alert"]
     written = ["INSERT alert", "INSERT timeline_entry", "INSERT outbox", "COMMIT"]
+    if db.is_postgres:
+        written = ["INSERT alert", "INSERT timeline_entry + outbox", "COMMIT"]
     assert deliver(flows, statements, notification(firing=20)) == [
         "SELECT incident",
         *before,
