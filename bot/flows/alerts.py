@@ -112,7 +112,12 @@ class AlertFlows(UnitOfWork):
         # one card refresh serves a burst of changes (coalesced with one still waiting)
         effects.append(Effect(lane, fx.REFRESH, incident.id))
         aq.record_delivery(
-            session=session, incident_id=incident.id, entries=entries, effects=effects, now=now
+            session=session,
+            incident_id=incident.id,
+            entries=entries,
+            lane=lane,
+            effects=effects,
+            now=now,
         )
         return Outcome(True, f"{len(changes)} alert change(s)", incident.id)
 

@@ -292,20 +292,26 @@ def last_end(*, session: Session, incident_id: int) -> datetime | None:
 # PostgreSQL: a delivery's timeline entries and its effects in one statement (a data-modifying
 # CTE runs whether or not the query reads it). The last effect of a lane can be coalesced: left
 # out when a row of its kind still waits unclaimed there (`outbox.enqueue_coalescing_last`).
+# It also says whether the lane's head, as it was before, is held back until later (paced,
+# or backing off) with no one on it: then running the lane now would find nothing to do.
 _RECORD_PG = text(
     """WITH entry AS (
     INSERT INTO timeline_entry (incident_id, at, kind, text, actor, source, data, created_at)
     SELECT :incident_id, e.at, e.kind, e.text, e.actor, e.source, e.data, :now
     FROM json_to_recordset(CAST(:entries AS JSON)) AS e(at TIMESTAMPTZ, kind VARCHAR,
         text VARCHAR, actor VARCHAR, source VARCHAR, data JSON)
+), head AS (
+    SELECT o.next_attempt_at > :now AND o.lease_until IS NULL AS later FROM outbox AS o
+    WHERE o.lane = :lane AND o.done_at IS NULL ORDER BY o.id LIMIT 1
 )
 INSERT INTO outbox (incident_id, lane, kind, payload, created_at, next_attempt_at, attempts,
     failed)
-SELECT f.incident_id, f.lane, f.kind, f.payload, :now, :now, 0, false
-FROM json_to_recordset(CAST(:effects AS JSON)) AS f(incident_id INTEGER, lane VARCHAR,
-    kind VARCHAR, payload JSON, coalesced BOOLEAN)
-WHERE NOT (f.coalesced AND EXISTS (SELECT FROM outbox AS o WHERE o.lane = f.lane
-    AND o.kind = f.kind AND o.done_at IS NULL AND o.lease_until IS NULL))"""
+SELECT f.incident_id, :lane, f.kind, f.payload, :now, :now, 0, false
+FROM json_to_recordset(CAST(:effects AS JSON)) AS f(incident_id INTEGER, kind VARCHAR,
+    payload JSON, coalesced BOOLEAN)
+WHERE NOT (f.coalesced AND EXISTS (SELECT FROM outbox AS o WHERE o.lane = :lane
+    AND o.kind = f.kind AND o.done_at IS NULL AND o.lease_until IS NULL))
+RETURNING (SELECT later FROM head)"""
 )
 
 
@@ -314,13 +320,20 @@ def record_delivery(
     session: Session,
     incident_id: int,
     entries: Sequence[Entry],
+    lane: str,
     effects: Sequence[Effect],
     now: datetime,
 ) -> None:
-    """A delivery's timeline entries and its effects, in order, the last coalesced (a card
-    refresh still waiting stands for it): on PostgreSQL one statement, its rows as two JSON
-    documents (the same text every time: parsed and planned once); elsewhere, or when a value
-    holds an escaped NUL the JSON functions refuse, an INSERT each."""
+    """A delivery's timeline entries and its effects (all in `lane`), in order, the last
+    coalesced (a card refresh still waiting stands for it): on PostgreSQL one statement, its
+    rows as two JSON documents (the same text every time: parsed and planned once); elsewhere,
+    or when a value holds an escaped NUL the JSON functions refuse, an INSERT each.
+
+    The lane is noted as worth delivering after the commit (`outbox.enqueued_lanes`) unless
+    its head waits for a later time with no one on it (an alert storm's channels wait for
+    the chat's pace): what runs the head then runs these too (the sweep, or a later delivery
+    once it is due), and a delivery is spared a claim that would find nothing."""
+    assert all(e.lane == lane for e in effects)
     if session.get_bind().dialect.name == "postgresql":
         document = json.dumps(
             [
@@ -339,7 +352,6 @@ def record_delivery(
             [
                 {
                     "incident_id": e.incident_id,
-                    "lane": no_nul(e.lane),
                     "kind": no_nul(e.kind),
                     "payload": e.payload,
                     "coalesced": i == len(effects) - 1,
@@ -348,9 +360,10 @@ def record_delivery(
             ]
         )
         if "\\u0000" not in document and "\\u0000" not in queued:
-            outbox.enqueued_lanes(session).update(e.lane for e in effects)
-            params = {"incident_id": incident_id, "now": now, "entries": document}
-            session.execute(_RECORD_PG, {**params, "effects": queued})
+            params = {"incident_id": incident_id, "now": now, "lane": lane, "entries": document}
+            later = session.execute(_RECORD_PG, {**params, "effects": queued}).scalars().all()
+            if not (later and all(later)):
+                outbox.enqueued_lanes(session).add(lane)
             return
     incident_store.insert_entries(
         session=session, incident_id=incident_id, entries=entries, now=now
