@@ -8,9 +8,6 @@ from collections.abc import Collection, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session
-
 from bot.core import lifecycle
 from bot.core.alert_rules import classify
 from bot.core.alerts import AlertGroup
@@ -26,6 +23,7 @@ from bot.store import alerts as aq, incidents as q
 from bot.store.alerts import AlertChange
 from bot.store.models import Incident, OutboxRow
 from bot.store.outbox import Effect
+from bot.store.session import Session
 
 _ICON = {"new": "🔥 Firing", "refired": "🔥 Firing again", "resolved": "✅ Resolved"}
 
@@ -42,7 +40,7 @@ class AlertFlows(UnitOfWork):
         key = aq.group_hash(group.source, group.group_key)
         try:
             return self.run(None, lambda session, now: self._ingest(session, now, group, key))
-        except IntegrityError:
+        except aq.GroupTaken:
             # Another replica opened the incident for this group between our look and our
             # insert; the unique open-group key stopped a second one. Attach to theirs.
             return self.run(None, lambda session, now: self._ingest(session, now, group, key))

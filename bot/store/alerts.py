@@ -19,6 +19,7 @@ from sqlalchemy import (
     text,
 )
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from bot.core.alerts import Alert
@@ -30,6 +31,11 @@ from bot.store.outbox import Effect
 
 _A = AlertRow.__table__.c  # type: ignore[attr-defined]
 _I = Incident.__table__.c  # type: ignore[attr-defined]
+
+
+# A unique key refused a row (the open-group key: another replica opened the incident of the
+# group meanwhile); the transaction is rolled back.
+GroupTaken = IntegrityError
 
 
 def group_hash(source: str, group_key: str) -> str:
