@@ -8,9 +8,6 @@ from collections.abc import Collection, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session
-
 from bot.core import lifecycle
 from bot.core.alert_rules import classify
 from bot.core.alerts import AlertGroup
@@ -22,10 +19,11 @@ from bot.core.text import no_nul
 from bot.core.timeline import Entry, EntryKind
 from bot.flows import chat_kinds as fx
 from bot.flows.unit import Outcome, UnitOfWork
-from bot.store import alerts as aq, incidents as q, outbox
+from bot.store import alerts as aq, incidents as q
 from bot.store.alerts import AlertChange
 from bot.store.models import Incident, OutboxRow
 from bot.store.outbox import Effect
+from bot.store.session import Session
 
 _ICON = {"new": "🔥 Firing", "refired": "🔥 Firing again", "resolved": "✅ Resolved"}
 
@@ -42,7 +40,7 @@ class AlertFlows(UnitOfWork):
         key = aq.group_hash(group.source, group.group_key)
         try:
             return self.run(None, lambda session, now: self._ingest(session, now, group, key))
-        except IntegrityError:
+        except aq.GroupTaken:
             # Another replica opened the incident for this group between our look and our
             # insert; the unique open-group key stopped a second one. Attach to theirs.
             return self.run(None, lambda session, now: self._ingest(session, now, group, key))
@@ -82,13 +80,14 @@ class AlertFlows(UnitOfWork):
         self._deliver(incident_id, lanes, ())
 
     def _ingest(self, session: Session, now: datetime, group: AlertGroup, key: str) -> Outcome:
-        incident = aq.incident_by_open_group(session=session, group=key, for_update=True)
+        incident = aq.lock_open_incident(session=session, group=key)
         opened = incident is None
         if incident is None:
             if not group.firing:
                 return Outcome(True, "No open incident for this group; nothing to resolve.")
-            incident = self._open(session, now, group, key)
-        assert incident.id is not None
+            born = self._open(session, now, group, key)
+            assert born.id is not None
+            incident = aq.OpenIncident(born.id, born.severity, born.status)
         changes = aq.upsert_alerts(
             session=session,
             incident_id=incident.id,
@@ -100,7 +99,6 @@ class AlertFlows(UnitOfWork):
         if not changes:
             return Outcome(True, "No change.", incident.id)
         entries = [_alert_entry(c, group.told_by, now) for c in changes]
-        q.insert_entries(session=session, incident_id=incident.id, entries=entries, now=now)
         lane = fx.lane(incident.id)
         effects = []
         if not opened:  # a new incident's card already shows its alerts
@@ -111,16 +109,22 @@ class AlertFlows(UnitOfWork):
                 effects.append(Effect(lane, fx.PROPOSE_MITIGATION, incident.id, mitigated))
         # one card refresh serves a burst of changes (coalesced with one still waiting)
         effects.append(Effect(lane, fx.REFRESH, incident.id))
-        outbox.enqueue_coalescing_last(session=session, effects=effects, now=now)
+        aq.record_delivery(
+            session=session,
+            incident_id=incident.id,
+            entries=entries,
+            lane=lane,
+            effects=effects,
+            now=now,
+        )
         return Outcome(True, f"{len(changes)} alert change(s)", incident.id)
 
     def _mitigation(
-        self, session: Session, now: datetime, incident: Incident, group: AlertGroup
+        self, session: Session, now: datetime, incident: aq.OpenIncident, group: AlertGroup
     ) -> dict[str, object] | None:
         """When the last firing alert of an unmitigated incident resolves: the mitigation to
         propose, at the alerts' last end. An alert of this delivery still firing is enough to
         know without a count."""
-        assert incident.id is not None
         if "firing" in {no_nul(a.fingerprint): a.status for a in group.alerts}.values():
             return None
         if aq.firing_count(session=session, incident_id=incident.id):
@@ -184,11 +188,14 @@ class AlertFlows(UnitOfWork):
         return incident
 
     def _escalate(
-        self, session: Session, now: datetime, incident: Incident, group: AlertGroup
+        self, session: Session, now: datetime, locked: aq.OpenIncident, group: AlertGroup
     ) -> None:
         """A more severe alert joining the group raises the incident; alerts never lower it."""
         wanted = classify(group, self.catalog).severity
-        if self.catalog.severity_rank(wanted) >= self.catalog.severity_rank(incident.severity):
+        if self.catalog.severity_rank(wanted) >= self.catalog.severity_rank(locked.severity):
+            return
+        incident = q.get_incident(session=session, incident_id=locked.id)
+        if incident is None:
             return
         try:
             decision = lifecycle.decide(
@@ -203,8 +210,7 @@ class AlertFlows(UnitOfWork):
             return  # closed meanwhile
         q.apply_decision(session=session, incident=incident, decision=decision, now=now)
 
-    def _unmitigated(self, session: Session, incident: Incident) -> bool:
-        assert incident.id is not None
+    def _unmitigated(self, session: Session, incident: aq.OpenIncident) -> bool:
         phase = self.catalog.status(incident.status).phase
         return phase is Phase.ACTIVE and Milestone.MITIGATED not in q.milestones(
             session=session, incident_id=incident.id

@@ -19,13 +19,23 @@ from sqlalchemy import (
     text,
 )
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from bot.core.alerts import Alert
 from bot.core.text import no_nul
+from bot.core.timeline import Entry
+from bot.store import incidents as incident_store, outbox
 from bot.store.models import AlertRow, Incident
+from bot.store.outbox import Effect
 
 _A = AlertRow.__table__.c  # type: ignore[attr-defined]
+_I = Incident.__table__.c  # type: ignore[attr-defined]
+
+
+# A unique key refused a row (the open-group key: another replica opened the incident of the
+# group meanwhile); the transaction is rolled back.
+GroupTaken = IntegrityError
 
 
 def group_hash(source: str, group_key: str) -> str:
@@ -39,6 +49,30 @@ def incident_by_open_group(
     if for_update:
         query = query.with_for_update()
     return session.exec(query).first()
+
+
+@dataclass(frozen=True)
+class OpenIncident:
+    """What a delivery needs of its group's open incident (the row stays locked)."""
+
+    id: int
+    severity: str
+    status: str
+
+
+_LOCK_OPEN = (
+    core_select(_I.id, _I.severity, _I.status)
+    .where(_I.open_group == bindparam("group"))
+    .with_for_update()
+)
+
+
+def lock_open_incident(*, session: Session, group: str) -> OpenIncident | None:
+    """The group's open incident, locked until the transaction ends (`FOR UPDATE`: one writer
+    of its alerts at a time, and one incident per group). A Core statement built once: no ORM
+    row to build and track for the many deliveries that only add alerts."""
+    row = session.execute(_LOCK_OPEN, {"group": group}).first()
+    return None if row is None else OpenIncident(*row)
 
 
 @dataclass(frozen=True)
@@ -259,3 +293,85 @@ def alert_lines(
 def last_end(*, session: Session, incident_id: int) -> datetime | None:
     query = select(func.max(AlertRow.ends_at)).where(AlertRow.incident_id == incident_id)
     return session.exec(query).one()
+
+
+# PostgreSQL: a delivery's timeline entries and its effects in one statement (a data-modifying
+# CTE runs whether or not the query reads it). The last effect of a lane can be coalesced: left
+# out when a row of its kind still waits unclaimed there (`outbox.enqueue_coalescing_last`).
+# It also says whether the lane's head, as it was before, is held back until later (paced,
+# or backing off) with no one on it: then running the lane now would find nothing to do.
+_RECORD_PG = text(
+    """WITH entry AS (
+    INSERT INTO timeline_entry (incident_id, at, kind, text, actor, source, data, created_at)
+    SELECT :incident_id, e.at, e.kind, e.text, e.actor, e.source, e.data, :now
+    FROM json_to_recordset(CAST(:entries AS JSON)) AS e(at TIMESTAMPTZ, kind VARCHAR,
+        text VARCHAR, actor VARCHAR, source VARCHAR, data JSON)
+), head AS (
+    SELECT o.next_attempt_at > :now AND o.lease_until IS NULL AS later FROM outbox AS o
+    WHERE o.lane = :lane AND o.done_at IS NULL ORDER BY o.id LIMIT 1
+)
+INSERT INTO outbox (incident_id, lane, kind, payload, created_at, next_attempt_at, attempts,
+    failed)
+SELECT f.incident_id, :lane, f.kind, f.payload, :now, :now, 0, false
+FROM json_to_recordset(CAST(:effects AS JSON)) AS f(incident_id INTEGER, kind VARCHAR,
+    payload JSON, coalesced BOOLEAN)
+WHERE NOT (f.coalesced AND EXISTS (SELECT FROM outbox AS o WHERE o.lane = :lane
+    AND o.kind = f.kind AND o.done_at IS NULL AND o.lease_until IS NULL))
+RETURNING (SELECT later FROM head)"""
+)
+
+
+def record_delivery(
+    *,
+    session: Session,
+    incident_id: int,
+    entries: Sequence[Entry],
+    lane: str,
+    effects: Sequence[Effect],
+    now: datetime,
+) -> None:
+    """A delivery's timeline entries and its effects (all in `lane`), in order, the last
+    coalesced (a card refresh still waiting stands for it): on PostgreSQL one statement, its
+    rows as two JSON documents (the same text every time: parsed and planned once); elsewhere,
+    or when a value holds an escaped NUL the JSON functions refuse, an INSERT each.
+
+    The lane is noted as worth delivering after the commit (`outbox.enqueued_lanes`) unless
+    its head waits for a later time with no one on it (an alert storm's channels wait for
+    the chat's pace): what runs the head then runs these too (the sweep, or a later delivery
+    once it is due), and a delivery is spared a claim that would find nothing."""
+    assert all(e.lane == lane for e in effects)
+    if session.get_bind().dialect.name == "postgresql":
+        document = json.dumps(
+            [
+                {
+                    "at": e.at.isoformat(),
+                    "kind": e.kind.value,
+                    "text": no_nul(e.text),
+                    "actor": None if e.actor is None else no_nul(e.actor),
+                    "source": e.source.value,
+                    "data": e.data,
+                }
+                for e in entries
+            ]
+        )
+        queued = json.dumps(
+            [
+                {
+                    "incident_id": e.incident_id,
+                    "kind": no_nul(e.kind),
+                    "payload": e.payload,
+                    "coalesced": i == len(effects) - 1,
+                }
+                for i, e in enumerate(effects)
+            ]
+        )
+        if "\\u0000" not in document and "\\u0000" not in queued:
+            params = {"incident_id": incident_id, "now": now, "lane": lane, "entries": document}
+            later = session.execute(_RECORD_PG, {**params, "effects": queued}).scalars().all()
+            if not (later and all(later)):
+                outbox.enqueued_lanes(session).add(lane)
+            return
+    incident_store.insert_entries(
+        session=session, incident_id=incident_id, entries=entries, now=now
+    )
+    outbox.enqueue_coalescing_last(session=session, effects=effects, now=now)

@@ -19,6 +19,7 @@ from bot.adapters.alert_sources.common import NotActedOn, Parsed
 from bot.adapters.alert_sources.sns import Refused, SnsGate, Unreachable, parse_message
 from bot.core.alerts import AlertPayloadError
 from bot.flows.alerts import AlertFlows
+from bot.flows.background import AckGate
 from bot.web.common import BadBody, Metrics, bearer_refusal, parse_json, read_body
 from bot.web.wording import said
 
@@ -28,12 +29,20 @@ Handler = Callable[[Request], Awaitable[Response]]
 
 
 def routes(
-    *, alerts: AlertFlows, token: str | None, sns: SnsGate | None, metrics: Metrics
+    *,
+    alerts: AlertFlows,
+    token: str | None,
+    sns: SnsGate | None,
+    metrics: Metrics,
+    gate: AckGate | None = None,
 ) -> list[Route]:
+    answering = gate or AckGate()  # the pool's work waits while alerts are answered
+
     def measured(source: str, handle: Handler) -> Handler:
         async def endpoint(request: Request) -> Response:
             started = time.perf_counter()
-            response = await handle(request)
+            with answering.answering():
+                response = await handle(request)
             metrics.webhooks.labels(source, str(response.status_code)).inc()
             metrics.webhook_seconds.labels(source).observe(time.perf_counter() - started)
             return response

@@ -55,8 +55,9 @@ def build_web_app(
     if review is not None:
         review.metrics = metrics  # refused logins and links count with the other refusals
         review.throttle = throttle  # failures from one address count on every route
+    gate = gate or AckGate()
     routes = [
-        *slack.routes(bolt=bolt, gate=gate or AckGate(), metrics=metrics, commands=commands),
+        *slack.routes(bolt=bolt, gate=gate, metrics=metrics, commands=commands),
         *webhooks.routes(
             alerts=alerts,
             token=alert_token,
@@ -66,6 +67,7 @@ def build_web_app(
             sns=sns,
             opsgenie=opsgenie,
             opsgenie_token=opsgenie_token,
+            gate=gate,
         ),
         *api.routes(
             db=db,

@@ -17,6 +17,7 @@ from bot.adapters.alert_sources.sns import SnsGate
 from bot.adapters.pagerduty_webhooks import WebhookPayloadError, parse_event, signature_ok
 from bot.core.alerts import AlertGroup, AlertPayloadError, parse_alertmanager, parse_grafana
 from bot.flows.alerts import AlertFlows
+from bot.flows.background import AckGate
 from bot.flows.pager_in import PagerInbound
 from bot.web import alert_sources, opsgenie_webhook
 from bot.web.common import BadBody, Metrics, bearer_refusal, parse_json, read_body
@@ -36,11 +37,18 @@ def routes(
     sns: SnsGate | None = None,
     opsgenie: opsgenie_webhook.PagerEvents | None = None,
     opsgenie_token: str | None = None,
+    gate: AckGate | None = None,
 ) -> list[Route]:
+    # An alert storm is a burst of requests like a burst of Slack's: the work they hand to the
+    # pool (channels, cards, lines, pages) waits while they are answered (`AckGate`), so the
+    # senders get their answers first; what they asked for is committed by then.
+    gate = gate or AckGate()
+
     def alert_endpoint(source: str, parse: Callable[[Any], AlertGroup]) -> Callable[[Request], Any]:
         async def endpoint(request: Request) -> Response:
             started = time.perf_counter()
-            response = await handle(request, source, parse)
+            with gate.answering():
+                response = await handle(request, source, parse)
             metrics.webhooks.labels(source, str(response.status_code)).inc()
             metrics.webhook_seconds.labels(source).observe(time.perf_counter() - started)
             return response
@@ -107,6 +115,6 @@ def routes(
             methods=["POST"],
         ),
         Route("/webhooks/grafana", alert_endpoint("grafana", parse_grafana), methods=["POST"]),
-        *alert_sources.routes(alerts=alerts, token=token, sns=sns, metrics=metrics),
+        *alert_sources.routes(alerts=alerts, token=token, sns=sns, metrics=metrics, gate=gate),
         *opsgenie_webhook.routes(inbound=opsgenie, token=opsgenie_token, metrics=metrics),
     ]
