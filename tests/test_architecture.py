@@ -207,7 +207,9 @@ def test_the_contract_lets_the_web_read_models() -> None:
 STORE_OWNS_THE_SQL: dict[str, frozenset[str]] = {
     "bot.flows.background": frozenset(),
     "bot.flows.drill_events": frozenset(),
+    "bot.flows.drills": frozenset(),
     "bot.flows.followups": frozenset(),
+    "bot.flows.imports": frozenset(),
     "bot.flows.inbox": frozenset(),
     "bot.flows.oncall": frozenset(),
     "bot.flows.pager_effects": frozenset(),
