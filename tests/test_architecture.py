@@ -212,6 +212,7 @@ STORE_OWNS_THE_SQL: dict[str, frozenset[str]] = {
     "bot.flows.imports": frozenset(),
     "bot.flows.inbox": frozenset(),
     "bot.flows.oncall": frozenset(),
+    "bot.flows.outbox": frozenset({"bot.store.models.OutboxRow"}),
     "bot.flows.pager_effects": frozenset(),
     "bot.flows.pager_in": frozenset(),
     "bot.flows.paging": frozenset(),
