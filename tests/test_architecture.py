@@ -222,6 +222,7 @@ STORE_OWNS_THE_SQL: dict[str, frozenset[str]] = {
     "bot.flows.postmortem": frozenset(),
     "bot.flows.step_actions": frozenset({"bot.store.models.Incident"}),
     "bot.flows.step_effects": frozenset({"bot.store.models.OutboxRow"}),
+    "bot.flows.timer_flows": frozenset({"bot.store.models.Incident"}),
     "bot.flows.timers": frozenset(),
     "bot.flows.tracker_effects": frozenset(),
     "bot.flows.views": frozenset(),

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Protocol
 
@@ -34,7 +35,7 @@ def simulated_alert(
     incident: DrillIncident,
     playbooks: dict[str, Playbook],
     kind: str,
-    payload: dict[str, str],
+    payload: Mapping[str, str],
     now: datetime,
 ) -> str:
     """A drill's alert fires: on the timeline and in the channel, marked as simulated."""
