@@ -7,8 +7,6 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlmodel import Session
-
 from bot.core import lifecycle
 from bot.core.catalog import Phase
 from bot.core.lifecycle import Refused
@@ -23,8 +21,9 @@ from bot.flows.playbooks import PlaybookFlows
 from bot.flows.unit import Outcome
 from bot.markup import escape_mrkdwn
 from bot.store import incident_reads, incidents as q, timers as timer_store
-from bot.store.models import Incident
+from bot.store.models import Incident  # the locked row apply_command decides on
 from bot.store.read_models import IncidentSummary
+from bot.store.session import Session
 
 __all__ = ["NOT_AN_INCIDENT", "IncidentFlows", "Outcome"]
 
@@ -174,9 +173,9 @@ class IncidentFlows(PinFlows, PagerFlows, PlaybookFlows, FollowupFlows, DrillFlo
             rows = q.list_incidents(session=session, statuses=open_ids, include_private=False)
             return [incident_reads.summary_of(row) for row in rows]
 
-    def incident(self, incident_id: int) -> Incident | None:
+    def incident(self, incident_id: int) -> IncidentSummary | None:
         with self.db.read() as session:
-            return q.get_incident(session=session, incident_id=incident_id)
+            return incident_reads.get_summary(session=session, incident_id=incident_id)
 
     # -- internals -------------------------------------------------------------------------------
     def _locked(
