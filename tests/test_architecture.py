@@ -194,6 +194,49 @@ def test_the_contract_sees_an_orm_import(source: str) -> None:
     assert orm_imports(source, "bot.web") != []
 
 
+# What the web may import of the store: the database, the read models and the modules that answer
+# them or plain values (not bot.store.incidents, alerts, outbox … whose answers are ORM rows).
+WEB_READS = {
+    "bot.store.dashboard_reads",
+    "bot.store.db",
+    "bot.store.gauges",
+    "bot.store.incident_reads",
+    "bot.store.read_models",
+    "bot.store.reports",
+    "bot.store.sign_in",
+}
+
+
+def store_modules_imported(source: str, package: str) -> set[str]:
+    known = modules()
+    return {
+        target
+        for target in import_targets(source, package)
+        if layer(target) == "store" and target in known and target != "bot.store"
+    }
+
+
+def test_the_web_reads_the_store_only_through_its_read_models() -> None:
+    wrong = [
+        f"{name} imports {target}"
+        for name, path in sorted(modules().items())
+        if layer(name) == "web"
+        for target in sorted(
+            store_modules_imported(path.read_text(encoding="utf-8"), package_of(name, path))
+            - WEB_READS
+        )
+    ]
+    assert wrong == []
+
+
+def test_the_contract_sees_the_web_reach_past_the_read_models() -> None:
+    source = "from bot.store import incidents as q, incident_reads"
+    assert store_modules_imported(source, "bot.web") - WEB_READS == {"bot.store.incidents"}
+    assert store_modules_imported("from ..store.alerts import ingest", "bot.web") == {
+        "bot.store.alerts"
+    }
+
+
 def test_the_contract_lets_the_web_read_models() -> None:
     source = "from bot.store import incident_reads\nfrom bot.store.read_models import Scope"
     assert orm_imports(source, "bot.web") == []
