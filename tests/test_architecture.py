@@ -285,11 +285,36 @@ def orm_imports_beyond(source: str, package: str, handed_on: frozenset[str]) -> 
     return sorted(found - handed_on)
 
 
+# What only the store does with the unit of work's session (or a connection of its own).
+SESSION_WORK = {"add", "add_all", "delete", "exec", "execute", "flush", "get", "merge", "refresh"}
+SESSION_WORK |= {"scalar", "scalars", "connection"}
+
+
+def session_work(source: str) -> list[str]:
+    """`session.exec(…)`, `connection.execute(…)` …: the module working the session itself."""
+    return sorted(
+        f"{node.func.value.id}.{node.func.attr}"
+        for node in ast.walk(ast.parse(source))
+        if isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and isinstance(node.func.value, ast.Name)
+        and node.func.value.id in ("session", "connection")
+        and node.func.attr in SESSION_WORK
+    )
+
+
 @pytest.mark.parametrize("name", sorted(STORE_OWNS_THE_SQL))
 def test_these_flows_leave_the_sql_to_the_store(name: str) -> None:
     path = modules()[name]
     source = path.read_text(encoding="utf-8")
     assert orm_imports_beyond(source, package_of(name, path), STORE_OWNS_THE_SQL[name]) == []
+    assert session_work(source) == []
+
+
+def test_the_contract_sees_a_flow_work_the_session() -> None:
+    source = "def f(session, connection, incident):\n    session.add(incident)\n"
+    source += "    connection.execute(x)\n    q.roles(session=session, incident_id=1)\n"
+    assert session_work(source) == ["connection.execute", "session.add"]
 
 
 def test_the_contract_lets_a_flow_hand_on_only_the_rows_it_names() -> None:

@@ -376,10 +376,3 @@ def list_incidents(
         .offset(offset)
     )
     return session.exec(query).all()
-
-
-def release_group(*, session: Session, incident: Incident) -> None:
-    """The incident, resolved or closed, stops collecting its alert group (a recurrence opens a
-    new incident); written with the rest of the unit of work's changes to its row."""
-    incident.open_group = None
-    session.add(incident)
