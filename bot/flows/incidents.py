@@ -141,11 +141,10 @@ class IncidentFlows(PinFlows, PagerFlows, PlaybookFlows, FollowupFlows, DrillFlo
 
     def milestones_of(self, channel_id: str) -> tuple[IncidentSummary, dict[Milestone, Stamp]]:
         with self.db.read() as session:
-            incident = q.incident_by_channel(session=session, channel_id=channel_id)
-            if incident is None or incident.id is None:
+            incident = incident_reads.summary_by_channel(session=session, channel_id=channel_id)
+            if incident is None:
                 raise Refused(NOT_AN_INCIDENT)
-            stamps = q.milestones(session=session, incident_id=incident.id)
-            return incident_reads.summary_of(incident), stamps
+            return incident, q.milestones(session=session, incident_id=incident.id)
 
     def stamps(self, incident_id: int) -> dict[Milestone, Stamp]:
         with self.db.read() as session:
@@ -170,8 +169,7 @@ class IncidentFlows(PinFlows, PagerFlows, PlaybookFlows, FollowupFlows, DrillFlo
         """Open public incidents, newest first."""
         open_ids = [s.id for s in self.catalog.statuses if s.phase is not Phase.CLOSED]
         with self.db.read() as session:
-            rows = q.list_incidents(session=session, statuses=open_ids, include_private=False)
-            return [incident_reads.summary_of(row) for row in rows]
+            return incident_reads.public_summaries_in(session=session, statuses=open_ids)
 
     def incident(self, incident_id: int) -> IncidentSummary | None:
         with self.db.read() as session:

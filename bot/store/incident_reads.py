@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from sqlmodel import Session, col, select
 
 from bot.store import alerts as alert_store, incidents as q
@@ -45,6 +47,18 @@ def summary_of(row: Incident) -> IncidentSummary:
 def get_summary(*, session: Session, incident_id: int) -> IncidentSummary | None:
     row = q.get_incident(session=session, incident_id=incident_id)
     return None if row is None else summary_of(row)
+
+
+def summary_by_channel(*, session: Session, channel_id: str) -> IncidentSummary | None:
+    """The incident whose conversation this is."""
+    row = q.incident_by_channel(session=session, channel_id=channel_id)
+    return None if row is None else summary_of(row)
+
+
+def public_summaries_in(*, session: Session, statuses: Sequence[str]) -> list[IncidentSummary]:
+    """The public incidents in these statuses, newest first (the first hundred)."""
+    rows = q.list_incidents(session=session, statuses=statuses, include_private=False)
+    return [summary_of(row) for row in rows]
 
 
 def list_summaries(*, session: Session, limit: int, offset: int) -> list[IncidentSummary]:
