@@ -117,11 +117,10 @@ class FollowupFlows(UnitOfWork):
     def followups(self, channel_id: str) -> tuple[IncidentSummary, list[FollowupItem]]:
         """The incident of a channel and its follow-ups, oldest first (Refused elsewhere)."""
         with self.db.read() as session:
-            incident = q.incident_by_channel(session=session, channel_id=channel_id)
-            if incident is None or incident.id is None:
+            incident = incident_reads.summary_by_channel(session=session, channel_id=channel_id)
+            if incident is None:
                 raise Refused(NOT_AN_INCIDENT)
-            items = store.followups_of(session=session, incident_id=incident.id)
-            return incident_reads.summary_of(incident), items
+            return incident, store.followups_of(session=session, incident_id=incident.id)
 
     def set_followup_state(
         self, *, followup_id: int, done: bool, actor: str, request_key: str | None
