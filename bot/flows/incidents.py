@@ -154,10 +154,9 @@ class IncidentFlows(PinFlows, PagerFlows, PlaybookFlows, FollowupFlows, DrillFlo
         """Why `command` would be refused now (None: it would pass), without changing anything:
         lets a form show the problem in place."""
         with self.db.read() as session:
-            incident = q.get_incident(session=session, incident_id=incident_id)
-            if incident is None:
-                return NOT_AN_INCIDENT
-            snapshot = q.snapshot(session=session, incident=incident)
+            snapshot = incident_reads.snapshot(session=session, incident_id=incident_id)
+        if snapshot is None:
+            return NOT_AN_INCIDENT
         try:
             lifecycle.decide(self.catalog, snapshot, command, now=self.clock.now(), actor=actor)
         except Refused as refused:

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 
 from sqlmodel import Session, col, select
 
+from bot.core.lifecycle import Snapshot
 from bot.store import alerts as alert_store, incidents as q
 from bot.store.models import Followup, Incident, PageRow, PlaybookRun, PlaybookStep, TimelineRow
 from bot.store.read_models import (
@@ -47,6 +48,12 @@ def summary_of(row: Incident) -> IncidentSummary:
 def get_summary(*, session: Session, incident_id: int) -> IncidentSummary | None:
     row = q.get_incident(session=session, incident_id=incident_id)
     return None if row is None else summary_of(row)
+
+
+def snapshot(*, session: Session, incident_id: int) -> Snapshot | None:
+    """The incident as the lifecycle decides on it (None: no such incident)."""
+    row = q.get_incident(session=session, incident_id=incident_id)
+    return None if row is None else q.snapshot(session=session, incident=row)
 
 
 def summary_by_channel(*, session: Session, channel_id: str) -> IncidentSummary | None:

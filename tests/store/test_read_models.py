@@ -249,3 +249,18 @@ def test_the_chat_finds_an_incident_by_its_conversation_and_lists_the_open_publi
     assert found is not None and (found.id, found.title) == (first, "first")
     assert nowhere is None
     assert [s.id for s in listed] == [newer, first]
+
+
+def test_an_incident_reads_as_the_snapshot_the_lifecycle_decides_on(db: Database) -> None:
+    incident_id = add_incident(db, "decided")
+    add_parts(db, incident_id)
+    with db.read() as session:
+        snapshot = incident_reads.snapshot(session=session, incident_id=incident_id)
+        assert incident_reads.snapshot(session=session, incident_id=404) is None
+    assert snapshot is not None
+    assert (snapshot.title, snapshot.severity, snapshot.status) == (
+        "decided",
+        "SEV2",
+        "investigating",
+    )
+    assert set(snapshot.milestones) == {Milestone.DECLARED}
