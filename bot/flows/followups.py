@@ -12,7 +12,7 @@ from bot.core.timeline import Entry, EntryKind
 from bot.flows.chat_kinds import announce_entry
 from bot.flows.pins import NOT_AN_INCIDENT
 from bot.flows.unit import Outcome, UnitOfWork
-from bot.store import followups as store, incident_reads, incidents as q, timers as timer_store
+from bot.store import followups as store, incident_reads, timers as timer_store
 from bot.store.read_models import FollowupItem, IncidentSummary
 from bot.store.session import Session
 
@@ -94,10 +94,8 @@ class FollowupFlows(UnitOfWork):
         permalink: str | None = None,
     ) -> Outcome:
         def work(session: Session, now: datetime) -> Outcome:
-            incident = q.incident_by_channel(
-                session=session, channel_id=channel_id, for_update=True
-            )
-            if incident is None or incident.id is None:
+            incident = incident_reads.locked_by_channel(session=session, channel_id=channel_id)
+            if incident is None:
                 raise Refused(NOT_AN_INCIDENT)
             row = add(
                 session,

@@ -62,6 +62,13 @@ def summary_by_channel(*, session: Session, channel_id: str) -> IncidentSummary 
     return None if row is None else summary_of(row)
 
 
+def locked_by_channel(*, session: Session, channel_id: str) -> IncidentSummary | None:
+    """`summary_by_channel`, its row locked until the caller's transaction ends (PostgreSQL's
+    FOR UPDATE): the unit of work's changes to the incident are serialised."""
+    row = q.incident_by_channel(session=session, channel_id=channel_id, for_update=True)
+    return None if row is None else summary_of(row)
+
+
 def public_summaries_in(*, session: Session, statuses: Sequence[str]) -> list[IncidentSummary]:
     """The public incidents in these statuses, newest first (the first hundred)."""
     rows = q.list_incidents(session=session, statuses=statuses, include_private=False)

@@ -242,6 +242,9 @@ def test_the_chat_finds_an_incident_by_its_conversation_and_lists_the_open_publi
     add_incident(db, "secret", private=True)
     add_incident(db, "done", status="closed")
     newer = add_incident(db, "newer", created_at=T0 + timedelta(minutes=1))
+    with db.transaction() as session:
+        locked = incident_reads.locked_by_channel(session=session, channel_id="C-first")
+    assert locked is not None and locked.id == first
     with db.read() as session:
         found = incident_reads.summary_by_channel(session=session, channel_id="C-first")
         nowhere = incident_reads.summary_by_channel(session=session, channel_id="C-none")
