@@ -103,7 +103,7 @@ class IncidentFlows(PinFlows, PagerFlows, PlaybookFlows, FollowupFlows, DrillFlo
         """Push the next status-update reminder back (the commander asked for quiet)."""
 
         def work(session: Session, now: datetime) -> Outcome:
-            incident = q.get_incident(session=session, incident_id=incident_id, for_update=True)
+            incident = incident_reads.locked(session=session, incident_id=incident_id)
             if incident is None or self.catalog.status(incident.status).phase not in (
                 Phase.ACTIVE,
                 Phase.MITIGATED,
@@ -126,7 +126,7 @@ class IncidentFlows(PinFlows, PagerFlows, PlaybookFlows, FollowupFlows, DrillFlo
         """Draft the post-mortem into the tracker now (again: the same issue is updated)."""
 
         def work(session: Session, now: datetime) -> Outcome:
-            incident = q.get_incident(session=session, incident_id=incident_id, for_update=True)
+            incident = incident_reads.locked(session=session, incident_id=incident_id)
             if incident is None:
                 raise Refused(NOT_AN_INCIDENT)
             held = tracker_effects.private_hold(self.catalog, incident)

@@ -74,8 +74,7 @@ class PlaybookFlows(UnitOfWork):
             # The incident's lock first, then the step: a concurrent click sees the first's mark.
             if (
                 run is None
-                or q.get_incident(session=session, incident_id=run.incident_id, for_update=True)
-                is None
+                or incident_reads.locked(session=session, incident_id=run.incident_id) is None
             ):
                 raise Refused("That step is not on any playbook here.")
             row = store.step_named(session=session, run_id=run_id, name=step)

@@ -62,6 +62,13 @@ def summary_by_channel(*, session: Session, channel_id: str) -> IncidentSummary 
     return None if row is None else summary_of(row)
 
 
+def locked(*, session: Session, incident_id: int) -> IncidentSummary | None:
+    """`get_summary`, its row locked until the caller's transaction ends (PostgreSQL's FOR
+    UPDATE): the unit of work's changes to the incident are serialised."""
+    row = q.get_incident(session=session, incident_id=incident_id, for_update=True)
+    return None if row is None else summary_of(row)
+
+
 def locked_by_channel(*, session: Session, channel_id: str) -> IncidentSummary | None:
     """`summary_by_channel`, its row locked until the caller's transaction ends (PostgreSQL's
     FOR UPDATE): the unit of work's changes to the incident are serialised."""

@@ -245,6 +245,9 @@ def test_the_chat_finds_an_incident_by_its_conversation_and_lists_the_open_publi
     with db.transaction() as session:
         locked = incident_reads.locked_by_channel(session=session, channel_id="C-first")
     assert locked is not None and locked.id == first
+    with db.transaction() as session:
+        assert incident_reads.locked(session=session, incident_id=first) == locked
+        assert incident_reads.locked(session=session, incident_id=404) is None
     with db.read() as session:
         found = incident_reads.summary_by_channel(session=session, channel_id="C-first")
         nowhere = incident_reads.summary_by_channel(session=session, channel_id="C-none")
