@@ -10,7 +10,7 @@ from typing import Any, Protocol
 
 from bot.core.naming import channel_name
 from bot.flows.ports import Chat, IntegrationError, NameTaken
-from bot.store import incidents as q, outbox
+from bot.store import incident_reads, outbox
 from bot.store.db import Database
 
 OPEN_CHANNEL = "chat.open_channel"
@@ -101,7 +101,7 @@ def create_channel(
 
 def _nobody_else_has(db: Database, channel_id: str, name: str, incident_id: int) -> bool:
     with db.read() as session:
-        if q.incident_by_channel(session=session, channel_id=channel_id) is not None:
+        if incident_reads.summary_by_channel(session=session, channel_id=channel_id) is not None:
             return False
         return not any(
             other.incident_id != incident_id and other.payload.get("trying") == name
