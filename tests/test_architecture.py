@@ -194,6 +194,49 @@ def test_the_contract_sees_an_orm_import(source: str) -> None:
     assert orm_imports(source, "bot.web") != []
 
 
+# What the web may import of the store: the database, the read models and the modules that answer
+# them or plain values (not bot.store.incidents, alerts, outbox … whose answers are ORM rows).
+WEB_READS = {
+    "bot.store.dashboard_reads",
+    "bot.store.db",
+    "bot.store.gauges",
+    "bot.store.incident_reads",
+    "bot.store.read_models",
+    "bot.store.reports",
+    "bot.store.sign_in",
+}
+
+
+def store_modules_imported(source: str, package: str) -> set[str]:
+    known = modules()
+    return {
+        target
+        for target in import_targets(source, package)
+        if layer(target) == "store" and target in known and target != "bot.store"
+    }
+
+
+def test_the_web_reads_the_store_only_through_its_read_models() -> None:
+    wrong = [
+        f"{name} imports {target}"
+        for name, path in sorted(modules().items())
+        if layer(name) == "web"
+        for target in sorted(
+            store_modules_imported(path.read_text(encoding="utf-8"), package_of(name, path))
+            - WEB_READS
+        )
+    ]
+    assert wrong == []
+
+
+def test_the_contract_sees_the_web_reach_past_the_read_models() -> None:
+    source = "from bot.store import incidents as q, incident_reads"
+    assert store_modules_imported(source, "bot.web") - WEB_READS == {"bot.store.incidents"}
+    assert store_modules_imported("from ..store.alerts import ingest", "bot.web") == {
+        "bot.store.alerts"
+    }
+
+
 def test_the_contract_lets_the_web_read_models() -> None:
     source = "from bot.store import incident_reads\nfrom bot.store.read_models import Scope"
     assert orm_imports(source, "bot.web") == []
@@ -206,8 +249,17 @@ def test_the_contract_lets_the_web_read_models() -> None:
 # other flows modules follow in later changes (issue 14).
 STORE_OWNS_THE_SQL: dict[str, frozenset[str]] = {
     "bot.flows.alerts": frozenset({"bot.store.models.Incident", "bot.store.models.OutboxRow"}),
+    "bot.flows.background": frozenset(),
+    "bot.flows.changes": frozenset({"bot.store.models.Incident"}),
+    "bot.flows.conversation_opening": frozenset(),
+    "bot.flows.drill_events": frozenset(),
+    "bot.flows.drills": frozenset(),
     "bot.flows.followups": frozenset(),
+    "bot.flows.imports": frozenset(),
+    "bot.flows.inbox": frozenset(),
+    "bot.flows.incidents": frozenset({"bot.store.models.Incident"}),
     "bot.flows.oncall": frozenset(),
+    "bot.flows.outbox": frozenset({"bot.store.models.OutboxRow"}),
     "bot.flows.pager_effects": frozenset(),
     "bot.flows.pager_in": frozenset(),
     "bot.flows.paging": frozenset(),
@@ -218,7 +270,11 @@ STORE_OWNS_THE_SQL: dict[str, frozenset[str]] = {
     "bot.flows.postmortem": frozenset(),
     "bot.flows.step_actions": frozenset({"bot.store.models.Incident"}),
     "bot.flows.step_effects": frozenset({"bot.store.models.OutboxRow"}),
+    "bot.flows.timer_flows": frozenset({"bot.store.models.Incident"}),
+    "bot.flows.timers": frozenset(),
     "bot.flows.tracker_effects": frozenset(),
+    "bot.flows.unit": frozenset({"bot.store.models.Incident", "bot.store.models.OutboxRow"}),
+    "bot.flows.views": frozenset(),
 }
 
 
@@ -231,11 +287,36 @@ def orm_imports_beyond(source: str, package: str, handed_on: frozenset[str]) -> 
     return sorted(found - handed_on)
 
 
+# What only the store does with the unit of work's session (or a connection of its own).
+SESSION_WORK = {"add", "add_all", "delete", "exec", "execute", "flush", "get", "merge", "refresh"}
+SESSION_WORK |= {"scalar", "scalars", "connection"}
+
+
+def session_work(source: str) -> list[str]:
+    """`session.exec(…)`, `connection.execute(…)` …: the module working the session itself."""
+    return sorted(
+        f"{node.func.value.id}.{node.func.attr}"
+        for node in ast.walk(ast.parse(source))
+        if isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and isinstance(node.func.value, ast.Name)
+        and node.func.value.id in ("session", "connection")
+        and node.func.attr in SESSION_WORK
+    )
+
+
 @pytest.mark.parametrize("name", sorted(STORE_OWNS_THE_SQL))
 def test_these_flows_leave_the_sql_to_the_store(name: str) -> None:
     path = modules()[name]
     source = path.read_text(encoding="utf-8")
     assert orm_imports_beyond(source, package_of(name, path), STORE_OWNS_THE_SQL[name]) == []
+    assert session_work(source) == []
+
+
+def test_the_contract_sees_a_flow_work_the_session() -> None:
+    source = "def f(session, connection, incident):\n    session.add(incident)\n"
+    source += "    connection.execute(x)\n    q.roles(session=session, incident_id=1)\n"
+    assert session_work(source) == ["connection.execute", "session.add"]
 
 
 def test_the_contract_lets_a_flow_hand_on_only_the_rows_it_names() -> None:

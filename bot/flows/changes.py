@@ -7,15 +7,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlmodel import Session
-
 from bot.core import lifecycle
 from bot.core.catalog import Catalog, Phase
 from bot.core.milestones import Milestone, Source
 from bot.core.timeline import Entry, EntryKind
 from bot.flows import chat_kinds as fx, drill_events, paging, timers, tracker_effects
-from bot.store import incidents as q, outbox, timers as timer_store
-from bot.store.models import Incident
+from bot.store import incident_changes, incidents as q, outbox, timers as timer_store
+from bot.store.models import Incident  # the unit of work's row: decided on, changed, handed on
+from bot.store.session import Session
 
 
 def apply_command(
@@ -60,8 +59,7 @@ def follow(
         )
     phase = catalog.status(incident.status).phase
     if decision.status and phase in (Phase.RESOLVED, Phase.CLOSED):
-        incident.open_group = None
-        session.add(incident)
+        incident_changes.release_group(session=session, incident=incident)
         timers.stop_for(session, incident.id, now, resolved=phase is Phase.RESOLVED)
         if (
             phase is Phase.CLOSED

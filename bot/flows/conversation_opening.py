@@ -10,9 +10,8 @@ from typing import Any, Protocol
 
 from bot.core.naming import channel_name
 from bot.flows.ports import Chat, IntegrationError, NameTaken
-from bot.store import incidents as q, outbox
+from bot.store import incident_reads, outbox
 from bot.store.db import Database
-from bot.store.models import OutboxRow
 
 OPEN_CHANNEL = "chat.open_channel"
 MAX_NAME_ATTEMPTS = 50
@@ -33,6 +32,24 @@ class Asked(Protocol):
     def created_at(self) -> datetime: ...
 
 
+class ChannelEffect(Protocol):
+    """What opening the channel reads of its effect's row (the runner's), and the name being
+    tried, which it notes on it."""
+
+    payload: dict[str, Any]
+
+    @property
+    def id(self) -> int | None: ...
+    @property
+    def incident_id(self) -> int | None: ...
+    @property
+    def attempts(self) -> int: ...
+    @property
+    def last_error(self) -> str | None: ...
+    @property
+    def created_at(self) -> datetime: ...
+
+
 def first_name(incident: Asked, declared: datetime | None) -> str:
     """The name the channel is tried under first (noted on the effect when it is enqueued)."""
     day = declared or incident.created_at
@@ -42,7 +59,7 @@ def first_name(incident: Asked, declared: datetime | None) -> str:
 def create_channel(
     db: Database,
     chat: Chat,
-    row: OutboxRow,
+    row: ChannelEffect,
     incident: Asked,
     declared: Callable[[], datetime | None],
 ) -> tuple[str, str]:
@@ -84,7 +101,7 @@ def create_channel(
 
 def _nobody_else_has(db: Database, channel_id: str, name: str, incident_id: int) -> bool:
     with db.read() as session:
-        if q.incident_by_channel(session=session, channel_id=channel_id) is not None:
+        if incident_reads.summary_by_channel(session=session, channel_id=channel_id) is not None:
             return False
         return not any(
             other.incident_id != incident_id and other.payload.get("trying") == name
@@ -112,7 +129,7 @@ class _Asked:
     created_at: datetime
 
 
-def first_run(row: OutboxRow) -> Asked | None:
+def first_run(row: ChannelEffect) -> Asked | None:
     """What the channel is asked for with, from the effect alone, when this is its first run:
     one attempt and no error means no run before it (a paced run gives its attempt back but
     leaves its error; a run cut off leaves its attempt), so no channel was made yet. None:

@@ -3,9 +3,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
-
-from sqlmodel import Session, col, select
+from typing import Protocol
 
 from bot.core.catalog import Phase
 from bot.core.metrics import humanize
@@ -13,20 +13,29 @@ from bot.core.milestones import ORDER, Milestone, Source
 from bot.core.playbooks import Playbook
 from bot.core.timeline import Entry, EntryKind
 from bot.flows.chat_kinds import announce_entry
-from bot.store import incidents as q
-from bot.store.models import Incident, PlaybookRun, PlaybookStep
+from bot.store import incidents as q, playbook_runs as run_store
+from bot.store.session import Session
 
 ALERT = "drill_alert"  # kind "drill_alert:<index>"
 ACKNOWLEDGE = "drill_ack"
 MITIGATE = "drill_mitigate"
 
 
+class DrillIncident(Protocol):
+    """What a drill's events read of its incident (a row of the unit of work, or a read model)."""
+
+    @property
+    def id(self) -> int | None: ...
+    @property
+    def drill(self) -> bool: ...
+
+
 def simulated_alert(
     session: Session,
-    incident: Incident,
+    incident: DrillIncident,
     playbooks: dict[str, Playbook],
     kind: str,
-    payload: dict[str, str],
+    payload: Mapping[str, str],
     now: datetime,
 ) -> str:
     """A drill's alert fires: on the timeline and in the channel, marked as simulated."""
@@ -50,7 +59,7 @@ def simulated_alert(
     return "fired"
 
 
-def report(session: Session, incident: Incident) -> str:
+def report(session: Session, incident: DrillIncident) -> str:
     """Time from the drill's start to each milestone, and what became of the playbook's steps."""
     assert incident.id is not None
     stamps = q.milestones(session=session, incident_id=incident.id)
@@ -63,12 +72,7 @@ def report(session: Session, incident: Incident) -> str:
         and m not in (Milestone.DECLARED, Milestone.IMPACT_STARTED, Milestone.DETECTED)
     ]
     states = [
-        s.state
-        for s in session.exec(
-            select(PlaybookStep)
-            .join(PlaybookRun, col(PlaybookRun.id) == col(PlaybookStep.run_id))
-            .where(PlaybookRun.incident_id == incident.id)
-        ).all()
+        s.state for s in run_store.steps_of_incident(session=session, incident_id=incident.id)
     ]
     steps = ", ".join(
         f"{states.count(state)} {state}"
@@ -82,7 +86,7 @@ def report(session: Session, incident: Incident) -> str:
     )
 
 
-def wrap_up(session: Session, incident: Incident, phase: Phase, now: datetime) -> None:
+def wrap_up(session: Session, incident: DrillIncident, phase: Phase, now: datetime) -> None:
     """A drill that resolves says how it went."""
     if incident.drill and phase is Phase.RESOLVED and incident.id is not None:
         announce_entry(

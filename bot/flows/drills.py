@@ -8,8 +8,6 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlmodel import Session
-
 from bot.core import lifecycle
 from bot.core.milestones import Source
 from bot.core.people import typed
@@ -20,6 +18,7 @@ from bot.flows.playbook_runs import attach
 from bot.flows.step_actions import Automation
 from bot.flows.unit import Outcome, UnitOfWork
 from bot.store import incidents as q, timers as timer_store
+from bot.store.session import Session
 
 
 class DrillFlows(UnitOfWork):

@@ -12,7 +12,7 @@ from bot.core.timeline import Entry, EntryKind
 from bot.flows.chat_kinds import announce_entry
 from bot.flows.pins import NOT_AN_INCIDENT
 from bot.flows.unit import Outcome, UnitOfWork
-from bot.store import followups as store, incident_reads, incidents as q, timers as timer_store
+from bot.store import followups as store, incident_reads, timers as timer_store
 from bot.store.read_models import FollowupItem, IncidentSummary
 from bot.store.session import Session
 
@@ -94,10 +94,8 @@ class FollowupFlows(UnitOfWork):
         permalink: str | None = None,
     ) -> Outcome:
         def work(session: Session, now: datetime) -> Outcome:
-            incident = q.incident_by_channel(
-                session=session, channel_id=channel_id, for_update=True
-            )
-            if incident is None or incident.id is None:
+            incident = incident_reads.locked_by_channel(session=session, channel_id=channel_id)
+            if incident is None:
                 raise Refused(NOT_AN_INCIDENT)
             row = add(
                 session,
@@ -117,11 +115,10 @@ class FollowupFlows(UnitOfWork):
     def followups(self, channel_id: str) -> tuple[IncidentSummary, list[FollowupItem]]:
         """The incident of a channel and its follow-ups, oldest first (Refused elsewhere)."""
         with self.db.read() as session:
-            incident = q.incident_by_channel(session=session, channel_id=channel_id)
-            if incident is None or incident.id is None:
+            incident = incident_reads.summary_by_channel(session=session, channel_id=channel_id)
+            if incident is None:
                 raise Refused(NOT_AN_INCIDENT)
-            items = store.followups_of(session=session, incident_id=incident.id)
-            return incident_reads.summary_of(incident), items
+            return incident, store.followups_of(session=session, incident_id=incident.id)
 
     def set_followup_state(
         self, *, followup_id: int, done: bool, actor: str, request_key: str | None

@@ -11,11 +11,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
-
-from sqlalchemy import insert
-from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, col, select
 
 from bot.core.catalog import Catalog
 from bot.core.imports import (
@@ -26,13 +21,9 @@ from bot.core.imports import (
     parse_lines,
     validate_rows,
 )
-from bot.core.milestones import Source
-from bot.core.timeline import EntryKind
 from bot.flows.ports import Clock
+from bot.store import imported as store
 from bot.store.db import Database
-from bot.store.models import Incident, MilestoneRow, TimelineRow
-
-_CHUNK = 500  # external ids per IN (…) look-up
 
 
 @dataclass(frozen=True)
@@ -74,7 +65,7 @@ class ImportFlows:
             return ImportOutcome(errors=tuple(errors))
         try:
             return self._store(incidents, origin)
-        except IntegrityError:
+        except store.ExternalIdTaken:
             # Another import stored some of the same external ids between our look-up and our
             # insert: everything rolled back; this time they are found and skipped.
             return self._store(incidents, origin)
@@ -82,81 +73,10 @@ class ImportFlows:
     def _store(self, incidents: Sequence[ImportedIncident], origin: str) -> ImportOutcome:
         now = self.clock.now()
         with self.db.transaction() as session:
-            present = _existing_ids(session, [i.external_id for i in incidents])
+            present = store.present_external_ids(
+                session=session, external_ids=[i.external_id for i in incidents]
+            )
             new = [i for i in incidents if i.external_id not in present]
             if new:
-                _insert(session, new, origin, now)
+                store.record_imported(session=session, incidents=new, origin=origin, now=now)
         return ImportOutcome(imported=len(new), skipped=len(incidents) - len(new))
-
-
-def _existing_ids(session: Session, external_ids: Sequence[str]) -> set[str]:
-    found: set[str] = set()
-    for k in range(0, len(external_ids), _CHUNK):
-        chunk = list(external_ids[k : k + _CHUNK])
-        found.update(
-            str(value)
-            for value in session.exec(
-                select(Incident.external_id).where(col(Incident.external_id).in_(chunk))
-            ).all()
-        )
-    return found
-
-
-def _insert(
-    session: Session, incidents: Sequence[ImportedIncident], origin: str, now: datetime
-) -> None:
-    """Bulk INSERTs: the incidents (their new ids come back by external id), their milestones,
-    one timeline entry each."""
-    result = session.execute(
-        insert(Incident).returning(col(Incident.id), col(Incident.external_id)),
-        [
-            {
-                "title": i.title,
-                "description": "",
-                "severity": i.severity,
-                "status": i.status,
-                "private": False,
-                "drill": i.drill,
-                "source": Source.IMPORT.value,
-                "service": i.service,
-                "disposition": i.disposition,
-                "external_id": i.external_id,
-                "imported": True,
-                "created_at": i.created_at or now,
-                "updated_at": now,
-            }
-            for i in incidents
-        ],
-    )
-    ids = {str(external_id): int(incident_id) for incident_id, external_id in result}
-    milestones = [
-        {
-            "incident_id": ids[i.external_id],
-            "kind": milestone.value,
-            "at": at,
-            "source": Source.IMPORT.value,
-            "set_by": None,
-            "updated_at": now,
-        }
-        for i in incidents
-        for milestone, at in i.milestones.items()
-    ]
-    if milestones:
-        session.execute(insert(MilestoneRow), milestones)
-    session.execute(
-        insert(TimelineRow),
-        [
-            {
-                "incident_id": ids[i.external_id],
-                "at": now,
-                "kind": EntryKind.NOTE.value,
-                "text": f"Imported from {origin} (external id {i.external_id})",
-                "actor": None,
-                "source": Source.IMPORT.value,
-                "data": {"import": origin, "external_id": i.external_id},
-                "dedup_key": f"import:{i.external_id}"[:120],
-                "created_at": now,
-            }
-            for i in incidents
-        ],
-    )

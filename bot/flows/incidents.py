@@ -7,8 +7,6 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlmodel import Session
-
 from bot.core import lifecycle
 from bot.core.catalog import Phase
 from bot.core.lifecycle import Refused
@@ -23,8 +21,9 @@ from bot.flows.pins import NOT_AN_INCIDENT, PinFlows
 from bot.flows.playbooks import PlaybookFlows
 from bot.flows.unit import Outcome
 from bot.store import incident_reads, incidents as q, timers as timer_store
-from bot.store.models import Incident
+from bot.store.models import Incident  # the locked row apply_command decides on
 from bot.store.read_models import IncidentSummary
+from bot.store.session import Session
 
 __all__ = ["NOT_AN_INCIDENT", "IncidentFlows", "Outcome"]
 
@@ -102,7 +101,7 @@ class IncidentFlows(PinFlows, PagerFlows, PlaybookFlows, FollowupFlows, DrillFlo
         """Push the next status-update reminder back (the commander asked for quiet)."""
 
         def work(session: Session, now: datetime) -> Outcome:
-            incident = q.get_incident(session=session, incident_id=incident_id, for_update=True)
+            incident = incident_reads.locked(session=session, incident_id=incident_id)
             if incident is None or self.catalog.status(incident.status).phase not in (
                 Phase.ACTIVE,
                 Phase.MITIGATED,
@@ -125,7 +124,7 @@ class IncidentFlows(PinFlows, PagerFlows, PlaybookFlows, FollowupFlows, DrillFlo
         """Draft the post-mortem into the tracker now (again: the same issue is updated)."""
 
         def work(session: Session, now: datetime) -> Outcome:
-            incident = q.get_incident(session=session, incident_id=incident_id, for_update=True)
+            incident = incident_reads.locked(session=session, incident_id=incident_id)
             if incident is None:
                 raise Refused(NOT_AN_INCIDENT)
             held = tracker_effects.private_hold(self.catalog, incident)
@@ -140,11 +139,10 @@ class IncidentFlows(PinFlows, PagerFlows, PlaybookFlows, FollowupFlows, DrillFlo
 
     def milestones_of(self, channel_id: str) -> tuple[IncidentSummary, dict[Milestone, Stamp]]:
         with self.db.read() as session:
-            incident = q.incident_by_channel(session=session, channel_id=channel_id)
-            if incident is None or incident.id is None:
+            incident = incident_reads.summary_by_channel(session=session, channel_id=channel_id)
+            if incident is None:
                 raise Refused(NOT_AN_INCIDENT)
-            stamps = q.milestones(session=session, incident_id=incident.id)
-            return incident_reads.summary_of(incident), stamps
+            return incident, q.milestones(session=session, incident_id=incident.id)
 
     def stamps(self, incident_id: int) -> dict[Milestone, Stamp]:
         with self.db.read() as session:
@@ -154,10 +152,9 @@ class IncidentFlows(PinFlows, PagerFlows, PlaybookFlows, FollowupFlows, DrillFlo
         """Why `command` would be refused now (None: it would pass), without changing anything:
         lets a form show the problem in place."""
         with self.db.read() as session:
-            incident = q.get_incident(session=session, incident_id=incident_id)
-            if incident is None:
-                return NOT_AN_INCIDENT
-            snapshot = q.snapshot(session=session, incident=incident)
+            snapshot = incident_reads.snapshot(session=session, incident_id=incident_id)
+        if snapshot is None:
+            return NOT_AN_INCIDENT
         try:
             lifecycle.decide(self.catalog, snapshot, command, now=self.clock.now(), actor=actor)
         except Refused as refused:
@@ -169,12 +166,11 @@ class IncidentFlows(PinFlows, PagerFlows, PlaybookFlows, FollowupFlows, DrillFlo
         """Open public incidents, newest first."""
         open_ids = [s.id for s in self.catalog.statuses if s.phase is not Phase.CLOSED]
         with self.db.read() as session:
-            rows = q.list_incidents(session=session, statuses=open_ids, include_private=False)
-            return [incident_reads.summary_of(row) for row in rows]
+            return incident_reads.public_summaries_in(session=session, statuses=open_ids)
 
-    def incident(self, incident_id: int) -> Incident | None:
+    def incident(self, incident_id: int) -> IncidentSummary | None:
         with self.db.read() as session:
-            return q.get_incident(session=session, incident_id=incident_id)
+            return incident_reads.get_summary(session=session, incident_id=incident_id)
 
     # -- internals -------------------------------------------------------------------------------
     def _locked(

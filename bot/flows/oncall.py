@@ -14,7 +14,7 @@ from bot.flows.pagers import Pagers
 from bot.flows.pins import NOT_AN_INCIDENT
 from bot.flows.ports import IntegrationError, OnCall, PagerRefused
 from bot.flows.unit import Outcome, UnitOfWork
-from bot.store import incidents as q
+from bot.store import incident_reads
 from bot.store.session import Session
 
 
@@ -27,10 +27,8 @@ class PagerFlows(UnitOfWork):
         self, *, channel_id: str, service: str, actor: str, request_key: str | None
     ) -> Outcome:
         def work(session: Session, now: datetime) -> Outcome:
-            incident = q.incident_by_channel(
-                session=session, channel_id=channel_id, for_update=True
-            )
-            if incident is None or incident.id is None:
+            incident = incident_reads.locked_by_channel(session=session, channel_id=channel_id)
+            if incident is None:
                 raise Refused(NOT_AN_INCIDENT)
             paging.plan_page(
                 session=session,

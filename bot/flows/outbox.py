@@ -21,14 +21,11 @@ from datetime import timedelta
 from enum import Enum
 from typing import Any
 
-from sqlalchemy import text, update
-from sqlmodel import col, select
-
 from bot.flows.ports import Clock, Deferred, IntegrationError
 from bot.logs import bound
-from bot.store import liveness, outbox as store
+from bot.store import liveness, outbox as store, outbox_leases
 from bot.store.db import Database
-from bot.store.models import OutboxRow
+from bot.store.models import OutboxRow  # the runner's row, handed on to each effect's handler
 
 log = logging.getLogger(__name__)
 
@@ -79,21 +76,15 @@ class OutboxRunner:
         if not self.db.is_postgres or self._alive is not None:
             return
         owner = f"{self.owner}:{secrets.token_hex(3)}"
-        connection = self.db.engine.connect()
-        held = connection.execute(
-            text("SELECT pg_try_advisory_lock(:c, :k)"),
-            {"c": liveness.LIVENESS_LOCK, "k": liveness.key(owner)},
-        ).scalar()
-        connection.commit()
-        if not held:  # another live worker's key (a hash collision): keep leases that only expire
-            connection.close()
+        connection = liveness.announce(self.db.engine, owner)
+        if connection is None:  # another live worker's key (a hash collision): leases only expire
             return
         self._alive, self.owner = connection, owner
 
     def close(self) -> None:
         alive, self._alive = self._alive, None
         if alive is not None:
-            alive.invalidate()  # not back to the pool: the session and its lock end
+            liveness.let_go(alive)
 
     def reclaim_orphans(self) -> int:
         """Free the leases of workers whose process is gone (see store.liveness: PostgreSQL's
@@ -101,27 +92,11 @@ class OutboxRunner:
         announced themselves are judged; the others' leases run out."""
         now = self.clock.now()
         with self.db.transaction() as session:
-            owners = session.exec(
-                select(OutboxRow.lease_owner)
-                .where(col(OutboxRow.done_at).is_(None), col(OutboxRow.lease_until) >= now)
-                .distinct()
-            ).all()
-            judged = {o: o.rpartition(":")[0] for o in owners if o is not None}
-            gone = set(liveness.dead(session, judged.values()))
-            dead = [o for o, process in judged.items() if process in gone]
-            if not dead:
-                return 0
-            freed = session.execute(
-                update(OutboxRow)
-                .where(
-                    col(OutboxRow.done_at).is_(None),
-                    col(OutboxRow.lease_owner).in_(dead),
-                    col(OutboxRow.lease_until) >= now,
-                )
-                .values(lease_until=None)
-            ).rowcount  # type: ignore[attr-defined]
+            freed, dead = outbox_leases.free_dead_leases(session=session, now=now)
+        if not dead:
+            return 0
         log.warning("freed %s effect(s) leased by workers that are gone: %s", freed, dead)
-        return int(freed or 0)
+        return freed
 
     def lease_owner(self) -> str:
         """Who a lease taken by this thread names (the process, then the thread)."""

@@ -23,7 +23,7 @@ from bot.flows.ports import (
     PageRequest,
 )
 from bot.flows.views import card_view
-from bot.store import incident_reads, incidents as q, pages as page_store
+from bot.store import incident_reads, pages as page_store
 from bot.store.db import Database
 from bot.store.pages import Page
 from bot.store.read_models import IncidentSummary, QueuedEffect as OutboxRow
@@ -70,12 +70,14 @@ class PagerEffects:
                 if "page_id" in row.payload
                 else None
             )
-            incident = q.get_incident(session=session, incident_id=int(row.incident_id or 0))
+            incident = incident_reads.get_summary(
+                session=session, incident_id=int(row.incident_id or 0)
+            )
             if incident is None:
                 raise IntegrationError("bot", "incident_gone", retryable=False)
             return (
                 page,
-                incident_reads.summary_of(incident),
+                incident,
                 card_view(
                     session=session,
                     incident=incident,
@@ -280,7 +282,7 @@ class PagerEffects:
         """An ack / resolve made here, carried to every page of the incident."""
         iid = int(row.incident_id or 0)
         with self.db.read() as session:  # the pages only: no card to build
-            if q.get_incident(session=session, incident_id=iid) is None:
+            if incident_reads.get_summary(session=session, incident_id=iid) is None:
                 raise IntegrationError("bot", "incident_gone", retryable=False)
             pages = page_store.pages_of(session=session, incident_id=iid)
         status = {"acknowledge": "acknowledged", "resolve": "resolved"}[action]

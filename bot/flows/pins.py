@@ -10,7 +10,7 @@ from bot.core.milestones import Source
 from bot.core.timeline import Entry, EntryKind
 from bot.flows import chat_kinds as fx
 from bot.flows.unit import Outcome, UnitOfWork
-from bot.store import incidents as q, outbox, pins as store
+from bot.store import incident_reads, outbox, pins as store
 from bot.store.pins import PinnedEntry
 from bot.store.session import Session
 
@@ -75,8 +75,8 @@ def _key(channel_id: str, ts: str) -> str:
 
 
 def _pinned(session: Session, channel_id: str, ts: str) -> tuple[int, PinnedEntry | None]:
-    incident = q.incident_by_channel(session=session, channel_id=channel_id, for_update=True)
-    if incident is None or incident.id is None:
+    incident = incident_reads.locked_by_channel(session=session, channel_id=channel_id)
+    if incident is None:
         raise Refused(NOT_AN_INCIDENT)
     return incident.id, store.pinned_entry(
         session=session, incident_id=incident.id, key=_key(channel_id, ts)

@@ -47,8 +47,8 @@ class PlaybookFlows(UnitOfWork):
     def candidates(self, channel_id: str) -> tuple[list[Playbook], set[str]]:
         """The playbooks that match this incident (most specific first), and those attached."""
         with self.db.read() as session:
-            row = q.incident_by_channel(session=session, channel_id=channel_id)
-            incident = self._open(None if row is None else incident_reads.summary_of(row))
+            summary = incident_reads.summary_by_channel(session=session, channel_id=channel_id)
+            incident = self._open(summary)
             attached = store.attached_playbooks(session=session, incident_id=incident.id)
         found = matching(
             self.playbooks.values(),
@@ -74,8 +74,7 @@ class PlaybookFlows(UnitOfWork):
             # The incident's lock first, then the step: a concurrent click sees the first's mark.
             if (
                 run is None
-                or q.get_incident(session=session, incident_id=run.incident_id, for_update=True)
-                is None
+                or incident_reads.locked(session=session, incident_id=run.incident_id) is None
             ):
                 raise Refused("That step is not on any playbook here.")
             row = store.step_named(session=session, run_id=run_id, name=step)

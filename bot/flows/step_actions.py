@@ -32,6 +32,7 @@ from bot.flows.changes import apply_command
 from bot.flows.pagers import Pagers
 from bot.store import (
     followups as followup_store,
+    incident_changes,
     incidents as q,
     outbox,
     playbook_runs as store,
@@ -219,8 +220,9 @@ def start(
                 result=f"reminder set: {describe(action)[8:]}",
             )
         case StatusUpdateDueAction(every=every):
-            incident.status_update_minutes = max(1, int(every.total_seconds() // 60))
-            session.add(incident)
+            incident_changes.record_status_cadence(
+                session=session, incident=incident, minutes=max(1, int(every.total_seconds() // 60))
+            )
             timers.arm_for(session, auto.catalog, incident, now)
             record(
                 session,

@@ -10,8 +10,6 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlmodel import Session
-
 from bot.core import lifecycle
 from bot.core.catalog import COMMANDER, Catalog, Phase
 from bot.core.lifecycle import Refused
@@ -42,14 +40,16 @@ from bot.store import (
     timers as store,
 )
 from bot.store.db import Database
-from bot.store.models import Incident, TimerRow
+from bot.store.models import Incident  # the row step_actions.start / apply_command take
+from bot.store.session import Session
+from bot.store.timers import Timer
 
 
 @dataclass(frozen=True)
 class Due:
     """A claimed timer with what its handler needs, loaded for the whole batch at once."""
 
-    row: TimerRow
+    row: Timer
     incident: Incident
     roles: dict[str, str]
 
@@ -99,13 +99,11 @@ class TimerFlows:
                 return fired
         return fired
 
-    def _fire(self, session: Session, rows: Sequence[TimerRow], now: datetime) -> None:
+    def _fire(self, session: Session, rows: Sequence[Timer], now: datetime) -> None:
         if not rows:
             return
         # Fired first (one UPDATE), so that handlers can arm the next timer of the same kind.
-        store.mark_fired(
-            session=session, timer_ids=[r.id for r in rows if r.id is not None], now=now
-        )
+        store.mark_fired(session=session, timer_ids=[r.id for r in rows], now=now)
         incident_ids = sorted({r.incident_id for r in rows})
         incidents = q.incidents_by_id(session=session, incident_ids=incident_ids)
         roles = q.roles_by_incident(session=session, incident_ids=incident_ids)
@@ -120,7 +118,7 @@ class TimerFlows:
                 if incident is None or handler is None
                 else handler(session, Due(row, incident, roles.get(row.incident_id, {})), now)
             )
-            outcomes.setdefault(outcome, []).append(int(row.id or 0))
+            outcomes.setdefault(outcome, []).append(row.id)
         for outcome, ids in outcomes.items():
             store.set_outcome(session=session, timer_ids=ids, outcome=outcome)
 

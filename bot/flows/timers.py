@@ -5,13 +5,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime, timedelta
-
-from sqlmodel import Session, col, select
+from typing import Protocol
 
 from bot.core.catalog import COMMANDER, Catalog
 from bot.core.playbooks import ACTIONS, RemindAction
-from bot.store import incidents as q, timers as store
-from bot.store.models import Incident, PlaybookRun, PlaybookStep
+from bot.store import incidents as q, playbook_runs as run_store, timers as store
+from bot.store.session import Session
 
 STATUS_UPDATE = "status_update"
 COMMANDER_NUDGE = "commander_nudge"
@@ -23,6 +22,17 @@ FOLLOWUP = "followup_"  # follow-up reminders (followups.DUE_SOON / OVERDUE) out
 STEP_DUE = "step"  # kind "step:<playbook_step.id>": one timer per step with a due time
 
 
+class TimedIncident(Protocol):
+    """What the timers read of an incident (a row of the unit of work, or a read model)."""
+
+    @property
+    def id(self) -> int | None: ...
+    @property
+    def severity(self) -> str: ...
+    @property
+    def status_update_minutes(self) -> int | None: ...
+
+
 def step_kind(step_id: int) -> str:
     return f"{STEP_DUE}:{step_id}"
 
@@ -30,7 +40,7 @@ def step_kind(step_id: int) -> str:
 def arm_for(
     session: Session,
     catalog: Catalog,
-    incident: Incident,
+    incident: TimedIncident,
     now: datetime,
     *,
     status_update: bool = True,
@@ -65,7 +75,7 @@ def arm_for(
 
 
 def first_timers(
-    catalog: Catalog, incident: Incident, now: datetime, roles: Mapping[str, str]
+    catalog: Catalog, incident: TimedIncident, now: datetime, roles: Mapping[str, str]
 ) -> list[tuple[str, datetime]]:
     """The timers a new incident starts with (`roles`: who holds which): what `arm_for` and
     `watch_open` would arm, known without reading anything back."""
@@ -78,7 +88,7 @@ def first_timers(
     return timers
 
 
-def status_update_minutes(catalog: Catalog, incident: Incident) -> int | None:
+def status_update_minutes(catalog: Catalog, incident: TimedIncident) -> int | None:
     """The incident's status-update cadence: a playbook's override, else its severity's."""
     return incident.status_update_minutes or catalog.reminders.status_update.get(incident.severity)
 
@@ -117,13 +127,7 @@ def remind_kind(step_id: int) -> str:
 def resume_steps(session: Session, incident_id: int, now: datetime) -> None:
     """On reopen: open playbook steps get their due timers back (those already past due fire at
     once), and step reminders start again (each checks its condition when it fires)."""
-    rows = session.exec(
-        select(PlaybookStep)
-        .join(PlaybookRun, col(PlaybookRun.id) == col(PlaybookStep.run_id))
-        .where(PlaybookRun.incident_id == incident_id)
-    ).all()
-    for step in rows:
-        assert step.id is not None
+    for step in run_store.steps_of_incident(session=session, incident_id=incident_id):
         if step.state == "open" and step.due_at is not None:
             store.arm(
                 session=session,

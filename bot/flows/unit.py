@@ -6,8 +6,6 @@ from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlmodel import Session
-
 from bot.core.catalog import Catalog
 from bot.core.lifecycle import Opening, Refused
 from bot.core.milestones import Source
@@ -22,8 +20,9 @@ from bot.flows.step_actions import Automation
 from bot.flows.tracker_effects import lane as tracker_lane
 from bot.store import fresh_incident as fresh, incidents as q, outbox, timers as timer_store
 from bot.store.db import Database
-from bot.store.models import Incident, OutboxRow
+from bot.store.models import Incident, OutboxRow  # the new row, the effects born leased: handed on
 from bot.store.outbox import Effect
+from bot.store.session import Session
 
 
 @dataclass(frozen=True)

@@ -2,22 +2,62 @@
 
 from __future__ import annotations
 
-from typing import TypeVar
-
-from sqlmodel import Session, col, select
+from typing import Protocol, TypeVar
 
 from bot.core.catalog import Catalog
 from bot.core.playbooks import ACTIONS, describe
 from bot.flows import paging
 from bot.flows.ports import AlertLine, CardView, ChecklistView, PageLine, StepView
-from bot.store import alerts as aq, incidents as q
-from bot.store.models import Incident, PlaybookRun, PlaybookStep
+from bot.store import alerts as aq, incidents as q, playbook_runs as run_store
+from bot.store.session import Session
 
 _T = TypeVar("_T")
 
 
+class CardIncident(Protocol):
+    """What the card shows of an incident (a row of the unit of work, or a read model)."""
+
+    @property
+    def id(self) -> int | None: ...
+    @property
+    def title(self) -> str: ...
+    @property
+    def severity(self) -> str: ...
+    @property
+    def status(self) -> str: ...
+    @property
+    def private(self) -> bool: ...
+    @property
+    def drill(self) -> bool: ...
+    @property
+    def description(self) -> str: ...
+    @property
+    def summary(self) -> str | None: ...
+    @property
+    def channel_id(self) -> str | None: ...
+    @property
+    def channel_name(self) -> str | None: ...
+    @property
+    def postmortem_key(self) -> str | None: ...
+    @property
+    def postmortem_url(self) -> str | None: ...
+    @property
+    def service(self) -> str | None: ...
+
+
+class ChecklistRun(Protocol):
+    """What the checklist shows of a playbook run."""
+
+    @property
+    def id(self) -> int | None: ...
+    @property
+    def playbook(self) -> str: ...
+    @property
+    def title(self) -> str: ...
+
+
 def card_view(
-    *, session: Session, incident: Incident, catalog: Catalog, public_url: str | None
+    *, session: Session, incident: CardIncident, catalog: Catalog, public_url: str | None
 ) -> CardView:
     assert incident.id is not None
     holders = q.roles(session=session, incident_id=incident.id)
@@ -55,13 +95,9 @@ def _find(found: _T | None, key: str) -> _T:
     return found
 
 
-def checklist_view(session: Session, run: PlaybookRun, catalog: Catalog) -> ChecklistView:
+def checklist_view(session: Session, run: ChecklistRun, catalog: Catalog) -> ChecklistView:
     """A playbook run's checklist as the chat shows it: each step with who did it and when."""
-    steps = session.exec(
-        select(PlaybookStep)
-        .where(PlaybookStep.run_id == run.id)
-        .order_by(col(PlaybookStep.position))
-    ).all()
+    steps = run_store.steps_of_run(session=session, run_id=int(run.id or 0))
     role_names = {r.id: r.name for r in catalog.roles}
     return ChecklistView(
         run_id=int(run.id or 0),

@@ -1,5 +1,5 @@
 """Read-only queries behind the dashboard and the review page's team figures: incidents matching
-filters that a viewer may see, their milestones, and the candidates for private visibility.
+filters that a viewer may see, their milestones and role holders, and the candidates for private visibility.
 Answers are read models (bot.store.read_models). Keyword-only `session=`.
 
 An incident's place in time is when it was declared (imported history, which has no
@@ -15,6 +15,7 @@ from sqlalchemy import func
 from sqlmodel import Session, col, or_, select
 
 from bot.core.milestones import Milestone
+from bot.store import incidents as q
 from bot.store.incident_reads import summary_of
 from bot.store.models import Incident, MilestoneRow
 from bot.store.read_models import IncidentMatch, IncidentSummary, Scope
@@ -138,3 +139,10 @@ def milestones_of(
         ).all():
             found[row.incident_id][Milestone(row.kind)] = row.at
     return found
+
+
+def roles_by_incident(
+    *, session: Session, incident_ids: Sequence[int]
+) -> dict[int, dict[str, str]]:
+    """Who holds which role (role id → user id) on each of these incidents."""
+    return q.roles_by_incident(session=session, incident_ids=incident_ids)

@@ -3,8 +3,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from sqlmodel import Session, col, select
 
+from bot.core.lifecycle import Snapshot
 from bot.store import alerts as alert_store, incidents as q
 from bot.store.models import Followup, Incident, PageRow, PlaybookRun, PlaybookStep, TimelineRow
 from bot.store.read_models import (
@@ -45,6 +48,38 @@ def summary_of(row: Incident) -> IncidentSummary:
 def get_summary(*, session: Session, incident_id: int) -> IncidentSummary | None:
     row = q.get_incident(session=session, incident_id=incident_id)
     return None if row is None else summary_of(row)
+
+
+def snapshot(*, session: Session, incident_id: int) -> Snapshot | None:
+    """The incident as the lifecycle decides on it (None: no such incident)."""
+    row = q.get_incident(session=session, incident_id=incident_id)
+    return None if row is None else q.snapshot(session=session, incident=row)
+
+
+def summary_by_channel(*, session: Session, channel_id: str) -> IncidentSummary | None:
+    """The incident whose conversation this is."""
+    row = q.incident_by_channel(session=session, channel_id=channel_id)
+    return None if row is None else summary_of(row)
+
+
+def locked(*, session: Session, incident_id: int) -> IncidentSummary | None:
+    """`get_summary`, its row locked until the caller's transaction ends (PostgreSQL's FOR
+    UPDATE): the unit of work's changes to the incident are serialised."""
+    row = q.get_incident(session=session, incident_id=incident_id, for_update=True)
+    return None if row is None else summary_of(row)
+
+
+def locked_by_channel(*, session: Session, channel_id: str) -> IncidentSummary | None:
+    """`summary_by_channel`, its row locked until the caller's transaction ends (PostgreSQL's
+    FOR UPDATE): the unit of work's changes to the incident are serialised."""
+    row = q.incident_by_channel(session=session, channel_id=channel_id, for_update=True)
+    return None if row is None else summary_of(row)
+
+
+def public_summaries_in(*, session: Session, statuses: Sequence[str]) -> list[IncidentSummary]:
+    """The public incidents in these statuses, newest first (the first hundred)."""
+    rows = q.list_incidents(session=session, statuses=statuses, include_private=False)
+    return [summary_of(row) for row in rows]
 
 
 def list_summaries(*, session: Session, limit: int, offset: int) -> list[IncidentSummary]:

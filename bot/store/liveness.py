@@ -15,6 +15,7 @@ import zlib
 from collections.abc import Iterable
 
 from sqlalchemy import text
+from sqlalchemy.engine import Connection, Engine
 from sqlmodel import Session
 
 LIVENESS_LOCK = 0x1C1D0  # pg_advisory_lock(LIVENESS_LOCK, key of owner): "this worker lives"
@@ -26,6 +27,27 @@ def key(process: str) -> int:
 
 def this_host() -> str:
     return socket.gethostname()[:30]
+
+
+def announce(engine: Engine, process: str) -> Connection | None:
+    """PostgreSQL: take, on a connection of its own, the advisory lock naming `process`, and
+    hold it as long as the connection lives (`let_go` ends it). None when another live process
+    holds that key already (a hash collision)."""
+    connection = engine.connect()
+    held = connection.execute(
+        text("SELECT pg_try_advisory_lock(:c, :k)"), {"c": LIVENESS_LOCK, "k": key(process)}
+    ).scalar()
+    connection.commit()
+    if not held:
+        connection.close()
+        return None
+    return connection
+
+
+def let_go(connection: Connection) -> None:
+    """The process is going: its announcing connection is dropped, not pooled, so the
+    session and its lock end."""
+    connection.invalidate()
 
 
 def dead(session: Session, processes: Iterable[str]) -> list[str]:

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from bot.core.playbooks import Playbook
 from bot.store.models import PlaybookRun, PlaybookStep
@@ -36,6 +36,7 @@ class Step:
     skip_reason: str | None
     result: str | None
     action: dict[str, Any] | None  # what the bot does itself (bot.core.playbooks.ACTIONS)
+    runbook_url: str | None = None
 
 
 def _run(row: PlaybookRun) -> Run:
@@ -59,6 +60,7 @@ def _step(row: PlaybookStep) -> Step:
         skip_reason=row.skip_reason,
         result=row.result,
         action=row.action,
+        runbook_url=row.runbook_url,
     )
 
 
@@ -136,6 +138,26 @@ def step_alone(*, session: Session, step_id: int) -> Step | None:
     """A step without its run."""
     row = session.get(PlaybookStep, step_id)
     return None if row is None else _step(row)
+
+
+def steps_of_run(*, session: Session, run_id: int) -> list[Step]:
+    """A run's steps in the playbook's order."""
+    rows = session.exec(
+        select(PlaybookStep)
+        .where(PlaybookStep.run_id == run_id)
+        .order_by(col(PlaybookStep.position))
+    ).all()
+    return [_step(row) for row in rows]
+
+
+def steps_of_incident(*, session: Session, incident_id: int) -> list[Step]:
+    """The steps of every playbook on the incident (in no promised order)."""
+    rows = session.exec(
+        select(PlaybookStep)
+        .join(PlaybookRun, col(PlaybookRun.id) == col(PlaybookStep.run_id))
+        .where(PlaybookRun.incident_id == incident_id)
+    ).all()
+    return [_step(row) for row in rows]
 
 
 def step_named(*, session: Session, run_id: int, name: str) -> Step | None:

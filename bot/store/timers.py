@@ -1,9 +1,11 @@
 """Durable timers: armed by the flows inside their own transaction, claimed by the scheduler
-(`FOR UPDATE SKIP LOCKED` on PostgreSQL; SQLite serialises writers), fired at most once."""
+(`FOR UPDATE SKIP LOCKED` on PostgreSQL; SQLite serialises writers), fired at most once.
+Read back as plain `Timer` values."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -13,6 +15,22 @@ from sqlmodel import Session, col, select
 from bot.store.models import TimerRow
 
 _INSERT = insert(TimerRow.__table__)  # type: ignore[attr-defined]  # built once
+
+
+@dataclass(frozen=True)
+class Timer:
+    """An armed timer: `kind` says what fires (with its subject after a colon: `step:12`)."""
+
+    id: int
+    incident_id: int
+    kind: str
+    due_at: datetime
+    payload: Mapping[str, Any]
+
+
+def _timer(row: TimerRow) -> Timer:
+    assert row.id is not None
+    return Timer(row.id, row.incident_id, row.kind, row.due_at, row.payload)
 
 
 def arm(
@@ -81,7 +99,7 @@ def cancel(
     session.execute(statement.values(fired_at=now, outcome="cancelled"))
 
 
-def claim_due(*, session: Session, now: datetime, limit: int) -> Sequence[TimerRow]:
+def claim_due(*, session: Session, now: datetime, limit: int) -> list[Timer]:
     """Lock up to `limit` due timers for this transaction; other schedulers skip them."""
     query = (
         select(TimerRow)
@@ -91,15 +109,17 @@ def claim_due(*, session: Session, now: datetime, limit: int) -> Sequence[TimerR
     )
     if session.get_bind().dialect.name == "postgresql":
         query = query.with_for_update(skip_locked=True)
-    return session.exec(query).all()
+    return [_timer(row) for row in session.exec(query)]
 
 
-def pending(*, session: Session, incident_id: int) -> Sequence[TimerRow]:
-    return session.exec(
+def pending(*, session: Session, incident_id: int) -> list[Timer]:
+    """The incident's armed timers, soonest first."""
+    rows = session.exec(
         select(TimerRow)
         .where(TimerRow.incident_id == incident_id, col(TimerRow.fired_at).is_(None))
         .order_by(col(TimerRow.due_at))
-    ).all()
+    )
+    return [_timer(row) for row in rows]
 
 
 def mark_fired(*, session: Session, timer_ids: Sequence[int], now: datetime) -> None:

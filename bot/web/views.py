@@ -16,7 +16,7 @@ from datetime import date, datetime, timedelta
 from bot.core.catalog import Catalog, Phase
 from bot.core.metrics import Metric, Summary, counts_in_metrics, durations, report, summarize
 from bot.core.milestones import Milestone
-from bot.store import dashboard_reads as reads, incidents as q
+from bot.store import dashboard_reads as reads
 from bot.store.db import Database
 from bot.store.read_models import IncidentMatch, IncidentSummary, Scope
 from bot.web.auth import People, Viewer
@@ -241,7 +241,7 @@ def load_dashboard(
         ids = list(dict.fromkeys([*counted, *(i.id for i in [*opened, *recent])]))
         instants = reads.milestones_of(session=session, incident_ids=ids)
         listed = [i.id for i in [*opened, *recent]]
-        roles = q.roles_by_incident(session=session, incident_ids=listed) if listed else {}
+        roles = reads.roles_by_incident(session=session, incident_ids=listed) if listed else {}
         services = reads.services(session=session, scope=scope)
 
     def rows(incidents: Sequence[IncidentSummary]) -> list[Row]:

@@ -33,16 +33,15 @@ T0 = datetime(2026, 3, 16, 9, 0, tzinfo=UTC)
 
 def add_incident(db: Database, title: str, *, private: bool = False, **extra: Any) -> int:
     with db.transaction() as session:
+        facts: dict[str, Any] = {"status": "investigating", "created_at": T0, **extra}
         incident = Incident(
             title=title,
             severity="SEV2",
-            status="investigating",
             private=private,
             source="chat",
             channel_id=f"C-{title}",
-            created_at=T0,
             updated_at=T0,
-            **extra,
+            **facts,
         )
         session.add(incident)
         session.flush()
@@ -234,3 +233,40 @@ def test_the_gauges_leave_out_private_incidents_and_their_effects_unless_allowed
     assert (sum(public.pending_by_lane.values()), sum(every.pending_by_lane.values())) == (1, 2)
     assert sum(every.retrying_by_lane.values()) == 2
     assert (public.armed_timers, every.armed_timers, every.oldest_due_timer) == (1, 2, T0)
+
+
+def test_the_chat_finds_an_incident_by_its_conversation_and_lists_the_open_public_ones(
+    db: Database,
+) -> None:
+    first = add_incident(db, "first")
+    add_incident(db, "secret", private=True)
+    add_incident(db, "done", status="closed")
+    newer = add_incident(db, "newer", created_at=T0 + timedelta(minutes=1))
+    with db.transaction() as session:
+        locked = incident_reads.locked_by_channel(session=session, channel_id="C-first")
+    assert locked is not None and locked.id == first
+    with db.transaction() as session:
+        assert incident_reads.locked(session=session, incident_id=first) == locked
+        assert incident_reads.locked(session=session, incident_id=404) is None
+    with db.read() as session:
+        found = incident_reads.summary_by_channel(session=session, channel_id="C-first")
+        nowhere = incident_reads.summary_by_channel(session=session, channel_id="C-none")
+        listed = incident_reads.public_summaries_in(session=session, statuses=["investigating"])
+    assert found is not None and (found.id, found.title) == (first, "first")
+    assert nowhere is None
+    assert [s.id for s in listed] == [newer, first]
+
+
+def test_an_incident_reads_as_the_snapshot_the_lifecycle_decides_on(db: Database) -> None:
+    incident_id = add_incident(db, "decided")
+    add_parts(db, incident_id)
+    with db.read() as session:
+        snapshot = incident_reads.snapshot(session=session, incident_id=incident_id)
+        assert incident_reads.snapshot(session=session, incident_id=404) is None
+    assert snapshot is not None
+    assert (snapshot.title, snapshot.severity, snapshot.status) == (
+        "decided",
+        "SEV2",
+        "investigating",
+    )
+    assert set(snapshot.milestones) == {Milestone.DECLARED}
