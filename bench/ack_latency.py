@@ -142,7 +142,7 @@ def run(kind: str, args: argparse.Namespace) -> tuple[dict[str, list[float]], in
             time.sleep(args.gap * 4)
             declared = bench_db.count(database_url, "SELECT count(*) FROM incident")
             channels = bench_db.count(
-                database_url, "SELECT count(*) FROM incident WHERE card_ts IS NOT NULL"
+                database_url, "SELECT count(*) FROM incident WHERE card_message_id IS NOT NULL"
             )
         finally:
             stop(procs)

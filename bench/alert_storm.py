@@ -264,7 +264,7 @@ def run(kind: str, args: argparse.Namespace, source: str, sns: SnsEmulator) -> d
                 ).scalar_one()
                 result["alert_rows"] = conn.execute(text("SELECT count(*) FROM alert")).scalar_one()
                 result["channels"] = conn.execute(
-                    text("SELECT count(*) FROM incident WHERE channel_id IS NOT NULL")
+                    text("SELECT count(*) FROM incident WHERE conversation_id IS NOT NULL")
                 ).scalar_one()
                 result["pending_effects"] = conn.execute(
                     text("SELECT count(*) FROM outbox WHERE done_at IS NULL")

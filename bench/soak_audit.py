@@ -91,7 +91,9 @@ def audit(soak: Any) -> Audit:
                 text("SELECT incident_id, at FROM milestone WHERE kind='declared'")
             )
         }
-        runs = conn.execute(text("SELECT id, incident_id, playbook, message_ts FROM playbook_run"))
+        runs = conn.execute(
+            text("SELECT id, incident_id, playbook, checklist_message_id FROM playbook_run")
+        )
         runs = [dict(r._mapping) for r in runs]
         steps = {
             r.id: dict(r._mapping)
@@ -179,11 +181,11 @@ def audit(soak: Any) -> Audit:
 
     # 2. channels: exactly one per incident
     for iid, inc in incidents.items():
-        if inc.channel_id is None:
+        if inc.conversation_id is None:
             out.miss("incident without a channel", f"incident {iid}")
             continue
-        if inc.channel_id not in channels:
-            out.miss("channel missing in Slack", f"incident {iid} {inc.channel_id}")
+        if inc.conversation_id not in channels:
+            out.miss("channel missing in Slack", f"incident {iid} {inc.conversation_id}")
             continue
         day = declared.get(iid) or inc.created_at
         day = datetime.fromisoformat(day) if isinstance(day, str) else day
@@ -197,13 +199,13 @@ def audit(soak: Any) -> Audit:
             LOST if cause else None,
             lease(iid, fx.OPEN_CHANNEL),
         )
-        orphans = [c for c in made if c.id != inc.channel_id]
+        orphans = [c for c in made if c.id != inc.conversation_id]
         out.info["orphan channels (card-less)"] += len(orphans)
 
     # 3. card, announcement, lines, checklists, proposals in each channel
     feed_msgs = bot_messages(soak.feed)
     for iid, inc in incidents.items():
-        cid = inc.channel_id
+        cid = inc.conversation_id
         if cid is None or cid not in channels:
             continue
         mine = bot_messages(cid)
@@ -218,8 +220,8 @@ def audit(soak: Any) -> Audit:
             LOST if cause else None,
             lease(iid, fx.OPEN_CHANNEL),
         )
-        if card_msgs and inc.card_ts and inc.card_ts in {m.ts for m in card_msgs}:
-            card = next(m for m in card_msgs if m.ts == inc.card_ts)
+        if card_msgs and inc.card_message_id and inc.card_message_id in {m.ts for m in card_msgs}:
+            card = next(m for m in card_msgs if m.ts == inc.card_message_id)
             status = cards[iid].status
             if f"{status.emoji} {status.name}" not in json.dumps(card.blocks, ensure_ascii=False):
                 out.miss("card refresh (stale status on the card)", f"incident {iid}")
@@ -238,7 +240,7 @@ def audit(soak: Any) -> Audit:
         checklists = Counter(m.text.split(":")[0] for m in mine if "checklist.head" in block_ids(m))
         for run in (r for r in runs if r["incident_id"] == iid):
             n = checklists.get(f"Playbook {run['playbook']}", 0)
-            if run["message_ts"] and not n:
+            if run["checklist_message_id"] and not n:
                 out.miss("checklist", f"incident {iid} {run['playbook']}")
             cause = any(w == cid and "checklist.head" in t for w, t in lost_answers)
             out.double(
@@ -281,10 +283,10 @@ def audit(soak: Any) -> Audit:
         said: tuple[str | None, str] | None = None
         if row["kind"] == fx.POST_LINE:
             line = Line(p["kind"], p["text"], p.get("actor"), as_dt(p["at"]), p.get("data", {}))
-            said = inc.channel_id, b.line_text(line, cards[iid])
+            said = inc.conversation_id, b.line_text(line, cards[iid])
         elif row["kind"] == fx.NOTICE:
             line = Line("error", p["text"], None, as_dt(row["done_at"]))
-            said = inc.channel_id or soak.feed, b.line_text(line, cards[iid])
+            said = inc.conversation_id or soak.feed, b.line_text(line, cards[iid])
         elif row["kind"] == fx.STEP_ACTION:
             step = steps.get(p.get("step_id"), {})
             action = (
@@ -293,7 +295,7 @@ def audit(soak: Any) -> Audit:
             if isinstance(action, PostAction) and str(step.get("result", "")).startswith("posted"):
                 feed = action.to == "feed"
                 line = Line("playbook", action.text, None, as_dt(row["done_at"]), {"feed": feed})
-                said = soak.feed if feed else inc.channel_id, b.line_text(line, cards[iid])
+                said = soak.feed if feed else inc.conversation_id, b.line_text(line, cards[iid])
         elif row["kind"] == fx.DIRECT:
             line = Line(p["kind"], p["text"], None, as_dt(p["at"]), p.get("data", {}))
             said = ws.im_with(p["user"]).id, b.direct_text(line)

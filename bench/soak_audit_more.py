@@ -35,7 +35,7 @@ def audit_more(
                 out.miss("pinned message text", f"#{row['id']}")
         if row["kind"] == fx.ARCHIVE:
             inc = incidents[row["incident_id"]]
-            if inc.channel_id and not channels[inc.channel_id].is_archived:
+            if inc.conversation_id and not channels[inc.conversation_id].is_archived:
                 out.miss("channel archive", f"incident {inc.id}")
 
     # 6. timers: every one due by the end has fired (a reminder never lost)

@@ -146,11 +146,13 @@ class Watch:
             try:
                 with self.peek.connect() as conn:
                     rows = conn.execute(
-                        text("SELECT id, title, channel_id, card_ts, status FROM incident")
+                        text(
+                            "SELECT id, title, conversation_id, card_message_id, status FROM incident"
+                        )
                     ).all()
                     runs = conn.execute(
                         text(
-                            "SELECT incident_id, message_ts FROM playbook_run WHERE message_ts IS NOT NULL"
+                            "SELECT incident_id, checklist_message_id FROM playbook_run WHERE checklist_message_id IS NOT NULL"
                         )
                     ).all()
                     now = self.clock.now()
@@ -180,7 +182,7 @@ class Watch:
                     self.incidents[r.title] = dict(r._mapping)
                 self.runs = defaultdict(list)
                 for run in runs:
-                    self.runs[run.incident_id].append(run.message_ts)
+                    self.runs[run.incident_id].append(run.checklist_message_id)
 
     def _sample(self) -> None:
         began = time.monotonic()

@@ -21,7 +21,7 @@ class People:
     def where(self, script: Script) -> dict[str, Any] | None:
         with self.lock:
             found = self.incidents.get(script.title)
-        if found is None or not found["channel_id"]:
+        if found is None or not found["conversation_id"]:
             return None
         script.incident_id = found["id"]
         return found
@@ -58,7 +58,7 @@ class People:
             step.arg == "severity" and self.rng.random() < 0.5
         ):
             user = script.commander
-        channel = incident["channel_id"]
+        channel = incident["conversation_id"]
         if step.kind == "pd_ack":
             found = self.pd.incident_by_key(f"incidentbot-{incident['id']}")
             if found and found["status"] == "triggered":
@@ -123,10 +123,12 @@ class People:
             "close": b.CLOSE,
             "status_form": b.CHANGE_STATUS,
         }[what]
-        if not incident["card_ts"]:
+        if not incident["card_message_id"]:
             return False
         try:
-            self.slack.click_button(user, incident["channel_id"], incident["card_ts"], action)
+            self.slack.click_button(
+                user, incident["conversation_id"], incident["card_message_id"], action
+            )
         except LookupError:  # that button is gone (already acked, not yet resolved …)
             return False
         self.count(f"card button {what}")

@@ -105,7 +105,9 @@ def drill(
             err.print(f"[red]{escape(said(outcome.message))}[/red]")
             raise typer.Exit(1)
         incident = bot.flows.incident(outcome.incident_id or 0)
-        where = f" in #{incident.channel_name}" if incident and incident.channel_name else ""
+        where = (
+            f" in #{incident.conversation_name}" if incident and incident.conversation_name else ""
+        )
         Console().print(escape(f"{said(outcome.message)}{where}"))
     finally:
         bot.close()

@@ -94,7 +94,7 @@ def _play(sb: Sandbox, clock: ScriptedClock) -> int:
     _alertmanager(sb, [first])
     with sb.bot.db.read() as session:
         incident = only(q.list_incidents(session=session), "the incident opened by the alert")
-    channel, card_ts = incident.channel_id, incident.card_ts
+    channel, card_ts = incident.conversation_id, incident.card_message_id
     expect(
         channel is not None and card_ts is not None, "the incident channel and card were not made"
     )

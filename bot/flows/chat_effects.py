@@ -117,13 +117,13 @@ class ChatEffects:
             q.set_fields(session=session, incident_id=incident_id, **values)
 
     def channel(self, incident: Incident) -> str:
-        if incident.channel_id is None:
+        if incident.conversation_id is None:
             assert incident.id is not None
             if self._channel_given_up(incident.id):
                 raise IntegrationError("chat", NO_CHANNEL, retryable=False)
             # another lane got here before open_channel finished: wait for it
             raise IntegrationError("chat", "no_channel_yet", retryable=True)
-        return incident.channel_id
+        return incident.conversation_id
 
     def _channel_given_up(self, incident_id: int) -> bool:
         with self.db.read() as session:
@@ -168,7 +168,7 @@ class ChatEffects:
                 found = q.get_incident(session=session, incident_id=iid)
             if found is None:
                 raise IntegrationError("bot", "incident_gone", retryable=False)
-            fresh = found.channel_id is None  # made now: no earlier attempt posted in it
+            fresh = found.conversation_id is None  # made now: no earlier attempt posted in it
             # the channel first: nothing else is written before the chat is asked
             incident = self._opened(row, found) if fresh else found
         card = self._card(incident)
@@ -183,12 +183,12 @@ class ChatEffects:
         if topic != incident.topic:
             self.chat.set_topic(channel, topic)
             saved["topic"] = topic  # saved with the card: setting it twice is harmless
-        card_ts = incident.card_ts
+        card_ts = incident.card_message_id
         if card_ts is None:
             card_ts = self.once(
                 row, channel, partial(self.chat.post_card, channel, card), look=not fresh
             )
-            saved["card_ts"] = card_ts
+            saved["card_message_id"] = card_ts
         if saved:
             self._save(iid, **saved)
             for name, value in saved.items():
@@ -214,7 +214,10 @@ class ChatEffects:
         )
         with self.db.one_write() as session:
             stored = q.set_and_read(
-                session=session, incident_id=incident.id, channel_id=channel_id, channel_name=name
+                session=session,
+                incident_id=incident.id,
+                conversation_id=channel_id,
+                conversation_name=name,
             )
         if stored is None:
             raise IntegrationError("bot", "incident_gone", retryable=False)
@@ -230,7 +233,7 @@ class ChatEffects:
         incident, card = self._just_opened(row) or self.load(row)
         assert incident.id is not None
         feed_channel = self.feed_channel
-        if incident.announce_ts or not feed_channel or incident.private:
+        if incident.announce_message_id or not feed_channel or incident.private:
             return
         try:
             self.channel(incident)  # the announcement links the channel: wait for it
@@ -245,18 +248,24 @@ class ChatEffects:
             return ts
 
         ts = self.once(row, feed_channel, post)
-        self._save(incident.id, announce_channel=(answered or [feed_channel])[0], announce_ts=ts)
+        self._save(
+            incident.id,
+            announce_conversation_id=(answered or [feed_channel])[0],
+            announce_message_id=ts,
+        )
 
     def refresh(self, row: OutboxRow) -> None:
         incident, card = self.load(row)
         assert incident.id is not None
         if (
-            incident.announce_channel and incident.announce_ts
+            incident.announce_conversation_id and incident.announce_message_id
         ):  # first: the feed outlives the channel
-            self.chat.update_announcement(incident.announce_channel, incident.announce_ts, card)
+            self.chat.update_announcement(
+                incident.announce_conversation_id, incident.announce_message_id, card
+            )
         channel = self.channel(incident)
-        if incident.card_ts:
-            self.chat.update_card(channel, incident.card_ts, card)
+        if incident.card_message_id:
+            self.chat.update_card(channel, incident.card_message_id, card)
         topic = self.chat.topic_for(card)
         if topic != incident.topic:
             self.chat.set_topic(channel, topic)
@@ -284,8 +293,8 @@ class ChatEffects:
             ).all()
             views = [(run, checklist_view(session, run, self.catalog)) for run in runs]
         for run, view in views:
-            if run.message_ts:
-                self.chat.update_checklist(channel, run.message_ts, view)
+            if run.checklist_message_id:
+                self.chat.update_checklist(channel, run.checklist_message_id, view)
                 continue
             ts = self.once(
                 row,
@@ -296,7 +305,7 @@ class ChatEffects:
             with self.db.transaction() as session:
                 stored = session.get(PlaybookRun, run.id)
                 if stored is not None:
-                    stored.message_ts = ts
+                    stored.checklist_message_id = ts
                     session.add(stored)
 
     def archive(self, row: OutboxRow) -> None:
@@ -370,8 +379,8 @@ class ChatEffects:
         the incident) when there is no channel or it is archived, gone or closed to the bot."""
         incident, card = self.load(row)
         text = row.payload["text"]
-        if incident.channel_id is not None:
-            channel = incident.channel_id
+        if incident.conversation_id is not None:
+            channel = incident.conversation_id
             line = Line(kind="error", text=text, actor=None, at=self.clock.now())
             try:
                 self.once(row, channel, partial(self.chat.post_line, channel, line, card))
@@ -380,7 +389,9 @@ class ChatEffects:
                 text = f"{text} (and its channel: {self.chat.surface} says {exc.code})"
         if incident.private:  # the feed must not learn of it: its commander and declarer are told
             text = f"Private incident “{incident.title}”: {text}"
-            line = Line("error", text, None, self.clock.now(), {"channel_id": incident.channel_id})
+            line = Line(
+                "error", text, None, self.clock.now(), {"channel_id": incident.conversation_id}
+            )
             commander = [user for role, user in card.roles if role.id == COMMANDER and user]
             for user in dict.fromkeys([*commander, *filter(None, [incident.created_by])]):
                 self.chat.direct_message(user, line)

@@ -101,7 +101,10 @@ def create_channel(
 
 def _nobody_else_has(db: Database, channel_id: str, name: str, incident_id: int) -> bool:
     with db.read() as session:
-        if incident_reads.summary_by_channel(session=session, channel_id=channel_id) is not None:
+        if (
+            incident_reads.summary_by_conversation(session=session, conversation_id=channel_id)
+            is not None
+        ):
             return False
         return not any(
             other.incident_id != incident_id and other.payload.get("trying") == name

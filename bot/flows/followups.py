@@ -115,7 +115,9 @@ class FollowupFlows(UnitOfWork):
     def followups(self, channel_id: str) -> tuple[IncidentSummary, list[FollowupItem]]:
         """The incident of a channel and its follow-ups, oldest first (Refused elsewhere)."""
         with self.db.read() as session:
-            incident = incident_reads.summary_by_channel(session=session, channel_id=channel_id)
+            incident = incident_reads.summary_by_conversation(
+                session=session, conversation_id=channel_id
+            )
             if incident is None:
                 raise Refused(NOT_AN_INCIDENT)
             return incident, store.followups_of(session=session, incident_id=incident.id)

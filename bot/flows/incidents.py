@@ -139,7 +139,9 @@ class IncidentFlows(PinFlows, PagerFlows, PlaybookFlows, FollowupFlows, DrillFlo
 
     def milestones_of(self, channel_id: str) -> tuple[IncidentSummary, dict[Milestone, Stamp]]:
         with self.db.read() as session:
-            incident = incident_reads.summary_by_channel(session=session, channel_id=channel_id)
+            incident = incident_reads.summary_by_conversation(
+                session=session, conversation_id=channel_id
+            )
             if incident is None:
                 raise Refused(NOT_AN_INCIDENT)
             return incident, q.milestones(session=session, incident_id=incident.id)
@@ -179,5 +181,7 @@ class IncidentFlows(PinFlows, PagerFlows, PlaybookFlows, FollowupFlows, DrillFlo
         if incident_id is not None:
             return q.get_incident(session=session, incident_id=incident_id, for_update=True)
         if channel_id is not None:
-            return q.incident_by_channel(session=session, channel_id=channel_id, for_update=True)
+            return q.incident_by_conversation(
+                session=session, conversation_id=channel_id, for_update=True
+            )
         return None

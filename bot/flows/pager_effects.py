@@ -155,8 +155,8 @@ class PagerEffects:
 
     def _links(self, card: CardView) -> tuple[tuple[str, str], ...]:
         links = []
-        if card.channel_id and self.conversation_link is not None:
-            links.append(self.conversation_link(card.channel_id, card.channel_name))
+        if card.conversation_id and self.conversation_link is not None:
+            links.append(self.conversation_link(card.conversation_id, card.conversation_name))
         if card.review_url:
             links.append(("incidentbot review page", card.review_url))
         return tuple(links)

@@ -28,7 +28,7 @@ class PlaybookFlows(UnitOfWork):
         self, *, channel_id: str, name: str, actor: str, request_key: str | None
     ) -> Outcome:
         def work(session: Session, now: datetime) -> Outcome:
-            row = q.incident_by_channel(session=session, channel_id=channel_id)
+            row = q.incident_by_conversation(session=session, conversation_id=channel_id)
             incident = self._open(None if row is None else incident_reads.summary_of(row))
             assert row is not None  # the unit of work's row: starting steps may change it
             playbook = self.playbooks.get(name)
@@ -47,7 +47,9 @@ class PlaybookFlows(UnitOfWork):
     def candidates(self, channel_id: str) -> tuple[list[Playbook], set[str]]:
         """The playbooks that match this incident (most specific first), and those attached."""
         with self.db.read() as session:
-            summary = incident_reads.summary_by_channel(session=session, channel_id=channel_id)
+            summary = incident_reads.summary_by_conversation(
+                session=session, conversation_id=channel_id
+            )
             incident = self._open(summary)
             attached = store.attached_playbooks(session=session, incident_id=incident.id)
         found = matching(

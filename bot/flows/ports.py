@@ -104,8 +104,8 @@ class CardView:
     drill: bool = False
     description: str = ""
     summary: str | None = None
-    channel_id: str | None = None
-    channel_name: str | None = None
+    conversation_id: str | None = None
+    conversation_name: str | None = None
     review_url: str | None = None
     postmortem_key: str | None = None
     postmortem_url: str | None = None

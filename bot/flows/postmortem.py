@@ -93,8 +93,8 @@ def facts_of(
         for a in postmortems.alert_spans(session=session, incident_id=iid)
     ]
     links: list[Link] = []
-    if incident.channel_id and conversation_link is not None:
-        links.append(Link(*conversation_link(incident.channel_id, incident.channel_name)))
+    if incident.conversation_id and conversation_link is not None:
+        links.append(Link(*conversation_link(incident.conversation_id, incident.conversation_name)))
     if public_url:
         links.append(Link("Review page", f"{public_url.rstrip('/')}/incidents/{iid}"))
     for page in page_store.pages_of(session=session, incident_id=iid):

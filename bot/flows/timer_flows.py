@@ -244,7 +244,7 @@ class TimerFlows:
             text,
             None,
             Source.SYSTEM,
-            {"channel_id": due.incident.channel_id},
+            {"channel_id": due.incident.conversation_id},
         )
         outbox.enqueue(
             session=session,

@@ -358,7 +358,7 @@ class TrackerEffects:
                 session, iid, Entry(EntryKind.POSTMORTEM, now, text, None, Source.SYSTEM, data), now
             )
             closed = self.catalog.status(incident.status).phase.value == "closed"
-            if closed and self.catalog.postmortem.archive_channel and incident.channel_id:
+            if closed and self.catalog.postmortem.archive_channel and incident.conversation_id:
                 outbox.enqueue(
                     session=session,
                     lane=fx.lane(iid),

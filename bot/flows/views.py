@@ -34,9 +34,9 @@ class CardIncident(Protocol):
     @property
     def summary(self) -> str | None: ...
     @property
-    def channel_id(self) -> str | None: ...
+    def conversation_id(self) -> str | None: ...
     @property
-    def channel_name(self) -> str | None: ...
+    def conversation_name(self) -> str | None: ...
     @property
     def postmortem_key(self) -> str | None: ...
     @property
@@ -72,8 +72,8 @@ def card_view(
         drill=incident.drill,
         description=incident.description,
         summary=incident.summary,
-        channel_id=incident.channel_id,
-        channel_name=incident.channel_name,
+        conversation_id=incident.conversation_id,
+        conversation_name=incident.conversation_name,
         review_url=f"{public_url.rstrip('/')}/incidents/{incident.id}" if public_url else None,
         postmortem_key=incident.postmortem_key,
         postmortem_url=incident.postmortem_url,

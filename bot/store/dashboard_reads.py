@@ -27,8 +27,8 @@ def private_candidates(*, session: Session, limit: int) -> list[tuple[int, str]]
     """(id, conversation) of the latest `limit` private incidents that have a conversation:
     the ones whose members may see them."""
     rows = session.exec(
-        select(Incident.id, Incident.channel_id)
-        .where(col(Incident.private).is_(True), col(Incident.channel_id).is_not(None))
+        select(Incident.id, Incident.conversation_id)
+        .where(col(Incident.private).is_(True), col(Incident.conversation_id).is_not(None))
         .order_by(col(Incident.id).desc())
         .limit(limit)
     ).all()

@@ -34,8 +34,8 @@ def summary_of(row: Incident) -> IncidentSummary:
         summary=row.summary,
         source=row.source,
         created_by=row.created_by,
-        channel_id=row.channel_id,
-        channel_name=row.channel_name,
+        conversation_id=row.conversation_id,
+        conversation_name=row.conversation_name,
         service=row.service,
         disposition=row.disposition,
         postmortem_key=row.postmortem_key,
@@ -56,9 +56,9 @@ def snapshot(*, session: Session, incident_id: int) -> Snapshot | None:
     return None if row is None else q.snapshot(session=session, incident=row)
 
 
-def summary_by_channel(*, session: Session, channel_id: str) -> IncidentSummary | None:
+def summary_by_conversation(*, session: Session, conversation_id: str) -> IncidentSummary | None:
     """The incident whose conversation this is."""
-    row = q.incident_by_channel(session=session, channel_id=channel_id)
+    row = q.incident_by_conversation(session=session, conversation_id=conversation_id)
     return None if row is None else summary_of(row)
 
 
@@ -72,7 +72,7 @@ def locked(*, session: Session, incident_id: int) -> IncidentSummary | None:
 def locked_by_channel(*, session: Session, channel_id: str) -> IncidentSummary | None:
     """`summary_by_channel`, its row locked until the caller's transaction ends (PostgreSQL's
     FOR UPDATE): the unit of work's changes to the incident are serialised."""
-    row = q.incident_by_channel(session=session, channel_id=channel_id, for_update=True)
+    row = q.incident_by_conversation(session=session, conversation_id=channel_id, for_update=True)
     return None if row is None else summary_of(row)
 
 

@@ -188,10 +188,10 @@ def set_and_read(*, session: Session, incident_id: int, **values: Any) -> Incide
     return Incident(**row._mapping) if row is not None else None
 
 
-def incident_by_channel(
-    *, session: Session, channel_id: str, for_update: bool = False
+def incident_by_conversation(
+    *, session: Session, conversation_id: str, for_update: bool = False
 ) -> Incident | None:
-    query = select(Incident).where(Incident.channel_id == channel_id)
+    query = select(Incident).where(Incident.conversation_id == conversation_id)
     if for_update:
         query = query.with_for_update()
     return session.exec(query).first()

@@ -22,12 +22,16 @@ class Incident(SQLModel, table=True):
     summary: str | None = None
     source: str = Field(max_length=16)
     created_by: str | None = Field(default=None, max_length=32)
-    channel_id: str | None = Field(default=None, max_length=32, unique=True)
-    channel_name: str | None = Field(default=None, max_length=80)
-    card_ts: str | None = Field(default=None, max_length=32)
+    # Where the incident lives on the chat surface: its conversation, the card's message in
+    # it, the announcement's conversation and message (ids as the surface gives them). One
+    # conversation, one incident: PostgreSQL names that constraint uq_incident_conversation_id
+    # (migration 0018), SQLite names none.
+    conversation_id: str | None = Field(default=None, max_length=32, unique=True)
+    conversation_name: str | None = Field(default=None, max_length=80)
+    card_message_id: str | None = Field(default=None, max_length=32)
     topic: str | None = None
-    announce_channel: str | None = Field(default=None, max_length=32)
-    announce_ts: str | None = Field(default=None, max_length=32)
+    announce_conversation_id: str | None = Field(default=None, max_length=32)
+    announce_message_id: str | None = Field(default=None, max_length=32)
     service: str | None = Field(default=None, max_length=64, index=True)
     # Alert-born incidents: the alert group they stand for. `open_group` holds the same hash
     # while the incident is open; its unique index lets exactly one open incident per group exist,
@@ -257,7 +261,7 @@ class PlaybookRun(SQLModel, table=True):
     title: str = Field(max_length=200)
     attached_by: str | None = Field(default=None, max_length=32)  # None: matched automatically
     attached_at: datetime
-    message_ts: str | None = Field(default=None, max_length=32)
+    checklist_message_id: str | None = Field(default=None, max_length=32)
 
 
 class PlaybookStep(SQLModel, table=True):

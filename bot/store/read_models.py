@@ -27,8 +27,8 @@ class IncidentSummary:
     summary: str | None
     source: str
     created_by: str | None
-    channel_id: str | None
-    channel_name: str | None
+    conversation_id: str | None
+    conversation_name: str | None
     service: str | None
     disposition: str | None  # "declined" | "merged": left out of the MTTx figures
     postmortem_key: str | None

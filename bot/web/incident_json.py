@@ -19,7 +19,7 @@ def incident_summary(incident: IncidentSummary) -> dict[str, Any]:
         "private": incident.private,
         "drill": incident.drill,
         "source": incident.source,
-        "channel": {"id": incident.channel_id, "name": incident.channel_name},
+        "channel": {"id": incident.conversation_id, "name": incident.conversation_name},
         "service": incident.service,
         "created_by": incident.created_by,
         "created_at": incident.created_at.isoformat(),

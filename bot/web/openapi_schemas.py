@@ -141,7 +141,11 @@ SCHEMAS: dict[str, Any] = {
         private={"type": "boolean"},
         drill={"type": "boolean"},
         source={"type": "string"},
-        channel=_obj(["id", "name"], id=NULLABLE_STRING, name=NULLABLE_STRING),
+        channel={
+            **_obj(["id", "name"], id=NULLABLE_STRING, name=NULLABLE_STRING),
+            "description": "The incident's conversation on the chat surface (its id and name"
+            " as the surface gives them; the store's conversation_id / conversation_name).",
+        },
         service=NULLABLE_STRING,
         created_by=NULLABLE_STRING,
         created_at={"type": "string", "format": "date-time"},

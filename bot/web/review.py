@@ -332,7 +332,10 @@ class ReviewSite:
         with self.db.read() as session:
             incident = incident_reads.get_summary(session=session, incident_id=incident_id)
         if incident is None or not can_see(
-            viewer, private=incident.private, channel_id=incident.channel_id, people=self.people
+            viewer,
+            private=incident.private,
+            channel_id=incident.conversation_id,
+            people=self.people,
         ):
             return not_found  # a private incident is as absent as a missing one
         scope = viewer_scope(self.db, viewer, self.people)

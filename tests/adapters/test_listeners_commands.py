@@ -91,7 +91,7 @@ def test_declare_with_a_title_declares_and_links_the_new_channel(rig: Any, work:
 
 def test_declare_says_when_the_channel_is_still_on_its_way(rig: Any, work: Any) -> None:
     rig.flows.answers["declare"] = Outcome(True, "Declared #42", 42)
-    rig.flows.answers["incident"] = rig.incident(channel_id=None)
+    rig.flows.answers["incident"] = rig.incident(conversation_id=None)
     work(command)(rig.command("declare Checkout API returns 500s"))
     assert rig.ephemerals() == [
         "Declared #42. The channel is on its way (Slack is slow to answer right now)."

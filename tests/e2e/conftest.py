@@ -187,8 +187,8 @@ def step_text(message: dict[str, Any], step: str) -> str:
 def run_incident(sb: Sandbox, p: People, clock: ScriptedClock) -> str:
     command(sb, p.alice, p.general, "declare sev2 Checkout returns 500s")
     incident = sb.bot.flows.incident(1)
-    assert incident is not None and incident.channel_id
-    channel = incident.channel_id
+    assert incident is not None and incident.conversation_id
+    channel = incident.conversation_id
     sb.slack.join(channel, p.alice)
     sb.slack.join(channel, p.bob)
     command(sb, p.alice, channel, "commander")

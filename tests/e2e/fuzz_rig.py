@@ -121,10 +121,10 @@ def sandbox(
             assert alert.status_code == 200, alert.text
             sb.settle()
             incident = sb.bot.flows.incident(1)
-            assert incident is not None and incident.channel_id
+            assert incident is not None and incident.conversation_id
             for user in (p.alice, p.bob):
-                sb.slack.join(incident.channel_id, user)
-            yield Fuzz(sb, http, p, incident.channel_id, backend)
+                sb.slack.join(incident.conversation_id, user)
+            yield Fuzz(sb, http, p, incident.conversation_id, backend)
 
 
 def assert_escaped(path: str, response: httpx.Response) -> None:

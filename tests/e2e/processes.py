@@ -241,7 +241,7 @@ class Rig:
         incidents = self.incidents()
         return (
             len(incidents) == count
-            and all(i.channel_id and i.card_ts for i in incidents)
+            and all(i.conversation_id and i.card_message_id for i in incidents)
             and not self.pending_effects()
         )
 

@@ -71,7 +71,7 @@ def serve_crash(
         # only: its channel and card may be made at once (a free window of Slack's tier is spent
         # at once, not paced to three channels a burst).
         assert len(rig.incidents()) == 4
-        assert not any(i.card_ts for i in rig.incidents() if i.title != PAGE_MADE)
+        assert not any(i.card_message_id for i in rig.incidents() if i.title != PAGE_MADE)
         first.kill()
         second = rig.serve("serve-2", in_process_scheduler=True)
         assert wait_for(lambda: rig.settled(4), 30), (rig.pending_effects(), rig.logs())
@@ -89,12 +89,12 @@ def _channels_named_after(rig: Rig, incident: Incident) -> list[str]:
 
 def _one_channel_with_its_card(crash: Crash, title: str) -> None:
     rig, incident = crash.rig, crash.incidents[title]
-    assert _channels_named_after(rig, incident) == [incident.channel_id]  # no orphan, no `-2`
-    channel = rig.slack.channel(str(incident.channel_id))
-    assert channel is not None and channel["name"] == incident.channel_name
-    (card,) = rig.cards(str(incident.channel_id))
-    assert card["ts"] == incident.card_ts and title in str(card["text"])
-    assert rig.alice in rig.slack.members(str(incident.channel_id))
+    assert _channels_named_after(rig, incident) == [incident.conversation_id]  # no orphan, no `-2`
+    channel = rig.slack.channel(str(incident.conversation_id))
+    assert channel is not None and channel["name"] == incident.conversation_name
+    (card,) = rig.cards(str(incident.conversation_id))
+    assert card["ts"] == incident.card_message_id and title in str(card["text"])
+    assert rig.alice in rig.slack.members(str(incident.conversation_id))
 
 
 @pytest.mark.parametrize("title", [CREATE_LOST, CARD_LOST, PAGE_MADE])
@@ -155,7 +155,7 @@ def test_a_scheduler_killed_while_posting_a_reminder(rig: Rig) -> None:
     schedulers = [rig.scheduler(f"scheduler-{n}") for n in range(1, 4)]
     rig.ready(*schedulers)
     assert wait_for(lambda: rig.settled(2), 15), rig.logs()
-    channels = [str(i.channel_id) for i in rig.incidents()]
+    channels = [str(i.conversation_id) for i in rig.incidents()]
 
     for incident_id, channel, slack_posted in zip(ids, channels, (False, True), strict=True):
         assert incident_id is not None

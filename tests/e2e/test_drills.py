@@ -37,8 +37,8 @@ def test_a_drill_simulates_alerts_and_the_ack_and_reports(
     command(sb, p.alice, p.general, "drill high-error-rate")
     assert "Drill of high-error-rate started" in ephemerals(sb, p.alice)[-1]
     incident = sb.bot.flows.incident(1)
-    assert incident is not None and incident.drill and incident.channel_id
-    channel = incident.channel_id
+    assert incident is not None and incident.drill and incident.conversation_id
+    channel = incident.conversation_id
     assert sb.slack.channel(channel)["name"].startswith("drill-")  # type: ignore[index]
     assert incident.severity == "SEV2"
     tick(sb, clock, 0)

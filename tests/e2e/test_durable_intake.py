@@ -68,7 +68,7 @@ def _open_three(rig: Rig) -> dict[int, tuple[str, str]]:
         reply = rig.slack.send_command(rig.alice, rig.general, f"declare sev3 Standing {n}")
         assert reply.status == 200
     assert wait_for(lambda: rig.settled(3), 30), rig.logs()
-    return {i.id: (str(i.channel_id), str(i.card_ts)) for i in rig.incidents() if i.id}
+    return {i.id: (str(i.conversation_id), str(i.card_message_id)) for i in rig.incidents() if i.id}
 
 
 def _burst(rig: Rig, cards: dict[int, tuple[str, str]], stop: signal.Signals) -> Answered:

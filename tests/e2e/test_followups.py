@@ -27,10 +27,10 @@ def clocked(db_url: str) -> Iterator[tuple[Sandbox, ScriptedClock, People]]:
 def channel_of(sb: Sandbox, people: People) -> str:
     command(sb, people.alice, people.general, "declare sev3 Search is slow")
     incident = sb.bot.flows.incident(1)
-    assert incident is not None and incident.channel_id
-    sb.slack.join(incident.channel_id, people.alice)
-    sb.slack.join(incident.channel_id, people.bob)
-    return incident.channel_id
+    assert incident is not None and incident.conversation_id
+    sb.slack.join(incident.conversation_id, people.alice)
+    sb.slack.join(incident.conversation_id, people.bob)
+    return incident.conversation_id
 
 
 def texts(sb: Sandbox, channel: str) -> list[str]:

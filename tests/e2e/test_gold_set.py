@@ -93,7 +93,7 @@ def test_imported_history_is_marked_and_sets_nothing_off(cli_env: Database) -> N
     with cli_env.read() as session:
         incidents = session.exec(select(Incident)).all()
         assert len(incidents) == 34
-        assert all(i.imported and i.channel_id is None for i in incidents)
+        assert all(i.imported and i.conversation_id is None for i in incidents)
         assert session.exec(select(OutboxRow)).all() == []  # no Slack, no page, no Jira
         assert session.exec(select(TimerRow)).all() == []  # no reminder
         by_id = {i.external_id: i for i in incidents}

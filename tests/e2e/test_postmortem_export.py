@@ -188,12 +188,12 @@ def test_data_center_uses_a_personal_access_token(db_url: str) -> None:
 def run_incident_plain(sb: Sandbox, p: People) -> str:
     command(sb, p.alice, p.general, "declare sev3 Search is slow")
     incident = sb.bot.flows.incident(1)
-    assert incident is not None and incident.channel_id
-    sb.slack.join(incident.channel_id, p.alice)
-    command(sb, p.alice, incident.channel_id, "followup Add an index")
-    command(sb, p.alice, incident.channel_id, "followup Load test search")
-    command(sb, p.alice, incident.channel_id, "resolve")
-    return incident.channel_id
+    assert incident is not None and incident.conversation_id
+    sb.slack.join(incident.conversation_id, p.alice)
+    command(sb, p.alice, incident.conversation_id, "followup Add an index")
+    command(sb, p.alice, incident.conversation_id, "followup Load test search")
+    command(sb, p.alice, incident.conversation_id, "resolve")
+    return incident.conversation_id
 
 
 def test_cloud_rest_v3_gets_adf_and_follow_ups_can_be_sub_tasks(db_url: str) -> None:

@@ -32,20 +32,20 @@ def test_status_update_reminder_mentions_the_commander_and_snoozes(
     sb.slack.send_command(people.alice, people.general, "declare sev1 Payments failing")
     sb.settle()
     incident = sb.bot.flows.incident(1)
-    assert incident is not None and incident.channel_id
+    assert incident is not None and incident.conversation_id
     clock.advance(minutes=15)
     assert sb.bot.timers.fire_due() == 2  # the status update, and the page nobody acknowledged
     sb.bot.flows.deliver(1)
     (reminder,) = [
         m
-        for m in sb.slack.messages(incident.channel_id)
+        for m in sb.slack.messages(incident.conversation_id)
         if "time for a status update" in m.get("text", "")
     ]
     assert reminder["text"].startswith(f"⏰ <@{people.alice}>: time for a status update")
-    sb.slack.join(incident.channel_id, people.alice)
+    sb.slack.join(incident.conversation_id, people.alice)
     assert (
         sb.slack.click_button(
-            people.alice, incident.channel_id, reminder["ts"], f"{b.SNOOZE}.30", value="1|30"
+            people.alice, incident.conversation_id, reminder["ts"], f"{b.SNOOZE}.30", value="1|30"
         ).status
         == 200
     )
@@ -69,8 +69,8 @@ def test_an_unacknowledged_page_pages_again_and_an_ack_stops_it(
         sb.settle()
     pd = sb.pagerduty
     assert len(pd.incidents()) == 2
-    sb.slack.join(sb.bot.flows.incident(2).channel_id or "", alice)  # type: ignore[union-attr]
-    sb.slack.send_command(alice, sb.bot.flows.incident(2).channel_id or "", "ack")  # type: ignore[union-attr]
+    sb.slack.join(sb.bot.flows.incident(2).conversation_id or "", alice)  # type: ignore[union-attr]
+    sb.slack.send_command(alice, sb.bot.flows.incident(2).conversation_id or "", "ack")  # type: ignore[union-attr]
     sb.settle()
     clock.advance(minutes=10)
     sb.bot.timers.fire_due()
@@ -82,8 +82,8 @@ def test_an_unacknowledged_page_pages_again_and_an_ack_stops_it(
     target = request.json["responder_request_targets"][0]["responder_request_target"]
     assert target["id"] == pd.escalation_policy_id("checkout-api")
     first = sb.bot.flows.incident(1)
-    assert first is not None and first.channel_id
+    assert first is not None and first.conversation_id
     assert any(
         "not acknowledged 10 min after the page" in m.get("text", "")
-        for m in sb.slack.messages(first.channel_id)
+        for m in sb.slack.messages(first.conversation_id)
     )

@@ -160,8 +160,8 @@ def test_every_refused_credential_is_a_401_counted_by_route_and_outcome(sb: Sand
 def people_in_incident(sb: Sandbox, people: People) -> Iterator[tuple[People, str]]:
     command(sb, people.alice, people.general, "declare sev3 Replay target")
     incident = sb.bot.flows.incident(1)
-    assert incident is not None and incident.channel_id
-    yield people, incident.channel_id
+    assert incident is not None and incident.conversation_id
+    yield people, incident.conversation_id
 
 
 def test_a_replayed_command_is_handled_once(

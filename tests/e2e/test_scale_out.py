@@ -95,7 +95,7 @@ def _refused(rig: Rig) -> list[str]:
 
 
 def _reminder_counts(rig: Rig) -> list[int]:
-    return [len(rig.reminders(str(i.channel_id))) for i in rig.incidents()]
+    return [len(rig.reminders(str(i.conversation_id))) for i in rig.incidents()]
 
 
 def test_an_alert_storm_on_two_replicas_and_a_scheduler_failover(rig: Rig) -> None:
@@ -124,7 +124,7 @@ def test_an_alert_storm_on_two_replicas_and_a_scheduler_failover(rig: Rig) -> No
     )
     assert set(per_incident.values()) == {ALERTS}
     channels = rig.incident_channels()
-    assert sorted(c["id"] for c in channels) == sorted(str(i.channel_id) for i in incidents)
+    assert sorted(c["id"] for c in channels) == sorted(str(i.conversation_id) for i in incidents)
     assert all(len(rig.cards(c["id"])) == 1 for c in channels)
     pages = rig.pagerduty.incidents()
     assert len(pages) == GROUPS and len({p["incident_key"] for p in pages}) == GROUPS

@@ -31,9 +31,9 @@ def clocked(db_url: str) -> Iterator[tuple[Sandbox, ScriptedClock, People]]:
 def open_incident(sb: Sandbox, people: People, text: str) -> str:
     command(sb, people.alice, people.general, f"declare {text}")
     incident = sb.bot.flows.incident(1)
-    assert incident is not None and incident.channel_id
-    sb.slack.join(incident.channel_id, people.alice)
-    return incident.channel_id
+    assert incident is not None and incident.conversation_id
+    sb.slack.join(incident.conversation_id, people.alice)
+    return incident.conversation_id
 
 
 def tick(sb: Sandbox, clock: ScriptedClock, minutes: float) -> None:

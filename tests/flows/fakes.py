@@ -112,7 +112,7 @@ class FakeChat:
         return self._ts()
 
     def announce(self, feed: str, card: CardView, *, key: str | None = None) -> tuple[str, str]:
-        self._record("announce", feed, card.channel_id)
+        self._record("announce", feed, card.conversation_id)
         return "CFEED", self._ts()
 
     def update_announcement(self, channel_id: str, ts: str, card: CardView) -> None:

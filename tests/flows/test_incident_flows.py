@@ -56,7 +56,11 @@ def test_declare_stores_everything_and_opens_the_channel_in_order(world: World) 
     with world.db.read() as s:
         incident = q.get_incident(session=s, incident_id=incident_id)
         assert incident is not None
-        assert (incident.channel_id, incident.card_ts, incident.announce_ts) == (
+        assert (
+            incident.conversation_id,
+            incident.card_message_id,
+            incident.announce_message_id,
+        ) == (
             "C0001",
             "1700000000.000001",
             "1700000000.000002",
@@ -114,7 +118,7 @@ def test_a_channel_effect_paced_after_its_channel_was_made_never_asks_for_a_seco
     assert world.chat.names()[:4] == ["create_channel", "invite", "set_topic", "post_card"]
     with world.db.read() as s:
         incident = q.get_incident(session=s, incident_id=incident_id)
-        assert incident is not None and (incident.channel_id, incident.card_ts) == (
+        assert incident is not None and (incident.conversation_id, incident.card_message_id) == (
             "C0001",
             "1700000000.000001",
         )
@@ -195,7 +199,7 @@ def test_name_taken_adds_a_suffix(world: World) -> None:
         incident = q.get_incident(session=s, incident_id=incident_id)
         assert (
             incident is not None
-            and incident.channel_name == "inc-20261126-checkout-api-returns-500s-3"
+            and incident.conversation_name == "inc-20261126-checkout-api-returns-500s-3"
         )
 
 

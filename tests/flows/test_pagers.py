@@ -65,8 +65,8 @@ class Rig:
 
     def channel(self, incident_id: int) -> str:
         incident = self.flows.incident(incident_id)
-        assert incident is not None and incident.channel_id is not None
-        return incident.channel_id
+        assert incident is not None and incident.conversation_id is not None
+        return incident.conversation_id
 
     def pages(self, incident_id: int) -> list[tuple[str, str, str, str]]:
         with self.db.read() as session:

@@ -155,10 +155,10 @@ def _paged_incident(rig: Rig, name: str) -> int:
     )
     assert outcome.ok and outcome.incident_id is not None
     incident = rig.flows.incident(outcome.incident_id)
-    assert incident is not None and incident.channel_id is not None
+    assert incident is not None and incident.conversation_id is not None
     service = {"first": "checkout", "other": "search"}[name]
     paged = rig.flows.page(
-        channel_id=incident.channel_id, service=service, actor="U0BOB", request_key=name
+        channel_id=incident.conversation_id, service=service, actor="U0BOB", request_key=name
     )
     assert paged.ok, paged.message
     rig.clock.advance(minutes=2)

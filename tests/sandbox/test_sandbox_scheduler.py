@@ -21,8 +21,8 @@ def test_a_due_status_update_reminder_is_posted_by_the_in_process_scheduler(db_u
         assert reply.status == 200
         sb.settle()
         incident = sb.bot.flows.incident(1)
-        assert incident is not None and incident.channel_id
-        channel = incident.channel_id
+        assert incident is not None and incident.conversation_id
+        channel = incident.conversation_id
         clock.advance(minutes=16)
         deadline = time.monotonic() + WAIT
         while not any(

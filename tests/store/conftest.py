@@ -20,7 +20,7 @@ def incident_id(db: Database) -> int:
             severity="SEV2",
             status="investigating",
             source="chat",
-            channel_id="C-checkout",
+            conversation_id="C-checkout",
             created_at=T0,
             updated_at=T0,
         )

@@ -81,7 +81,7 @@ def test_the_request_id_is_claimed_with_the_incident_and_a_replay_inserts_nothin
             ALICE,
             NOW,
         )
-        assert (stored.drill, stored.imported, stored.channel_id) == (False, False, None)
+        assert (stored.drill, stored.imported, stored.conversation_id) == (False, False, None)
 
 
 def test_the_new_incident_belongs_to_the_session_so_a_later_change_updates_it(

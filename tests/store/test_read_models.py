@@ -39,7 +39,7 @@ def add_incident(db: Database, title: str, *, private: bool = False, **extra: An
             severity="SEV2",
             private=private,
             source="chat",
-            channel_id=f"C-{title}",
+            conversation_id=f"C-{title}",
             updated_at=T0,
             **facts,
         )
@@ -249,8 +249,8 @@ def test_the_chat_finds_an_incident_by_its_conversation_and_lists_the_open_publi
         assert incident_reads.locked(session=session, incident_id=first) == locked
         assert incident_reads.locked(session=session, incident_id=404) is None
     with db.read() as session:
-        found = incident_reads.summary_by_channel(session=session, channel_id="C-first")
-        nowhere = incident_reads.summary_by_channel(session=session, channel_id="C-none")
+        found = incident_reads.summary_by_conversation(session=session, conversation_id="C-first")
+        nowhere = incident_reads.summary_by_conversation(session=session, conversation_id="C-none")
         listed = incident_reads.public_summaries_in(session=session, statuses=["investigating"])
     assert found is not None and (found.id, found.title) == (first, "first")
     assert nowhere is None

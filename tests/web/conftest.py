@@ -92,8 +92,8 @@ def add_incident(
             drill=drill,
             source="chat",
             service=service,
-            channel_id=channel_id,
-            channel_name=f"inc-{channel_id.lower()}" if channel_id else None,
+            conversation_id=channel_id,
+            conversation_name=f"inc-{channel_id.lower()}" if channel_id else None,
             created_at=start + timedelta(minutes=offsets.get(Milestone.DECLARED, 0)),
             updated_at=start,
         )

@@ -47,8 +47,8 @@ def play_incident(sb: Sandbox, clock: ScriptedClock) -> Played:
     general = slack.channel_by_name("general")["id"]  # type: ignore[index]
     _command(sb, alice, general, "declare sev2 Checkout API returns 500s")
     with sb.bot.db.read() as session:
-        (incident,) = [i for i in q.list_incidents(session=session) if i.channel_id]
-    iid, channel = int(incident.id or 0), str(incident.channel_id)
+        (incident,) = [i for i in q.list_incidents(session=session) if i.conversation_id]
+    iid, channel = int(incident.id or 0), str(incident.conversation_id)
     for user in (bob, carol):
         slack.join(channel, user)
 

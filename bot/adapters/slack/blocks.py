@@ -211,7 +211,7 @@ def card_fallback(card: CardView) -> str:
 
 
 def announcement_blocks(card: CardView) -> list[Block]:
-    where = f"<#{card.channel_id}>" if card.channel_id else "(channel pending)"
+    where = f"<#{card.conversation_id}>" if card.conversation_id else "(channel pending)"
     commander = card.holder(COMMANDER)
     lines = [
         f"{card.severity.emoji} *{card.severity.id}* — *{escape(card.title)}*",
@@ -240,7 +240,7 @@ def line_text(line: Line, card: CardView) -> str:
     icon = _LINE_ICONS.get(line.kind, "•")
     by = f" — {mention(line.actor, '')}" if line.actor else ""
     # in the feed a line names its incident (the channel may be missing or gone)
-    channel = f" (#{escape(card.channel_name)})" if card.channel_name else ""
+    channel = f" (#{escape(card.conversation_name)})" if card.conversation_name else ""
     where = (
         f"*{card.severity.id} · {escape(card.title)}*{channel}: " if line.data.get("feed") else ""
     )

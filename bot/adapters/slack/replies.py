@@ -34,7 +34,9 @@ def list_blocks(catalog: Catalog, incidents: Sequence[IncidentSummary]) -> tuple
     for incident in incidents[:40]:
         sev = catalog.find_severity(incident.severity)
         status = catalog.find_status(incident.status)
-        where = f"<#{incident.channel_id}>" if incident.channel_id else "_channel pending_"
+        where = (
+            f"<#{incident.conversation_id}>" if incident.conversation_id else "_channel pending_"
+        )
         rows.append(
             f"{sev.emoji if sev else ''} *{incident.severity}* {escape(incident.title)} — "
             f"{status.name if status else incident.status} · {where}"

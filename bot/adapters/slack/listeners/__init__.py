@@ -95,8 +95,8 @@ def declared_message(ctx: SlackContext, outcome: Outcome) -> str:
     if not outcome.ok or outcome.incident_id is None:
         return said(outcome.message)
     incident = ctx.flows.incident(outcome.incident_id)
-    if incident is not None and incident.channel_id:
-        return f"{said(outcome.message)} → <#{incident.channel_id}>"
+    if incident is not None and incident.conversation_id:
+        return f"{said(outcome.message)} → <#{incident.conversation_id}>"
     return (
         f"{said(outcome.message)}. The channel is on its way (Slack is slow to answer right now)."
     )

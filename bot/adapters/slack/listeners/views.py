@@ -198,8 +198,8 @@ def _act(
     outcome = ctx.flows.act(command=command, actor=user, request_key=key, incident_id=incident_id)
     if not outcome.ok:
         incident = ctx.flows.incident(incident_id)
-        if incident is not None and incident.channel_id:
-            _tell(client, incident.channel_id, user, said(outcome.message))
+        if incident is not None and incident.conversation_id:
+            _tell(client, incident.conversation_id, user, said(outcome.message))
 
 
 def _tell(client: WebClient, channel: str, user: str, text: str) -> None:
@@ -220,8 +220,8 @@ def _skip(
     )
     if not outcome.ok and outcome.incident_id is not None:
         incident = ctx.flows.incident(outcome.incident_id)
-        if incident is not None and incident.channel_id:
-            _tell(client, incident.channel_id, user, said(outcome.message))
+        if incident is not None and incident.conversation_id:
+            _tell(client, incident.conversation_id, user, said(outcome.message))
 
 
 def _add_followup(
