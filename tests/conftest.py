@@ -5,9 +5,12 @@ INCIDENTBOT_TEST_POSTGRES_IF_UP when that server answers (`make test` sets it to
 database `test`), else those cases are skipped. A bare `pytest` never touches a database it was
 not given: the suite wipes the one it uses.
 
-Under pytest-xdist (`make test` runs `-n 2`) each worker takes its own database: the configured
-name with the worker's id appended (`test` → `test_gw0`, `test_gw1`), created when missing, so
-the workers never wipe each other's tables. SQLite needs nothing: each test has its own file."""
+Under pytest-xdist (`make test` runs `-n 2 --dist loadfile`) each worker takes its own database:
+the configured name with the worker's id appended (`test` → `test_gw0`, `test_gw1`), created when
+missing, so the workers never wipe each other's tables. SQLite needs nothing: each test has its
+own file. --dist loadfile keeps a module on one worker: its module-scoped fixtures (a fuzz
+module's sandbox and the payload count it asserts at its end, the installed wheel) are made
+once. (Not loadgroup: pytest-xdist 3.8's xdist_group marks do nothing under pytest 9.)"""
 
 from __future__ import annotations
 
@@ -137,34 +140,3 @@ def db(db_url: str, head_revision: str | None) -> Iterator[Database]:
         database.upgrade()
     yield database
     database.dispose()
-
-
-# -- pytest-xdist: what must stay on one worker ---------------------------------------------------
-PER_WORKER = {"postgres_db", "sqlite_template", "head_revision"}  # one per worker, bind no test
-
-
-@pytest.hookimpl(tryfirst=True)  # before xdist reads the marks (--dist loadgroup)
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Tests sharing a fixture wider than a test run on one worker, in one group: a module's (a
-    fuzz module's sandbox and the count of payloads it asserts at its end, the wheel installed
-    once) or a session's (one Chromium). Without xdist the marks do nothing."""
-    for item in items:
-        info = getattr(item, "_fixtureinfo", None)
-        if info is None:
-            continue
-        session, module = [], False
-        for name in item.fixturenames:
-            defs = info.name2fixturedefs.get(name)
-            if not defs or name in PER_WORKER:
-                continue
-            fixture = defs[-1]
-            if not str(getattr(fixture.func, "__module__", "")).startswith("tests."):
-                continue  # pytest's and plugins' own (tmp_path_factory …)
-            if fixture.scope in ("session", "package"):
-                session.append(name)
-            elif fixture.scope in ("module", "class"):
-                module = True
-        if session:
-            item.add_marker(pytest.mark.xdist_group("+".join(sorted(session))))
-        elif module:
-            item.add_marker(pytest.mark.xdist_group(item.nodeid.split("::")[0]))
