@@ -41,11 +41,17 @@ deps: $(STAMP)
 	$(BIN)/pip check
 
 # PostgreSQL cases run on INCIDENTBOT_TEST_POSTGRES, else on database `test` when 127.0.0.1:5432
-# answers (the suite wipes it); a bare `pytest` runs them only when told which database to use.
+# answers (the suite wipes it; under xdist test_gw0, test_gw1 …); a bare `pytest` runs them only
+# when told which database to use.
 TEST_PG_IF_UP ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
+# pytest-xdist workers (0: one process). Each worker wipes its own PostgreSQL database, the
+# configured one's name with _gw0, _gw1 … appended (created when missing); each test module runs
+# on one worker (--dist loadfile), so its module-scoped fixtures are made once.
+PYTEST_WORKERS ?= 2
 
 pytest: $(STAMP)
-	INCIDENTBOT_TEST_POSTGRES_IF_UP=$(TEST_PG_IF_UP) $(BIN)/python -m pytest -q
+	INCIDENTBOT_TEST_POSTGRES_IF_UP=$(TEST_PG_IF_UP) $(BIN)/python -m pytest -q \
+		-n $(PYTEST_WORKERS) --dist loadfile
 
 # The benches' PostgreSQL database (created if missing, emptied first): never `test`.
 BENCH_PG_DB ?= bench

@@ -131,13 +131,16 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Installed:
     )
     (wheel,) = (work / "dist").glob("incidentbot-*.whl")
     venv = work / "venv"
-    _checked([sys.executable, "-m", "venv", str(venv)], work)
+    # No pip of its own (ensurepip takes seconds): this run's pip installs into it (--python).
+    _checked([sys.executable, "-m", "venv", "--without-pip", str(venv)], work)
     constraints = ROOT / "constraints.txt"
     _checked(
         [
-            str(venv / "bin/python"),
+            sys.executable,
             "-m",
             "pip",
+            "--python",
+            str(venv / "bin/python"),
             "install",
             "-q",
             "-c",

@@ -31,6 +31,7 @@ from bot.store.models import Incident, OutboxRow
 
 POSTGRES_ENV = "INCIDENTBOT_TEST_POSTGRES"
 SLACK_MODE_SETTINGS = ("SLACK_SIGNING_SECRET", "SLACK_APP_TOKEN")  # one or the other, never both
+BIND_ATTEMPTS = 3  # a free port can be taken between our look and the process's bind
 REMINDER = "time for a status update"  # the status-update reminder's words in the channel
 
 
@@ -77,6 +78,8 @@ class BotProcess:
     popen: subprocess.Popen[bytes]
     log: Path
     port: int  # serve: its HTTP port; scheduler: its metrics port
+    args: Callable[[int], list[str]] = field(default=lambda port: [])  # its command, for a port
+    starts: int = 1
 
     @property
     def url(self) -> str:
@@ -179,10 +182,9 @@ class Rig:
             "PAGERDUTY_ESCALATION_POLICY_ID": pd.escalation_policy_id("checkout-api"),
         }
 
-    def _spawn(self, name: str, args: list[str], port: int) -> BotProcess:
-        log = self.workdir / f"{name}.log"
-        with log.open("wb") as out:
-            popen = subprocess.Popen(
+    def _popen(self, log: Path, args: list[str], mode: str) -> subprocess.Popen[bytes]:
+        with log.open(mode) as out:
+            return subprocess.Popen(
                 [sys.executable, "-m", "bot", *args],
                 env=self.env(),
                 cwd=self.workdir,
@@ -190,25 +192,37 @@ class Rig:
                 stdout=out,
                 stderr=subprocess.STDOUT,
             )
-        process = BotProcess(name, popen, log, port)
+
+    def _spawn(self, name: str, args: Callable[[int], list[str]]) -> BotProcess:
+        log, port = self.workdir / f"{name}.log", free_port()
+        process = BotProcess(name, self._popen(log, args(port), "wb"), log, port, args)
         self.processes.append(process)
         return process
 
+    def _respawn_elsewhere(self, process: BotProcess) -> bool:
+        """Start again on another free port a process that exited because its port was taken
+        between our look and its bind (other processes on the machine, other test workers)."""
+        if process.starts >= BIND_ATTEMPTS or "address already in use" not in process.text():
+            return False
+        process.port, process.starts = free_port(), process.starts + 1
+        process.popen = self._popen(process.log, process.args(process.port), "ab")
+        return True
+
     def serve(self, name: str, *, in_process_scheduler: bool = False) -> BotProcess:
         """`serve` as the Procfile's web process runs it (the scheduler apart), unless asked."""
-        port = free_port()
         flag = "--in-process-scheduler" if in_process_scheduler else "--no-in-process-scheduler"
-        return self._spawn(name, ["serve", "--port", str(port), flag], port)
+        return self._spawn(name, lambda port: ["serve", "--port", str(port), flag])
 
     def scheduler(self, name: str) -> BotProcess:
-        port = free_port()
-        return self._spawn(name, ["scheduler", "--metrics-port", str(port)], port)
+        return self._spawn(name, lambda port: ["scheduler", "--metrics-port", str(port)])
 
     def ready(self, *processes: BotProcess, seconds: float = 60) -> None:
         """Serve processes answer /healthz, schedulers serve their metrics."""
 
         def up(p: BotProcess) -> bool:
             if not p.alive():
+                if self._respawn_elsewhere(p):
+                    return False
                 raise AssertionError(f"{p.name} exited:\n{p.text()}")
             return p.healthy() if p.name.startswith("serve") else leader_gauge(p.port) is not None
 

@@ -98,6 +98,7 @@ def _reminder_counts(rig: Rig) -> list[int]:
     return [len(rig.reminders(str(i.conversation_id))) for i in rig.incidents()]
 
 
+@pytest.mark.timeout(420)  # its own waits: 240 s to settle, then 60 s more (a loaded machine)
 def test_an_alert_storm_on_two_replicas_and_a_scheduler_failover(rig: Rig) -> None:
     rig.slack.rate_limits = rig.pagerduty.rate_limits = True  # Slack's tiers, PagerDuty's limits
     schedulers = [rig.scheduler(f"scheduler-{n}") for n in (1, 2)]
