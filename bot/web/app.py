@@ -18,7 +18,7 @@ from bot.flows.ports import Clock, SystemClock
 from bot.store.db import Database
 from bot.web import api, openapi, slack, webhooks
 from bot.web.common import Metrics
-from bot.web.observe import RequestMetrics, StoreCollector
+from bot.web.observe import HttpMeters, RequestMetrics, StoreCollector
 from bot.web.opsgenie_webhook import PagerEvents
 from bot.web.review import ReviewSite
 from bot.web.throttle import LIMIT, Throttle
@@ -86,5 +86,5 @@ def build_web_app(
     )
     return Starlette(
         routes=routes,
-        middleware=[Middleware(RequestMetrics, routes=routes, registry=metrics.registry)],
+        middleware=[Middleware(RequestMetrics, routes=routes, meters=HttpMeters(metrics.registry))],
     )

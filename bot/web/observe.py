@@ -26,14 +26,12 @@ from bot.store.gauges import gauges
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 3.0, 5.0, 10.0)
 
 
-class RequestMetrics:
-    """ASGI middleware: requests by route template, method and outcome, and their latency."""
+class HttpMeters:
+    """Requests by route template, method and outcome, and their latency: registered once per
+    app. (Starlette builds its middleware stack on the first request, and more than once when
+    first requests arrive on several threads at the same time, as in-process test clients do.)"""
 
-    def __init__(
-        self, app: ASGIApp, routes: Sequence[BaseRoute], registry: CollectorRegistry
-    ) -> None:
-        self.app = app
-        self.routes = routes
+    def __init__(self, registry: CollectorRegistry) -> None:
         self.requests = PromCounter(
             "incidentbot_http_requests",
             "HTTP requests by route, method and outcome (2xx, 4xx, 5xx)",
@@ -47,6 +45,16 @@ class RequestMetrics:
             buckets=LATENCY_BUCKETS,
             registry=registry,
         )
+
+
+class RequestMetrics:
+    """ASGI middleware: counts each request and its latency into the app's `HttpMeters`."""
+
+    def __init__(self, app: ASGIApp, routes: Sequence[BaseRoute], meters: HttpMeters) -> None:
+        self.app = app
+        self.routes = routes
+        self.requests = meters.requests
+        self.seconds = meters.seconds
 
     def _route(self, scope: Scope) -> str:
         for route in self.routes:

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+
 from bot.flows import chat_effects as fx
 from bot.sandbox import ScriptedClock
 from bot.store import outbox
@@ -24,3 +26,21 @@ def test_the_chats_waiting_effects_are_counted_as_slacks(
     body = client_at(replica().web, "192.0.2.30").get("/metrics").text
     assert 'incidentbot_outbox_pending{integration="slack"} 2.0' in body
     assert 'incidentbot_outbox_pending{integration="chat"}' not in body
+
+
+def test_first_requests_on_several_threads_at_once_all_get_counted(
+    replicas: tuple[Replica, ScriptedClock],
+) -> None:
+    """In-process clients build the app's middleware stack on their first request, once per
+    thread when they start together: the request meters are registered once, not once a build."""
+    replica, _clock = replicas
+    web = replica().web
+    web.build_middleware_stack()
+    web.build_middleware_stack()  # a second build shares the meters instead of re-registering
+    with ThreadPoolExecutor(8) as pool:
+        codes = list(pool.map(lambda _: client_at(web, "192.0.2.31").get("/healthz"), range(8)))
+    assert [c.status_code for c in codes] == [200] * 8
+    body = client_at(web, "192.0.2.31").get("/metrics").text
+    assert (
+        'incidentbot_http_requests_total{method="GET",outcome="2xx",route="/healthz"} 8.0' in body
+    )
