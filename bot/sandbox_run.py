@@ -71,7 +71,8 @@ def acting_lines(sb: Sandbox) -> list[str]:
         '  incidentbot slack --as alice "/incident declare Checkout is down"',
         f"Incidents are announced in #{sb.feed} ({sb.feed_id}).",
         f"Services paged through Opsgenie: {', '.join(OPSGENIE_TEAMS)} (the others: PagerDuty).",
-        "Act as their on-call in Opsgenie's app (the alias is the page key, incidentbot-<id>):",
+        "Act as their on-call in Opsgenie's app (the alias is the page key: incidentbot-<id> for"
+        " the page a declaration sends, incidentbot-<id>-<service>-<n> for `/incident page`):",
         f"  curl -X POST {sb.opsgenie.url}/_control/Acknowledge"
         """ -d '{"alias": "incidentbot-1", "user": "bob@example.com"}'""",
     ]

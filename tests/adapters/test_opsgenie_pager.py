@@ -44,7 +44,7 @@ def request(
         key=key,
         plan=plan or PagePlan("alert", "team:checkout"),
         title=title or "[SEV1] Checkout is down",
-        details="Payments fail at the last step.",
+        details="Payments fail at the last step.\nconversation: https://chat.example/C1",
         severity_rank=rank,
         source="checkout",
         detected_at=datetime(2026, 12, 6, 10, 0, tzinfo=UTC),
@@ -60,7 +60,10 @@ def test_a_page_is_an_alert_whose_alias_is_the_page_key(
     assert alert is not None and opened.id == alert.id
     assert alert.message == "[SEV1] Checkout is down"
     assert alert.responders == [{"type": "team", "name": "checkout"}]
-    assert "https://chat.example/C1" in alert.description
+    assert (
+        alert.description
+        == "Payments fail at the last step.\nconversation: https://chat.example/C1"
+    )
     assert alert.details["conversation"] == "https://chat.example/C1"
     assert alert.details["detected_at"] == "2026-12-06T10:00:00+00:00"
 

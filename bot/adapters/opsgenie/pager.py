@@ -123,7 +123,7 @@ class OpsgeniePager:
         body: dict[str, Any] = {
             "message": request.title[:MESSAGE_LIMIT],
             "alias": request.key,
-            "description": _description(request)[:DESCRIPTION_LIMIT],
+            "description": request.details[:DESCRIPTION_LIMIT],  # the links are in it already
             "priority": priority(request.severity_rank),
             "responders": [responder_json(r) for r in responders],
             "details": {
@@ -271,8 +271,3 @@ def _alert(page: PageRef) -> tuple[str, dict[str, str]]:
 def _segment(text: str) -> str:
     """One path segment: a key or a schedule name with `/`, `?` or `#` stays in its place."""
     return quote(text, safe="")
-
-
-def _description(request: PageRequest) -> str:
-    links = "\n".join(f"{text}: {url}" for text, url in request.links)
-    return f"{request.details}\n\n{links}".strip() if links else request.details
