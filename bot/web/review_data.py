@@ -9,10 +9,11 @@ from datetime import date, datetime, timedelta
 
 from markupsafe import Markup
 
+from bot.adapters.source_names import pager_name
 from bot.core import agenda
 from bot.core.catalog import Catalog, Phase
 from bot.core.metrics import DEFINITIONS, durations, humanize
-from bot.core.milestones import ORDER, Milestone
+from bot.core.milestones import ORDER, Milestone, Source, Stamp
 from bot.core.people import people_in, render_people
 from bot.store import dashboard_reads, incident_reads
 from bot.store.db import Database
@@ -111,6 +112,7 @@ class PageView:
     acknowledged_at: datetime | None
     acknowledged: bool
     url: str | None
+    pager: str  # the pager's name (Opsgenie, PagerDuty …)
 
 
 @dataclass(frozen=True)
@@ -215,9 +217,22 @@ def load_review(
             _page_ack(p, ack),
             _page_ack(p, ack) is not None,
             p.html_url,
+            pager_name(p.pager),
         )
         for p in pages
     ]
+
+    def stamped_by(stamp: Stamp) -> str:
+        """A milestone's source; one taken from a pager names the pager whose page it was (the
+        page acknowledged at that instant, else the one pager the incident paged)."""
+        source = stamp.source.value
+        if source != Source.PAGER.value:
+            return source
+        kinds = {p.pager for p in pages if p.acknowledged_at == stamp.at} or {
+            p.pager for p in pages
+        }
+        return f"{source}:{kinds.pop()}" if len(kinds) == 1 else source
+
     step_views = [
         StepView(
             s.playbook,
@@ -339,7 +354,7 @@ def load_review(
             MilestoneView(
                 m.label,
                 stamps[m].at if m in stamps else None,
-                stamps[m].source.value if m in stamps else None,
+                stamped_by(stamps[m]) if m in stamps else None,
                 who(stamps[m].by) if m in stamps else None,
             )
             for m in ORDER

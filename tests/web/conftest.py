@@ -170,12 +170,22 @@ def add_step(
         )
 
 
-def add_page(db: Database, incident_id: int, *, service: str, status: str, at: datetime) -> None:
+def add_page(
+    db: Database,
+    incident_id: int,
+    *,
+    service: str,
+    status: str,
+    at: datetime,
+    pager: str = "pagerduty",
+    acknowledged_at: datetime | None = None,
+) -> None:
     with db.transaction() as session:
         session.add(
             PageRow(
                 incident_id=incident_id,
-                pager="pagerduty",
+                pager=pager,
+                acknowledged_at=acknowledged_at,
                 kind="incident",
                 key=f"k-{incident_id}-{service}",
                 service=service,

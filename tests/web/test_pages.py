@@ -7,6 +7,7 @@ from datetime import timedelta
 
 from bot.core.milestones import Milestone as M
 from bot.core.people import person
+from bot.store.models import MilestoneRow
 from tests.web.conftest import (
     ADMIN,
     MEMBER,
@@ -262,6 +263,40 @@ def test_the_review_page(web: Web) -> None:
     assert 'data-kind="step-skipped"' in html and 'data-kind="page-unacked"' in html
     assert "Post-mortem: Payments failing" in html  # the draft, as HTML
     assert "Not in Jira yet" in html
+
+
+def test_a_milestone_a_pager_set_names_that_pager_and_each_page_its_own(web: Web) -> None:
+    start = NOW - DAY
+    iid = add_incident(web.db, title="Ledger drift", start=start, minutes={M.DETECTED: 0})
+    acked = start + timedelta(minutes=4)
+    with web.db.transaction() as session:
+        session.add(
+            MilestoneRow(
+                incident_id=iid,
+                kind=M.ACKNOWLEDGED.value,
+                at=acked,
+                source="pager",
+                set_by=MEMBER,
+                updated_at=acked,
+            )
+        )
+    add_page(web.db, iid, service="checkout", status="triggered", at=start)
+    add_page(
+        web.db,
+        iid,
+        service="billing",
+        status="acknowledged",
+        at=start,
+        pager="opsgenie",
+        acknowledged_at=acked,
+    )
+    html = web.slack_user(MEMBER).get(f"/incidents/{iid}").text
+    milestones = html.split('id="milestones-h"', 1)[1].split("</table>", 1)[0]
+    row = milestones.split("Acknowledged</th>", 1)[1].split("</tr>", 1)[0]
+    assert "<td>Opsgenie</td>" in row  # not the default pager's name
+    pages = html.split('id="pages-h"', 1)[1].split("</table>", 1)[0]
+    assert '<th scope="col">Pager</th>' in pages
+    assert "<td>PagerDuty</td>" in pages and "<td>Opsgenie</td>" in pages
 
 
 def test_people_the_bot_names_are_shown_by_name_on_the_review_page(web: Web) -> None:
