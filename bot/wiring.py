@@ -276,6 +276,7 @@ def build(
     )
     bolt = None
     commands = None
+    people = People(db, chat, pagers, clock)  # who a pager names, matched to the chat by email
     if settings.slack_bot_token is not None:
         ctx = SlackContext(
             flows=flows,
@@ -284,7 +285,7 @@ def build(
             work=work,
             inbox=inbox,
             client=slack,
-            oncall=OnCallLookup(flows, pagers),
+            oncall=OnCallLookup(flows, pagers, people),
             postmortems=tracker_effects,
             review_link=review.review_link if settings.api_token is not None else None,
         )
@@ -295,7 +296,7 @@ def build(
     # Socket Mode (no signing secret): Slack talks over the socket, so the HTTP endpoint, which
     # could not verify anything, stays closed.
     http_bolt = bolt if settings.slack_signing_secret is not None else None
-    inbound = PagerInbound(flows, pagers, chat, People(db, chat, pagers, clock))
+    inbound = PagerInbound(flows, pagers, chat, people)
     web = build_web_app(
         db=db,
         bolt=http_bolt,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 
 from bot.core.catalog import PagerTarget
@@ -11,6 +12,7 @@ from bot.core.timeline import Entry, EntryKind
 from bot.flows import paging
 from bot.flows.chat_kinds import announce_entry
 from bot.flows.pagers import Pagers
+from bot.flows.people import People
 from bot.flows.pins import NOT_AN_INCIDENT
 from bot.flows.ports import IntegrationError, OnCall, PagerRefused
 from bot.flows.unit import Outcome, UnitOfWork
@@ -58,19 +60,30 @@ class PagerFlows(UnitOfWork):
 
 
 class OnCallLookup:
-    def __init__(self, flows: PagerFlows, pagers: Pagers) -> None:
+    def __init__(self, flows: PagerFlows, pagers: Pagers, people: People | None = None) -> None:
         self.flows = flows
         self.pagers = pagers
+        self.people = people
 
     def who(self, service: str | None) -> tuple[str, list[OnCall]]:
+        """Who is on call for `service` by its pager, each matched by email to their chat handle
+        (as an acknowledgement is: `People`) so the surface can name them as its own."""
         if not self.pagers.enabled:
             raise Refused(self.pagers.missing)
         target = self.flows.target(service)
         pager = paging.pager_of(self.pagers, target)
+        kind = self.pagers.kind_of(target)
         try:
-            return (service or "default"), pager.oncalls(target)
+            oncalls = pager.oncalls(target)
         except PagerRefused as refused:
             where = f"`{service or 'the default service'}`"
             raise Refused(f"{refused.reason} for {where}: {refused.fix}") from refused
         except IntegrationError as exc:  # named after the pager that did not answer
             raise Refused(f"{pager.name} did not answer ({exc}). Try again in a moment.") from exc
+        return (service or "default"), [self._matched(kind, oncall) for oncall in oncalls]
+
+    def _matched(self, kind: str | None, oncall: OnCall) -> OnCall:
+        if self.people is None or kind is None or not oncall.email:
+            return oncall
+        someone = self.people.from_pager(kind, user_id=None, email=oncall.email, name=oncall.name)
+        return replace(oncall, chat=someone.chat)

@@ -300,6 +300,7 @@ class OnCall:
     level: int
     via: str  # the escalation policy / schedule it came from
     until: datetime | None
+    chat: str | None = None  # their chat handle, when the flows matched them by email
 
 
 class Pager(Protocol):

@@ -262,6 +262,7 @@ def test_page_adds_responders_oncall_reads_the_schedule_and_pagerduty_pages_as_b
     command(sb, people.bob, people.general, "oncall billing")
     listing = ephemerals(sb, people.bob)[-1]
     assert "On call for billing" in listing and "bob@example.com" in listing
+    assert f"<@{people.bob}>" in listing  # matched to Slack by email, as acknowledgements are
     assert "billing_schedule" in listing
     og.fail("GET /v2/schedules/{identifier}/on-calls", status=503)
     command(sb, people.bob, people.general, "oncall ledger")

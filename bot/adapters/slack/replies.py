@@ -52,7 +52,8 @@ def oncall_blocks(service: str, people: Sequence[OnCall]) -> tuple[str, list[Blo
     rows = []
     for person in people[:20]:
         until = f" until {when(person.until)}" if person.until else ""
-        rows.append(f"L{person.level} · *{escape(person.name)}*{until} ({escape(person.via)})")
+        them = f"*{escape(person.name)}*" + (f" <@{person.chat}>" if person.chat else "")
+        rows.append(f"L{person.level} · {them}{until} ({escape(person.via)})")
     text = f"*On call for {escape(service)}*\n" + "\n".join(rows)
     return text, [{"type": "section", "text": {"type": "mrkdwn", "text": text[:3000]}}]
 

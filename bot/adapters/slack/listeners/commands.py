@@ -191,7 +191,7 @@ def _oncall(ctx: SlackContext, service: str | None) -> dict[str, Any]:
     except Refused as refused:
         return {"text": said(refused.reason)}
     except IntegrationError as exc:
-        return {"text": f"PagerDuty did not answer ({exc}). Try again in a moment."}
+        return {"text": f"The pager did not answer ({exc}). Try again in a moment."}
     text, blocks = replies.oncall_blocks(name, people)
     return {"text": text, "blocks": blocks}
 
