@@ -356,7 +356,7 @@ def test_oncall_when_the_pager_does_not_answer(rig: Any, work: Any) -> None:
 
     work(command, oncall=SimpleNamespace(who=who))(rig.command("oncall"))
     assert rig.ephemerals() == [
-        "PagerDuty did not answer (pagerduty: http_503). Try again in a moment."
+        "The pager did not answer (pagerduty: http_503). Try again in a moment."
     ]
 
 
