@@ -10,7 +10,7 @@ import time
 from typing import Any, Self
 
 from ..common.facade import LifecycleMixin
-from . import service_desk, shapes
+from . import issue_shapes, service_desk, shapes
 from .faults import Fault
 from .records import FLAVOURS, JSON, Comment, Flavour, Issue, Text
 from .server import ApiServer, JiraCall
@@ -273,7 +273,9 @@ class JiraEmulator(LifecycleMixin[JiraCall]):
         description as wiki markup, v3: as ADF); None when there is none."""
         with self._lock:
             found = self.site.issue_of(key)
-            return shapes.issue_json(shapes.view(self.site, version), found) if found else None
+            return (
+                issue_shapes.issue_json(shapes.view(self.site, version), found) if found else None
+            )
 
     def issues(self, *, project: str | None = None, version: str = "2") -> list[JSON]:
         """Every issue, oldest first."""
@@ -281,7 +283,7 @@ class JiraEmulator(LifecycleMixin[JiraCall]):
             view = shapes.view(self.site, version)
             pid = self.site.require_project(project).id if project else None
             return [
-                shapes.issue_json(view, i)
+                issue_shapes.issue_json(view, i)
                 for i in self.site.issues.values()
                 if pid is None or i.project_id == pid
             ]
@@ -307,13 +309,14 @@ class JiraEmulator(LifecycleMixin[JiraCall]):
             issue = self._issue(key)
             view = shapes.view(self.site, "2")
             return [
-                shapes.remote_link_json(view, r, issue) for r in self.site.remote_links_of(issue)
+                issue_shapes.remote_link_json(view, r, issue)
+                for r in self.site.remote_links_of(issue)
             ]
 
     def comments(self, key: str, *, version: str = "2") -> list[JSON]:
         with self._lock:
             view = shapes.view(self.site, version)
-            return [shapes.comment_json(view, c) for c in self._issue(key).comments]
+            return [issue_shapes.comment_json(view, c) for c in self._issue(key).comments]
 
     # ----------------------------------------------- what people do in Jira
     def transition(self, key: str, status: str) -> None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from . import adf, shapes
+from . import adf, issue_shapes, shapes
 from .fields import INVALID_PAYLOAD, FieldError, Writer, reference
 from .issue_writes import create_issue, edit_issue
 from .records import JSON, Comment, Issue, Text
@@ -33,8 +33,8 @@ def post_issue(ctx: Ctx) -> tuple[int, Any]:
 @route("GET", "issue/{issueIdOrKey}")
 def get_issue(ctx: Ctx) -> tuple[int, Any]:
     issue = ctx.site.readable_issue(ctx.me, issue_key(ctx))
-    keep = shapes.field_filter(ctx.many("fields") or None, "*all")
-    return 200, shapes.issue_json(ctx.view, issue, keep)
+    keep = issue_shapes.field_filter(ctx.many("fields") or None, "*all")
+    return 200, issue_shapes.issue_json(ctx.view, issue, keep)
 
 
 @route("PUT", "issue/{issueIdOrKey}")
@@ -42,7 +42,7 @@ def put_issue(ctx: Ctx) -> tuple[int, Any]:
     issue = ctx.site.writable_issue(ctx.me, issue_key(ctx), NO_EDIT)
     edit_issue(ctx.site, ctx.me, issue, ctx.body, adf_text=ctx.adf)
     if ctx.site.cloud and ctx.flag("returnIssue"):
-        return 200, shapes.issue_json(ctx.view, issue)
+        return 200, issue_shapes.issue_json(ctx.view, issue)
     return 204, None
 
 
@@ -115,7 +115,7 @@ def list_comments(ctx: Ctx) -> tuple[int, Any]:
         comments.reverse()
     start = max(ctx.integer("startAt", 0), 0)
     limit = min(max(ctx.integer("maxResults", 5000), 0), 5000)
-    return 200, shapes.comments_page(ctx.view, comments, start, limit)
+    return 200, issue_shapes.comments_page(ctx.view, comments, start, limit)
 
 
 @route("POST", "issue/{issueIdOrKey}/comment")
@@ -126,13 +126,13 @@ def post_comment(ctx: Ctx) -> tuple[int, Any]:
     me = ctx.me.name
     comment = Comment(ctx.site.new_comment_id(), issue.id, me, text, now, now, me, visibility)
     ctx.site.new_comment(issue, comment)
-    return 201, shapes.comment_json(ctx.view, comment)
+    return 201, issue_shapes.comment_json(ctx.view, comment)
 
 
 @route("GET", "issue/{issueIdOrKey}/comment/{id}")
 def get_comment(ctx: Ctx) -> tuple[int, Any]:
     issue = ctx.site.readable_issue(ctx.me, issue_key(ctx))
-    return 200, shapes.comment_json(ctx.view, _find_comment(ctx, issue))
+    return 200, issue_shapes.comment_json(ctx.view, _find_comment(ctx, issue))
 
 
 @route("PUT", "issue/{issueIdOrKey}/comment/{id}")
@@ -143,7 +143,7 @@ def put_comment(ctx: Ctx) -> tuple[int, Any]:
     if visibility is not None:
         comment.visibility = visibility
     comment.updated, comment.update_author = time.time(), ctx.me.name
-    return 200, shapes.comment_json(ctx.view, comment)
+    return 200, issue_shapes.comment_json(ctx.view, comment)
 
 
 @route("DELETE", "issue/{issueIdOrKey}/comment/{id}")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from . import adf, shapes
+from . import adf, issue_shapes, shapes
 from .fields import INVALID_PAYLOAD, reference
 from .records import JSON, Comment, Issue, RemoteLink, Text
 from .rest import Ctx, route
@@ -61,8 +61,8 @@ def list_remote_links(ctx: Ctx) -> tuple[int, Any]:
             raise error(
                 404, f"No remote link with globalId '{wanted}' exists on issue '{issue.key}'."
             )
-        return 200, shapes.remote_link_json(ctx.view, found, issue)
-    return 200, [shapes.remote_link_json(ctx.view, r, issue) for r in links]
+        return 200, issue_shapes.remote_link_json(ctx.view, found, issue)
+    return 200, [issue_shapes.remote_link_json(ctx.view, r, issue) for r in links]
 
 
 @route("POST", "issue/{issueIdOrKey}/remotelink")
@@ -98,7 +98,7 @@ def post_remote_link(ctx: Ctx) -> tuple[int, Any]:
 @route("GET", "issue/{issueIdOrKey}/remotelink/{linkId}")
 def get_remote_link(ctx: Ctx) -> tuple[int, Any]:
     issue = ctx.site.readable_issue(ctx.me, issue_key(ctx))
-    return 200, shapes.remote_link_json(ctx.view, _find_remote(ctx, issue), issue)
+    return 200, issue_shapes.remote_link_json(ctx.view, _find_remote(ctx, issue), issue)
 
 
 @route("PUT", "issue/{issueIdOrKey}/remotelink/{linkId}")
@@ -190,8 +190,8 @@ def get_issue_link(ctx: Ctx) -> tuple[int, Any]:
         "id": link.id,
         "self": f"{view.root}/issueLink/{link.id}",
         "type": shapes.link_type_json(view, site.link_types[link.type_id]),
-        "inwardIssue": shapes.issue_ref(view, site.issues[link.inward_id]),
-        "outwardIssue": shapes.issue_ref(view, site.issues[link.outward_id]),
+        "inwardIssue": issue_shapes.issue_ref(view, site.issues[link.inward_id]),
+        "outwardIssue": issue_shapes.issue_ref(view, site.issues[link.outward_id]),
     }
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from . import shapes
+from . import issue_shapes, shapes
 from .records import Project
 from .rest import Ctx, route, visible_project
 from .state import error
@@ -71,7 +71,8 @@ def _create_fields(ctx: Ctx, subtask: bool, project: Project) -> list[dict[str, 
                 "hasDefaultValue": False,
                 "operations": ["set"],
                 "allowedValues": [
-                    shapes.security_level_json(view, level) for level in project.security_levels
+                    issue_shapes.security_level_json(view, level)
+                    for level in project.security_levels
                 ],
             }
         )
@@ -165,7 +166,9 @@ def project_security_levels(ctx: Ctx) -> tuple[int, Any]:
     """The levels of the project's issue security scheme the caller may set."""
     project = visible_project(ctx, ctx.params["projectKeyOrId"])
     view = ctx.view
-    return 200, {"levels": [shapes.security_level_json(view, x) for x in project.security_levels]}
+    return 200, {
+        "levels": [issue_shapes.security_level_json(view, x) for x in project.security_levels]
+    }
 
 
 @route("GET", "securitylevel/{id}")
@@ -176,4 +179,4 @@ def get_security_level(ctx: Ctx) -> tuple[int, Any]:
         raise error(
             404, "Issue security level with id '{}' does not exist.".format(ctx.params["id"])
         )
-    return 200, shapes.security_level_json(ctx.view, found[1])
+    return 200, issue_shapes.security_level_json(ctx.view, found[1])

@@ -8,7 +8,7 @@ import binascii
 import json
 from typing import Any
 
-from . import jql, shapes
+from . import issue_shapes, jql
 from .fields import INVALID_PAYLOAD
 from .records import JSON, Issue
 from .rest import Ctx, route
@@ -69,14 +69,14 @@ def _search(ctx: Ctx) -> tuple[int, Any]:
     issues = _run(ctx, str(args.get("jql") or ""))
     start = max(_int(args, "startAt", 0), 0)
     limit = min(max(_int(args, "maxResults", 50), 0), 1000)
-    keep = shapes.field_filter(_fields(args.get("fields")), "*navigable")
+    keep = issue_shapes.field_filter(_fields(args.get("fields")), "*navigable")
     page = issues[start : start + limit]
     return 200, {
         "expand": "schema,names",
         "startAt": start,
         "maxResults": limit,
         "total": len(issues),
-        "issues": [shapes.issue_json(ctx.view, i, keep) for i in page],
+        "issues": [issue_shapes.issue_json(ctx.view, i, keep) for i in page],
     }
 
 
@@ -127,8 +127,8 @@ def _search_jql(ctx: Ctx) -> tuple[int, Any]:
     if requested == ["id"]:
         found = [{"id": i.id} for i in page]
     else:
-        keep = shapes.field_filter(requested, "*navigable")
-        found = [shapes.issue_json(ctx.view, i, keep) for i in page]
+        keep = issue_shapes.field_filter(requested, "*navigable")
+        found = [issue_shapes.issue_json(ctx.view, i, keep) for i in page]
     out: JSON = {"issues": found}
     if start + limit < len(issues):
         out["nextPageToken"] = _token(start + limit, text)
