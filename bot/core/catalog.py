@@ -4,11 +4,20 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from enum import StrEnum
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 
-_ID_PATTERN = r"^[a-z][a-z0-9_-]{0,31}$"
+from bot.core.catalog_base import ID_PATTERN, Strict
+from bot.core.catalog_paging import (
+    PagerTarget as PagerTarget,
+    Paging as Paging,
+    Responder as Responder,
+)
+from bot.core.catalog_postmortems import (
+    Postmortems as Postmortems,
+    PrivatePostmortems as PrivatePostmortems,
+)
 
 
 class Phase(StrEnum):
@@ -20,11 +29,7 @@ class Phase(StrEnum):
     CLOSED = "closed"  # stamps closed_at, terminal
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class Severity(_Strict):
+class Severity(Strict):
     id: str = Field(pattern=r"^SEV[0-9]$|^[A-Z][A-Z0-9_-]{0,15}$")
     name: str
     description: str = ""
@@ -36,16 +41,16 @@ class Severity(_Strict):
         return value.upper() if isinstance(value, str) else value
 
 
-class Status(_Strict):
-    id: str = Field(pattern=_ID_PATTERN)
+class Status(Strict):
+    id: str = Field(pattern=ID_PATTERN)
     name: str
     phase: Phase
     description: str = ""
     emoji: str = ""
 
 
-class Role(_Strict):
-    id: str = Field(pattern=_ID_PATTERN)
+class Role(Strict):
+    id: str = Field(pattern=ID_PATTERN)
     name: str
     description: str = ""
 
@@ -53,7 +58,7 @@ class Role(_Strict):
 COMMANDER = "commander"
 
 
-class AlertMapping(_Strict):
+class AlertMapping(Strict):
     """How alert labels become an incident's severity and service."""
 
     severity_labels: tuple[str, ...] = ("severity", "priority")
@@ -91,42 +96,13 @@ class AlertMapping(_Strict):
         return value
 
 
-class Responder(_Strict):
-    """Who a page asks for, as pagers with teams and schedules take them: a team, a user, an
-    escalation or a schedule, by name or by id (exactly one of the two)."""
-
-    type: Literal["team", "user", "escalation", "schedule"]
-    name: str | None = Field(default=None, min_length=1, max_length=200)
-    id: str | None = Field(default=None, min_length=1, max_length=200)
-
-    @model_validator(mode="after")
-    def _name_or_id(self) -> Responder:
-        if (self.name is None) == (self.id is None):
-            raise ValueError("a responder has exactly one of `name` and `id`")
-        return self
-
-
-class PagerTarget(_Strict):
-    """Where a service's pages go. `kind` names the pager that serves it (None: the
-    deployment's default pager). Pagers with services and escalation policies page the
-    service (or the policy), or send an event to its routing key; pagers with teams and
-    schedules page `responders` and ask `schedule` who is on call."""
-
-    kind: str | None = Field(default=None, pattern=_ID_PATTERN)
-    service_id: str | None = None
-    escalation_policy_id: str | None = None
-    routing_key: str | None = Field(default=None, min_length=32, max_length=32)
-    responders: tuple[Responder, ...] = ()
-    schedule: str | None = Field(default=None, min_length=1, max_length=200)
-
-
-class Service(_Strict):
+class Service(Strict):
     id: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$")
     name: str = ""
     pager: PagerTarget = Field(default_factory=PagerTarget)
 
 
-class Reminders(_Strict):
+class Reminders(Strict):
     """Cadences of the scheduler's reminders, in minutes."""
 
     status_update: dict[str, int] = Field(
@@ -140,48 +116,7 @@ class Reminders(_Strict):
         return {str(k).upper(): v for k, v in value.items()} if isinstance(value, dict) else value
 
 
-class Paging(_Strict):
-    auto_severities: tuple[str, ...] = ("SEV1", "SEV2")  # paged at once when the incident opens
-    ack_timeout_minutes: int = Field(default=10, ge=1)  # not acknowledged by then: page again
-
-
-class PrivatePostmortems(_Strict):
-    """Private incidents' post-mortems go to the tracker only under an issue security level."""
-
-    security_level: str = Field(min_length=1, max_length=255)  # its name, or its id ("10000")
-
-    @field_validator("security_level", mode="before")
-    @classmethod
-    def _id_as_text(cls, value: object) -> object:
-        if isinstance(value, int) and not isinstance(value, bool):
-            return str(value)  # `security_level: 10000` in YAML: the tracker's ids are strings
-        return value.strip() if isinstance(value, str) else value
-
-
-class Postmortems(_Strict):
-    """How the post-mortem is drafted and exported (templates live in postmortem_templates/)."""
-
-    template: str = Field(default="default", pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$")
-    templates_by_severity: dict[str, str] = Field(default_factory=dict)  # SEV1: major
-    templates_by_service: dict[str, str] = Field(default_factory=dict)  # checkout: payments
-    tracker_project: str | None = None  # else the tracker's default project
-    issue_type: str = "Task"
-    # When post-mortems go to a service desk: their request type (None: the desk's default)
-    request_type: str | None = Field(default=None, min_length=1, max_length=255)
-    followup_issue_type: str = "Task"
-    followups_as: Literal["linked", "subtasks"] = "linked"  # "relates to" links, or sub-tasks
-    link_type: str = "Relates"
-    archive_channel: bool = True  # archive the channel once the post-mortem is in the tracker
-    # Unset: a private incident's post-mortem is not exported (it stays a draft in the chat).
-    private: PrivatePostmortems | None = None
-
-    def template_for(self, severity: str, service: str | None) -> str:
-        if service and service in self.templates_by_service:
-            return self.templates_by_service[service]
-        return self.templates_by_severity.get(severity.upper(), self.template)
-
-
-class Catalog(_Strict):
+class Catalog(Strict):
     """Validated catalog. Severities are listed most severe first."""
 
     severities: tuple[Severity, ...]
