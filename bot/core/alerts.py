@@ -12,7 +12,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal
-from urllib.parse import quote
 
 from pydantic import (
     BaseModel,
@@ -24,6 +23,7 @@ from pydantic import (
 )
 
 from bot.core.milestones import instant_problem
+from bot.core.text import url_quote
 
 MAX_ALERTS = 1000
 MAX_TEXT = 10_000
@@ -212,7 +212,7 @@ def _silence_url(source: str, external_url: str, labels: Mapping[str, str]) -> s
     if source != "alertmanager" or not external_url.startswith(("http://", "https://")):
         return ""
     matchers = ",".join(f'{k}="{v}"' for k, v in sorted(labels.items()))
-    return f"{external_url.rstrip('/')}/#/silences/new?filter={quote('{' + matchers + '}')}"
+    return f"{external_url.rstrip('/')}/#/silences/new?filter={url_quote('{' + matchers + '}')}"
 
 
 def _fingerprint(labels: Mapping[str, str]) -> str:
