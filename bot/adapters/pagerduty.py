@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import re
 import ssl
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -24,10 +23,10 @@ from typing import Any
 import pagerduty
 from pagerduty.errors import Error as PagerDutyError, HttpError
 
+from bot.adapters.pacing_gate import PacingGate
 from bot.core.catalog import PagerTarget
 from bot.core.pacing import Budgets, Pacer, Window
 from bot.flows.ports import (
-    Deferred,
     IntegrationError,
     OnCall,
     Opened,
@@ -54,14 +53,12 @@ def pagerduty_budgets() -> Pacer:
     return Pacer(PACING)
 
 
-def _pace(budgets: Budgets, name: str, scope: str = "") -> None:
-    slot = budgets.book(name, scope)
-    if slot is None or slot.wait <= 0:
-        return
-    if slot.wait > MAX_SLEEP:
-        budgets.release(slot)
-        raise Deferred("pagerduty", f"{name} paced to PagerDuty's rate limit", slot.wait)
-    time.sleep(slot.wait)
+def _gate(budgets: Budgets) -> PacingGate:
+    return PacingGate(budgets, "pagerduty", max_sleep=MAX_SLEEP)
+
+
+def _pace(gate: PacingGate, name: str, scope: str = "") -> None:
+    gate.before(name, scope, f"{name} paced to PagerDuty's rate limit")
 
 
 def _tune(client: pagerduty.ApiClient) -> None:
@@ -135,6 +132,7 @@ class PagerDutyPager:
             ssl.create_default_context(cafile=str(ca_bundle)) if ca_bundle else True
         )
         self._pacer: Budgets = budgets if budgets is not None else pagerduty_budgets()
+        self._gate = _gate(self._pacer)
         self._events_url = events_url
         self._events: dict[str, pagerduty.EventsApiV2Client] = {}
         self._rest: pagerduty.RestApiV2Client | None = None
@@ -151,7 +149,7 @@ class PagerDutyPager:
             self._rest.event_hooks["request"].append(lambda _request: self._pace_rest())
 
     def _pace_rest(self) -> None:
-        _pace(self._pacer, "rest")
+        _pace(self._gate, "rest")
 
     @property
     def rest(self) -> pagerduty.RestApiV2Client:
@@ -172,7 +170,7 @@ class PagerDutyPager:
             )
             _tune(client)
             client.event_hooks["request"].append(
-                lambda _request: _pace(self._pacer, "events", routing_key)
+                lambda _request: _pace(self._gate, "events", routing_key)
             )
             self._events[routing_key] = client
         return client

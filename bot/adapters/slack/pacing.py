@@ -12,10 +12,8 @@ the schedulers: bot.store.budgets); with SQLite (one process by design) they sta
 
 from __future__ import annotations
 
-import time
-
+from bot.adapters.pacing_gate import PacingGate
 from bot.core.pacing import Budgets, Pacer, Window
-from bot.flows.ports import Deferred
 
 MARGIN = 0.9
 GUARD_S = 1.0  # booking → Slack's clock: the window is this much longer than Slack's minute
@@ -69,15 +67,10 @@ def slack_budgets() -> Pacer:
 class SlackPacer:
     def __init__(self, budgets: Budgets | None = None) -> None:
         self.budgets: Budgets = budgets if budgets is not None else slack_budgets()
+        self._gate = PacingGate(self.budgets, "slack", max_sleep=MAX_SLEEP)
 
     def before(self, method: str, channel: str | None) -> None:
         """Waits for the call's slot, or raises Deferred (back to the outbox, retried when the
         window frees) when that is more than MAX_SLEEP away."""
         scope = (channel or "") if method in PER_CHANNEL else ""
-        slot = self.budgets.book(method, scope)
-        if slot is None or slot.wait <= 0:
-            return
-        if slot.wait > MAX_SLEEP:
-            self.budgets.release(slot)
-            raise Deferred("slack", f"{method} paced to Slack's rate limit", slot.wait)
-        time.sleep(slot.wait)
+        self._gate.before(method, scope, f"{method} paced to Slack's rate limit")
