@@ -158,13 +158,12 @@ class AlertFlows(UnitOfWork):
             impact_started_at=impact.at,
             detected_at=now,
         )
-        incident = q.create_incident(  # the unique open-group key is checked here
-            session=session,
-            opening=opening,
-            now=now,
-            source=Source.ALERT,
-            created_by=None,
+        incident = self.alert_opened(  # the unique open-group key is checked here
+            session,
+            opening,
+            now,
             alert_group=(c.service, group.group_key, key),
+            labels={**group.group_labels, **group.common_labels},
         )
         assert incident.id is not None
         if impact.used is TimeUsed.RECEIPT:
@@ -177,14 +176,6 @@ class AlertFlows(UnitOfWork):
                 {"milestone": Milestone.IMPACT_STARTED.value, **impact.data()},
             )
             q.insert_entries(session=session, incident_id=incident.id, entries=[said], now=now)
-        self.opened(
-            session,
-            incident,
-            now,
-            alert_born=True,
-            roles=opening.snapshot.roles,
-            labels={**group.group_labels, **group.common_labels},
-        )
         return incident
 
     def _escalate(

@@ -153,6 +153,39 @@ class UnitOfWork:
             self._set_off(session, incident, now, alert_born=False, labels=None)
         return incident
 
+    def alert_opened(
+        self,
+        session: Session,
+        opening: Opening,
+        now: datetime,
+        *,
+        alert_group: tuple[str | None, str, str],
+        labels: Mapping[str, str],
+    ) -> Incident:
+        """An incident opened by an alert group (service, group key, open-group hash): its rows
+        as a declaration's (one statement on PostgreSQL; the group's unique open key is checked
+        by it), then what it sets off (as `opened`, with the group's labels)."""
+        incident = q.new_incident(
+            opening=opening,
+            now=now,
+            source=Source.ALERT,
+            created_by=None,
+            drill=False,
+            alert_group=alert_group,
+        )
+        fresh.insert_declared(
+            session=session,
+            key=None,
+            incident=incident,
+            opening=opening,
+            now=now,
+            effects=self._first_effects(incident, fresh.NEW_ID),
+            first_timers=timers.first_timers(self.catalog, incident, now, opening.snapshot.roles),
+            lease=self._born_lease(now),
+        )
+        self._set_off(session, incident, now, alert_born=True, labels=labels)
+        return incident
+
     def sets_off_more(self, *, severity: str, drill: bool) -> bool:
         """Whether a declared incident of `severity` sets off more than its channel, its
         announcement and its first timers: a page, or a playbook that matches it. (Known

@@ -1,6 +1,7 @@
-"""A declared incident's rows in as few statements as the database allows.
+"""A new incident's rows (declared, or opened by an alert group) in as few statements as the
+database allows.
 
-A declaration inserts its request id, the incident, its milestones, roles and first timeline
+A declaration (or an alert group's first delivery) inserts its request id, the incident, its milestones, roles and first timeline
 entries, its first effects and its first timers: nothing to look up, only rows to add. Each
 statement costs a round trip and, through SQLAlchemy and the driver, a few tenths of a
 millisecond of the process's CPU. On PostgreSQL they are one statement of data-modifying CTEs
@@ -30,11 +31,15 @@ from bot.store.outbox import Effect
 
 NEW_ID = "{new incident}"  # in an effect's lane: the id the incident gets
 
-_COLUMNS = "title, description, severity, status, private, drill, source, created_by"
+_COLUMNS = (
+    "title, description, severity, status, private, drill, source, created_by, service, "
+    "group_key, open_group"
+)
 _VALUES = (
     "CAST(:title AS varchar), CAST(:description AS varchar), CAST(:severity AS varchar), "
     "CAST(:status AS varchar), CAST(:private AS boolean), CAST(:drill AS boolean), "
-    "CAST(:source AS varchar), CAST(:created_by AS varchar), _now.at, _now.at, false"
+    "CAST(:source AS varchar), CAST(:created_by AS varchar), CAST(:service AS varchar), "
+    "CAST(:group_key AS varchar), CAST(:open_group AS varchar), _now.at, _now.at, false"
 )
 
 
@@ -92,7 +97,8 @@ def insert_declared(
     lease: tuple[str, datetime] | None,
 ) -> bool:
     """Claim the request id `key` (None: none to claim) and insert the new `incident` (from
-    `incidents.new_incident`; it then has its id and belongs to the session) with its
+    `incidents.new_incident`, an alert group's included: its unique open-group key is checked
+    here; it then has its id and belongs to the session) with its
     milestones, roles and first entries (from `opening`), its `effects` (their lanes may
     name `NEW_ID`; the first leased to the caller with `lease`, as `outbox.enqueue_all`
     does) and its first timers. False: the key was seen before (a retry or a replay), and
@@ -113,6 +119,9 @@ def insert_declared(
         "drill": incident.drill,
         "source": incident.source,
         "created_by": incident.created_by,
+        "service": incident.service,
+        "group_key": incident.group_key,
+        "open_group": incident.open_group,
         "milestones": _json(milestones),
         "roles": _json(roles),
         "entries": _json(entries),
