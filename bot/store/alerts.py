@@ -25,7 +25,7 @@ from sqlmodel import Session, col, select
 from bot.core.alerts import Alert
 from bot.core.text import no_nul
 from bot.core.timeline import Entry
-from bot.store import incidents as incident_store, outbox
+from bot.store import driver, incidents as incident_store, outbox
 from bot.store.models import AlertRow, Incident
 from bot.store.outbox import Effect
 
@@ -71,6 +71,9 @@ def lock_open_incident(*, session: Session, group: str) -> OpenIncident | None:
     """The group's open incident, locked until the transaction ends (`FOR UPDATE`: one writer
     of its alerts at a time, and one incident per group). A Core statement built once: no ORM
     row to build and track for the many deliveries that only add alerts."""
+    if session.get_bind().dialect.name == "postgresql":
+        found = driver.rows(session, _LOCK_OPEN, {"group": group})
+        return OpenIncident(*found[0]) if found else None
     row = session.execute(_LOCK_OPEN, {"group": group}).first()
     return None if row is None else OpenIncident(*row)
 
@@ -250,7 +253,7 @@ def _upsert_pg(session: Session, rows: list[dict[str, Any]]) -> dict[str, str | 
         params.update({name: [r[name] for r in rows] for name in ("starts_at", "ends_at")})
     else:
         params["rows"] = document
-    return {fp: status for fp, status in session.execute(statement, params)}
+    return {fp: status for fp, status in driver.rows(session, statement, params)}
 
 
 _UPSERT_SQLITE = _upsert(sqlite_insert).returning(_A.id)
@@ -367,7 +370,7 @@ def record_delivery(
         )
         if "\\u0000" not in document and "\\u0000" not in queued:
             params = {"incident_id": incident_id, "now": now, "lane": lane, "entries": document}
-            later = session.execute(_RECORD_PG, {**params, "effects": queued}).scalars().all()
+            later = [r[0] for r in driver.rows(session, _RECORD_PG, {**params, "effects": queued})]
             if not (later and all(later)):
                 outbox.enqueued_lanes(session).add(lane)
             return

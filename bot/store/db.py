@@ -212,11 +212,12 @@ def _no_nul_bytes(engine: Engine) -> None:
         _conn: Any, _cursor: Any, statement: str, parameters: Any, _context: Any, many: bool
     ) -> tuple[str, Any]:
         if many and isinstance(parameters, list | tuple):
-            return statement, type(parameters)(_scrubbed(p) for p in parameters)
-        return statement, _scrubbed(parameters)
+            return statement, type(parameters)(scrubbed(p) for p in parameters)
+        return statement, scrubbed(parameters)
 
 
-def _scrubbed(parameters: Any) -> Any:
+def scrubbed(parameters: Any) -> Any:
+    """`parameters` with NUL replaced in each text (a copy only when one has a NUL)."""
     if isinstance(parameters, dict):
         if any(isinstance(v, str) and "\x00" in v for v in parameters.values()):
             return {k: no_nul(v) for k, v in parameters.items()}
