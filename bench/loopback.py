@@ -32,12 +32,14 @@ def wait_healthy(port: int, proc: subprocess.Popen[bytes], seconds: float, where
             time.sleep(0.2)
 
 
-def request_bytes(port: int, path: str, body: bytes, headers: dict[str, str]) -> bytes:
+def request_bytes(
+    port: int, path: str, body: bytes, headers: dict[str, str], *, keep_alive: bool = False
+) -> bytes:
     lines = [
         f"POST {path} HTTP/1.1",
         f"Host: 127.0.0.1:{port}",
         f"Content-Length: {len(body)}",
-        "Connection: close",
+        "Connection: keep-alive" if keep_alive else "Connection: close",
     ]
     lines += [f"{k}: {v}" for k, v in headers.items()]
     return ("\r\n".join(lines) + "\r\n\r\n").encode() + body
@@ -48,6 +50,15 @@ async def timed(port: int, request: bytes, go: asyncio.Event | None = None) -> t
     reader, writer = await asyncio.open_connection("127.0.0.1", port)
     if go is not None:
         await go.wait()
+    status, elapsed = await timed_on(reader, writer, request)
+    writer.close()
+    return status, elapsed
+
+
+async def timed_on(
+    reader: asyncio.StreamReader, writer: asyncio.StreamWriter, request: bytes
+) -> tuple[int, float]:
+    """On an open connection (kept alive): time write → complete response. (status, ms)"""
     began = time.perf_counter()
     writer.write(request)
     await writer.drain()
@@ -59,7 +70,6 @@ async def timed(port: int, request: bytes, go: asyncio.Event | None = None) -> t
     ]
     await reader.readexactly(lengths[0] if lengths else 0)
     elapsed = (time.perf_counter() - began) * 1000
-    writer.close()
     return int(head.split(b" ", 2)[1]), elapsed
 
 
