@@ -1,4 +1,4 @@
-"""Applying a lifecycle command to a locked incident, and what the change sets off: its lines in
+"""Applying a lifecycle command to an incident, and what the change sets off: its lines in
 the channel, the card, the timers, the pagers following along. Shared by people acting through
 the chat or the API and by playbook steps acting on their own (`set_severity`)."""
 
@@ -12,27 +12,29 @@ from bot.core.catalog import Catalog, Phase
 from bot.core.milestones import Milestone, Source
 from bot.core.timeline import Entry, EntryKind
 from bot.flows import chat_kinds as fx, drill_events, paging, timers, tracker_effects
-from bot.store import incident_changes, incidents as q, outbox, timers as timer_store
-from bot.store.models import Incident  # the unit of work's row: decided on, changed, handed on
+from bot.store import incident_changes, outbox, timers as timer_store
+from bot.store.read_models import IncidentSummary
 from bot.store.session import Session
 
 
 def apply_command(
     session: Session,
     catalog: Catalog,
-    incident: Incident,
+    incident_id: int,
     command: lifecycle.Command,
     *,
     actor: str | None,
     source: Source,
     now: datetime,
 ) -> lifecycle.Decision:
-    """Decide (raises Refused), store, announce and follow, in the caller's transaction."""
-    assert incident.id is not None
-    snapshot = q.snapshot(session=session, incident=incident)
+    """Decide (raises Refused), store, announce and follow, in the caller's transaction. The
+    store locks the incident's row for the change, unless the caller did."""
+    snapshot = incident_changes.snapshot(session=session, incident_id=incident_id)
     decision = lifecycle.decide(catalog, snapshot, command, now=now, actor=actor, source=source)
-    q.apply_decision(session=session, incident=incident, decision=decision, now=now)
-    announce(session, incident.id, decision.entries, now)
+    incident = incident_changes.apply_decision(
+        session=session, incident_id=incident_id, decision=decision, now=now
+    )
+    announce(session, incident_id, decision.entries, now)
     follow(session, catalog, incident, decision, source, now)
     return decision
 
@@ -40,15 +42,15 @@ def apply_command(
 def follow(
     session: Session,
     catalog: Catalog,
-    incident: Incident,
+    incident: IncidentSummary,
     decision: lifecycle.Decision,
     source: Source,
     now: datetime,
 ) -> None:
     """What a change means beyond the conversation: a private incident made public is announced in the feed
     at last; timers stop, resume or move; the pagers follow acks and resolutions made here; a
-    resolved incident stops collecting its alert group (a recurrence opens a new one)."""
-    assert incident.id is not None
+    resolved incident stops collecting its alert group (a recurrence opens a new one).
+    `incident`: as the decision left it."""
     if decision.private is False and not incident.drill:  # the announcement held back while private
         outbox.enqueue(
             session=session,
@@ -59,7 +61,7 @@ def follow(
         )
     phase = catalog.status(incident.status).phase
     if decision.status and phase in (Phase.RESOLVED, Phase.CLOSED):
-        incident_changes.release_group(session=session, incident=incident)
+        incident_changes.release_group(session=session, incident_id=incident.id)
         timers.stop_for(session, incident.id, now, resolved=phase is Phase.RESOLVED)
         if (
             phase is Phase.CLOSED

@@ -6,11 +6,10 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime, timedelta
 from functools import partial
 from typing import Any
-
-from sqlmodel import col, select
 
 from bot.core.catalog import COMMANDER, Catalog
 from bot.core.milestones import Milestone
@@ -36,6 +35,7 @@ from bot.flows.chat_kinds import (
 from bot.flows.conversation_opening import (
     OPEN_CHANNEL as OPEN_CHANNEL,
     Asked,
+    ChannelEffect,
     channel_asked as channel_asked,
     create_channel,
     first_run,
@@ -49,9 +49,10 @@ from bot.flows.ports import (
     Line,
 )
 from bot.flows.views import card_view, checklist_view
-from bot.store import incidents as q, outbox
+from bot.store import chat_state, incidents as q, outbox, pins, playbook_runs as run_store
+from bot.store.chat_state import ChatIncident
 from bot.store.db import Database
-from bot.store.models import Incident, OutboxRow, PlaybookRun, TimelineRow
+from bot.store.read_models import IncidentSummary, QueuedEffect
 
 
 class ChatEffects:
@@ -94,31 +95,25 @@ class ChatEffects:
         }
 
     # -- helpers ---------------------------------------------------------------------------------
-    def load(self, row: OutboxRow) -> tuple[Incident, CardView]:
+    def load(self, row: QueuedEffect) -> tuple[ChatIncident, CardView]:
         assert row.incident_id is not None
         with self.db.read() as session:
-            incident = q.get_incident(session=session, incident_id=row.incident_id)
+            incident = chat_state.chat_incident(session=session, incident_id=row.incident_id)
             if incident is None:
                 raise IntegrationError("bot", "incident_gone", retryable=False)
             return incident, card_view(
                 session=session, incident=incident, catalog=self.catalog, public_url=self.public_url
             )
 
-    def _card(self, incident: Incident) -> CardView:
-        """The card of an incident row just read (and written) by the caller."""
+    def _card(self, incident: ChatIncident) -> CardView:
+        """The card of an incident just read (and written) by the caller."""
         with self.db.read() as session:
             return card_view(
                 session=session, incident=incident, catalog=self.catalog, public_url=self.public_url
             )
 
-    def _save(self, incident_id: int, **values: Any) -> None:
-        """Record what an effect made on the incident (one UPDATE)."""
-        with self.db.one_write() as session:
-            q.set_fields(session=session, incident_id=incident_id, **values)
-
-    def channel(self, incident: Incident) -> str:
+    def channel(self, incident: IncidentSummary) -> str:
         if incident.conversation_id is None:
-            assert incident.id is not None
             if self._channel_given_up(incident.id):
                 raise IntegrationError("chat", NO_CHANNEL, retryable=False)
             # another lane got here before open_channel finished: wait for it
@@ -131,7 +126,7 @@ class ChatEffects:
 
     def once(
         self,
-        row: OutboxRow,
+        row: QueuedEffect,
         channel: str,
         post: Callable[..., str],
         *,
@@ -153,7 +148,7 @@ class ChatEffects:
         return post(key=key)
 
     # -- handlers --------------------------------------------------------------------------------
-    def open_channel(self, row: OutboxRow) -> None:
+    def open_channel(self, row: ChannelEffect) -> None:
         assert row.incident_id is not None
         self._opened_here.last = None
         iid = row.incident_id
@@ -165,7 +160,7 @@ class ChatEffects:
             fresh = True
         else:
             with self.db.read() as session:
-                found = q.get_incident(session=session, incident_id=iid)
+                found = chat_state.chat_incident(session=session, incident_id=iid)
             if found is None:
                 raise IntegrationError("bot", "incident_gone", retryable=False)
             fresh = found.conversation_id is None  # made now: no earlier attempt posted in it
@@ -179,24 +174,25 @@ class ChatEffects:
         if people:
             self.chat.invite(channel, people)
         topic = self.chat.topic_for(card)
-        saved: dict[str, Any] = {}
-        if topic != incident.topic:
+        new_topic = topic if topic != incident.topic else None
+        if new_topic is not None:  # saved with the card: setting it twice is harmless
             self.chat.set_topic(channel, topic)
-            saved["topic"] = topic  # saved with the card: setting it twice is harmless
         card_ts = incident.card_message_id
+        posted = None
         if card_ts is None:
-            card_ts = self.once(
+            card_ts = posted = self.once(
                 row, channel, partial(self.chat.post_card, channel, card), look=not fresh
             )
-            saved["card_message_id"] = card_ts
-        if saved:
-            self._save(iid, **saved)
-            for name, value in saved.items():
-                setattr(incident, name, value)
+        if new_topic is not None or posted is not None:
+            with self.db.one_write() as session:
+                chat_state.record_in_conversation(
+                    session=session, incident_id=iid, topic=new_topic, card_message_id=posted
+                )
+            incident = replace(incident, topic=topic, card_message_id=card_ts)
         self.chat.pin(channel, card_ts)  # keeps the card one click away in the channel header
         self._opened_here.last = (iid, incident, card)
 
-    def _just_opened(self, row: OutboxRow) -> tuple[Incident, CardView] | None:
+    def _just_opened(self, row: QueuedEffect) -> tuple[ChatIncident, CardView] | None:
         """The incident and card this thread's `open_channel` of the same incident just left
         (the announcement is the lane's next effect): not read again. Anything that changed
         the incident since enqueued its refresh behind the announcement in the lane."""
@@ -206,14 +202,14 @@ class ChatEffects:
             return None
         return last[1], last[2]
 
-    def _opened(self, row: OutboxRow, incident: Asked) -> Incident:
-        """Create the channel; the incident's row as it is with the channel recorded."""
+    def _opened(self, row: ChannelEffect, incident: Asked) -> ChatIncident:
+        """Create the channel; the incident as it is with the channel recorded."""
         assert incident.id is not None
         channel_id, name = create_channel(
             self.db, self.chat, row, incident, partial(self._declared, incident.id)
         )
         with self.db.one_write() as session:
-            stored = q.set_and_read(
+            stored = chat_state.record_conversation(
                 session=session,
                 incident_id=incident.id,
                 conversation_id=channel_id,
@@ -229,9 +225,8 @@ class ChatEffects:
         declared = stamps.get(Milestone.DECLARED)
         return declared.at if declared else None
 
-    def announce(self, row: OutboxRow) -> None:
+    def announce(self, row: QueuedEffect) -> None:
         incident, card = self._just_opened(row) or self.load(row)
-        assert incident.id is not None
         feed_channel = self.feed_channel
         if incident.announce_message_id or not feed_channel or incident.private:
             return
@@ -248,15 +243,16 @@ class ChatEffects:
             return ts
 
         ts = self.once(row, feed_channel, post)
-        self._save(
-            incident.id,
-            announce_conversation_id=(answered or [feed_channel])[0],
-            announce_message_id=ts,
-        )
+        with self.db.one_write() as session:
+            chat_state.record_announced(
+                session=session,
+                incident_id=incident.id,
+                conversation_id=(answered or [feed_channel])[0],
+                message_id=ts,
+            )
 
-    def refresh(self, row: OutboxRow) -> None:
+    def refresh(self, row: QueuedEffect) -> None:
         incident, card = self.load(row)
-        assert incident.id is not None
         if (
             incident.announce_conversation_id and incident.announce_message_id
         ):  # first: the feed outlives the channel
@@ -269,32 +265,31 @@ class ChatEffects:
         topic = self.chat.topic_for(card)
         if topic != incident.topic:
             self.chat.set_topic(channel, topic)
-            self._save(incident.id, topic=topic)
+            with self.db.one_write() as session:
+                chat_state.record_in_conversation(
+                    session=session, incident_id=incident.id, topic=topic
+                )
 
-    def invite(self, row: OutboxRow) -> None:
+    def invite(self, row: QueuedEffect) -> None:
         incident, _card = self.load(row)
         self.chat.invite(self.channel(incident), list(row.payload["users"]))
 
-    def propose_mitigation(self, row: OutboxRow) -> None:
+    def propose_mitigation(self, row: QueuedEffect) -> None:
         incident, card = self.load(row)
         channel = self.channel(incident)
         at = datetime.fromisoformat(row.payload["at"])
         self.once(row, channel, partial(self.chat.propose_mitigation, channel, card, at))
 
-    def checklist(self, row: OutboxRow) -> None:
+    def checklist(self, row: QueuedEffect) -> None:
         """Post or update the checklist of every playbook on the incident (idempotent)."""
         incident, _card = self.load(row)
         channel = self.channel(incident)
         with self.db.read() as session:
-            runs = session.exec(
-                select(PlaybookRun)
-                .where(PlaybookRun.incident_id == incident.id)
-                .order_by(col(PlaybookRun.id))
-            ).all()
+            runs = run_store.checklists(session=session, incident_id=incident.id)
             views = [(run, checklist_view(session, run, self.catalog)) for run in runs]
         for run, view in views:
-            if run.checklist_message_id:
-                self.chat.update_checklist(channel, run.checklist_message_id, view)
+            if run.message_id:
+                self.chat.update_checklist(channel, run.message_id, view)
                 continue
             ts = self.once(
                 row,
@@ -302,17 +297,14 @@ class ChatEffects:
                 partial(self.chat.post_checklist, channel, view),
                 part=f"run{run.id}",  # one row may post several playbooks' checklists
             )
-            with self.db.transaction() as session:
-                stored = session.get(PlaybookRun, run.id)
-                if stored is not None:
-                    stored.checklist_message_id = ts
-                    session.add(stored)
+            with self.db.one_write() as session:
+                run_store.record_checklist_posted(session=session, run_id=run.id, message_id=ts)
 
-    def archive(self, row: OutboxRow) -> None:
+    def archive(self, row: QueuedEffect) -> None:
         incident, _card = self.load(row)
         self.chat.archive(self.channel(incident))
 
-    def direct(self, row: OutboxRow) -> None:
+    def direct(self, row: QueuedEffect) -> None:
         p = row.payload
         line = Line(
             kind=p["kind"],
@@ -323,7 +315,7 @@ class ChatEffects:
         )
         self.chat.direct_message(p["user"], line)
 
-    def post_line(self, row: OutboxRow) -> None:
+    def post_line(self, row: QueuedEffect) -> None:
         incident, card = self.load(row)
         p = row.payload
         line = Line(
@@ -336,23 +328,19 @@ class ChatEffects:
         channel = self.channel(incident)
         self.once(row, channel, partial(self.chat.post_line, channel, line, card))
 
-    def fill_pin(self, row: OutboxRow) -> None:
+    def fill_pin(self, row: QueuedEffect) -> None:
         p = row.payload
         message = self.chat.fetch_message(p["channel"], p["ts"])
-        with self.db.transaction() as session:
-            entry = session.get(TimelineRow, p["entry_id"])
-            if entry is None:  # unpinned before we got to it
-                return
-            entry.text = message.text or "(message without text)"
-            entry.data = {
-                **entry.data,
-                "author": message.user,
-                "permalink": message.permalink,
-                "fetched": True,
-            }
-            session.add(entry)
+        with self.db.transaction() as session:  # unpinned before we got to it: nothing to fill
+            pins.record_message(
+                session=session,
+                entry_id=p["entry_id"],
+                text=message.text or "(message without text)",
+                author=message.user,
+                permalink=message.permalink,
+            )
 
-    def gave_up(self, row: OutboxRow, error: str) -> None:
+    def gave_up(self, row: QueuedEffect, error: str) -> None:
         """Make a given-up effect visible in the incident channel (or the feed), once per way of
         failing: when the channel is gone every later update fails alike, and one notice says it."""
         if row.kind == NOTICE or row.incident_id is None or row.kind.startswith("tracker."):
@@ -374,7 +362,7 @@ class ChatEffects:
                 payload={"text": text},
             )
 
-    def notice(self, row: OutboxRow) -> None:
+    def notice(self, row: QueuedEffect) -> None:
         """A visible report that an effect was given up: in the channel, or in the feed (naming
         the incident) when there is no channel or it is archived, gone or closed to the bot."""
         incident, card = self.load(row)

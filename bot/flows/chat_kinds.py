@@ -7,11 +7,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlmodel import Session
-
 from bot.core.timeline import Entry
 from bot.flows.conversation_opening import OPEN_CHANNEL
 from bot.store import incidents as q, outbox
+from bot.store.session import Session
 
 ANNOUNCE = "chat.announce"
 REFRESH = "chat.refresh"

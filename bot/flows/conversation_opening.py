@@ -12,6 +12,7 @@ from bot.core.naming import channel_name
 from bot.flows.ports import Chat, IntegrationError, NameTaken
 from bot.store import incident_reads, outbox
 from bot.store.db import Database
+from bot.store.read_models import QueuedEffect
 
 OPEN_CHANNEL = "chat.open_channel"
 MAX_NAME_ATTEMPTS = 50
@@ -32,18 +33,12 @@ class Asked(Protocol):
     def created_at(self) -> datetime: ...
 
 
-class ChannelEffect(Protocol):
+class ChannelEffect(QueuedEffect, Protocol):
     """What opening the channel reads of its effect's row (the runner's), and the name being
     tried, which it notes on it."""
 
     payload: dict[str, Any]
 
-    @property
-    def id(self) -> int | None: ...
-    @property
-    def incident_id(self) -> int | None: ...
-    @property
-    def attempts(self) -> int: ...
     @property
     def last_error(self) -> str | None: ...
     @property

@@ -22,7 +22,7 @@ MITIGATE = "drill_mitigate"
 
 
 class DrillIncident(Protocol):
-    """What a drill's events read of its incident (a row of the unit of work, or a read model)."""
+    """What a drill's events read of its incident (a read model)."""
 
     @property
     def id(self) -> int | None: ...

@@ -17,7 +17,7 @@ from bot.flows.drill_events import ACKNOWLEDGE, ALERT, MITIGATE
 from bot.flows.playbook_runs import attach
 from bot.flows.step_actions import Automation
 from bot.flows.unit import Outcome, UnitOfWork
-from bot.store import incidents as q, timers as timer_store
+from bot.store import incident_changes, timers as timer_store
 from bot.store.session import Session
 
 
@@ -42,7 +42,7 @@ class DrillFlows(UnitOfWork):
                 description=f"A practice run of the {playbook.name} playbook.",
                 private=playbook.private,
             )
-            incident = q.create_incident(
+            incident = incident_changes.open_incident(
                 session=session,
                 opening=opening,
                 now=now,
@@ -50,9 +50,10 @@ class DrillFlows(UnitOfWork):
                 created_by=actor,
                 drill=True,
             )
-            assert incident.id is not None
             self.opened(session, incident, now, alert_born=False, roles=opening.snapshot.roles)
-            attach(session, incident, playbook, now, actor, Automation(self.catalog, self.paging))
+            attach(
+                session, incident.id, playbook, now, actor, Automation(self.catalog, self.paging)
+            )
             if page:
                 service = (
                     playbook.match.services[0]

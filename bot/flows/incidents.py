@@ -21,7 +21,6 @@ from bot.flows.pins import NOT_AN_INCIDENT, PinFlows
 from bot.flows.playbooks import PlaybookFlows
 from bot.flows.unit import Outcome
 from bot.store import incident_reads, incidents as q, timers as timer_store
-from bot.store.models import Incident  # the locked row apply_command decides on
 from bot.store.read_models import IncidentSummary
 from bot.store.session import Session
 
@@ -86,10 +85,10 @@ class IncidentFlows(PinFlows, PagerFlows, PlaybookFlows, FollowupFlows, DrillFlo
     ) -> Outcome:
         def work(session: Session, now: datetime) -> Outcome:
             incident = self._locked(session, channel_id, incident_id)
-            if incident is None or incident.id is None:
+            if incident is None:
                 raise Refused(NOT_AN_INCIDENT)
             decision = apply_command(
-                session, self.catalog, incident, command, actor=actor, source=source, now=now
+                session, self.catalog, incident.id, command, actor=actor, source=source, now=now
             )
             return Outcome(True, "; ".join(e.text for e in decision.entries), incident.id)
 
@@ -177,11 +176,10 @@ class IncidentFlows(PinFlows, PagerFlows, PlaybookFlows, FollowupFlows, DrillFlo
     # -- internals -------------------------------------------------------------------------------
     def _locked(
         self, session: Session, channel_id: str | None, incident_id: int | None
-    ) -> Incident | None:
+    ) -> IncidentSummary | None:
+        """The incident acted on, its row locked until the transaction ends."""
         if incident_id is not None:
-            return q.get_incident(session=session, incident_id=incident_id, for_update=True)
+            return incident_reads.locked(session=session, incident_id=incident_id)
         if channel_id is not None:
-            return q.incident_by_conversation(
-                session=session, conversation_id=channel_id, for_update=True
-            )
+            return incident_reads.locked_by_channel(session=session, channel_id=channel_id)
         return None

@@ -28,7 +28,7 @@ DEFAULT_SERVICE = "default"
 
 
 class PagedIncident(Protocol):
-    """What paging reads of an incident (a row of the unit of work, or a read model)."""
+    """What paging reads of an incident (a read model, or a new incident as `unit.Opened`)."""
 
     @property
     def id(self) -> int | None: ...

@@ -14,7 +14,7 @@ from bot.flows import step_actions
 from bot.flows.pins import NOT_AN_INCIDENT
 from bot.flows.playbook_runs import attach
 from bot.flows.unit import Outcome, UnitOfWork
-from bot.store import incident_reads, incidents as q, playbook_runs as store
+from bot.store import incident_reads, playbook_runs as store
 from bot.store.read_models import IncidentSummary
 from bot.store.session import Session
 
@@ -28,9 +28,9 @@ class PlaybookFlows(UnitOfWork):
         self, *, channel_id: str, name: str, actor: str, request_key: str | None
     ) -> Outcome:
         def work(session: Session, now: datetime) -> Outcome:
-            row = q.incident_by_conversation(session=session, conversation_id=channel_id)
-            incident = self._open(None if row is None else incident_reads.summary_of(row))
-            assert row is not None  # the unit of work's row: starting steps may change it
+            incident = self._open(
+                incident_reads.summary_by_conversation(session=session, conversation_id=channel_id)
+            )
             playbook = self.playbooks.get(name)
             if playbook is None:
                 known = (
@@ -38,7 +38,7 @@ class PlaybookFlows(UnitOfWork):
                     or "none (add YAML files to playbooks/)"
                 )
                 raise Refused(f"No playbook `{typed(name)}`. Playbooks: {known}.")
-            if attach(session, row, playbook, now, actor, self.automation) is None:
+            if attach(session, incident.id, playbook, now, actor, self.automation) is None:
                 raise Refused(f"`{typed(name)}` is already on this incident.")
             return Outcome(True, f"Attached {name}.", incident.id)
 

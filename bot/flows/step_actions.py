@@ -38,7 +38,6 @@ from bot.store import (
     playbook_runs as store,
     timers as timer_store,
 )
-from bot.store.models import Incident  # the unit of work's row, for apply_command / arm_for
 from bot.store.playbook_runs import Run, Step
 from bot.store.session import Session
 
@@ -146,16 +145,16 @@ def describe_step(step: Step) -> str:
 def start(
     session: Session,
     auto: Automation,
-    incident: Incident,
+    incident_id: int,
     run: Run,
     step: Step,
     now: datetime,
 ) -> None:
-    """Start the step's action, in the caller's transaction."""
+    """Start the step's action, in the caller's transaction (on the incident as it has it)."""
     action = action_of(step)
     if action is None or step.state != "open":
         return
-    assert incident.id is not None
+    incident = incident_changes.current(session=session, incident_id=incident_id)
     match action:
         case PageAction(service=service):
             try:
@@ -190,7 +189,7 @@ def start(
                 apply_command(
                     session,
                     auto.catalog,
-                    incident,
+                    incident.id,
                     lifecycle.ChangeSeverity(severity),
                     actor=None,
                     source=Source.SYSTEM,
@@ -220,8 +219,10 @@ def start(
                 result=f"reminder set: {describe(action)[8:]}",
             )
         case StatusUpdateDueAction(every=every):
-            incident_changes.record_status_cadence(
-                session=session, incident=incident, minutes=max(1, int(every.total_seconds() // 60))
+            incident = incident_changes.record_status_cadence(
+                session=session,
+                incident_id=incident.id,
+                minutes=max(1, int(every.total_seconds() // 60)),
             )
             timers.arm_for(session, auto.catalog, incident, now)
             record(
@@ -251,15 +252,14 @@ def start(
             record(session, run, step, state="done", now=now, result=f"follow-up recorded{whose}")
 
 
-def remind_met(session: Session, incident: Incident, until: str) -> bool:
+def remind_met(session: Session, incident_id: int, until: str) -> bool:
     """Whether a `remind` action's condition holds (then it stops)."""
-    assert incident.id is not None
     wanted = {
         "acknowledged": Milestone.ACKNOWLEDGED,
         "mitigated": Milestone.MITIGATED,
         "resolved": Milestone.RESOLVED,
     }[until]
-    return wanted in q.milestones(session=session, incident_id=incident.id)
+    return wanted in q.milestones(session=session, incident_id=incident_id)
 
 
 def remind_target(session: Session, incident_id: int, step: Step) -> str | None:

@@ -15,7 +15,7 @@ from bot.flows.chat_effects import ChatEffects
 from bot.flows.ports import Clock, Line
 from bot.store import playbook_runs as store
 from bot.store.db import Database
-from bot.store.models import OutboxRow  # the runner's row, as chat_effects takes it
+from bot.store.read_models import QueuedEffect
 
 
 class StepEffects:
@@ -28,7 +28,7 @@ class StepEffects:
     def handlers(self) -> dict[str, Any]:
         return {step_actions.STEP_ACTION: self.step_action}
 
-    def step_action(self, row: OutboxRow) -> None:
+    def step_action(self, row: QueuedEffect) -> None:
         incident, card = self.effects.load(row)
         with self.db.read() as session:
             found = store.step(session=session, step_id=row.payload["step_id"])
@@ -69,11 +69,11 @@ class StepEffects:
             )
         return None
 
-    def gave_up(self, row: OutboxRow, error: str) -> None:
+    def gave_up(self, row: QueuedEffect, error: str) -> None:
         if row.kind == step_actions.STEP_ACTION:
             self._finish(row, False, f"{self.effects.chat.surface} said {error}")
 
-    def _finish(self, row: OutboxRow, ok: bool, result: str) -> None:
+    def _finish(self, row: QueuedEffect, ok: bool, result: str) -> None:
         with self.db.transaction() as session:
             step_actions.finish(
                 session, row.payload["step_id"], ok=ok, result=result, now=self.clock.now()

@@ -33,6 +33,8 @@ from bot.flows.timers import (
 )
 from bot.store import (
     followups as followup_store,
+    incident_changes,
+    incident_reads,
     incidents as q,
     outbox,
     pages as page_store,
@@ -40,7 +42,7 @@ from bot.store import (
     timers as store,
 )
 from bot.store.db import Database
-from bot.store.models import Incident  # the row step_actions.start / apply_command take
+from bot.store.read_models import IncidentSummary
 from bot.store.session import Session
 from bot.store.timers import Timer
 
@@ -50,7 +52,7 @@ class Due:
     """A claimed timer with what its handler needs, loaded for the whole batch at once."""
 
     row: Timer
-    incident: Incident
+    incident: IncidentSummary  # as the transaction has it when the timer fires
     roles: dict[str, str]
 
 
@@ -105,37 +107,34 @@ class TimerFlows:
         # Fired first (one UPDATE), so that handlers can arm the next timer of the same kind.
         store.mark_fired(session=session, timer_ids=[r.id for r in rows], now=now)
         incident_ids = sorted({r.incident_id for r in rows})
-        incidents = q.incidents_by_id(session=session, incident_ids=incident_ids)
+        found = incident_reads.summaries_by_id(session=session, incident_ids=incident_ids)
         roles = q.roles_by_incident(session=session, incident_ids=incident_ids)
         outcomes: dict[str, list[int]] = {}
         for row in rows:
-            incident, handler = (
-                incidents.get(row.incident_id),
-                self.handlers.get(row.kind.split(":")[0]),
-            )
-            outcome = (
-                "skipped"
-                if incident is None or handler is None
-                else handler(session, Due(row, incident, roles.get(row.incident_id, {})), now)
-            )
+            handler = self.handlers.get(row.kind.split(":")[0])
+            if row.incident_id not in found or handler is None:
+                outcomes.setdefault("skipped", []).append(row.id)
+                continue
+            # what an earlier timer of the batch changed included (read once, with the batch)
+            incident = incident_changes.current(session=session, incident_id=row.incident_id)
+            outcome = handler(session, Due(row, incident, roles.get(row.incident_id, {})), now)
             outcomes.setdefault(outcome, []).append(row.id)
         for outcome, ids in outcomes.items():
             store.set_outcome(session=session, timer_ids=ids, outcome=outcome)
 
-    def _open(self, incident: Incident) -> bool:
+    def _open(self, incident: IncidentSummary) -> bool:
         return self.catalog.status(incident.status).phase in (Phase.ACTIVE, Phase.MITIGATED)
 
     def _say(
         self,
         session: Session,
-        incident: Incident,
+        incident: IncidentSummary,
         text: str,
         now: datetime,
         kind: str,
         to: str | None = None,
     ) -> None:
         """A reminder line; `to` is the person it is for (rendered as a mention)."""
-        assert incident.id is not None
         entry = Entry(EntryKind.NOTE, now, text, None, Source.SYSTEM, {"reminder": kind, "to": to})
         outbox.enqueue(
             session=session,
@@ -178,7 +177,7 @@ class TimerFlows:
         run, step = found
         if step.action:
             automation = step_actions.Automation(self.catalog, self.paging)
-            step_actions.start(session, automation, due.incident, run, step, now)
+            step_actions.start(session, automation, due.incident.id, run, step, now)
             return "fired"
         role = next(
             (r.name for r in self.catalog.roles if r.id == step.owner_role), step.owner_role
@@ -201,7 +200,7 @@ class TimerFlows:
             step is None
             or not isinstance(action, RemindAction)
             or not self._open(due.incident)
-            or step_actions.remind_met(session, due.incident, action.until)
+            or step_actions.remind_met(session, due.incident.id, action.until)
         ):
             return "skipped"
         self._say(
@@ -278,11 +277,17 @@ class TimerFlows:
     ) -> str:
         if not due.incident.drill or not self._open(due.incident):
             return "skipped"
-        incident = q.get_incident(session=session, incident_id=due.row.incident_id, for_update=True)
+        incident = incident_reads.locked(session=session, incident_id=due.row.incident_id)
         assert incident is not None
         try:
             apply_command(
-                session, self.catalog, incident, command, actor=None, source=Source.SYSTEM, now=now
+                session,
+                self.catalog,
+                incident.id,
+                command,
+                actor=None,
+                source=Source.SYSTEM,
+                now=now,
             )
         except Refused:
             return "skipped"

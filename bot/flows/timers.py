@@ -23,7 +23,7 @@ STEP_DUE = "step"  # kind "step:<playbook_step.id>": one timer per step with a d
 
 
 class TimedIncident(Protocol):
-    """What the timers read of an incident (a row of the unit of work, or a read model)."""
+    """What the timers read of an incident (a read model, or a new incident as `unit.Opened`)."""
 
     @property
     def id(self) -> int | None: ...

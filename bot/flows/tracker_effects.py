@@ -333,7 +333,7 @@ class TrackerEffects:
         says so and the incident is closed."""
         now = self.clock.now()
         with self.db.transaction() as session:
-            incident = q.get_incident(session=session, incident_id=iid, for_update=True)
+            incident = incident_reads.locked(session=session, incident_id=iid)
             assert incident is not None
             if issue is not None:
                 text = f"Post-mortem drafted in {self.where}: {issue.key}" + (

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Protocol
 
 from bot.core.catalog import Catalog
 from bot.core.lifecycle import Opening, Refused
@@ -20,7 +21,7 @@ from bot.flows.step_actions import Automation
 from bot.flows.tracker_effects import lane as tracker_lane
 from bot.store import fresh_incident as fresh, incidents as q, outbox, timers as timer_store
 from bot.store.db import Database
-from bot.store.models import Incident, OutboxRow  # the new row, the effects born leased: handed on
+from bot.store.models import OutboxRow  # the effects born leased, handed on to the runner
 from bot.store.outbox import Effect
 from bot.store.session import Session
 
@@ -31,6 +32,28 @@ class Outcome:
     message: str = ""
     incident_id: int | None = None
     duplicate: bool = False
+
+
+class Opened(Protocol):
+    """What setting off a new incident reads of it (the row the store makes for it, or its
+    summary): its channel, its first timers, its page and its playbooks."""
+
+    @property
+    def id(self) -> int | None: ...  # None: not stored yet (`declared`)
+    @property
+    def title(self) -> str: ...
+    @property
+    def severity(self) -> str: ...
+    @property
+    def private(self) -> bool: ...
+    @property
+    def drill(self) -> bool: ...
+    @property
+    def service(self) -> str | None: ...
+    @property
+    def created_at(self) -> datetime: ...
+    @property
+    def status_update_minutes(self) -> int | None: ...
 
 
 class Duplicate(Exception):
@@ -95,7 +118,7 @@ class UnitOfWork:
     def opened(
         self,
         session: Session,
-        incident: Incident,
+        incident: Opened,
         now: datetime,
         *,
         alert_born: bool,
@@ -130,7 +153,7 @@ class UnitOfWork:
         source: Source,
         created_by: str | None,
         drill: bool = False,
-    ) -> Incident:
+    ) -> Opened:
         """A declared incident, from its request id to what it sets off (as `opened`): on
         PostgreSQL its rows are one statement (store.fresh_incident), and when it sets off
         nothing more (`sets_off_more`) the whole declaration is that one statement. Raises
@@ -204,7 +227,7 @@ class UnitOfWork:
         )
 
     @staticmethod
-    def _first_effects(incident: Incident, incident_id: int | str) -> list[Effect]:
+    def _first_effects(incident: Opened, incident_id: int | str) -> list[Effect]:
         """The channel (with the card) and the announcement (never for private incidents or
         drills). `incident_id`: its id, or `fresh.NEW_ID` for the id it is about to get."""
         lane = fx.lane(incident_id)
@@ -218,7 +241,7 @@ class UnitOfWork:
     def _set_off(
         self,
         session: Session,
-        incident: Incident,
+        incident: Opened,
         now: datetime,
         *,
         alert_born: bool,

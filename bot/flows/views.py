@@ -15,7 +15,7 @@ _T = TypeVar("_T")
 
 
 class CardIncident(Protocol):
-    """What the card shows of an incident (a row of the unit of work, or a read model)."""
+    """What the card shows of an incident (a read model: a summary, `chat_state.ChatIncident`)."""
 
     @property
     def id(self) -> int | None: ...

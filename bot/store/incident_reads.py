@@ -42,6 +42,7 @@ def summary_of(row: Incident) -> IncidentSummary:
         postmortem_url=row.postmortem_url,
         created_at=row.created_at,
         updated_at=row.updated_at,
+        status_update_minutes=row.status_update_minutes,
     )
 
 
@@ -74,6 +75,12 @@ def locked_by_channel(*, session: Session, channel_id: str) -> IncidentSummary |
     FOR UPDATE): the unit of work's changes to the incident are serialised."""
     row = q.incident_by_conversation(session=session, conversation_id=channel_id, for_update=True)
     return None if row is None else summary_of(row)
+
+
+def summaries_by_id(*, session: Session, incident_ids: Sequence[int]) -> dict[int, IncidentSummary]:
+    """The incidents of these ids that exist, in one query."""
+    rows = q.incidents_by_id(session=session, incident_ids=incident_ids)
+    return {incident_id: summary_of(row) for incident_id, row in rows.items()}
 
 
 def public_summaries_in(*, session: Session, statuses: Sequence[str]) -> list[IncidentSummary]:

@@ -39,6 +39,32 @@ _INSERT_MILESTONE, _INSERT_ROLE = insert(_MILESTONE), insert(_ROLE)
 _INSERT_TIMELINE = insert(_TIMELINE)
 _SET: dict[tuple[str, ...], Any] = {}  # UPDATE incident SET <these columns>, by column names
 _SET_READ: dict[tuple[str, ...], Any] = {}  # the same, RETURNING the row
+_KEPT = "incidents.kept"  # Session.info: the incident rows read or made in this session
+_LOCKED = "incidents.locked"  # Session.info: the incidents this transaction locked or made
+
+
+def kept(session: Session, incident_id: int) -> Incident | None:
+    """The incident's row as this session read or made it, with the changes made to it since
+    (None: not read here). The session keeps every incident row it read or made until it
+    ends (its identity map alone would let go of a row nobody holds), so reading one again,
+    or changing it, costs no statement."""
+    rows: dict[int, Incident] = session.info.get(_KEPT, {})
+    return rows.get(incident_id)
+
+
+def _keep(session: Session, row: Incident | None, *, locked: bool = False) -> Incident | None:
+    if row is not None and row.id is not None:
+        session.info.setdefault(_KEPT, {})[row.id] = row
+        if locked:
+            locked_here(session).add(row.id)
+    return row
+
+
+def locked_here(session: Session) -> set[int]:
+    """The incidents whose rows this transaction locked (`for_update`) or inserted: no other
+    transaction changes them before it ends."""
+    locked: set[int] = session.info.setdefault(_LOCKED, set())
+    return locked
 
 
 def claim_request(
@@ -74,6 +100,7 @@ def create_incident(
     session.add(incident)
     session.flush()
     assert incident.id is not None
+    _keep(session, incident, locked=True)  # nobody else sees it before the commit
     insert_fresh(session, incident.id, opening, now)
     return incident
 
@@ -155,7 +182,9 @@ def get_incident(
     *, session: Session, incident_id: int, for_update: bool = False
 ) -> Incident | None:
     query = _BY_ID_LOCKED if for_update else _BY_ID
-    return session.exec(query, params={"incident_id": incident_id}).first()
+    return _keep(
+        session, session.exec(query, params={"incident_id": incident_id}).first(), locked=for_update
+    )
 
 
 def set_fields(*, session: Session, incident_id: int, **values: Any) -> None:
@@ -194,7 +223,7 @@ def incident_by_conversation(
     query = select(Incident).where(Incident.conversation_id == conversation_id)
     if for_update:
         query = query.with_for_update()
-    return session.exec(query).first()
+    return _keep(session, session.exec(query).first(), locked=for_update)
 
 
 def milestones(*, session: Session, incident_id: int) -> dict[Milestone, Stamp]:
@@ -209,7 +238,7 @@ def roles(*, session: Session, incident_id: int) -> dict[str, str]:
 
 def incidents_by_id(*, session: Session, incident_ids: Sequence[int]) -> dict[int, Incident]:
     rows = session.exec(select(Incident).where(col(Incident.id).in_(list(incident_ids)))).all()
-    return {int(r.id or 0): r for r in rows}
+    return {int(r.id or 0): r for r in rows if _keep(session, r)}
 
 
 def roles_by_incident(

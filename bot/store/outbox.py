@@ -28,6 +28,7 @@ from sqlalchemy import (
 from sqlmodel import Session, col, select
 
 from bot.store.models import OutboxRow
+from bot.store.read_models import QueuedEffect
 
 _LANES = "outbox.lanes"  # Session.info: the lanes this transaction gave effects to
 _BORN_CLAIMED = "outbox.born_claimed"  # Session.info: effects inserted already leased
@@ -374,7 +375,7 @@ def pending_of_kind(*, session: Session, kind: str) -> Sequence[OutboxRow]:
     ).all()
 
 
-def failed_alike(*, session: Session, row: OutboxRow, error: str, since: datetime) -> bool:
+def failed_alike(*, session: Session, row: QueuedEffect, error: str, since: datetime) -> bool:
     """Did another effect of the incident fail the same way lately (already reported)?"""
     return (
         session.exec(

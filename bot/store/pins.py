@@ -45,6 +45,20 @@ def record_pinners(*, session: Session, entry_id: int, pinned_by: Sequence[str])
     session.add(row)
 
 
+def record_message(
+    *, session: Session, entry_id: int, text: str, author: str | None, permalink: str | None
+) -> bool:
+    """The pinned message as the surface gave it: its text, author and link on the entry.
+    False: unpinned before it was fetched (the entry is gone)."""
+    row = session.get(TimelineRow, entry_id)
+    if row is None:
+        return False
+    row.text = text
+    row.data = {**row.data, "author": author, "permalink": permalink, "fetched": True}
+    session.add(row)
+    return True
+
+
 def remove_pin(*, session: Session, entry_id: int) -> None:
     """The last person who pinned it took their pin back: the entry goes."""
     row = session.get(TimelineRow, entry_id)

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import update
 from sqlmodel import Session, col, select
 
 from bot.core.playbooks import Playbook
@@ -37,6 +38,17 @@ class Step:
     result: str | None
     action: dict[str, Any] | None  # what the bot does itself (bot.core.playbooks.ACTIONS)
     runbook_url: str | None = None
+
+
+@dataclass(frozen=True)
+class Checklist:
+    """A run as the chat shows it: its checklist, and the message that holds it (None: not
+    posted yet)."""
+
+    id: int  # the run's
+    playbook: str
+    title: str
+    message_id: str | None
 
 
 def _run(row: PlaybookRun) -> Run:
@@ -196,3 +208,24 @@ def record_step_running(*, session: Session, step_id: int, result: str) -> None:
     assert row is not None
     row.state, row.result = "running", result
     session.add(row)
+
+
+def checklists(*, session: Session, incident_id: int) -> list[Checklist]:
+    """The checklists of the playbooks on the incident, in the order they were attached."""
+    rows = session.exec(
+        select(PlaybookRun)
+        .where(PlaybookRun.incident_id == incident_id)
+        .order_by(col(PlaybookRun.id))
+    ).all()
+    return [
+        Checklist(int(row.id or 0), row.playbook, row.title, row.checklist_message_id)
+        for row in rows
+    ]
+
+
+_RUN = PlaybookRun.__table__  # type: ignore[attr-defined]
+
+
+def record_checklist_posted(*, session: Session, run_id: int, message_id: str) -> None:
+    """The run's checklist was posted as this message (one UPDATE; a run gone is left alone)."""
+    session.execute(update(_RUN).where(_RUN.c.id == run_id).values(checklist_message_id=message_id))

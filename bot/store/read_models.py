@@ -35,6 +35,8 @@ class IncidentSummary:
     postmortem_url: str | None
     created_at: datetime
     updated_at: datetime
+    # a playbook's cadence for status updates, overriding the severity's (None: the severity's)
+    status_update_minutes: int | None = None
 
 
 @dataclass(frozen=True)
@@ -156,3 +158,5 @@ class QueuedEffect(Protocol):
     def kind(self) -> str: ...
     @property
     def payload(self) -> dict[str, Any]: ...
+    @property
+    def attempts(self) -> int: ...  # this one included
