@@ -255,10 +255,8 @@ HANDED_ON: dict[str, frozenset[str]] = {
     # The effects a transaction inserted already leased to the delivering thread, handed to the
     # runner right after the commit (store.outbox.born_claimed).
     "bot.flows.unit": frozenset({"bot.store.models.OutboxRow"}),
-    # Alert ingestion (its statements are being tuned on their own) opens the incident's row
-    # (store.incidents.create_incident), hands it to UnitOfWork.opened and decides a severity
-    # escalation on it, and hands its effects born leased to the runner.
-    "bot.flows.alerts": frozenset({"bot.store.models.Incident", "bot.store.models.OutboxRow"}),
+    # Alert ingestion hands the effects a delivery inserted born leased to the runner.
+    "bot.flows.alerts": frozenset({"bot.store.models.OutboxRow"}),
 }
 
 

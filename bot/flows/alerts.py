@@ -19,9 +19,9 @@ from bot.core.text import no_nul
 from bot.core.timeline import Entry, EntryKind
 from bot.flows import chat_kinds as fx
 from bot.flows.unit import Outcome, UnitOfWork
-from bot.store import alerts as aq, incidents as q
+from bot.store import alerts as aq, incident_changes, incidents as q
 from bot.store.alerts import AlertChange
-from bot.store.models import Incident, OutboxRow
+from bot.store.models import OutboxRow
 from bot.store.outbox import Effect
 from bot.store.session import Session
 
@@ -85,9 +85,7 @@ class AlertFlows(UnitOfWork):
         if incident is None:
             if not group.firing:
                 return Outcome(True, "No open incident for this group; nothing to resolve.")
-            born = self._open(session, now, group, key)
-            assert born.id is not None
-            incident = aq.OpenIncident(born.id, born.severity, born.status)
+            incident = self._open(session, now, group, key)
         changes = aq.upsert_alerts(
             session=session,
             incident_id=incident.id,
@@ -141,7 +139,9 @@ class AlertFlows(UnitOfWork):
         )
         return {"at": proposed.at.isoformat()}
 
-    def _open(self, session: Session, now: datetime, group: AlertGroup, key: str) -> Incident:
+    def _open(
+        self, session: Session, now: datetime, group: AlertGroup, key: str
+    ) -> aq.OpenIncident:
         c = classify(group, self.catalog)
         # Impact cannot start after detection (receipt): a sender's clock ahead of ours, or a
         # startsAt from the future, is replaced by receipt time, and the timeline says so.
@@ -166,6 +166,7 @@ class AlertFlows(UnitOfWork):
             labels={**group.group_labels, **group.common_labels},
         )
         assert incident.id is not None
+        born = aq.OpenIncident(incident.id, incident.severity, opening.snapshot.status)
         if impact.used is TimeUsed.RECEIPT:
             said = Entry(
                 EntryKind.MILESTONE,
@@ -176,7 +177,7 @@ class AlertFlows(UnitOfWork):
                 {"milestone": Milestone.IMPACT_STARTED.value, **impact.data()},
             )
             q.insert_entries(session=session, incident_id=incident.id, entries=[said], now=now)
-        return incident
+        return born
 
     def _escalate(
         self, session: Session, now: datetime, locked: aq.OpenIncident, group: AlertGroup
@@ -185,13 +186,10 @@ class AlertFlows(UnitOfWork):
         wanted = classify(group, self.catalog).severity
         if self.catalog.severity_rank(wanted) >= self.catalog.severity_rank(locked.severity):
             return
-        incident = q.get_incident(session=session, incident_id=locked.id)
-        if incident is None:
-            return
         try:
             decision = lifecycle.decide(
                 self.catalog,
-                q.snapshot(session=session, incident=incident),
+                incident_changes.snapshot(session=session, incident_id=locked.id),
                 lifecycle.ChangeSeverity(wanted),
                 now=now,
                 actor=None,
@@ -199,7 +197,9 @@ class AlertFlows(UnitOfWork):
             )
         except Refused:
             return  # closed meanwhile
-        q.apply_decision(session=session, incident=incident, decision=decision, now=now)
+        incident_changes.apply_decision(
+            session=session, incident_id=locked.id, decision=decision, now=now
+        )
 
     def _unmitigated(self, session: Session, incident: aq.OpenIncident) -> bool:
         phase = self.catalog.status(incident.status).phase

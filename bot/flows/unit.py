@@ -184,7 +184,7 @@ class UnitOfWork:
         *,
         alert_group: tuple[str | None, str, str],
         labels: Mapping[str, str],
-    ) -> Incident:
+    ) -> Opened:
         """An incident opened by an alert group (service, group key, open-group hash): its rows
         as a declaration's (one statement on PostgreSQL; the group's unique open key is checked
         by it), then what it sets off (as `opened`, with the group's labels)."""
