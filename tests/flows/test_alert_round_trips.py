@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import psycopg
 import pytest
 from sqlalchemy import event, text
 
@@ -46,13 +47,39 @@ def notification(firing: int, resolved: int = 0) -> dict[str, Any]:
 
 
 class Statements:
+    """The statements a delivery sends, as the driver sees them: on PostgreSQL every cursor of
+    the engine's connections records what it executes (some statements bypass SQLAlchemy:
+    store.driver); on SQLite SQLAlchemy's own hook sees them all."""
+
     def __init__(self, db: Database) -> None:
         self.seen: list[str] = []
         self.db = db
-        event.listen(db.engine, "before_cursor_execute", self._statement)
-        event.listen(db.engine, "commit", self._commit)
+        self._hooks: list[tuple[str, Callable[..., None]]] = [("commit", self._commit)]
+        if db.is_postgres:
+            self._hooks += [("checkout", self._recording), ("checkin", self._plain)]
+        else:
+            self._hooks.append(("before_cursor_execute", self._hooked))
+        for name, hook in self._hooks:
+            event.listen(db.engine, name, hook)
 
-    def _statement(self, _c: Any, _cur: Any, statement: str, *_: Any) -> None:
+    def _recording(self, dbapi_connection: Any, *_: Any) -> None:
+        seen = self._statement
+
+        class Recording(psycopg.Cursor[Any]):
+            def execute(self, query: Any, *args: Any, **kwargs: Any) -> Any:
+                seen(str(query))
+                return super().execute(query, *args, **kwargs)
+
+        dbapi_connection.cursor_factory = Recording
+
+    @staticmethod
+    def _plain(dbapi_connection: Any, *_: Any) -> None:
+        dbapi_connection.cursor_factory = psycopg.Cursor
+
+    def _hooked(self, _c: Any, _cur: Any, statement: str, *_: Any) -> None:
+        self._statement(statement)
+
+    def _statement(self, statement: str) -> None:
         words = statement.split()
         verb = words[0].upper()
         if verb == "WITH":  # data-modifying CTEs: the tables it inserts into, in order
@@ -66,8 +93,8 @@ class Statements:
         self.seen.append("COMMIT")
 
     def close(self) -> None:
-        event.remove(self.db.engine, "before_cursor_execute", self._statement)
-        event.remove(self.db.engine, "commit", self._commit)
+        for name, hook in self._hooks:
+            event.remove(self.db.engine, name, hook)
 
 
 @pytest.fixture
