@@ -219,6 +219,8 @@ def build(
     db.before_transaction = work.gate.step  # work behind the acks lets them go first
 
     step_effects = StepEffects(db, chat_effects, clock)
+    # who a pager names, matched to the chat by email; whose email a follow-up's owner has
+    people = People(db, chat, pagers, clock)
     tracker = jira_tracker(settings)
     tracker_effects = TrackerEffects(
         db,
@@ -230,6 +232,7 @@ def build(
         catalog,
         clock,
         public_url=settings.public_url,
+        people=people,
         conversation_link=conversation_link,
         desk=service_desk(settings, tracker),
         pager_names={kind: pager.name for kind, pager in pagers.by_kind.items()},
@@ -276,7 +279,6 @@ def build(
     )
     bolt = None
     commands = None
-    people = People(db, chat, pagers, clock)  # who a pager names, matched to the chat by email
     if settings.slack_bot_token is not None:
         ctx = SlackContext(
             flows=flows,

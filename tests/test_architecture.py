@@ -366,3 +366,50 @@ def test_the_domain_builds_no_chat_markup(name: str) -> None:
 )
 def test_the_contract_sees_chat_markup(source: str) -> None:
     assert chat_markup_in(source) != []
+
+
+# A surface's own words in the core's sentences: an emoji code (`:pushpin:`, a Slack reaction's
+# name) or bold the Slack way (`*Private*`, a control's label). The core says what to do; each
+# surface's help adds how it is done there (`adapters/slack/replies.HINTS`). Markdown's `**bold**`
+# (the neutral text the tracker gets), times (`10:00:00`), patterns and products (`a * b`) pass.
+# Only the core: the flows build keys such as f"{kind}:event:{id}", which read as an emoji code.
+SURFACE_WORDS = re.compile(r":[a-z_]+:|(?<![\w*])\*[A-Za-z][\w ,'-]*(?<=\w)\*(?![\w*])")
+
+
+def surface_words_in(source: str) -> list[str]:
+    """The emoji codes and Slack-bold words in the string literals of `source`."""
+    return [
+        found.group()
+        for node in ast.walk(ast.parse(source))
+        if isinstance(node, ast.Constant) and isinstance(node.value, str)
+        for found in SURFACE_WORDS.finditer(node.value)
+    ]
+
+
+@pytest.mark.parametrize("name", sorted(n for n in modules() if n.startswith("bot.core")))
+def test_the_core_says_no_surfaces_emoji_codes_or_bold(name: str) -> None:
+    assert surface_words_in(modules()[name].read_text()) == []
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        'summary = "Add a note (or react with :pushpin: to a message)"',
+        'refused = "Declare a new one (tick *Private*) instead."',
+        'summary = f"Record it (or *Add follow-up* on {where})"',
+    ],
+)
+def test_the_contract_sees_a_surfaces_words(source: str) -> None:
+    assert surface_words_in(source) != []
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        'example = "2026-11-26T10:00:00Z"',
+        r'MATCHER = r"^\s*([A-Za-z_][A-Za-z0-9_]*)\s*(=~|!~|!=|=)\s*(.*?)\s*$"',
+        'heading = "**Impact** and a * b * c"',
+    ],
+)
+def test_the_contract_lets_the_core_write_times_patterns_and_markdown(source: str) -> None:
+    assert surface_words_in(source) == []

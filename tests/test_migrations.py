@@ -15,6 +15,8 @@ from bot.core.catalog import default_catalog
 from bot.core.milestones import Milestone, Source
 from bot.flows import chat_effects as fx, tracker_effects
 from bot.flows.outbox import OutboxRunner
+from bot.flows.pagers import Pagers
+from bot.flows.people import People
 from bot.flows.ports import TrackerIssue
 from bot.flows.postmortem import Drafter
 from bot.flows.tracker_effects import TrackerEffects
@@ -337,15 +339,16 @@ def test_the_tracker_export_is_renamed_and_a_pending_one_is_delivered_after(
 
     clock = StepClock(at)
     catalog = default_catalog()
-    tracker = RecordingTracker()
+    tracker, chat = RecordingTracker(), FakeChat()
     effects = TrackerEffects(
         db,
         tracker,
         Drafter(catalog, TEMPLATES),
-        FakeChat(),
+        chat,
         catalog,
         clock,
         public_url=None,
+        people=People(db, chat, Pagers(), clock),
     )
     runner = OutboxRunner(db, clock, effects.handlers)
     assert runner.run_lane(lane) == 1

@@ -59,7 +59,9 @@ class Subcommand:
 
     name: str
     usage: str  # the arguments after the name, e.g. "[sev1..sev4] [title]"
-    summary: str  # the help line; {statuses} and {roles} are filled from the catalog
+    # the help line, in the surface's neutral words (each surface may add its own hint: how it is
+    # done there); {statuses} and {roles} are filled from the catalog
+    summary: str
     who: str  # who may run it, and where
     parse: Callable[[str, Reader], Request]
     aliases: tuple[str, ...] = ()
@@ -184,7 +186,8 @@ def _visibility(rest: str) -> Request:
     if wanted == "private":
         return Invalid(
             "An incident can't be made private once declared: it may already be in the feed. "
-            "Declare a new private incident (`/incident declare`, tick *Private*) instead."
+            "Declare a new private incident instead: `/incident declare`, and mark it private in"
+            " the form."
         )
     return Invalid("`/incident visibility public` makes a private incident visible to everyone.")
 
@@ -268,7 +271,7 @@ SUBCOMMANDS: tuple[Subcommand, ...] = (
     Subcommand(
         "note",
         "<text>",
-        "Add a note to the timeline (or react with :pushpin: to a message)",
+        "Add a note to the timeline (or pin a message by reacting to it)",
         IN_CHANNEL,
         _note,
         hint=True,
@@ -291,7 +294,7 @@ SUBCOMMANDS: tuple[Subcommand, ...] = (
     Subcommand(
         "followup",
         "<text> [@owner] [due YYYY-MM-DD]",
-        "Record a follow-up action (or *Add follow-up* on a message)",
+        "Record a follow-up action (or make one from a message)",
         IN_CHANNEL,
         _followup,
         aliases=("follow-up",),

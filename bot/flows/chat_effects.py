@@ -32,6 +32,7 @@ from bot.flows.chat_kinds import (
     line_payload as line_payload,
     notice_lane as notice_lane,
 )
+from bot.flows.chat_surface import gave_up_on_it, require_this_surface
 from bot.flows.conversation_opening import (
     OPEN_CHANNEL as OPEN_CHANNEL,
     Asked,
@@ -101,6 +102,7 @@ class ChatEffects:
             incident = chat_state.chat_incident(session=session, incident_id=row.incident_id)
             if incident is None:
                 raise IntegrationError("bot", "incident_gone", retryable=False)
+            require_this_surface(incident, self.chat)
             return incident, card_view(
                 session=session, incident=incident, catalog=self.catalog, public_url=self.public_url
             )
@@ -163,6 +165,7 @@ class ChatEffects:
                 found = chat_state.chat_incident(session=session, incident_id=iid)
             if found is None:
                 raise IntegrationError("bot", "incident_gone", retryable=False)
+            require_this_surface(found, self.chat)
             fresh = found.conversation_id is None  # made now: no earlier attempt posted in it
             # the channel first: nothing else is written before the chat is asked
             incident = self._opened(row, found) if fresh else found
@@ -214,6 +217,7 @@ class ChatEffects:
                 incident_id=incident.id,
                 conversation_id=channel_id,
                 conversation_name=name,
+                chat_surface=self.chat.kind,
             )
         if stored is None:
             raise IntegrationError("bot", "incident_gone", retryable=False)
@@ -249,6 +253,7 @@ class ChatEffects:
                 incident_id=incident.id,
                 conversation_id=(answered or [feed_channel])[0],
                 message_id=ts,
+                chat_surface=self.chat.kind,
             )
 
     def refresh(self, row: QueuedEffect) -> None:
@@ -347,6 +352,8 @@ class ChatEffects:
             return  # the tracker's failures are told by tracker_effects, with what to fix
         if error.startswith(f"chat: {NO_CHANNEL}"):
             return  # the channel's own failure was reported
+        if gave_up_on_it(error):
+            return  # nowhere to say it: the incident's conversation is another surface's
         what = DESCRIPTIONS.get(row.kind, row.kind)
         text = f"I could not {what} after {row.attempts} attempts ({error}). The incident itself is saved; check the bot's {self.chat.surface} access and logs."
         with self.db.transaction() as session:

@@ -164,6 +164,9 @@ class Chat(Protocol):
     `ChatRefused`, `RateLimited` and `Deferred`; anything else is an `IntegrationError`."""
 
     surface: str  # the product's name, for texts that tell people where to look
+    # A stable id of the surface (its adapter's, lowercase), stored with the ids it gives
+    # (`incident.chat_surface`), so that ids another surface gave are never handed to this one.
+    kind: str
 
     def create_channel(self, name: str, *, private: bool) -> str: ...
     def own_channel(self, name: str) -> str | None: ...

@@ -20,6 +20,7 @@ from bot.core.lifecycle import Refused
 from bot.core.milestones import Source
 from bot.core.timeline import Entry, EntryKind
 from bot.flows import chat_kinds as fx
+from bot.flows.people import People
 from bot.flows.ports import (
     Chat,
     Clock,
@@ -102,12 +103,14 @@ class TrackerEffects:
         clock: Clock,
         *,
         public_url: str | None,
+        people: People,
         conversation_link: ConversationLink | None = None,
         desk: ServiceDesk | None = None,
         pager_names: Mapping[str, str] | None = None,
         missing: str = NO_TRACKER,
     ) -> None:
-        """`desk`: where the post-mortem is raised as a request, when it is not a tracker issue.
+        """`people`: whose email a follow-up's owner has (the tracker's assignee).
+        `desk`: where the post-mortem is raised as a request, when it is not a tracker issue.
         `pager_names`: each pager kind's product name, for the links to the pages. `missing`:
         why nothing is exported without a tracker (which settings would set one up)."""
         self.db = db
@@ -118,6 +121,7 @@ class TrackerEffects:
         self.tracker = tracker
         self.drafter = drafter
         self.chat = chat
+        self.people = people
         self.catalog = catalog
         self.clock = clock
         self.public_url = public_url
@@ -321,12 +325,9 @@ class TrackerEffects:
         return len(rows)
 
     def _email(self, user: str | None) -> str | None:
-        if user is None:
-            return None
-        try:
-            return self.chat.user_email(user)
-        except IntegrationError:
-            return None
+        """A follow-up owner's email, for the assignee: the person's as the table knows it, else
+        asked of the chat once and kept (None: nobody, or the chat would not say)."""
+        return self.people.email_of(user) if user is not None else None
 
     def _finished(self, iid: int, issue: TrackerIssue | None, followups: int) -> None:
         """Say it in the channel (and on the card), then archive the channel if the catalog

@@ -32,15 +32,21 @@ def chat_incident(*, session: Session, incident_id: int) -> ChatIncident | None:
 
 
 def record_conversation(
-    *, session: Session, incident_id: int, conversation_id: str, conversation_name: str
+    *,
+    session: Session,
+    incident_id: int,
+    conversation_id: str,
+    conversation_name: str,
+    chat_surface: str,
 ) -> ChatIncident | None:
-    """The conversation opened for the incident; the incident as it is now, from the same
-    statement (None: there is no such incident)."""
+    """The conversation opened for the incident on the chat surface `chat_surface` (its kind);
+    the incident as it is now, from the same statement (None: there is no such incident)."""
     row = q.set_and_read(
         session=session,
         incident_id=incident_id,
         conversation_id=conversation_id,
         conversation_name=conversation_name,
+        chat_surface=chat_surface,
     )
     return None if row is None else _chat_incident(row)
 
@@ -64,14 +70,21 @@ def record_in_conversation(
 
 
 def record_announced(
-    *, session: Session, incident_id: int, conversation_id: str, message_id: str
+    *,
+    session: Session,
+    incident_id: int,
+    conversation_id: str,
+    message_id: str,
+    chat_surface: str,
 ) -> None:
-    """The incident announced: the feed's conversation (as the surface names it) and the message."""
+    """The incident announced: the feed's conversation (as the surface `chat_surface` names it)
+    and the message."""
     q.set_fields(
         session=session,
         incident_id=incident_id,
         announce_conversation_id=conversation_id,
         announce_message_id=message_id,
+        chat_surface=chat_surface,
     )
 
 

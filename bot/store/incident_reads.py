@@ -36,6 +36,7 @@ def summary_of(row: Incident) -> IncidentSummary:
         created_by=row.created_by,
         conversation_id=row.conversation_id,
         conversation_name=row.conversation_name,
+        chat_surface=row.chat_surface,
         service=row.service,
         disposition=row.disposition,
         postmortem_key=row.postmortem_key,

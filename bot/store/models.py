@@ -25,7 +25,9 @@ class Incident(SQLModel, table=True):
     # Where the incident lives on the chat surface: its conversation, the card's message in
     # it, the announcement's conversation and message (ids as the surface gives them). One
     # conversation, one incident: PostgreSQL names that constraint uq_incident_conversation_id
-    # (migration 0018), SQLite names none.
+    # (migration 0018), SQLite names none. `chat_surface`: which surface gave those ids (the
+    # chat's `kind`, recorded with them; None while there are none; migration 0019).
+    chat_surface: str | None = Field(default=None, max_length=32)
     conversation_id: str | None = Field(default=None, max_length=32, unique=True)
     conversation_name: str | None = Field(default=None, max_length=80)
     card_message_id: str | None = Field(default=None, max_length=32)

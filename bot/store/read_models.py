@@ -29,6 +29,7 @@ class IncidentSummary:
     created_by: str | None
     conversation_id: str | None
     conversation_name: str | None
+    chat_surface: str | None  # the surface whose ids those are (the chat's `kind`)
     service: str | None
     disposition: str | None  # "declined" | "merged": left out of the MTTx figures
     postmortem_key: str | None

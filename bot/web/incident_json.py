@@ -19,7 +19,11 @@ def incident_summary(incident: IncidentSummary) -> dict[str, Any]:
         "private": incident.private,
         "drill": incident.drill,
         "source": incident.source,
-        "channel": {"id": incident.conversation_id, "name": incident.conversation_name},
+        "channel": {
+            "id": incident.conversation_id,
+            "name": incident.conversation_name,
+            "surface": incident.chat_surface,
+        },
         "service": incident.service,
         "created_by": incident.created_by,
         "created_at": incident.created_at.isoformat(),

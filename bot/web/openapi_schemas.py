@@ -142,9 +142,15 @@ SCHEMAS: dict[str, Any] = {
         drill={"type": "boolean"},
         source={"type": "string"},
         channel={
-            **_obj(["id", "name"], id=NULLABLE_STRING, name=NULLABLE_STRING),
+            **_obj(
+                ["id", "name", "surface"],
+                id=NULLABLE_STRING,
+                name=NULLABLE_STRING,
+                surface=NULLABLE_STRING,
+            ),
             "description": "The incident's conversation on the chat surface (its id and name"
-            " as the surface gives them; the store's conversation_id / conversation_name).",
+            " as the surface gives them; the store's conversation_id / conversation_name) and"
+            " which surface that is (`slack`; null while it has none).",
         },
         service=NULLABLE_STRING,
         created_by=NULLABLE_STRING,

@@ -178,6 +178,7 @@ class Rig:
             "created_by": self.alice,
             "conversation_id": self.channel,
             "conversation_name": "inc-42-checkout",
+            "chat_surface": "slack",
             "service": None,
             "disposition": None,
             "postmortem_key": None,

@@ -1,5 +1,6 @@
 """One table of `/incident` sub-commands: the help reply, the manifest's usage hint and the
-README's table all come from `bot.core.commands.SUBCOMMANDS` and cannot drift apart."""
+README's table all come from `bot.core.commands.SUBCOMMANDS` and cannot drift apart. Its help
+lines are neutral; Slack's help (and the README, which documents Slack) adds how it is done there."""
 
 from __future__ import annotations
 
@@ -9,13 +10,12 @@ from pathlib import Path
 import pytest
 import yaml
 
-from bot.adapters.slack.replies import help_blocks
+from bot.adapters.slack.replies import HINTS, help_blocks, help_line
 from bot.core import commands as c
 from bot.core.catalog import default_catalog
 
 ROOT = Path(__file__).resolve().parents[2]
 CAT = default_catalog()
-STATUSES = ", ".join(s.id for s in CAT.statuses if s.phase.value != "closed")
 
 
 def readme_rows() -> list[str]:
@@ -34,8 +34,7 @@ def expected_rows() -> list[str]:
         return value.replace("|", "\\|")
 
     return [
-        f"| `/incident {cell(e.command(CAT))}` | {cell(e.summary.format(statuses=STATUSES))} "
-        f"| {cell(e.who)} |"
+        f"| `/incident {cell(e.command(CAT))}` | {cell(help_line(e, CAT))} | {cell(e.who)} |"
         for e in c.SUBCOMMANDS
     ]
 
@@ -55,6 +54,16 @@ def test_help_lists_every_sub_command_once() -> None:
     text, _ = help_blocks(CAT)
     for entry in c.SUBCOMMANDS:
         assert text.count(f"`/incident {entry.command(CAT)}`") == 1
+
+
+def test_slacks_help_adds_its_own_hints_to_the_neutral_lines() -> None:
+    by_name = {e.name: e for e in c.SUBCOMMANDS}
+    assert set(HINTS) <= set(by_name)  # no hint for a sub-command that is gone
+    text, _ = help_blocks(CAT)
+    note = by_name["note"]
+    assert ":pushpin:" not in note.summary
+    assert f"`/incident {note.command(CAT)}` — {note.summary} · {HINTS['note']}\n" in text
+    assert ":pushpin:" in HINTS["note"]
 
 
 def test_names_and_aliases_are_unique_and_no_role_shadows_them() -> None:

@@ -31,6 +31,7 @@ from bot.store.db import Database
 @dataclass
 class FakeChat:
     surface: str = "Slack"
+    kind: str = "slack"
     calls: list[tuple[str, tuple[object, ...]]] = field(default_factory=list)
     taken: set[str] = field(default_factory=set)
     failures: list[IntegrationError] = field(default_factory=list)  # raised by the next calls

@@ -15,6 +15,8 @@ from sqlalchemy import text
 from bot.core.catalog import default_catalog
 from bot.flows import tracker_effects
 from bot.flows.outbox import OutboxRunner
+from bot.flows.pagers import Pagers
+from bot.flows.people import People
 from bot.flows.ports import TrackerIssue
 from bot.flows.postmortem import Drafter
 from bot.flows.tracker_effects import TrackerEffects
@@ -76,15 +78,16 @@ def closed_incident(db: Database) -> int:
 
 
 def effects(db: Database, **options: Any) -> TrackerEffects:
-    catalog = default_catalog()
+    catalog, chat, clock = default_catalog(), FakeChat(), StepClock(AT)
     return TrackerEffects(
         db,
         options.pop("tracker", Tracky()),
         Drafter(catalog, TEMPLATES),
-        FakeChat(),
+        chat,
         catalog,
-        StepClock(AT),
+        clock,
         public_url=None,
+        people=People(db, chat, Pagers(), clock),
         **options,
     )
 

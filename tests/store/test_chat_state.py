@@ -27,14 +27,18 @@ def test_the_conversation_is_recorded_and_answered_with_the_incident(
             incident_id=incident_id,
             conversation_id="C-new",
             conversation_name="inc-checkout-down",
+            chat_surface="slack",
         )
-    assert opened == replace(before, conversation_id="C-new", conversation_name="inc-checkout-down")
+    assert opened == replace(
+        before, conversation_id="C-new", conversation_name="inc-checkout-down", chat_surface="slack"
+    )
     with db.one_write() as session:
         gone = chat_state.record_conversation(
             session=session,
             incident_id=incident_id + 1,
             conversation_id="C-x",
             conversation_name="x",
+            chat_surface="slack",
         )
     assert gone is None
 
@@ -56,7 +60,11 @@ def test_the_card_the_topic_and_the_announcement_are_recorded_as_they_land(
     with db.one_write() as session:
         chat_state.record_in_conversation(session=session, incident_id=incident_id)  # nothing new
         chat_state.record_announced(
-            session=session, incident_id=incident_id, conversation_id="CFEED", message_id="2.2"
+            session=session,
+            incident_id=incident_id,
+            conversation_id="CFEED",
+            message_id="2.2",
+            chat_surface="slack",
         )
     with db.read() as session:
         shown = chat_state.chat_incident(session=session, incident_id=incident_id)
@@ -64,6 +72,7 @@ def test_the_card_the_topic_and_the_announcement_are_recorded_as_they_land(
     assert shown is not None and summary is not None
     assert (shown.topic, shown.card_message_id) == ("SEV1 · investigating", "1.1")
     assert (shown.announce_conversation_id, shown.announce_message_id) == ("CFEED", "2.2")
+    assert shown.chat_surface == "slack"
     assert shown.title == summary.title and shown.conversation_id == summary.conversation_id
 
 

@@ -94,6 +94,7 @@ def add_incident(
             service=service,
             conversation_id=channel_id,
             conversation_name=f"inc-{channel_id.lower()}" if channel_id else None,
+            chat_surface="slack" if channel_id else None,
             created_at=start + timedelta(minutes=offsets.get(Milestone.DECLARED, 0)),
             updated_at=start,
         )

@@ -129,6 +129,7 @@ def _seconds(value: Any) -> float | None:
 
 class SlackChat:
     surface = "Slack"
+    kind = "slack"
 
     def __init__(self, client: WebClient, pacer: SlackPacer | None = None) -> None:
         self.client = client

@@ -7,7 +7,7 @@ from typing import Any
 
 from bot.adapters.slack.text import escape, link, when
 from bot.core.catalog import Catalog
-from bot.core.commands import SUBCOMMANDS
+from bot.core.commands import SUBCOMMANDS, Subcommand
 from bot.flows.ports import OnCall
 from bot.markup import to_slack_mrkdwn
 from bot.store.read_models import FollowupItem, IncidentSummary
@@ -15,10 +15,24 @@ from bot.store.read_models import FollowupItem, IncidentSummary
 Block = dict[str, Any]
 
 
-def help_blocks(catalog: Catalog, unknown: str | None = None) -> tuple[str, list[Block]]:
+# How a sub-command's alternative is done in Slack, added to its neutral help line.
+HINTS = {
+    "note": "the reaction is :pushpin: (remove it to unpin)",
+    "followup": "on a message, its *Add follow-up* shortcut",
+}
+
+
+def help_line(entry: Subcommand, catalog: Catalog) -> str:
+    """A sub-command's help line as Slack shows it: the core's, with Slack's hint."""
     statuses = ", ".join(s.id for s in catalog.statuses if s.phase.value != "closed")
+    said = entry.summary.format(statuses=statuses)
+    hint = HINTS.get(entry.name)
+    return f"{said} · {hint}" if hint else said
+
+
+def help_blocks(catalog: Catalog, unknown: str | None = None) -> tuple[str, list[Block]]:
     lines = [
-        f"`/incident {entry.command(catalog)}` — {entry.summary.format(statuses=statuses)}"
+        f"`/incident {entry.command(catalog)}` — {help_line(entry, catalog)}"
         for entry in SUBCOMMANDS
     ]
     intro = f"I don't know `{escape(unknown)}`. " if unknown else ""
