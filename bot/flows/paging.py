@@ -10,9 +10,10 @@ from bot.core.catalog import Catalog, PagerTarget
 from bot.core.lifecycle import Refusal, Refused
 from bot.core.milestones import Source
 from bot.core.people import typed
+from bot.core.refusals import sentence
 from bot.core.timeline import Entry, EntryKind
 from bot.flows.pagers import NamesTargets, Pagers
-from bot.flows.ports import PagePlan, Pager
+from bot.flows.ports import CannotPage, PagePlan, Pager
 from bot.store import incidents as q, outbox, pages as page_store, timers as timer_store
 from bot.store.pages import Page
 from bot.store.session import Session
@@ -110,8 +111,9 @@ def plan_page(
         for p in pages
     )
     plan = pager.plan(target, alert_born=False, has_page=has_page)
-    if isinstance(plan, str):
-        raise Refused(Refusal(PAGE, f"`{typed(service)}` cannot be paged: {plan}"))
+    if isinstance(plan, CannotPage):
+        why = f"`{typed(service)}` cannot be paged: {plan.reason}."
+        raise Refused(Refusal(PAGE, why, fix=sentence(plan.fix)))
     return add_page(
         session=session,
         incident=incident,
@@ -148,13 +150,14 @@ def plan_auto_page(
     if not pages_at_once(catalog, pagers, severity=incident.severity, drill=incident.drill):
         return
     target = target_for(catalog, pagers, incident.service)
-    pager = pagers.get(pagers.kind_of(target))
-    plan: PagePlan | str = (
+    kind = pagers.kind_of(target)
+    pager = pagers.get(kind)
+    plan = (
         pager.plan(target, alert_born=alert_born, has_page=False)
         if pager is not None
-        else f"no `{pagers.kind_of(target)}` pager is set up"
+        else CannotPage(f"no `{kind}` pager is set up", "set it up, or name another in the catalog")
     )
-    if pager is not None and not isinstance(plan, str):
+    if pager is not None and isinstance(plan, PagePlan):
         add_page(
             session=session,
             incident=incident,

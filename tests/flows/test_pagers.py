@@ -178,3 +178,20 @@ def test_without_a_pager_paging_is_refused_with_the_setup_to_do(db: Database) ->
     assert outcome.refusal == lifecycle.Refusal(
         "page a service", "No pager is set up.", fix="Set one up."
     )
+
+
+def test_a_service_its_pager_cannot_page_is_refused_with_what_to_set(db: Database) -> None:
+    rig = Rig(db)
+    incident = rig.declare("SEV3")
+    rig.flows.catalog = catalog_from_mapping(
+        {"services": {"billing": {"pager": {"kind": "other"}}}}
+    )
+    outcome = rig.flows.page(
+        channel_id=rig.channel(incident), service="billing", actor=ALICE, request_key="p"
+    )
+    assert outcome.refusal == lifecycle.Refusal(
+        "page a service",
+        "`billing` cannot be paged: nothing to page.",
+        fix="Map the service.",  # the pager's fix, as a sentence of its own
+    )
+    assert outcome.message == "`billing` cannot be paged: nothing to page. Map the service."
