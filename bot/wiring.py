@@ -116,8 +116,9 @@ def load_playbooks(settings: Settings, catalog: Catalog) -> dict[str, Playbook]:
     return {p.name: p for p in loaded.playbooks}
 
 
-PAGERDUTY_NOT_CONFIGURED = (
-    "No pager is set up: set PAGERDUTY_API_TOKEN and PAGERDUTY_FROM_EMAIL (README → PagerDuty) "
+PAGER_NOT_SET_UP = "No pager is set up."
+PAGER_SETUP = (
+    "Set PAGERDUTY_API_TOKEN and PAGERDUTY_FROM_EMAIL (README → PagerDuty) "
     "or OPSGENIE_API_KEY (README → Opsgenie)."
 )
 
@@ -157,7 +158,8 @@ def build_pagers(settings: Settings, budget: Budgets) -> Pagers:
     return Pagers(
         by_kind=by_kind,
         targets={"pagerduty": target, "opsgenie": PagerTarget(kind="opsgenie")},
-        missing=PAGERDUTY_NOT_CONFIGURED,
+        missing=PAGER_NOT_SET_UP,
+        missing_fix=PAGER_SETUP,
     )
 
 

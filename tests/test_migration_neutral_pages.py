@@ -15,7 +15,7 @@ from bot.core.catalog import PagerTarget, default_catalog
 from bot.flows.outbox import OutboxRunner
 from bot.flows.pager_effects import PagerEffects
 from bot.flows.pagers import Pagers
-from bot.flows.ports import OnCall, Opened, PagePlan, PageRef, PageRequest
+from bot.flows.ports import CannotPage, OnCall, Opened, PagePlan, PageRef, PageRequest
 from bot.store.db import Database
 from tests.flows.fakes import StepClock
 
@@ -30,7 +30,9 @@ class RecordingPager:
         self.opened: list[PageRequest] = []
         self.acknowledged: list[PageRef] = []
 
-    def plan(self, target: PagerTarget, *, alert_born: bool, has_page: bool) -> PagePlan | str:
+    def plan(
+        self, target: PagerTarget, *, alert_born: bool, has_page: bool
+    ) -> PagePlan | CannotPage:
         return PagePlan("incident", target.service_id or "PSVC1")
 
     def open(self, request: PageRequest) -> Opened:

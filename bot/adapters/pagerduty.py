@@ -27,6 +27,7 @@ from bot.adapters.pacing_gate import PacingGate
 from bot.core.catalog import PagerTarget
 from bot.core.pacing import Budgets, Pacer, Window
 from bot.flows.ports import (
+    CannotPage,
     IntegrationError,
     OnCall,
     Opened,
@@ -176,16 +177,18 @@ class PagerDutyPager:
         return client
 
     # -- the Pager port ----------------------------------------------------------------------------
-    def plan(self, target: PagerTarget, *, alert_born: bool, has_page: bool) -> PagePlan | str:
+    def plan(
+        self, target: PagerTarget, *, alert_born: bool, has_page: bool
+    ) -> PagePlan | CannotPage:
         if has_page and target.escalation_policy_id:
             return PagePlan("responders", target.escalation_policy_id)
         if alert_born and target.routing_key and not has_page:
             return PagePlan("event", target.routing_key)
         if target.service_id:
             return PagePlan("incident", target.service_id)
-        return (
-            "no PagerDuty routing key, service or escalation policy for it. Map the service in "
-            "the catalog (its `pagerduty:` keys) or set PAGERDUTY_SERVICE_ID"
+        return CannotPage(
+            "no PagerDuty routing key, service or escalation policy for it",
+            "map the service in the catalog (its `pagerduty:` keys) or set PAGERDUTY_SERVICE_ID",
         )
 
     def target_named(self, text: str) -> PagerTarget | None:

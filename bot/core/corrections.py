@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from bot.core.catalog import COMMANDER, Catalog
-from bot.core.decisions import EDITABLE, Decision, EditMilestones, Refused, Snapshot
+from bot.core.decisions import EDITABLE, Decision, EditMilestones, Refusal, Refused, Snapshot
 from bot.core.milestones import ORDER, Milestone, Source, Stamp, order_errors, require_aware
 from bot.core.people import person
 from bot.core.timeline import Entry, EntryKind
@@ -18,7 +18,14 @@ def require_command(catalog: Catalog, incident: Snapshot, actor: str | None, wha
     commander = incident.roles.get(COMMANDER)
     if actor is None or commander is None or actor == commander or actor in catalog.admins:
         return
-    raise Refused(f"Only the incident commander ({person(commander)}) or an admin can {what}.")
+    raise Refused(
+        Refusal(
+            what,
+            f"Only the incident commander ({person(commander)}) or an admin can {what}.",
+            who=(commander,),
+            fix="Ask the commander, or an admin.",
+        )
+    )
 
 
 def edit_milestones(
@@ -29,24 +36,22 @@ def edit_milestones(
     actor: str | None,
     source: Source,
 ) -> Decision:
-    require_command(catalog, incident, actor, "correct the timestamps")
+    what = "correct the timestamps"
+    require_command(catalog, incident, actor, what)
     stamps: dict[Milestone, Stamp] = {}
     entries: list[Entry] = []
     for milestone, at in sorted(command.changes.items(), key=lambda kv: ORDER.index(kv[0])):
         require_aware(at)
         if milestone not in EDITABLE:
-            raise Refused(
-                f"{milestone.label} is the bot's record of when it happened here; it cannot be edited."
-            )
+            why = f"{milestone.label} is the bot's record of when it happened here; it cannot be edited."
+            raise Refused(Refusal(what, why))
         before = incident.milestones.get(milestone)
         if before is None and milestone in (Milestone.MITIGATED, Milestone.RESOLVED):
-            raise Refused(
-                f"The incident is not {milestone.label.lower()} yet: change its status instead."
-            )
+            why = f"The incident is not {milestone.label.lower()} yet."
+            raise Refused(Refusal(what, why, fix="Change its status instead."))
         if at > now:
-            raise Refused(
-                f"{milestone.label} cannot be in the future ({at.astimezone(UTC):%Y-%m-%d %H:%M} UTC)."
-            )
+            why = f"{milestone.label} cannot be in the future ({at.astimezone(UTC):%Y-%m-%d %H:%M} UTC)."
+            raise Refused(Refusal(what, why))
         if before is not None and before.at == at:
             continue
         stamps[milestone] = Stamp(at, Source.MANUAL, actor)
@@ -72,16 +77,18 @@ def edit_milestones(
             )
         )
     if not stamps:
-        raise Refused("Nothing changed: every time is as it was.")
-    check_order(incident, stamps, frozenset())
+        raise Refused(Refusal(what, "Nothing changed: every time is as it was."))
+    check_order(incident, stamps, frozenset(), what)
     return Decision(set_milestones=stamps, entries=tuple(entries))
 
 
 def check_order(
-    incident: Snapshot, stamps: dict[Milestone, Stamp], cleared: frozenset[Milestone]
+    incident: Snapshot, stamps: dict[Milestone, Stamp], cleared: frozenset[Milestone], what: str
 ) -> None:
+    """Refused (`what` was asked) when the milestones would be out of order."""
     instants = {m: s.at for m, s in incident.milestones.items() if m not in cleared}
     instants.update({m: s.at for m, s in stamps.items()})
     problems = order_errors(instants)
     if problems:
-        raise Refused("That would put the milestones out of order: " + "; ".join(problems) + ".")
+        why = "That would put the milestones out of order: " + "; ".join(problems) + "."
+        raise Refused(Refusal(what, why))

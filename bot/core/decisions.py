@@ -7,19 +7,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from bot.core.milestones import Milestone, Stamp
+from bot.core.refusals import Refusal as Refusal, Refused as Refused
 from bot.core.sender_time import Told
 from bot.core.timeline import Entry
-
-
-class Refused(Exception):
-    """The command is not allowed in the incident's current state; the text says why, in plain
-    words: people in it are neutral references and what someone typed goes in through
-    `people.typed` (`bot.core.people`); no chat markup. The surface that shows it escapes it
-    and renders the references."""
-
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
 
 
 @dataclass(frozen=True)
@@ -119,3 +109,19 @@ EDITABLE: tuple[Milestone, ...] = (
     Milestone.MITIGATED,
     Milestone.RESOLVED,
 )
+
+# What each command does, in the few words a refusal names it by (`Refusal.what`).
+_DOING: dict[type, str] = {
+    ChangeStatus: "change the status",
+    ChangeSeverity: "change the severity",
+    AssignRole: "assign a role",
+    Acknowledge: "acknowledge the incident",
+    AddNote: "add a note",
+    MakePublic: "make the incident public",
+    EditMilestones: "correct the timestamps",
+}
+
+
+def doing(command: Command) -> str:
+    """What `command` does, as a refusal of it says: "change the severity"."""
+    return _DOING[type(command)]

@@ -1,7 +1,7 @@
 """The incident state machine: given an incident and a command, decide what changes.
 
 Pure: no I/O and no clock; `now` and the actor are passed in. A refused command raises
-`Refused` with a sentence for the user and changes nothing.
+`Refused` with a `Refusal` for the user (what, why, who, what to do instead) and changes nothing.
 """
 
 from __future__ import annotations
@@ -28,8 +28,10 @@ from bot.core.decisions import (
     EditMilestones as EditMilestones,
     MakePublic as MakePublic,
     Opening as Opening,
+    Refusal as Refusal,
     Refused as Refused,
     Snapshot as Snapshot,
+    doing,
 )
 from bot.core.metrics import humanize
 from bot.core.milestones import Milestone, Source, Stamp, order_errors, require_aware
@@ -57,15 +59,18 @@ def declare(
 ) -> Opening:
     """Open an incident: initial status, the first milestones, the declarer as commander."""
     require_aware(now)
+    what = "declare an incident"
     title = " ".join(title.split())
     if not title:
-        raise Refused("An incident needs a title, e.g. `/incident declare sev2 Checkout API 500s`.")
+        example = "For example: `/incident declare sev2 Checkout API 500s`."
+        raise Refused(Refusal(what, "An incident needs a title.", fix=example))
     if len(title) > MAX_TITLE:
-        raise Refused(f"The title is {len(title)} characters; keep it to {MAX_TITLE}.")
+        why = f"The title is {len(title)} characters, over the {MAX_TITLE} a title may have."
+        raise Refused(Refusal(what, why, fix="Shorten it; the description can say the rest."))
     wanted = severity or catalog.default_severity
     sev = catalog.find_severity(wanted)
     if sev is None:
-        raise _unknown("severity", wanted, catalog.severities)
+        raise _unknown("severity", wanted, catalog.severities, what)
     detected = detected_at or now
     impact = impact_started_at or detected
     for instant in (impact, detected):
@@ -77,7 +82,8 @@ def declare(
     }
     problems = order_errors({k: v.at for k, v in stamps.items()})
     if problems:
-        raise Refused("The milestones are out of order: " + "; ".join(problems) + ".")
+        why = "The milestones are out of order: " + "; ".join(problems) + "."
+        raise Refused(Refusal(what, why))
     lead = commander if commander is not None else actor
     roles = {COMMANDER: lead} if lead else {}
     status = catalog.initial_status
@@ -137,17 +143,19 @@ def decide(
     current = catalog.status(incident.status)
     if isinstance(command, EditMilestones):  # post-incident corrections: closed or not
         return _edit_milestones(catalog, incident, command, now, actor, source)
+    what = doing(command)
     if current.phase is Phase.CLOSED and not isinstance(command, AddNote):
-        raise Refused("This incident is closed; declare a new incident if the problem is back.")
+        back = "Declare a new incident if the problem is back."
+        raise Refused(Refusal(what, "This incident is closed.", fix=back))
     match command:
         case ChangeStatus():
             return _change_status(catalog, incident, command, now, actor, source)
         case ChangeSeverity(severity=wanted):
             sev = catalog.find_severity(wanted)
             if sev is None:
-                raise _unknown("severity", wanted, catalog.severities)
+                raise _unknown("severity", wanted, catalog.severities, what)
             if sev.id == incident.severity:
-                raise Refused(f"The incident is already {sev.id}.")
+                raise Refused(Refusal(what, f"The incident is already {sev.id}."))
             if catalog.severity_rank(incident.severity) == 0:
                 _require_command(
                     catalog, incident, actor, f"change the severity of a {incident.severity}"
@@ -169,9 +177,10 @@ def decide(
         case AssignRole(role=role_id, user=user):
             role = catalog.find_role(role_id)
             if role is None:
-                raise _unknown("role", role_id, catalog.roles)
+                raise _unknown("role", role_id, catalog.roles, what)
             if incident.roles.get(role.id) == user:
-                raise Refused(f"{person(user)} is already the {role.name}.")
+                why = f"{person(user)} is already the {role.name}."
+                raise Refused(Refusal(what, why, who=(user,)))
             previous = incident.roles.get(role.id)
             entry = Entry(
                 EntryKind.ROLE,
@@ -185,12 +194,13 @@ def decide(
         case Acknowledge(told=told, by=by):
             acked = incident.milestones.get(Milestone.ACKNOWLEDGED)
             if acked is not None:
-                who = f" by {person(acked.by)}" if acked.by else ""
-                raise Refused(f"Already acknowledged{who}.")
+                by_whom = f" by {person(acked.by)}" if acked.by else ""
+                who = (acked.by,) if acked.by else ()
+                raise Refused(Refusal(what, f"Already acknowledged{by_whom}.", who=who))
             when = _when(told, now, floors_of(incident.milestones, Milestone.ACKNOWLEDGED))
             at = when.at if when else now
             stamp = Stamp(at, source, actor)
-            _check_order(incident, {Milestone.ACKNOWLEDGED: stamp}, frozenset())
+            _check_order(incident, {Milestone.ACKNOWLEDGED: stamp}, frozenset(), what)
             named = f" by {typed(by)}" if by and actor is None else ""
             text, data = _said(f"Acknowledged{named}", when)
             entry = Entry(EntryKind.ACKNOWLEDGED, at, text, actor, source, data)
@@ -198,13 +208,15 @@ def decide(
         case AddNote(text=text):
             text = text.strip()
             if not text:
-                raise Refused("A note needs text: `/incident note <what happened>`.")
+                usage = "For example: `/incident note <what happened>`."
+                raise Refused(Refusal(what, "A note needs text.", fix=usage))
             if len(text) > MAX_NOTE:
-                raise Refused(f"The note is {len(text)} characters; keep it to {MAX_NOTE}.")
+                why = f"The note is {len(text)} characters, over the {MAX_NOTE} a note may have."
+                raise Refused(Refusal(what, why, fix="Split it into shorter notes."))
             return Decision(entries=(Entry(EntryKind.NOTE, now, text, actor, source, {}),))
         case MakePublic():
             if not incident.private:
-                raise Refused("This incident is already public.")
+                raise Refused(Refusal(what, "This incident is already public."))
             _require_command(catalog, incident, actor, "make a private incident public")
             text = "Made public: the incident is now visible to everyone"
             entry = Entry(EntryKind.VISIBILITY, now, text, actor, source, {"private": False})
@@ -220,21 +232,21 @@ def _change_status(
     actor: str | None,
     source: Source,
 ) -> Decision:
+    what = doing(command)
     current = catalog.status(incident.status)
     target = catalog.find_status(command.status)
     if target is None:
-        raise _unknown("status", command.status, catalog.statuses)
+        raise _unknown("status", command.status, catalog.statuses, what)
     if target.id == current.id:
-        raise Refused(f"The incident is already {target.name}.")
+        raise Refused(Refusal(what, f"The incident is already {target.name}."))
     if target.phase is Phase.CLOSED and current.phase is not Phase.RESOLVED:
-        raise Refused(
-            f"The incident is {current.name}; resolve it first (`/incident resolve`), "
-            "then close it."
-        )
+        why = f"The incident is {current.name}: only a resolved incident can be closed."
+        fix = "Resolve it first (`/incident resolve`), then close it."
+        raise Refused(Refusal("close the incident", why, fix=fix))
     if target.phase is Phase.CLOSED:
         _require_command(catalog, incident, actor, "close the incident")
     if command.mitigated_at is not None and command.mitigated_at > now:
-        raise Refused("Mitigation can't be in the future.")
+        raise Refused(Refusal(what, "Mitigation can't be in the future."))
     stamps: dict[Milestone, Stamp] = {}
     cleared: set[Milestone] = set()
     entries: list[Entry] = []
@@ -308,7 +320,7 @@ def _change_status(
         stamps[Milestone.RESOLVED] = Stamp(now, source, actor)
     if target.phase is Phase.CLOSED:
         stamps[Milestone.CLOSED] = Stamp(now, source, actor)
-    _check_order(incident, stamps, frozenset(cleared))
+    _check_order(incident, stamps, frozenset(cleared), what)
     if when is not None:
         text, said = _said(entries[0].text, when)
         entries[0] = replace(entries[0], text=text, data={**entries[0].data, **said})
@@ -357,6 +369,6 @@ def apply(incident: Snapshot, decision: Decision) -> Snapshot:
     )
 
 
-def _unknown(kind: str, given: str, items: tuple[object, ...]) -> Refused:
+def _unknown(kind: str, given: str, items: tuple[object, ...], what: str) -> Refused:
     ids = ", ".join(f"`{getattr(item, 'id', item)}`".lower() for item in items)
-    return Refused(f"Unknown {kind} {given!r}; use one of {ids}.")
+    return Refused(Refusal(what, f"Unknown {kind} {typed(repr(given))}.", fix=f"Use one of {ids}."))

@@ -12,6 +12,7 @@ from bot.core import lifecycle
 from bot.core.milestones import Source
 from bot.core.people import typed
 from bot.core.playbooks import Playbook
+from bot.core.refusals import Refusal
 from bot.flows import paging
 from bot.flows.drill_events import ACKNOWLEDGE, ALERT, MITIGATE
 from bot.flows.playbook_runs import attach
@@ -28,7 +29,8 @@ class DrillFlows(UnitOfWork):
         playbook = self.playbooks.get(name)
         if playbook is None:
             known = ", ".join(f"`{n}`" for n in sorted(self.playbooks)) or "none"
-            return Outcome(False, f"No playbook `{typed(name)}` to drill. Playbooks: {known}.")
+            why = f"No playbook `{typed(name)}` to drill."
+            return Outcome.refused(Refusal("start a drill", why, fix=f"Playbooks: {known}."))
 
         def work(session: Session, now: datetime) -> Outcome:
             severity = playbook.drill.severity or _severity_of(playbook) or None

@@ -6,11 +6,11 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
 
-from bot.core.lifecycle import Refused
+from bot.core.lifecycle import Refusal, Refused
 from bot.core.milestones import Source
 from bot.core.timeline import Entry, EntryKind
 from bot.flows.chat_kinds import announce_entry
-from bot.flows.pins import NOT_AN_INCIDENT
+from bot.flows.pins import not_an_incident
 from bot.flows.unit import Outcome, UnitOfWork
 from bot.store import followups as store, incident_reads, timers as timer_store
 from bot.store.read_models import FollowupItem, IncidentSummary
@@ -43,7 +43,8 @@ def add(
 ) -> FollowupItem:
     """Record a follow-up (its line in the channel, its reminders armed), in the caller's transaction."""
     if due_on is not None and due_on < now.astimezone(UTC).date():
-        raise Refused(f"{due_on.isoformat()} is in the past: give a due date from today on.")
+        why = f"{due_on.isoformat()} is in the past."
+        raise Refused(Refusal("add a follow-up", why, fix="Give a due date from today on."))
     row = store.record_followup(
         session=session,
         incident_id=incident_id,
@@ -96,7 +97,7 @@ class FollowupFlows(UnitOfWork):
         def work(session: Session, now: datetime) -> Outcome:
             incident = incident_reads.locked_by_channel(session=session, channel_id=channel_id)
             if incident is None:
-                raise Refused(NOT_AN_INCIDENT)
+                raise not_an_incident("add a follow-up")
             row = add(
                 session,
                 incident.id,
@@ -119,20 +120,22 @@ class FollowupFlows(UnitOfWork):
                 session=session, conversation_id=channel_id
             )
             if incident is None:
-                raise Refused(NOT_AN_INCIDENT)
+                raise not_an_incident("list the follow-ups")
             return incident, store.followups_of(session=session, incident_id=incident.id)
 
     def set_followup_state(
         self, *, followup_id: int, done: bool, actor: str, request_key: str | None
     ) -> Outcome:
+        what = "mark a follow-up done" if done else "reopen a follow-up"
+
         def work(session: Session, now: datetime) -> Outcome:
             found = store.followup(session=session, followup_id=followup_id)
             if found is None:
-                raise Refused("That follow-up no longer exists.")
+                raise Refused(Refusal(what, "That follow-up no longer exists."))
             incident_id, row = found
             state = "done" if done else "open"
             if row.state == state:
-                raise Refused(f"Follow-up #{row.id} is already {state}.")
+                raise Refused(Refusal(what, f"Follow-up #{row.id} is already {state}."))
             store.record_followup_state(session=session, followup_id=row.id, state=state, now=now)
             if done:
                 timer_store.cancel(

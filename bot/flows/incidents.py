@@ -9,7 +9,8 @@ from datetime import datetime, timedelta
 
 from bot.core import lifecycle
 from bot.core.catalog import Phase
-from bot.core.lifecycle import Refused
+from bot.core.decisions import doing
+from bot.core.lifecycle import Refusal, Refused
 from bot.core.milestones import Milestone, Source, Stamp
 from bot.core.people import typed
 from bot.flows import timers, tracker_effects
@@ -17,7 +18,7 @@ from bot.flows.changes import apply_command
 from bot.flows.drills import DrillFlows
 from bot.flows.followups import FollowupFlows
 from bot.flows.oncall import PagerFlows
-from bot.flows.pins import NOT_AN_INCIDENT, PinFlows
+from bot.flows.pins import NOT_AN_INCIDENT, PinFlows, not_an_incident
 from bot.flows.playbooks import PlaybookFlows
 from bot.flows.unit import Outcome
 from bot.store import incident_reads, incidents as q, timers as timer_store
@@ -86,7 +87,7 @@ class IncidentFlows(PinFlows, PagerFlows, PlaybookFlows, FollowupFlows, DrillFlo
         def work(session: Session, now: datetime) -> Outcome:
             incident = self._locked(session, channel_id, incident_id)
             if incident is None:
-                raise Refused(NOT_AN_INCIDENT)
+                raise not_an_incident(doing(command))
             decision = apply_command(
                 session, self.catalog, incident.id, command, actor=actor, source=source, now=now
             )
@@ -105,7 +106,8 @@ class IncidentFlows(PinFlows, PagerFlows, PlaybookFlows, FollowupFlows, DrillFlo
                 Phase.ACTIVE,
                 Phase.MITIGATED,
             ):
-                raise Refused("This incident no longer needs status updates.")
+                why = "This incident no longer needs status updates."
+                raise Refused(Refusal("snooze the status-update reminder", why))
             timer_store.arm(
                 session=session,
                 incident_id=incident_id,
@@ -124,13 +126,13 @@ class IncidentFlows(PinFlows, PagerFlows, PlaybookFlows, FollowupFlows, DrillFlo
 
         def work(session: Session, now: datetime) -> Outcome:
             incident = incident_reads.locked(session=session, incident_id=incident_id)
+            what = "export the post-mortem"
             if incident is None:
-                raise Refused(NOT_AN_INCIDENT)
+                raise not_an_incident(what)
             held = tracker_effects.private_hold(self.catalog, incident)
             if held is not None:
-                raise Refused(
-                    f"Not exported: {held}. The draft stays here: `/incident postmortem`."
-                )
+                fix = "The draft stays here: `/incident postmortem`."
+                raise Refused(Refusal(what, f"Not exported: {held}.", fix=fix))
             tracker_effects.enqueue_export(session, incident_id, now)
             return Outcome(True, tracker_effects.DRAFTING, incident_id)
 
@@ -142,7 +144,7 @@ class IncidentFlows(PinFlows, PagerFlows, PlaybookFlows, FollowupFlows, DrillFlo
                 session=session, conversation_id=channel_id
             )
             if incident is None:
-                raise Refused(NOT_AN_INCIDENT)
+                raise not_an_incident("look up the incident's milestones")
             return incident, q.milestones(session=session, incident_id=incident.id)
 
     def stamps(self, incident_id: int) -> dict[Milestone, Stamp]:

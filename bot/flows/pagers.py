@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Protocol, runtime_checkable
 
 from bot.core.catalog import PagerTarget
+from bot.core.refusals import Refusal, Refused
 from bot.flows.ports import Pager
 
 
@@ -23,7 +24,12 @@ class Pagers:
     by_kind: Mapping[str, Pager] = field(default_factory=dict)
     default: str | None = None  # None: the first one
     targets: Mapping[str, PagerTarget] = field(default_factory=dict)  # defaults, per kind
-    missing: str = "No pager is set up for this bot."  # what to say (and set) when none is
+    missing: str = "No pager is set up for this bot."  # why paging is refused when none is
+    missing_fix: str | None = None  # and what to set up
+
+    def none_set_up(self, what: str) -> Refused:
+        """`what` (paging, who is on call) refused: the deployment has no pager."""
+        return Refused(Refusal(what, self.missing, fix=self.missing_fix))
 
     @property
     def enabled(self) -> bool:

@@ -7,12 +7,13 @@ from datetime import datetime, timedelta
 from typing import Protocol
 
 from bot.core.catalog import Catalog, PagerTarget
-from bot.core.lifecycle import Refused
+from bot.core.lifecycle import Refusal, Refused
 from bot.core.milestones import Source
 from bot.core.people import typed
+from bot.core.refusals import sentence
 from bot.core.timeline import Entry, EntryKind
 from bot.flows.pagers import NamesTargets, Pagers
-from bot.flows.ports import PagePlan, Pager
+from bot.flows.ports import CannotPage, PagePlan, Pager
 from bot.store import incidents as q, outbox, pages as page_store, timers as timer_store
 from bot.store.pages import Page
 from bot.store.session import Session
@@ -25,6 +26,7 @@ REPAGE_TIMER = "repage"
 RESPONDERS = "responders"  # the page kind of a plan that adds responders to an open page
 
 DEFAULT_SERVICE = "default"
+PAGE = "page a service"  # what a refusal of paging names
 
 
 class PagedIncident(Protocol):
@@ -50,8 +52,11 @@ def target_for(catalog: Catalog, pagers: Pagers, service: str | None) -> PagerTa
     return pagers.target(mapped.pager if mapped is not None else None)
 
 
-def resolve_target(catalog: Catalog, pagers: Pagers, service: str | None) -> PagerTarget:
-    """A catalog service, `default`, or an id the default pager takes as is; Refused otherwise."""
+def resolve_target(
+    catalog: Catalog, pagers: Pagers, service: str | None, what: str = PAGE
+) -> PagerTarget:
+    """A catalog service, `default`, or an id the default pager takes as is; Refused otherwise
+    (`what` was asked of it)."""
     if service and catalog.service(service) is None and service != DEFAULT_SERVICE:
         pager: object = pagers.get(pagers.default_kind)
         or_own_id = ""
@@ -63,18 +68,21 @@ def resolve_target(catalog: Catalog, pagers: Pagers, service: str | None) -> Pag
         known = (
             ", ".join(f"`{s.id}`" for s in catalog.services) or "none yet (add them to the catalog)"
         )
-        raise Refused(f"Unknown service `{typed(service)}`. Services: {known}{or_own_id}.")
+        why = f"Unknown service `{typed(service)}`."
+        raise Refused(Refusal(what, why, fix=f"Services: {known}{or_own_id}."))
     return target_for(catalog, pagers, service)
 
 
-def pager_of(pagers: Pagers, target: PagerTarget) -> Pager:
+def pager_of(pagers: Pagers, target: PagerTarget, what: str = PAGE) -> Pager:
     """The pager that serves `target`; Refused when the deployment has none of that kind."""
     if not pagers.enabled:
-        raise Refused(pagers.missing)
+        raise pagers.none_set_up(what)
     kind = pagers.kind_of(target)
     pager = pagers.get(kind)
     if pager is None:
-        raise Refused(f"No `{kind}` pager is set up for this bot (the catalog names it).")
+        why = f"No `{kind}` pager is set up for this bot (the catalog names it)."
+        fix = f"Set up the `{kind}` pager, or name another in the catalog."
+        raise Refused(Refusal(what, why, fix=fix))
     return pager
 
 
@@ -94,7 +102,7 @@ def plan_page(
     must not open a second incident."""
     assert incident.id is not None
     if not pagers.enabled:
-        raise Refused(pagers.missing)
+        raise pagers.none_set_up(PAGE)
     target = resolve_target(catalog, pagers, service)
     pager = pager_of(pagers, target)
     pages = pages_of(session=session, incident_id=incident.id)
@@ -103,8 +111,9 @@ def plan_page(
         for p in pages
     )
     plan = pager.plan(target, alert_born=False, has_page=has_page)
-    if isinstance(plan, str):
-        raise Refused(f"`{typed(service)}` cannot be paged: {plan}")
+    if isinstance(plan, CannotPage):
+        why = f"`{typed(service)}` cannot be paged: {plan.reason}."
+        raise Refused(Refusal(PAGE, why, fix=sentence(plan.fix)))
     return add_page(
         session=session,
         incident=incident,
@@ -141,13 +150,14 @@ def plan_auto_page(
     if not pages_at_once(catalog, pagers, severity=incident.severity, drill=incident.drill):
         return
     target = target_for(catalog, pagers, incident.service)
-    pager = pagers.get(pagers.kind_of(target))
-    plan: PagePlan | str = (
+    kind = pagers.kind_of(target)
+    pager = pagers.get(kind)
+    plan = (
         pager.plan(target, alert_born=alert_born, has_page=False)
         if pager is not None
-        else f"no `{pagers.kind_of(target)}` pager is set up"
+        else CannotPage(f"no `{kind}` pager is set up", "set it up, or name another in the catalog")
     )
-    if pager is not None and not isinstance(plan, str):
+    if pager is not None and isinstance(plan, PagePlan):
         add_page(
             session=session,
             incident=incident,

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from bot.core.lifecycle import Refused
+from bot.core.lifecycle import Refusal, Refused
 from bot.core.milestones import Source
 from bot.core.timeline import Entry, EntryKind
 from bot.flows import chat_kinds as fx
@@ -14,16 +14,23 @@ from bot.store import incident_reads, outbox, pins as store
 from bot.store.pins import PinnedEntry
 from bot.store.session import Session
 
-NOT_AN_INCIDENT = (
-    "This channel is not an incident channel. Run this in the incident's channel, "
-    "see open incidents with `/incident list`, or declare one with `/incident declare`."
+NOT_AN_INCIDENT_WHY = "This channel is not an incident channel."
+NOT_AN_INCIDENT_FIX = (
+    "Run this in the incident's channel, see open incidents with `/incident list`, "
+    "or declare one with `/incident declare`."
 )
+NOT_AN_INCIDENT = f"{NOT_AN_INCIDENT_WHY} {NOT_AN_INCIDENT_FIX}"
+
+
+def not_an_incident(what: str) -> Refused:
+    """`what` was asked where there is no incident (a channel of no incident, a gone one)."""
+    return Refused(Refusal(what, NOT_AN_INCIDENT_WHY, fix=NOT_AN_INCIDENT_FIX))
 
 
 class PinFlows(UnitOfWork):
     def pin(self, *, channel_id: str, ts: str, actor: str, request_key: str | None) -> Outcome:
         def work(session: Session, now: datetime) -> Outcome:
-            incident_id, existing = _pinned(session, channel_id, ts)
+            incident_id, existing = _pinned(session, channel_id, ts, "pin a message")
             if existing is not None:  # pinned by one more person
                 if actor not in existing.pinned_by:
                     store.record_pinners(
@@ -57,7 +64,7 @@ class PinFlows(UnitOfWork):
 
     def unpin(self, *, channel_id: str, ts: str, actor: str, request_key: str | None) -> Outcome:
         def work(session: Session, _now: datetime) -> Outcome:
-            incident_id, existing = _pinned(session, channel_id, ts)
+            incident_id, existing = _pinned(session, channel_id, ts, "unpin a message")
             if existing is None:
                 return Outcome(True, "Not on the timeline.", incident_id)
             remaining = [u for u in existing.pinned_by if u != actor]
@@ -74,10 +81,12 @@ def _key(channel_id: str, ts: str) -> str:
     return f"pin:{channel_id}:{ts}"
 
 
-def _pinned(session: Session, channel_id: str, ts: str) -> tuple[int, PinnedEntry | None]:
+def _pinned(
+    session: Session, channel_id: str, ts: str, what: str
+) -> tuple[int, PinnedEntry | None]:
     incident = incident_reads.locked_by_channel(session=session, channel_id=channel_id)
     if incident is None:
-        raise Refused(NOT_AN_INCIDENT)
+        raise not_an_incident(what)
     return incident.id, store.pinned_entry(
         session=session, incident_id=incident.id, key=_key(channel_id, ts)
     )

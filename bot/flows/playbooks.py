@@ -7,16 +7,18 @@ from __future__ import annotations
 from datetime import datetime
 
 from bot.core.catalog import Phase
-from bot.core.lifecycle import Refused
+from bot.core.lifecycle import Refusal, Refused
 from bot.core.people import person, typed
 from bot.core.playbooks import Playbook, matching
 from bot.flows import step_actions
-from bot.flows.pins import NOT_AN_INCIDENT
+from bot.flows.pins import not_an_incident
 from bot.flows.playbook_runs import attach
 from bot.flows.unit import Outcome, UnitOfWork
 from bot.store import incident_reads, playbook_runs as store
 from bot.store.read_models import IncidentSummary
 from bot.store.session import Session
+
+NOT_ON_A_PLAYBOOK = "That step is not on any playbook here."
 
 
 class PlaybookFlows(UnitOfWork):
@@ -28,8 +30,10 @@ class PlaybookFlows(UnitOfWork):
         self, *, channel_id: str, name: str, actor: str, request_key: str | None
     ) -> Outcome:
         def work(session: Session, now: datetime) -> Outcome:
+            what = "attach a playbook"
             incident = self._open(
-                incident_reads.summary_by_conversation(session=session, conversation_id=channel_id)
+                incident_reads.summary_by_conversation(session=session, conversation_id=channel_id),
+                what,
             )
             playbook = self.playbooks.get(name)
             if playbook is None:
@@ -37,9 +41,10 @@ class PlaybookFlows(UnitOfWork):
                     ", ".join(f"`{n}`" for n in sorted(self.playbooks))
                     or "none (add YAML files to playbooks/)"
                 )
-                raise Refused(f"No playbook `{typed(name)}`. Playbooks: {known}.")
+                why = f"No playbook `{typed(name)}`."
+                raise Refused(Refusal(what, why, fix=f"Playbooks: {known}."))
             if attach(session, incident.id, playbook, now, actor, self.automation) is None:
-                raise Refused(f"`{typed(name)}` is already on this incident.")
+                raise Refused(Refusal(what, f"`{typed(name)}` is already on this incident."))
             return Outcome(True, f"Attached {name}.", incident.id)
 
         return self.run(request_key, work)
@@ -50,7 +55,7 @@ class PlaybookFlows(UnitOfWork):
             summary = incident_reads.summary_by_conversation(
                 session=session, conversation_id=channel_id
             )
-            incident = self._open(summary)
+            incident = self._open(summary, "list the playbooks")
             attached = store.attached_playbooks(session=session, incident_id=incident.id)
         found = matching(
             self.playbooks.values(),
@@ -71,6 +76,8 @@ class PlaybookFlows(UnitOfWork):
         done: bool,
         reason: str | None = None,
     ) -> Outcome:
+        what = "mark a step done" if done else "skip a step"
+
         def work(session: Session, now: datetime) -> Outcome:
             run = store.run(session=session, run_id=run_id)
             # The incident's lock first, then the step: a concurrent click sees the first's mark.
@@ -78,15 +85,17 @@ class PlaybookFlows(UnitOfWork):
                 run is None
                 or incident_reads.locked(session=session, incident_id=run.incident_id) is None
             ):
-                raise Refused("That step is not on any playbook here.")
+                raise Refused(Refusal(what, NOT_ON_A_PLAYBOOK))
             row = store.step_named(session=session, run_id=run_id, name=step)
             if row is None:
-                raise Refused("That step is not on any playbook here.")
+                raise Refused(Refusal(what, NOT_ON_A_PLAYBOOK))
             if row.state not in step_actions.OPEN_STATES:
                 by = person(row.by) if row.by else "the bot"
-                raise Refused(f"Already {row.state} by {by}.")
+                who = (row.by,) if row.by else ()
+                raise Refused(Refusal(what, f"Already {row.state} by {by}.", who=who))
             if not done and not (reason or "").strip():
-                raise Refused("Say why the step is skipped.")
+                why = "A skipped step needs a reason."
+                raise Refused(Refusal(what, why, fix="Say why the step is skipped."))
             entry = step_actions.record(
                 session,
                 run,
@@ -100,9 +109,9 @@ class PlaybookFlows(UnitOfWork):
 
         return self.run(request_key, work)
 
-    def _open(self, incident: IncidentSummary | None) -> IncidentSummary:
+    def _open(self, incident: IncidentSummary | None, what: str) -> IncidentSummary:
         if incident is None:
-            raise Refused(NOT_AN_INCIDENT)
+            raise not_an_incident(what)
         if self.catalog.status(incident.status).phase is Phase.CLOSED:
-            raise Refused("This incident is closed.")
+            raise Refused(Refusal(what, "This incident is closed."))
         return incident

@@ -9,6 +9,7 @@ from typing import Protocol
 
 from bot.core.catalog import PagerTarget, Responder, Role, Severity, Status
 from bot.core.milestones import Milestone, Stamp
+from bot.core.refusals import sentence
 
 
 class IntegrationError(Exception):
@@ -262,6 +263,18 @@ class PagePlan:
 
 
 @dataclass(frozen=True)
+class CannotPage:
+    """Why a pager cannot page a target (`reason`, a clause: "no … for this service") and what
+    a person sets so it can (`fix`: "set … in the catalog"); the flows turn it into a refusal."""
+
+    reason: str
+    fix: str
+
+    def __str__(self) -> str:
+        return f"{self.reason}. {sentence(self.fix)}"
+
+
+@dataclass(frozen=True)
 class PageRequest:
     key: str  # our key: a retry with the same key never opens a second page
     plan: PagePlan
@@ -314,8 +327,10 @@ class Pager(Protocol):
     kind: str  # its registry key: PageRow.pager, the catalog's `kind`
     name: str  # the product's name, for what the timeline says ("Paged … (checkout)")
 
-    def plan(self, target: PagerTarget, *, alert_born: bool, has_page: bool) -> PagePlan | str:
-        """How to page `target`, or (a str) why it cannot, with the fix. `has_page`: the
+    def plan(
+        self, target: PagerTarget, *, alert_born: bool, has_page: bool
+    ) -> PagePlan | CannotPage:
+        """How to page `target`, or why it cannot and the fix. `has_page`: the
         incident already has an open page on this pager (a second page adds responders)."""
         ...
 

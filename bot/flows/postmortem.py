@@ -21,7 +21,7 @@ from jinja2.runtime import Context
 
 from bot.core import blame
 from bot.core.catalog import Catalog
-from bot.core.lifecycle import Refused
+from bot.core.lifecycle import Refusal, Refused
 from bot.core.metrics import humanize
 from bot.core.people import render_people
 from bot.core.postmortem import (
@@ -171,9 +171,9 @@ class Drafter:
         try:
             template = self.env.get_template(name + SUFFIX)
         except TemplateNotFound as exc:
-            raise Refused(
-                f"No post-mortem template `{name}` ({self.directory / (name + SUFFIX)}): add it, or fix `postmortem.template` in the catalog."
-            ) from exc
+            why = f"No post-mortem template `{name}` ({self.directory / (name + SUFFIX)})."
+            fix = "Add it, or fix `postmortem.template` in the catalog."
+            raise Refused(Refusal("draft the post-mortem", why, fix=fix)) from exc
         return Draft(postmortem, name, template.render(pm=postmortem, names=dict(names or {})))
 
 

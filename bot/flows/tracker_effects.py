@@ -16,7 +16,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from bot.core.catalog import Catalog
-from bot.core.lifecycle import Refused
+from bot.core.lifecycle import Refusal, Refused
 from bot.core.milestones import Source
 from bot.core.timeline import Entry, EntryKind
 from bot.flows import chat_kinds as fx
@@ -169,7 +169,7 @@ class TrackerEffects:
         with self.db.read() as session:
             incident = incident_reads.get_summary(session=session, incident_id=incident_id)
             if incident is None:
-                raise Refused("No such incident.")
+                raise Refused(Refusal("draft the post-mortem", "No such incident."))
             facts = facts_of(
                 session,
                 incident,

@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Protocol
 
 from bot.core.catalog import Catalog
-from bot.core.lifecycle import Opening, Refused
+from bot.core.lifecycle import Opening, Refusal, Refused
 from bot.core.milestones import Source
 from bot.core.playbooks import Playbook, matching
 from bot.flows import chat_effects as fx, timers
@@ -32,6 +32,12 @@ class Outcome:
     message: str = ""
     incident_id: int | None = None
     duplicate: bool = False
+    refusal: Refusal | None = None  # when refused: what, why, who, what to do instead
+
+    @classmethod
+    def refused(cls, refusal: Refusal, incident_id: int | None = None) -> Outcome:
+        """Not done, and why: `message` is the refusal's whole plain text."""
+        return cls(False, refusal.text, incident_id, refusal=refusal)
 
 
 class Opened(Protocol):
@@ -108,7 +114,7 @@ class UnitOfWork:
                 lanes = frozenset(outbox.enqueued_lanes(session))
                 born = outbox.born_claimed(session)
         except Refused as refused:
-            return Outcome(False, refused.reason, incident_id)
+            return Outcome.refused(refused.refusal, incident_id)
         except Duplicate:
             return Outcome(True, "Already handled.", incident_id, duplicate=True)
         if outcome.ok and outcome.incident_id is not None and lanes:

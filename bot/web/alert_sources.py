@@ -21,7 +21,7 @@ from bot.core.alerts import AlertPayloadError
 from bot.flows.alerts import AlertFlows
 from bot.flows.background import AckGate
 from bot.web.common import BadBody, Metrics, bearer_refusal, parse_json, read_body
-from bot.web.wording import said
+from bot.web.wording import outcome_json
 
 MAX_BODY = 1_000_000  # one alert per notification; SNS caps a message at 256 KB
 
@@ -60,9 +60,7 @@ def routes(
         if isinstance(parsed, NotActedOn):
             return JSONResponse({"ok": True, "incident_id": None, "result": parsed.reason})
         outcome = await run_in_threadpool(alerts.ingest, parsed)
-        return JSONResponse(
-            {"ok": outcome.ok, "incident_id": outcome.incident_id, "result": said(outcome.message)}
-        )
+        return JSONResponse(outcome_json(outcome))
 
     def bearer(source: str, parse: Callable[[Any], Parsed]) -> Handler:
         async def handle(request: Request) -> Response:

@@ -94,6 +94,14 @@ SCHEMAS: dict[str, Any] = {
         ok={"type": "boolean"},
         incident_id={"type": ["integer", "null"]},
         result={"type": "string"},
+        refusal={**_ref("Refusal"), "description": "Only when refused (ok false)"},
+    ),
+    "Refusal": _obj(
+        ["what", "why", "fix", "who"],
+        what={"type": "string", "description": "The action refused: `acknowledge the incident`"},
+        why={"type": "string", "description": "Why, in a sentence (people as `@id`)"},
+        fix={**NULLABLE_STRING, "description": "What to do instead, when there is something"},
+        who={"type": "array", "items": {"type": "string"}, "description": "Ids `why` names"},
     ),
     "AlertProblems": _obj(
         ["error", "problems"],

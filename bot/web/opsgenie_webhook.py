@@ -17,7 +17,7 @@ from bot.adapters.opsgenie.webhooks import WebhookPayloadError, parse_event
 from bot.flows.ports import PagerEvent
 from bot.flows.unit import Outcome
 from bot.web.common import BadBody, Metrics, bearer_refusal, parse_json, read_body
-from bot.web.wording import said
+from bot.web.wording import outcome_json
 
 MAX_BODY = 1_000_000
 SOURCE = "opsgenie"
@@ -57,8 +57,6 @@ def routes(*, inbound: PagerEvents | None, token: str | None, metrics: Metrics) 
             ignored = "ignored: an action the bot does not follow, or its own told back"
             return JSONResponse({"ok": True, "incident_id": None, "result": ignored})
         outcome = await run_in_threadpool(inbound.handle, event)
-        return JSONResponse(
-            {"ok": outcome.ok, "incident_id": outcome.incident_id, "result": said(outcome.message)}
-        )
+        return JSONResponse(outcome_json(outcome))
 
     return [Route("/webhooks/opsgenie", endpoint, methods=["POST"])]

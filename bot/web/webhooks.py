@@ -21,7 +21,7 @@ from bot.flows.background import AckGate
 from bot.flows.pager_in import PagerInbound
 from bot.web import alert_sources, opsgenie_webhook
 from bot.web.common import BadBody, Metrics, bearer_refusal, parse_json, read_body
-from bot.web.wording import said
+from bot.web.wording import outcome_json
 
 MAX_ALERT_BODY = 8_000_000  # a group of 1000 alerts with long annotations stays well below
 MAX_PAGERDUTY_BODY = 1_000_000
@@ -69,9 +69,7 @@ def routes(
                 {"error": f"not a {source} notification", "problems": bad.problems}, status_code=422
             )
         outcome = await run_in_threadpool(alerts.ingest, group)
-        return JSONResponse(
-            {"ok": outcome.ok, "incident_id": outcome.incident_id, "result": said(outcome.message)}
-        )
+        return JSONResponse(outcome_json(outcome))
 
     async def pagerduty_endpoint(request: Request) -> Response:
         started = time.perf_counter()
@@ -103,9 +101,7 @@ def routes(
         except WebhookPayloadError as bad:
             return JSONResponse({"error": str(bad)}, status_code=422)
         outcome = await run_in_threadpool(pagerduty.handle, event)
-        return JSONResponse(
-            {"ok": outcome.ok, "incident_id": outcome.incident_id, "result": said(outcome.message)}
-        )
+        return JSONResponse(outcome_json(outcome))
 
     return [
         Route("/webhooks/pagerduty", pagerduty_endpoint, methods=["POST"]),

@@ -14,10 +14,12 @@ from bot.adapters.slack import modals
 from bot.adapters.slack.listeners import FAILED
 from bot.adapters.slack.listeners.commands import command, incident_command
 from bot.core import lifecycle
-from bot.core.lifecycle import Refused
-from bot.core.people import person
+from bot.core.lifecycle import Refusal, Refused
+from bot.core.people import person, typed
 from bot.flows.ports import IntegrationError, OnCall
 from bot.flows.unit import Outcome
+
+NOT_HERE = Refused(Refusal("do this", "This is not an incident channel."))
 
 
 # -- the listener: answered in the ack, or stored first -------------------------------------------
@@ -148,6 +150,46 @@ def test_a_refusal_is_told_ephemerally_with_people_mentioned(rig: Any, work: Any
     assert rig.ephemerals() == [f"Only the commander <@{rig.bob}> may do that"]
 
 
+def test_a_refusal_shows_why_with_its_people_mentioned_and_the_fix_on_its_own_line(
+    rig: Any, work: Any
+) -> None:
+    why = f"Only the incident commander ({person(rig.bob)}) or an admin can close the incident."
+    refusal = Refusal("close the incident", why, who=(rig.bob,), fix="Ask the commander.")
+    rig.flows.answers["act"] = Outcome.refused(refusal, 42)
+    work(command)(rig.command("close"))
+    [told] = rig.emu.ephemerals(rig.alice)
+    mentioned = f"Only the incident commander (<@{rig.bob}>) or an admin can close the incident."
+    assert [(b["type"], _mrkdwn(b)) for b in told["blocks"]] == [
+        ("section", mentioned),
+        ("context", ":bulb: Ask the commander."),
+    ]
+    assert told["text"] == f"{mentioned} Ask the commander."  # the plain fallback: all of it
+
+
+def test_a_refusal_without_a_fix_is_its_reason_alone(rig: Any, work: Any) -> None:
+    refusal = Refusal("change the severity", "The incident is already SEV2.")
+    rig.flows.answers["act"] = Outcome.refused(refusal, 42)
+    work(command)(rig.command("severity sev2"))
+    [told] = rig.emu.ephemerals(rig.alice)
+    assert [(b["type"], _mrkdwn(b)) for b in told["blocks"]] == [
+        ("section", "The incident is already SEV2.")
+    ]
+
+
+def test_a_refusal_someone_typed_into_stays_text(rig: Any, work: Any) -> None:
+    why = f"No playbook `{typed('<!channel> {person:U0BOSS}')}`."
+    refusal = Refusal("attach a playbook", why, fix="Playbooks: `rollback`.")
+    rig.flows.answers["attach_by_name"] = Outcome.refused(refusal)
+    work(command)(rig.command("playbook x"))
+    [told] = rig.emu.ephemerals(rig.alice)
+    shown = _mrkdwn(told["blocks"][0]).replace("\u2060", "")
+    assert shown == "No playbook `&lt;!channel&gt; {person:U0BOSS}`."
+
+
+def _mrkdwn(block: dict[str, Any]) -> str:
+    return str(block["text"]["text"] if "text" in block else block["elements"][0]["text"])
+
+
 def test_a_crash_is_told_ephemerally_not_as_a_traceback(rig: Any, work: Any) -> None:
     rig.flows.answers["act"] = RuntimeError("boom")
     work(command)(rig.command("ack"))
@@ -192,7 +234,7 @@ def test_playbook_lists_the_candidates(rig: Any, work: Any) -> None:
 def test_playbook_without_candidates_or_outside_an_incident(rig: Any, work: Any) -> None:
     rig.flows.answers["candidates"] = ([], set())
     work(command)(rig.command("playbook"))
-    rig.flows.answers["candidates"] = Refused("This is not an incident channel.")
+    rig.flows.answers["candidates"] = NOT_HERE
     work(command)(rig.command("playbook"))
     assert rig.ephemerals() == [
         "No playbook matches this incident. Attach one by name: `/incident playbook <name>`.",
@@ -233,7 +275,7 @@ def test_followup_is_recorded_with_owner_and_due_date(rig: Any, work: Any) -> No
 def test_followups_are_listed(rig: Any, work: Any) -> None:
     rig.flows.answers["followups"] = (rig.incident(), [])
     work(command)(rig.command("followups"))
-    rig.flows.answers["followups"] = Refused("This is not an incident channel.")
+    rig.flows.answers["followups"] = NOT_HERE
     work(command)(rig.command("followups"))
     told = rig.ephemerals()
     assert told[0].startswith("No follow-ups yet.")
@@ -293,7 +335,7 @@ def test_timestamps_opens_the_milestones_form(rig: Any, work: Any) -> None:
 
 
 def test_timestamps_outside_an_incident(rig: Any, work: Any) -> None:
-    rig.flows.answers["milestones_of"] = Refused("This is not an incident channel.")
+    rig.flows.answers["milestones_of"] = NOT_HERE
     work(command)(rig.command("timestamps"))
     assert rig.ephemerals() == ["This is not an incident channel."]
     assert rig.modals() == []

@@ -12,7 +12,9 @@ from bot.adapters.slack import modals
 from bot.adapters.slack.listeners import FAILED
 from bot.adapters.slack.listeners.events import event, reaction
 from bot.adapters.slack.listeners.shortcuts import add_followup, shortcut
-from bot.core.lifecycle import Refused
+from bot.core.lifecycle import Refusal, Refused
+
+NOT_HERE = Refused(Refusal("do this", "This is not an incident channel."))
 
 
 # -- reactions ------------------------------------------------------------------------------------
@@ -83,7 +85,7 @@ def test_the_shortcut_opens_the_form_on_the_message(rig: Any, work: Any) -> None
 
 
 def test_the_shortcut_outside_an_incident_channel_says_so(rig: Any, work: Any) -> None:
-    rig.flows.answers["followups"] = Refused("This is not an incident channel.")
+    rig.flows.answers["followups"] = NOT_HERE
     work(shortcut)(rig.message_shortcut(rig.said(), modals.ADD_FOLLOWUP_SHORTCUT))
     assert rig.modals() == []
     assert rig.ephemerals() == ["This is not an incident channel."]

@@ -20,6 +20,7 @@ from bot.adapters.slack.listeners.views import (
 )
 from bot.core import lifecycle
 from bot.core.milestones import Milestone, Source, Stamp
+from bot.core.people import person
 from bot.flows.unit import Outcome
 
 IMPACT, DETECTED = Milestone.IMPACT_STARTED, Milestone.DETECTED
@@ -78,7 +79,8 @@ def test_declare_shows_what_the_rules_refuse_at_the_title(rig: Any) -> None:
     assert ack.answer == {
         "response_action": "errors",
         "errors": {
-            "title": "An incident needs a title, e.g. `/incident declare sev2 Checkout API 500s`."
+            "title": "An incident needs a title. "
+            "For example: `/incident declare sev2 Checkout API 500s`."
         },
     }
     assert rig.inbox.accepted == []
@@ -195,6 +197,23 @@ def test_a_skip_is_stored_in_the_runs_lane_and_handed_to_the_flow(rig: Any, work
         }
     ]
     assert rig.ephemerals() == ["That step is already done."]
+
+
+def test_a_form_refused_by_its_flow_is_told_with_the_fix_on_its_own_line(
+    rig: Any, work: Any
+) -> None:
+    why = f"Already done by {person(rig.bob)}."
+    refusal = lifecycle.Refusal("skip a step", why, who=(rig.bob,), fix="Reopen it first.")
+    rig.flows.answers["mark_step"] = Outcome.refused(refusal, 42)
+    rig.flows.answers["incident"] = rig.incident()
+    form = checklist.skip_form(7, "restart-db", "Restart")
+    body, _form = rig.submit(form, {"reason": "replica is healthy"})
+    work(view)(body)
+    [told] = rig.emu.ephemerals(rig.alice)  # chat.postEphemeral, its blocks checked as Slack does
+    section, context = told["blocks"]
+    assert section["text"]["text"] == f"Already done by <@{rig.bob}>."
+    assert context["elements"][0]["text"] == ":bulb: Reopen it first."
+    assert told["text"] == f"Already done by <@{rig.bob}>. Reopen it first."
 
 
 # -- follow-ups -----------------------------------------------------------------------------------

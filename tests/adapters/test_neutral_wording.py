@@ -9,7 +9,7 @@ from bot.adapters.slack.blocks import line_text
 from bot.adapters.slack.text import mentioned, said, said_plain
 from bot.adapters.source_names import source_name
 from bot.core.catalog import default_catalog
-from bot.core.lifecycle import Refused
+from bot.core.lifecycle import Refusal, Refused
 from bot.core.milestones import Source
 from bot.core.people import person, typed
 from bot.flows.ports import CardView, Line
@@ -19,7 +19,8 @@ AT = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
 
 
 def test_slack_renders_people_in_a_refusal_as_mentions() -> None:
-    refused = Refused(f"{person('U0ALICE')} is already the Commander.")
+    why = f"{person('U0ALICE')} is already the Commander."
+    refused = Refused(Refusal("assign a role", why, who=("U0ALICE",)))
     assert said(refused.reason) == "<@U0ALICE> is already the Commander."
     assert wording.said(refused.reason) == "@U0ALICE is already the Commander."
 
@@ -40,7 +41,8 @@ def test_sources_name_the_products_of_this_deployment() -> None:
 
 def test_slack_escapes_what_someone_typed_in_a_sentence_and_mentions_only_references() -> None:
     typed_name = "db <!channel> <@U0BOSS> {person:U0BOSS} & co"
-    refused = Refused(f"No playbook `{typed(typed_name)}`; ask {person('U0ALICE')}.")
+    why = f"No playbook `{typed(typed_name)}`; ask {person('U0ALICE')}."
+    refused = Refused(Refusal("attach a playbook", why, who=("U0ALICE",)))
     shown = said(refused.reason)
     assert shown.replace("\u2060", "") == (
         "No playbook `db &lt;!channel&gt; &lt;@U0BOSS&gt; {person:U0BOSS} &amp; co`;"

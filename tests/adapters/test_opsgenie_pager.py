@@ -13,7 +13,14 @@ from bot import wiring
 from bot.adapters.opsgenie import OpsgenieClient, OpsgeniePager
 from bot.core.catalog import PagerTarget, Responder
 from bot.emulators.opsgenie import OpsgenieEmulator
-from bot.flows.ports import IntegrationError, PagePlan, PageRef, PageRequest, PagerRefused
+from bot.flows.ports import (
+    CannotPage,
+    IntegrationError,
+    PagePlan,
+    PageRef,
+    PageRequest,
+    PagerRefused,
+)
 from bot.settings import Settings
 
 CHECKOUT = PagerTarget(kind="opsgenie", responders=(Responder(type="team", name="checkout"),))
@@ -147,7 +154,8 @@ def test_a_target_without_responders_is_routed_by_opsgenie_but_cannot_get_more_h
     first = pager.plan(PagerTarget(kind="opsgenie"), alert_born=True, has_page=False)
     assert first == PagePlan("alert", "")  # the API integration's team and routing rules
     reason = pager.plan(PagerTarget(kind="opsgenie"), alert_born=True, has_page=True)
-    assert isinstance(reason, str) and "responders" in reason
+    assert isinstance(reason, CannotPage) and "responders" in reason.reason
+    assert reason.fix.startswith("set them in the catalog (pager: {kind: opsgenie")
     only_schedule = pager.plan(
         PagerTarget(schedule="database_schedule"), alert_born=True, has_page=False
     )

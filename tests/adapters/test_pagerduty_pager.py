@@ -10,7 +10,7 @@ import pytest
 from bot.adapters.pagerduty import PagerDutyPager
 from bot.adapters.pagerduty_webhooks import parse_event
 from bot.core.catalog import PagerTarget
-from bot.flows.ports import PagePlan
+from bot.flows.ports import CannotPage, PagePlan
 
 KEY = "r" * 32
 
@@ -58,7 +58,7 @@ def test_events_when_alert_born_a_rest_incident_else_and_responders_for_a_second
 ) -> None:
     planned = pager.plan(target, alert_born=alert_born, has_page=has_page)
     if plan is None:
-        assert isinstance(planned, str) and "PAGERDUTY_SERVICE_ID" in planned
+        assert isinstance(planned, CannotPage) and "PAGERDUTY_SERVICE_ID" in planned.fix
     else:
         assert planned == plan
 

@@ -194,7 +194,7 @@ def test_reopen_then_resolve_uses_the_last_resolution() -> None:
 
 
 def test_closing_unresolved_is_refused_with_the_way_forward() -> None:
-    with pytest.raises(Refused, match="resolve it first"):
+    with pytest.raises(Refused, match="Resolve it first"):
         lc.decide(CAT, opened(), lc.ChangeStatus("closed"), now=T0, actor=ALICE)
 
 

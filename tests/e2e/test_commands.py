@@ -88,7 +88,7 @@ def test_reopen_is_recorded_and_closing_unresolved_is_refused(sb: Sandbox, peopl
     incident = declare(sb, people)
     channel = incident["channel"]["id"]
     command(sb, people.alice, channel, "close")
-    assert any("resolve it first" in e for e in ephemerals(sb, people.alice))
+    assert any("Resolve it first" in e for e in ephemerals(sb, people.alice))
     command(sb, people.alice, channel, "resolve")
     command(sb, people.alice, channel, "status investigating")
     after = api(sb, f"/api/incidents/{incident['id']}").json()

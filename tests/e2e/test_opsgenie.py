@@ -129,6 +129,39 @@ def test_a_sev1_on_an_opsgenie_service_opens_one_alert_that_chat_acknowledges_an
     assert page["status"] == "resolved" and page["acknowledged_at"] is not None
 
 
+def test_an_acknowledgement_in_opsgenie_after_chat_s_is_answered_with_the_refusal(
+    sb: Sandbox, people: People
+) -> None:
+    post(sb, "/webhooks/alertmanager", firing("billing"))
+    incident = only_incident(sb)
+    (alert,) = sb.opsgenie.alerts()
+    command(sb, people.bob, incident["channel"]["id"], "ack")
+    late = {
+        "action": "Acknowledge",
+        "alert": {
+            "alertId": alert.id,
+            "alias": alert.alias,
+            "username": "alice@example.com",
+            "updatedAt": time.time_ns(),
+        },
+        "source": {"name": "", "type": "web"},
+    }
+    reply = post(sb, "/webhooks/opsgenie", late, token=OPSGENIE_TOKEN)
+    assert reply.status_code == 200, reply.text
+    assert reply.json() == {
+        "ok": False,
+        "incident_id": incident["id"],
+        "result": f"Already acknowledged by @{people.bob}.",
+        "refusal": {
+            "what": "acknowledge the incident",
+            "why": f"Already acknowledged by @{people.bob}.",
+            "fix": None,
+            "who": [people.bob],
+        },
+    }
+    assert only_incident(sb)["milestones"]["acknowledged_at"]["by"] == people.bob
+
+
 @pytest.mark.parametrize("webhook", ["delivered", "lost too"])
 def test_a_lost_create_answer_is_retried_into_the_same_alert(
     sb: Sandbox, people: People, webhook: str

@@ -26,7 +26,7 @@ def test_only_the_commander_or_an_admin_makes_a_private_incident_public(
     command(sb, cast.bob, channel, "visibility public")  # in the channel, but not commander
     assert ephemerals(sb, cast.bob)[-1] == (
         f"Only the incident commander (<@{cast.alice}>) or an admin can make a private "
-        "incident public."
+        "incident public. Ask the commander, or an admin."
     )
     assert api(sb, f"/api/incidents/{incident['id']}").json()["private"] is True
     assert "Leaked signing keys" not in feed_text(sb)

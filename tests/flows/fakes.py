@@ -11,6 +11,7 @@ from bot.core.catalog import PagerTarget
 from bot.flows.incidents import IncidentFlows
 from bot.flows.outbox import OutboxRunner
 from bot.flows.ports import (
+    CannotPage,
     CardView,
     ChecklistView,
     ConversationGone,
@@ -188,13 +189,15 @@ class FakePager:
         self.kind, self.name = kind, name
         self.calls: list[tuple[str, object]] = []
 
-    def plan(self, target: PagerTarget, *, alert_born: bool, has_page: bool) -> PagePlan | str:
+    def plan(
+        self, target: PagerTarget, *, alert_born: bool, has_page: bool
+    ) -> PagePlan | CannotPage:
         responder = target.responders[0].name if target.responders else None
         if has_page and (target.escalation_policy_id or responder):
             return PagePlan("responders", target.escalation_policy_id or str(responder))
         if target.service_id or responder:
             return PagePlan("alert", target.service_id or str(responder))
-        return "nothing to page: map the service"
+        return CannotPage("nothing to page", "map the service")
 
     def open(self, request: PageRequest) -> Opened:
         self.calls.append(("open", request))

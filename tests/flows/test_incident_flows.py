@@ -131,7 +131,7 @@ def test_refusal_stores_nothing_not_even_the_request_id(world: World) -> None:
     refused = world.flows.act(
         command=lc.ChangeStatus("closed"), actor=BOB, request_key="k2", incident_id=incident_id
     )
-    assert not refused.ok and "resolve it first" in refused.message
+    assert not refused.ok and "Resolve it first" in refused.message
     with world.db.read() as s:
         assert s.get(ProcessedRequest, "k") is None and s.get(ProcessedRequest, "k2") is None
         assert len(q.timeline(session=s, incident_id=incident_id)) == 2

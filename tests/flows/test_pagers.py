@@ -158,15 +158,40 @@ def test_who_is_on_call_asks_the_pager_of_the_service(rig: Rig) -> None:
     lookup = OnCallLookup(rig.flows, rig.pagers)
     service, people = lookup.who("search")
     assert (service, [(p.name, p.via) for p in people]) == ("search", [("Alice", "search-rota")])
-    with pytest.raises(lifecycle.Refused, match="No schedule known for `checkout`: name one"):
+    with pytest.raises(lifecycle.Refused) as refused:
         lookup.who("checkout")
+    assert refused.value.refusal == lifecycle.Refusal(
+        "see who is on call",
+        "No schedule known for `checkout`.",
+        fix="Name one in the catalog.",  # the pager's fix, as a sentence of its own
+    )
 
 
 def test_without_a_pager_paging_is_refused_with_the_setup_to_do(db: Database) -> None:
     rig = Rig(db)
-    rig.flows.paging = Pagers(missing="No pager: set one up.")
+    rig.flows.paging = Pagers(missing="No pager is set up.", missing_fix="Set one up.")
     incident = rig.declare("SEV3")
     outcome = rig.flows.page(
         channel_id=rig.channel(incident), service="search", actor=ALICE, request_key="p"
     )
-    assert (outcome.ok, outcome.message) == (False, "No pager: set one up.")
+    assert (outcome.ok, outcome.message) == (False, "No pager is set up. Set one up.")
+    assert outcome.refusal == lifecycle.Refusal(
+        "page a service", "No pager is set up.", fix="Set one up."
+    )
+
+
+def test_a_service_its_pager_cannot_page_is_refused_with_what_to_set(db: Database) -> None:
+    rig = Rig(db)
+    incident = rig.declare("SEV3")
+    rig.flows.catalog = catalog_from_mapping(
+        {"services": {"billing": {"pager": {"kind": "other"}}}}
+    )
+    outcome = rig.flows.page(
+        channel_id=rig.channel(incident), service="billing", actor=ALICE, request_key="p"
+    )
+    assert outcome.refusal == lifecycle.Refusal(
+        "page a service",
+        "`billing` cannot be paged: nothing to page.",
+        fix="Map the service.",  # the pager's fix, as a sentence of its own
+    )
+    assert outcome.message == "`billing` cannot be paged: nothing to page. Map the service."

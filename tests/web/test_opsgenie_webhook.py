@@ -15,6 +15,8 @@ import pytest
 from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
+from bot.core.people import person
+from bot.core.refusals import Refusal
 from bot.emulators.opsgenie import OpsgenieEmulator
 from bot.flows.ports import PagerEvent
 from bot.flows.unit import Outcome
@@ -44,10 +46,11 @@ ACK = {
 class Inbound:
     def __init__(self) -> None:
         self.events: list[PagerEvent] = []
+        self.answer = Outcome(True, "Acknowledged.", incident_id=1)
 
     def handle(self, event: PagerEvent) -> Outcome:
         self.events.append(event)
-        return Outcome(True, "Acknowledged.", incident_id=1)
+        return self.answer
 
 
 def app(inbound: Inbound | None, token: str | None, metrics: Metrics) -> TestClient:
@@ -89,6 +92,28 @@ def test_an_event_with_the_token_reaches_the_inbound_flow(
         "incident-1-page-1",
         "bob@example.com",
     )
+
+
+def test_a_refused_event_is_answered_with_the_refusal_s_parts(
+    inbound: Inbound, metrics: Metrics
+) -> None:
+    why = f"Only the incident commander ({person('U0ALICE')}) or an admin can close the incident."
+    refusal = Refusal("close the incident", why, who=("U0ALICE",), fix="Ask the commander.")
+    inbound.answer = Outcome.refused(refusal, 1)
+    answer = app(inbound, TOKEN, metrics).post("/webhooks/opsgenie", json=ACK, headers=GOOD)
+    assert answer.status_code == 200
+    said = "Only the incident commander (@U0ALICE) or an admin can close the incident."
+    assert answer.json() == {
+        "ok": False,
+        "incident_id": 1,
+        "result": f"{said} Ask the commander.",  # as before: the whole in one sentence
+        "refusal": {
+            "what": "close the incident",
+            "why": said,
+            "fix": "Ask the commander.",
+            "who": ["U0ALICE"],
+        },
+    }
 
 
 @pytest.mark.parametrize(

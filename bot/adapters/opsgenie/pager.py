@@ -15,6 +15,7 @@ from urllib.parse import quote
 
 from bot.core.catalog import PagerTarget, Responder
 from bot.flows.ports import (
+    CannotPage,
     IntegrationError,
     OnCall,
     Opened,
@@ -101,14 +102,17 @@ class OpsgeniePager:
         return Opened(id=alert_id, url=url)
 
     # ------------------------------------------------------------------ plan
-    def plan(self, target: PagerTarget, *, alert_born: bool, has_page: bool) -> PagePlan | str:
+    def plan(
+        self, target: PagerTarget, *, alert_born: bool, has_page: bool
+    ) -> PagePlan | CannotPage:
         responders = list(target.responders)
         if not responders and target.schedule:
             responders = [Responder(type="schedule", name=target.schedule)]
         if not responders and has_page:
-            return (
-                "no Opsgenie responders for this service: set them in the catalog "
-                "(pager: {kind: opsgenie, responders: [{type: team, name: …}]})"
+            return CannotPage(
+                "no Opsgenie responders for this service",
+                "set them in the catalog (pager: {kind: opsgenie, responders: [{type: team, "
+                "name: …}]})",
             )
         # no responders on a first page: Opsgenie routes the alert itself (the API
         # integration's team and its routing rules), which is how a team pages every service

@@ -1,18 +1,39 @@
-"""Ephemeral replies: help, the list of open incidents, confirmations."""
+"""Ephemeral replies: help, the list of open incidents, confirmations, refusals."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from typing import Any
 
-from bot.adapters.slack.text import escape, link, when
+from bot.adapters.slack.text import escape, link, said, when
 from bot.core.catalog import Catalog
 from bot.core.commands import SUBCOMMANDS, Subcommand
+from bot.core.refusals import Refusal
 from bot.flows.ports import OnCall
+from bot.flows.unit import Outcome
 from bot.markup import to_slack_mrkdwn
 from bot.store.read_models import FollowupItem, IncidentSummary
 
 Block = dict[str, Any]
+
+
+def refusal_reply(refusal: Refusal) -> dict[str, Any]:
+    """A refusal as its answer: why, with the people it is about mentioned, and what to do
+    instead on a line of its own; `text`, the whole in one, is the plain fallback."""
+    blocks: list[Block] = [
+        {"type": "section", "text": {"type": "mrkdwn", "text": said(refusal.why)[:3000]}}
+    ]
+    if refusal.fix:
+        fix = f":bulb: {said(refusal.fix)}"[:2000]
+        blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": fix}]})
+    return {"text": said(refusal.text), "blocks": blocks}
+
+
+def outcome_reply(outcome: Outcome) -> dict[str, Any]:
+    """What a flow answered: a refusal laid out as `refusal_reply`, anything else its text."""
+    if outcome.refusal is not None:
+        return refusal_reply(outcome.refusal)
+    return {"text": said(outcome.message)}
 
 
 # How a sub-command's alternative is done in Slack, added to its neutral help line.

@@ -22,6 +22,7 @@ from typing import Any
 from slack_bolt import Respond
 from slack_sdk import WebClient
 
+from bot.adapters.slack.replies import outcome_reply
 from bot.adapters.slack.text import said
 from bot.core.catalog import Catalog
 from bot.flows.background import BackgroundWork
@@ -91,15 +92,17 @@ def respond_to(body: dict[str, Any]) -> Respond:
     return Respond(response_url=body.get("response_url"))
 
 
-def declared_message(ctx: SlackContext, outcome: Outcome) -> str:
+def declared_reply(ctx: SlackContext, outcome: Outcome) -> dict[str, Any]:
+    """The answer to a declaration (or a drill): its new channel, or why it was refused."""
     if not outcome.ok or outcome.incident_id is None:
-        return said(outcome.message)
+        return outcome_reply(outcome)
     incident = ctx.flows.incident(outcome.incident_id)
     if incident is not None and incident.conversation_id:
-        return f"{said(outcome.message)} → <#{incident.conversation_id}>"
-    return (
-        f"{said(outcome.message)}. The channel is on its way (Slack is slow to answer right now)."
-    )
+        return {"text": f"{said(outcome.message)} → <#{incident.conversation_id}>"}
+    return {
+        "text": f"{said(outcome.message)}. The channel is on its way "
+        "(Slack is slow to answer right now)."
+    }
 
 
 log = logging.getLogger(__name__)

@@ -19,7 +19,7 @@ from bot.adapters.slack.listeners import (
     request_key,
     respond_to,
 )
-from bot.adapters.slack.text import said
+from bot.adapters.slack.replies import outcome_reply
 from bot.core import lifecycle
 from bot.core.catalog import COMMANDER, Phase
 
@@ -87,7 +87,7 @@ def action(ctx: SlackContext, body: dict[str, Any]) -> None:
                 )
                 if not outcome.ok:
                     respond(
-                        text=said(outcome.message),
+                        **outcome_reply(outcome),
                         response_type="ephemeral",
                         replace_original=False,
                     )
@@ -114,7 +114,7 @@ def _act(
         command=command, actor=user, request_key=request_key(body), incident_id=incident_id
     )
     if not outcome.ok:
-        respond(text=said(outcome.message), response_type="ephemeral", replace_original=False)
+        respond(**outcome_reply(outcome), response_type="ephemeral", replace_original=False)
 
 
 def _show_form(ctx: SlackContext, body: dict[str, Any], respond: Respond) -> None:
@@ -177,7 +177,7 @@ def _snooze(ctx: SlackContext, body: dict[str, Any], respond: Respond) -> None:
         actor=str(body["user"]["id"]),
         request_key=request_key(body),
     )
-    respond(text=said(outcome.message), response_type="ephemeral", replace_original=False)
+    respond(**outcome_reply(outcome), response_type="ephemeral", replace_original=False)
 
 
 def _incident_id(body: dict[str, Any]) -> int | None:

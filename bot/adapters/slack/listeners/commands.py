@@ -15,12 +15,13 @@ from bot.adapters.slack.listeners import (
     SlackContext,
     accept,
     channel_lane,
-    declared_message,
+    declared_reply,
     reporting_failures,
     request_key,
     respond_to,
 )
-from bot.adapters.slack.text import mentioned, said
+from bot.adapters.slack.replies import outcome_reply, refusal_reply
+from bot.adapters.slack.text import mentioned
 from bot.core import commands as c, lifecycle
 from bot.core.catalog import Phase
 from bot.core.lifecycle import Refused
@@ -93,21 +94,21 @@ def _run(
             outcome = ctx.flows.declare(
                 title=title, severity=severity, actor=user, request_key=request_key(body)
             )
-            respond(text=declared_message(ctx, outcome), response_type="ephemeral")
+            respond(**declared_reply(ctx, outcome), response_type="ephemeral")
         case c.Page(service=service):
             outcome = ctx.flows.page(
                 channel_id=channel, service=service, actor=user, request_key=request_key(body)
             )
             if not outcome.ok:
-                respond(text=said(outcome.message), response_type="ephemeral")
+                respond(**outcome_reply(outcome), response_type="ephemeral")
         case c.PlaybookRequest(name=None):
-            respond(text=_playbooks(ctx, channel), response_type="ephemeral")
+            respond(**_playbooks(ctx, channel), response_type="ephemeral")
         case c.PlaybookRequest(name=str(name)):
             outcome = ctx.flows.attach_by_name(
                 channel_id=channel, name=name, actor=user, request_key=request_key(body)
             )
             if not outcome.ok:
-                respond(text=said(outcome.message), response_type="ephemeral")
+                respond(**outcome_reply(outcome), response_type="ephemeral")
         case c.AddFollowup(text=text, owner=owner, due_on=due_on):
             outcome = ctx.flows.add_followup(
                 channel_id=channel,
@@ -118,28 +119,25 @@ def _run(
                 request_key=request_key(body),
             )
             if not outcome.ok:
-                respond(text=said(outcome.message), response_type="ephemeral")
+                respond(**outcome_reply(outcome), response_type="ephemeral")
         case c.ListFollowups():
             try:
                 summary, items = ctx.flows.followups(channel)
             except Refused as refused:
-                respond(text=said(refused.reason), response_type="ephemeral")
+                respond(**refusal_reply(refused.refusal), response_type="ephemeral")
                 return
             text, blocks = replies.followups_blocks(summary, items)
             respond(text=text, blocks=blocks, response_type="ephemeral")
         case c.Review():
-            respond(text=_review(ctx, channel, user), response_type="ephemeral")
+            respond(**_review(ctx, channel, user), response_type="ephemeral")
         case c.Drill(playbook=name):
             outcome = ctx.flows.start_drill(name=name, actor=user, request_key=request_key(body))
-            respond(
-                text=declared_message(ctx, outcome) if outcome.ok else said(outcome.message),
-                response_type="ephemeral",
-            )
+            respond(**declared_reply(ctx, outcome), response_type="ephemeral")
         case c.Timestamps():
             try:
                 incident, stamps = ctx.flows.milestones_of(channel)
             except Refused as refused:
-                respond(text=said(refused.reason), response_type="ephemeral")
+                respond(**refusal_reply(refused.refusal), response_type="ephemeral")
                 return
             view = modals.timestamps_modal(incident_id=int(incident.id or 0), stamps=stamps)
             client.views_open(trigger_id=body["trigger_id"], view=view)
@@ -161,7 +159,7 @@ def _run(
                 command=command, actor=user, request_key=request_key(body), channel_id=channel
             )
             if not outcome.ok:
-                respond(text=said(outcome.message), response_type="ephemeral")
+                respond(**outcome_reply(outcome), response_type="ephemeral")
 
 
 def _to_command(ctx: SlackContext, request: c.Request, user: str) -> lifecycle.Command:
@@ -189,25 +187,28 @@ def _oncall(ctx: SlackContext, service: str | None) -> dict[str, Any]:
     try:
         name, people = ctx.oncall.who(service)
     except Refused as refused:
-        return {"text": said(refused.reason)}
+        return refusal_reply(refused.refusal)
     except IntegrationError as exc:
         return {"text": f"The pager did not answer ({exc}). Try again in a moment."}
     text, blocks = replies.oncall_blocks(name, people)
     return {"text": text, "blocks": blocks}
 
 
-def _playbooks(ctx: SlackContext, channel: str) -> str:
+def _playbooks(ctx: SlackContext, channel: str) -> dict[str, Any]:
     try:
         found, attached = ctx.flows.candidates(channel)
     except Refused as refused:
-        return said(refused.reason)
+        return refusal_reply(refused.refusal)
     if not found:
-        return "No playbook matches this incident. Attach one by name: `/incident playbook <name>`."
+        return {
+            "text": "No playbook matches this incident. "
+            "Attach one by name: `/incident playbook <name>`."
+        }
     lines = [
         f"• `{p.name}`{' (attached)' if p.name in attached else ''}: {p.description.split('.')[0]}"
         for p in found
     ]
-    return "*Playbooks for this incident* (most specific first)\n" + "\n".join(lines)
+    return {"text": "*Playbooks for this incident* (most specific first)\n" + "\n".join(lines)}
 
 
 def _postmortem(
@@ -222,20 +223,23 @@ def _postmortem(
             outcome = ctx.flows.export_postmortem(
                 incident_id=incident.id, actor=user, request_key=key
             )
-            return {"text": said(outcome.message)}
+            return outcome_reply(outcome)
         draft = ctx.postmortems.draft(incident.id)
     except Refused as refused:
-        return {"text": said(refused.reason)}
+        return refusal_reply(refused.refusal)
     text, blocks = replies.postmortem_blocks(draft.markdown, draft.template)
     return {"text": text, "blocks": blocks}
 
 
-def _review(ctx: SlackContext, channel: str, user: str) -> str:
+def _review(ctx: SlackContext, channel: str, user: str) -> dict[str, Any]:
     if ctx.review_link is None:
-        return "The review page is off: set API_TOKEN (and PUBLIC_URL) on the server."
+        return {"text": "The review page is off: set API_TOKEN (and PUBLIC_URL) on the server."}
     try:
         incident, _stamps = ctx.flows.milestones_of(channel)
     except Refused as refused:
-        return said(refused.reason)
+        return refusal_reply(refused.refusal)
     link = ctx.review_link(user, int(incident.id or 0))
-    return f"<{link}|Open the review page of #{incident.id}> (a sign-in link for you only, valid 10 minutes, once)."
+    return {
+        "text": f"<{link}|Open the review page of #{incident.id}> "
+        "(a sign-in link for you only, valid 10 minutes, once)."
+    }

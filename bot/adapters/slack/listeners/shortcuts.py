@@ -15,7 +15,7 @@ from bot.adapters.slack.listeners import (
     reporting_failures,
     respond_to,
 )
-from bot.adapters.slack.text import said
+from bot.adapters.slack.replies import refusal_reply
 from bot.core.lifecycle import Refused
 
 
@@ -38,7 +38,7 @@ def shortcut(ctx: SlackContext, body: dict[str, Any]) -> None:
         try:
             ctx.flows.followups(channel)  # only incident channels have follow-ups
         except Refused as refused:
-            respond(text=said(refused.reason), response_type="ephemeral")
+            respond(**refusal_reply(refused.refusal), response_type="ephemeral")
             return
         message = body.get("message") or {}
         ts = str(message.get("ts") or body.get("message_ts") or "")

@@ -16,10 +16,11 @@ from bot.adapters.slack.listeners import (
     SlackContext,
     accept,
     channel_lane,
-    declared_message,
+    declared_reply,
     request_key,
 )
-from bot.adapters.slack.text import said, said_plain
+from bot.adapters.slack.replies import outcome_reply
+from bot.adapters.slack.text import said_plain
 from bot.core import lifecycle
 from bot.core.lifecycle import Refused
 from bot.core.milestones import Milestone
@@ -181,7 +182,7 @@ def _declare(
         private=form.private,
     )
     if form.channel_id:
-        _tell(client, form.channel_id, user, declared_message(ctx, outcome))
+        _tell(client, form.channel_id, user, declared_reply(ctx, outcome))
 
 
 def _act(
@@ -199,14 +200,14 @@ def _act(
     if not outcome.ok:
         incident = ctx.flows.incident(incident_id)
         if incident is not None and incident.conversation_id:
-            _tell(client, incident.conversation_id, user, said(outcome.message))
+            _tell(client, incident.conversation_id, user, outcome_reply(outcome))
 
 
-def _tell(client: WebClient, channel: str, user: str, text: str) -> None:
+def _tell(client: WebClient, channel: str, user: str, reply: dict[str, Any]) -> None:
     try:
-        client.chat_postEphemeral(channel=channel, user=user, text=text)
+        client.chat_postEphemeral(channel=channel, user=user, **reply)
     except Exception:  # the user left the channel, or Slack is down: the flow's work is done
-        log.warning("could not tell %s in %s: %s", user, channel, text)
+        log.warning("could not tell %s in %s: %s", user, channel, reply.get("text"))
 
 
 def _skip(
@@ -221,7 +222,7 @@ def _skip(
     if not outcome.ok and outcome.incident_id is not None:
         incident = ctx.flows.incident(outcome.incident_id)
         if incident is not None and incident.conversation_id:
-            _tell(client, incident.conversation_id, user, said(outcome.message))
+            _tell(client, incident.conversation_id, user, outcome_reply(outcome))
 
 
 def _add_followup(
@@ -240,4 +241,4 @@ def _add_followup(
         permalink=form.permalink,
     )
     if not outcome.ok:
-        _tell(client, form.channel_id, user, said(outcome.message))
+        _tell(client, form.channel_id, user, outcome_reply(outcome))
