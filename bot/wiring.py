@@ -10,7 +10,7 @@ from slack_bolt import App
 from slack_sdk import WebClient
 from starlette.applications import Starlette
 
-from bot.adapters import jira
+from bot.adapters import jira, jira_service_desk
 from bot.adapters.alert_sources.sns import SnsGate, gate_from
 from bot.adapters.jira import JiraTracker
 from bot.adapters.jira_service_desk import JiraServiceDesk
@@ -239,6 +239,7 @@ def build(
         desk=service_desk(settings, tracker),
         pager_names={kind: pager.name for kind, pager in pagers.by_kind.items()},
         missing=jira.NOT_SET_UP,
+        no_desk=jira_service_desk.NOT_SET_UP,
     )
 
     def gave_up(row: OutboxRow, error: str) -> None:

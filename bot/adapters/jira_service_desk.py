@@ -22,6 +22,11 @@ from bot.markup import to_jira_wiki
 API = "rest/servicedeskapi"
 DEFAULT_REQUEST_TYPE = "Post-incident review"  # else the desk's first request type
 SETTING = "postmortem.request_type"
+# What to set when the catalog sends a service's post-mortems to a service desk and none is.
+NOT_SET_UP = (
+    "set JIRA_SERVICE_DESK to the key or id of the Jira Service Management project they are "
+    "raised in, or the service's `tracker.kind` to `issues`"
+)
 
 
 @dataclass(frozen=True)

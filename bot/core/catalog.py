@@ -17,6 +17,7 @@ from bot.core.catalog_paging import (
 from bot.core.catalog_postmortems import (
     Postmortems as Postmortems,
     PrivatePostmortems as PrivatePostmortems,
+    TrackerTarget as TrackerTarget,
 )
 
 
@@ -100,6 +101,7 @@ class Service(Strict):
     id: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$")
     name: str = ""
     pager: PagerTarget = Field(default_factory=PagerTarget)
+    tracker: TrackerTarget = Field(default_factory=TrackerTarget)
 
 
 class Reminders(Strict):

@@ -19,6 +19,7 @@ from bot.core.catalog import Catalog
 from bot.core.lifecycle import Refusal, Refused
 from bot.core.milestones import Source
 from bot.core.timeline import Entry, EntryKind
+from bot.core.tracker_routes import NeedsDesk, TrackerRoute, route
 from bot.flows import chat_kinds as fx
 from bot.flows.people import People
 from bot.flows.ports import (
@@ -65,6 +66,7 @@ PRIVATE_NOT_EXPORTED = (
 )
 DRAFTING = "Drafting the post-mortem into the issue tracker…"
 NO_TRACKER = "no issue tracker is set up"
+NO_DESK = "set up the service desk"
 ISSUE_KEY, ISSUE_URL = "issue_key", "issue_url"  # the timeline entry's data: the issue made
 
 
@@ -108,13 +110,16 @@ class TrackerEffects:
         desk: ServiceDesk | None = None,
         pager_names: Mapping[str, str] | None = None,
         missing: str = NO_TRACKER,
+        no_desk: str = NO_DESK,
     ) -> None:
         """`people`: whose email a follow-up's owner has (the tracker's assignee).
         `desk`: where the post-mortem is raised as a request, when it is not a tracker issue.
         `pager_names`: each pager kind's product name, for the links to the pages. `missing`:
-        why nothing is exported without a tracker (which settings would set one up)."""
+        why nothing is exported without a tracker (which settings would set one up). `no_desk`:
+        what to set when the catalog sends a service's post-mortems to a desk and none is."""
         self.db = db
         self.missing = missing
+        self.no_desk = no_desk
         self.pager_names = pager_names or {}
         self.desk = desk
         self.conversation_link = conversation_link
@@ -131,29 +136,48 @@ class TrackerEffects:
     def handlers(self) -> dict[str, Any]:
         return {EXPORT: self.export}
 
-    # -- failures ----------------------------------------------------------------------------------
-    @property
-    def where(self) -> str:
-        """The product the post-mortem goes to, as people know it (the desk's, when it has one)."""
-        product = self.desk or self.tracker
+    # -- where it goes --------------------------------------------------------------------------
+    def route(self, service: str | None) -> TrackerRoute | NeedsDesk:
+        """The post-mortem's route for an incident of `service` (the catalog's `tracker:`)."""
+        return route(self.catalog, service, has_desk=self.desk is not None)
+
+    def _product(self, service: str | None) -> Tracker | ServiceDesk | None:
+        """The product the post-mortem of an incident of `service` goes to (the desk's, when
+        it is raised there)."""
+        chosen = self.route(service)
+        if isinstance(chosen, TrackerRoute) and chosen.desk and self.desk is not None:
+            return self.desk
+        return self.tracker
+
+    def where(self, service: str | None = None) -> str:
+        """The product the post-mortem goes to, as people know it."""
+        product = self._product(service)
         return product.name if product is not None else "The issue tracker"
+
+    # -- failures ----------------------------------------------------------------------------------
+    def _service_of(self, incident_id: int) -> str | None:
+        with self.db.read() as session:
+            incident = incident_reads.get_summary(session=session, incident_id=incident_id)
+        return incident.service if incident is not None else None
 
     def still_trying(self, row: OutboxRow, error: str) -> None:
         """The first failure is said in the channel; the export keeps being retried."""
         if row.kind == EXPORT and row.incident_id is not None:
+            where = self.where(self._service_of(row.incident_id))
             self._say(
                 row.incident_id,
-                f"{self.where} did not take the post-mortem yet ({error}); retrying until it does",
+                f"{where} did not take the post-mortem yet ({error}); retrying until it does",
             )
 
     def gave_up(self, row: OutboxRow, error: str) -> None:
         if row.kind != EXPORT or row.incident_id is None:
             return
-        product = self.desk or self.tracker
+        product = self._product(self._service_of(row.incident_id))
         fix = product.fix if product is not None else "the tracker's settings"
+        where = product.name if product is not None else "The issue tracker"
         self._say(
             row.incident_id,
-            f"{self.where} refused the post-mortem: {error}. Check {fix}, then run "
+            f"{where} refused the post-mortem: {error}. Check {fix}, then run "
             "/incident postmortem export",
         )
 
@@ -207,15 +231,19 @@ class TrackerEffects:
         if self.tracker is None or incident.drill or private_hold(self.catalog, incident):
             self._finished(iid, None, 0)
             return
+        chosen = self.route(incident.service)
+        if isinstance(chosen, NeedsDesk):
+            self._finished(iid, None, 0, why=f"{chosen.reason}: {self.no_desk}")
+            return
         tracker, pm = self.tracker, self.catalog.postmortem
         # A private incident's issues are only ever written under its security level.
         level = pm.private.security_level if incident.private and pm.private else None
-        project = pm.tracker_project or tracker.project
+        project = chosen.project or tracker.project
         draft = self.draft(iid)
         labels = ["postmortem", _label(incident.severity), marker(iid)]
         if incident.service:
             labels.append(_label(incident.service))
-        issue = self._postmortem_issue(incident, tracker, project, draft, labels, level)
+        issue = self._postmortem_issue(incident, tracker, chosen, project, draft, labels, level)
         followups = self._followups(iid, tracker, project, issue, level)
         final = self.draft(iid)  # with the follow-ups' issue keys
         tracker.update(
@@ -236,12 +264,13 @@ class TrackerEffects:
                 url=link.url,
                 title=link.label,
             )
-        self._finished(iid, issue, followups)
+        self._finished(iid, issue, followups, where=self.where(incident.service))
 
     def _postmortem_issue(
         self,
         incident: IncidentSummary,
         tracker: Tracker,
+        chosen: TrackerRoute,
         project: str,
         draft: Draft,
         labels: list[str],
@@ -250,7 +279,7 @@ class TrackerEffects:
         if incident.postmortem_key and incident.postmortem_url:
             return TrackerIssue(incident.postmortem_key, incident.postmortem_url)
         issue = tracker.find(label=marker(incident.id)) or self._create(
-            tracker, project, draft, labels, level
+            tracker, chosen, project, draft, labels, level
         )
         with self.db.transaction() as session:
             record_postmortem_issue(
@@ -259,9 +288,15 @@ class TrackerEffects:
         return issue
 
     def _create(
-        self, tracker: Tracker, project: str, draft: Draft, labels: list[str], level: str | None
+        self,
+        tracker: Tracker,
+        chosen: TrackerRoute,
+        project: str,
+        draft: Draft,
+        labels: list[str],
+        level: str | None,
     ) -> TrackerIssue:
-        if self.desk is None:
+        if self.desk is None or not chosen.desk:
             return tracker.create(
                 project=project,
                 issue_type=self.catalog.postmortem.issue_type,
@@ -271,7 +306,7 @@ class TrackerEffects:
                 security_level=level,
             )
         issue = self.desk.create_request(
-            request_type=self.catalog.postmortem.request_type,
+            request_type=chosen.request_type,
             summary=draft.title,
             description=draft.markdown,
             labels=labels,
@@ -329,22 +364,31 @@ class TrackerEffects:
         asked of the chat once and kept (None: nobody, or the chat would not say)."""
         return self.people.email_of(user) if user is not None else None
 
-    def _finished(self, iid: int, issue: TrackerIssue | None, followups: int) -> None:
+    def _finished(
+        self,
+        iid: int,
+        issue: TrackerIssue | None,
+        followups: int,
+        *,
+        where: str = "",
+        why: str | None = None,
+    ) -> None:
         """Say it in the channel (and on the card), then archive the channel if the catalog
-        says so and the incident is closed."""
+        says so and the incident is closed. `where`: the product it went to; `why`: why it did
+        not go (else said from the incident)."""
         now = self.clock.now()
         with self.db.transaction() as session:
             incident = incident_reads.locked(session=session, incident_id=iid)
             assert incident is not None
             if issue is not None:
-                text = f"Post-mortem drafted in {self.where}: {issue.key}" + (
+                text = f"Post-mortem drafted in {where}: {issue.key}" + (
                     f" with {followups} follow-up{'s' if followups != 1 else ''}"
                     if followups
                     else ""
                 )
                 data = {ISSUE_KEY: issue.key, ISSUE_URL: issue.url}
             else:
-                why = (
+                why = why or (
                     "a drill"
                     if incident.drill
                     else self.missing
