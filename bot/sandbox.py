@@ -165,11 +165,16 @@ class Sandbox:
         self._thread: threading.Thread | None = None
 
     def catalog(self) -> dict[str, Any]:
-        services = {
+        """The emulators' services, with what `catalog_extra` says of each (merged into the
+        service it names), and its other sections."""
+        services: dict[str, Any] = {
             **pagerduty_catalog(self.pagerduty)["services"],
             **opsgenie_catalog()["services"],
         }
-        return {"services": services, **self.catalog_extra}
+        extra = dict(self.catalog_extra)
+        for name, spec in (extra.pop("services", None) or {}).items():
+            services[name] = {**services.get(name, {}), **(spec or {})}
+        return {"services": services, **extra}
 
     def start(self) -> Sandbox:
         self.slack.start()

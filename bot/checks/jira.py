@@ -1,16 +1,20 @@
 """Jira: the settings are complete, the credentials sign in, and what the post-mortem export
 writes exists: the project, the issue types it creates, the link type between the post-mortem
-and its follow-ups, and the security level of private post-mortems (see TrackerEffects.export)."""
+and its follow-ups, and the security level of private post-mortems (see TrackerEffects.export);
+and for each service whose catalog entry names its own `tracker:`, its project, issue types and
+request type, or the service desk it needs."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+from bot.adapters import jira_service_desk
 from bot.adapters.jira import JiraTracker
 from bot.adapters.jira_service_desk import JiraServiceDesk
 from bot.checks.base import Level, Problem, Recorder
-from bot.core.catalog import Catalog
+from bot.core.catalog import Catalog, Service, TrackerTarget
+from bot.core.tracker_routes import NeedsDesk, route
 from bot.flows.ports import IntegrationError
 from bot.settings import Settings
 from bot.wiring import jira_tracker, service_desk
@@ -97,37 +101,92 @@ def check_jira(settings: Settings, catalog: Catalog | None, r: Recorder) -> None
             lambda: _security_level(tracker, key, level),
         )
     desk = service_desk(settings, tracker)
-    if desk is not None:
-        check_service_desk(desk, pm.request_type, r)
+    desk_found = desk is not None and check_service_desk(desk, pm.request_type, r)
+    projects = {key: found["project"]}
+    for service in catalog.services:
+        if service.tracker != TrackerTarget():
+            _check_service(tracker, desk, desk_found, catalog, service, projects, r)
 
 
-def check_service_desk(desk: JiraServiceDesk, request_type: str | None, r: Recorder) -> None:
-    """JIRA_SERVICE_DESK names a desk the user sees, and it has the catalog's request type."""
+def _check_service(
+    tracker: JiraTracker,
+    desk: JiraServiceDesk | None,
+    desk_found: bool,
+    catalog: Catalog,
+    service: Service,
+    projects: dict[str, Any],
+    r: Recorder,
+) -> None:
+    """A service's own `tracker:`: the desk it needs, its project and what is made there."""
+    where = f"services.{service.id}.tracker"
+    name = f"jira tracker ({service.id})"
+    chosen = route(catalog, service.id, has_desk=desk is not None)
+    if isinstance(chosen, NeedsDesk):
+        r.fail(
+            name,
+            f"{chosen.reason}: its post-mortems are not exported",
+            f"{jira_service_desk.NOT_SET_UP} ({where}.kind {IN_CONFIG})",
+        )
+        return
+    key = chosen.project or tracker.project
+
+    def project() -> str:
+        if key not in projects:
+            projects[key] = _read(tracker, f"project/{key}", f"no Jira project {key}")
+        found = f"{key} ({projects[key].get('name')})"
+        if chosen.desk:
+            return f"{service.id}'s post-mortems go to the service desk, its follow-ups to {found}"
+        return f"{service.id}'s post-mortems go to {found}"
+
+    fix = f"set {where}.project {IN_CONFIG} to the key of a project the Jira user can see"
+    if not r.attempt(name, fix, project):
+        return
+    if chosen.project is not None and not (
+        chosen.desk and catalog.postmortem.followups_as == "subtasks"
+    ):
+        r.attempt(
+            f"jira issue types ({service.id})",
+            f"set the postmortem issue types {IN_CONFIG} to types of {key}",
+            lambda: _issue_types(catalog, key, projects[key], postmortem=not chosen.desk),
+        )
+    if chosen.desk and desk is not None and desk_found and service.tracker.request_type:
+        r.attempt(
+            f"jira request type ({service.id})",
+            f"set {where}.request_type {IN_CONFIG} to a request type of the service desk",
+            lambda: _request_type(desk, chosen.request_type),
+        )
+
+
+def check_service_desk(desk: JiraServiceDesk, request_type: str | None, r: Recorder) -> bool:
+    """JIRA_SERVICE_DESK names a desk the user sees, and it has the catalog's request type.
+    False: the desk itself was not found."""
 
     def found_desk() -> str:
         return _plainly(lambda: f"{desk.desk().key} ({desk.desk().name})")
 
     fix = "set JIRA_SERVICE_DESK to the key or id of a service project the Jira user is an agent of"
     if not r.attempt("jira service desk", fix, found_desk):
-        return
-
-    def kind() -> str:
-        found = _plainly(lambda: desk.request_type(request_type))
-        said = f"request type “{found.name}” in {desk.desk().key}"
-        if "labels" not in found.fields:
-            raise Problem(
-                f"{said} has no Labels field on its form: a retry after a lost answer cannot "
-                "find the request it raised, and may raise a second",
-                f"add the Labels field to the “{found.name}” request type's form",
-                level=Level.WARNING,
-            )
-        return said
+        return False
 
     r.attempt(
         "jira request type",
         f"set postmortem.request_type {IN_CONFIG} to a request type of the service desk",
-        kind,
+        lambda: _request_type(desk, request_type),
     )
+    return True
+
+
+def _request_type(desk: JiraServiceDesk, request_type: str | None) -> str:
+    found = _plainly(lambda: desk.request_type(request_type))
+    said = f"request type “{found.name}” in {desk.desk().key}"
+    if "labels" not in found.fields:
+        raise Problem(
+            f"{said} has no Labels field on its form: a retry after a lost answer cannot "
+            "find the request it raised, and may raise a second",
+            f"add the Labels field to the “{found.name}” request type's form",
+            level=Level.WARNING,
+        )
+    return said
 
 
 def _plainly(fn: Callable[[], T]) -> T:
@@ -156,14 +215,20 @@ def _myself(tracker: JiraTracker) -> str:
     return f"signed in to {tracker.url} as {who}"
 
 
-def _issue_types(catalog: Catalog, key: str, project: dict[str, Any]) -> str:
-    """The types the export creates must be in the project (its issue type scheme)."""
+def _issue_types(
+    catalog: Catalog, key: str, project: dict[str, Any], *, postmortem: bool = True
+) -> str:
+    """The types the export creates must be in the project (its issue type scheme); with a
+    service desk (`postmortem=False`) the post-mortem is the desk's request: only the linked
+    follow-ups are made in the project."""
     pm = catalog.postmortem
     types = {str(t.get("name")): bool(t.get("subtask")) for t in project.get("issueTypes") or []}
-    wanted = {f"postmortem.issue_type {IN_CONFIG}": (pm.issue_type, False)}
+    wanted: dict[str, tuple[str, bool]] = {}
+    if postmortem:
+        wanted[f"postmortem.issue_type {IN_CONFIG}"] = (pm.issue_type, False)
     if pm.followups_as == "linked":
         wanted[f"postmortem.followup_issue_type {IN_CONFIG}"] = (pm.followup_issue_type, False)
-    else:
+    elif postmortem:
         wanted[f"postmortem.followups_as {IN_CONFIG} (subtasks need a Sub-task type)"] = (
             "Sub-task",
             True,

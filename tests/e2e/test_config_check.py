@@ -290,3 +290,43 @@ def test_a_missing_security_level_fails(lone: Sandbox, tmp_path: Path) -> None:
     assert "postmortem.private.security_level" in check.fix
     lone.jira.add_security_level("OPS", "Incident responders")
     assert checks_of(settings)["jira security level"].ok
+
+
+def test_a_service_naming_an_unknown_project_fails(lone: Sandbox, tmp_path: Path) -> None:
+    services = lone.catalog()["services"]
+    services["payments"] = {**services["payments"], "tracker": {"project": "NOPE"}}
+    settings = with_catalog(lone, tmp_path / "catalog.yaml", services=services)
+    checks = checks_of(settings)
+    check = checks["jira tracker (payments)"]
+    assert check.level is Level.FAILED, check
+    assert "no Jira project NOPE" in check.detail
+    assert "services.payments.tracker.project in INCIDENTBOT_CONFIG" in check.fix
+    assert checks["jira project"].ok  # the deployment's own project is fine
+    lone.jira.add_project("NOPE")
+    assert checks_of(settings)["jira tracker (payments)"].ok
+
+
+def test_a_services_project_without_the_issue_type_fails(lone: Sandbox, tmp_path: Path) -> None:
+    lone.jira.add_project("PAY")
+    with lone.jira._lock:  # PAY's issue type scheme has no Task
+        project = lone.jira.site.project_of("PAY")
+        assert project is not None
+        project.type_ids = [
+            t for t in project.type_ids if lone.jira.site.issue_types[t].name != "Task"
+        ]
+    services = lone.catalog()["services"]
+    services["payments"] = {**services["payments"], "tracker": {"project": "PAY"}}
+    settings = with_catalog(lone, tmp_path / "catalog.yaml", services=services)
+    check = failed(settings, "jira issue types (payments)")
+    assert "project PAY has no issue type 'Task'" in check.detail
+    assert "postmortem.issue_type" in check.fix
+    assert checks_of(settings)["jira issue types"].ok  # OPS has it
+
+
+def test_a_service_sent_to_a_desk_that_is_not_set_up_fails(lone: Sandbox, tmp_path: Path) -> None:
+    services = lone.catalog()["services"]
+    services["payments"] = {**services["payments"], "tracker": {"kind": "service_desk"}}
+    settings = with_catalog(lone, tmp_path / "catalog.yaml", services=services)
+    check = failed(settings, "jira tracker (payments)")
+    assert "payments's post-mortems to a service desk" in check.detail
+    assert "set JIRA_SERVICE_DESK" in check.fix and "services.payments.tracker.kind" in check.fix
