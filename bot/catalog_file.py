@@ -95,7 +95,9 @@ def _model_keys(data: Mapping[str, Any] | None) -> dict[str, Any] | None:
 def _file_loc(
     loc: tuple[int | str, ...], data: Mapping[str, Any] | None = None
 ) -> tuple[int | str, ...]:
-    """A model's error location as the file spells it (`services[0].pagerduty.routing_key`)."""
+    """A model's error location as the file spells it (`services[0].pagerduty.routing_key`;
+    `services.payments.tracker` where the file gives services as a mapping)."""
+    loc = _service_key(loc, data)
     back = {v: k for k, v in SERVICE_KEYS.items()}
     if (
         len(loc) > 2
@@ -111,8 +113,22 @@ def _file_loc(
     return loc
 
 
+def _service_key(
+    loc: tuple[int | str, ...], data: Mapping[str, Any] | None
+) -> tuple[int | str, ...]:
+    services = (data or {}).get("services")
+    if len(loc) > 1 and loc[0] == "services" and isinstance(services, dict):
+        names = list(services)
+        if isinstance(loc[1], int) and 0 <= loc[1] < len(names):
+            return (loc[0], str(names[loc[1]]), *loc[2:])
+    return loc
+
+
 def _service_spec(data: Mapping[str, Any] | None, index: int | str) -> Mapping[str, Any]:
     services = (data or {}).get("services")
+    if isinstance(services, dict) and isinstance(index, str):
+        spec = services.get(index)
+        return spec if isinstance(spec, dict) else {}
     if isinstance(services, dict):
         services = list(services.values())
     if isinstance(services, list) and isinstance(index, int) and 0 <= index < len(services):

@@ -95,3 +95,29 @@ def test_a_problem_under_pager_is_reported_under_pager(tmp_path: Path) -> None:
     (problem,) = refused.value.problems
     assert problem.startswith(f"{path}:5: services[0].pager.responders[0]: ")
     assert "exactly one of `name` and `id`" in problem
+
+
+def test_a_services_tracker_loads_and_a_bad_key_is_reported_where_it_is(tmp_path: Path) -> None:
+    catalog = load_catalog(
+        write(
+            tmp_path,
+            "services:\n"
+            "  payments:\n"
+            "    tracker: {kind: issues, project: PAY}\n"
+            "  support-portal:\n"
+            "    tracker: {kind: service_desk, request_type: Post-incident review}\n",
+        )
+    )
+    payments, portal = catalog.service("payments"), catalog.service("support-portal")
+    assert payments is not None and (payments.tracker.kind, payments.tracker.project) == (
+        "issues",
+        "PAY",
+    )
+    assert portal is not None and portal.tracker.request_type == "Post-incident review"
+    path = write(tmp_path, "services:\n  payments:\n    tracker:\n      project: pay\n")
+    with pytest.raises(CatalogFileError) as refused:
+        load_catalog(path)
+    (problem,) = refused.value.problems
+    assert problem.startswith(
+        f"{path}:4: services.payments.tracker.project: 'pay' is not a project key"
+    )

@@ -118,7 +118,7 @@ def _check_service(
     r: Recorder,
 ) -> None:
     """A service's own `tracker:`: the desk it needs, its project and what is made there."""
-    where = f"services.{service.id}.tracker"
+    where = f"services[{service.id}].tracker"
     name = f"jira tracker ({service.id})"
     chosen = route(catalog, service.id, has_desk=desk is not None)
     if isinstance(chosen, NeedsDesk):

@@ -300,7 +300,7 @@ def test_a_service_naming_an_unknown_project_fails(lone: Sandbox, tmp_path: Path
     check = checks["jira tracker (payments)"]
     assert check.level is Level.FAILED, check
     assert "no Jira project NOPE" in check.detail
-    assert "services.payments.tracker.project in INCIDENTBOT_CONFIG" in check.fix
+    assert "services[payments].tracker.project in INCIDENTBOT_CONFIG" in check.fix
     assert checks["jira project"].ok  # the deployment's own project is fine
     lone.jira.add_project("NOPE")
     assert checks_of(settings)["jira tracker (payments)"].ok
@@ -329,4 +329,4 @@ def test_a_service_sent_to_a_desk_that_is_not_set_up_fails(lone: Sandbox, tmp_pa
     settings = with_catalog(lone, tmp_path / "catalog.yaml", services=services)
     check = failed(settings, "jira tracker (payments)")
     assert "payments's post-mortems to a service desk" in check.detail
-    assert "set JIRA_SERVICE_DESK" in check.fix and "services.payments.tracker.kind" in check.fix
+    assert "set JIRA_SERVICE_DESK" in check.fix and "services[payments].tracker.kind" in check.fix
