@@ -303,8 +303,10 @@ def run(kind: str, args: argparse.Namespace, source: str, sns: SnsEmulator) -> d
                 ).scalar_one()
             db.dispose()
         finally:
-            bot.terminate()
-            bot.wait(timeout=20)
+            stopping = time.perf_counter()
+            bot.terminate()  # SIGTERM: answers stop, the pool drains within SHUTDOWN_GRACE (20 s)
+            bot.wait(timeout=60)
+            result["shutdown_s"] = time.perf_counter() - stopping
         result["pages"] = len([e for e in pd.events() if e.get("event_action") == "trigger"])
         result["pd_incidents"] = len(pd.incidents())
         result["slack_429"] = sum(1 for c in slack.calls if c.status == 429)
@@ -363,7 +365,7 @@ def capacity(
             )
         finally:
             bot.terminate()
-            bot.wait(timeout=20)
+            bot.wait(timeout=60)
     return args.groups * STEPS[-1] / elapsed
 
 
@@ -401,6 +403,9 @@ def report(kind: str, source: str, args: argparse.Namespace, r: dict[str, Any]) 
     )
     print(
         f"channels made            {r['slack_channels_created']}  (Slack allows ~20/min; the rest wait their turn: {r['pending_effects']} effects pending)"
+    )
+    print(
+        f"stopped after SIGTERM    {r['shutdown_s']:.1f} s  (grace 20 s, under an orchestrator's 30 s)"
     )
     print(f"429s seen                Slack {r['slack_429']}, PagerDuty {r['pd_429']}  (target 0)")
     print(

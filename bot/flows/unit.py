@@ -164,19 +164,16 @@ class UnitOfWork:
         PostgreSQL its rows are one statement (store.fresh_incident), and when it sets off
         nothing more (`sets_off_more`) the whole declaration is that one statement. Raises
         `Duplicate` when the request id was seen before."""
-        incident = q.new_incident(
-            opening=opening, now=now, source=source, created_by=created_by, drill=drill
-        )
-        if not fresh.insert_declared(
-            session=session,
+        incident = self._insert_new(
+            session,
+            opening,
+            now,
             key=request_key,
-            incident=incident,
-            opening=opening,
-            now=now,
-            effects=self._first_effects(incident, fresh.NEW_ID),
-            first_timers=timers.first_timers(self.catalog, incident, now, opening.snapshot.roles),
-            lease=self._born_lease(now),
-        ):
+            source=source,
+            created_by=created_by,
+            drill=drill,
+        )
+        if incident is None:
             raise Duplicate
         if self.sets_off_more(severity=incident.severity, drill=drill):
             self._set_off(session, incident, now, alert_born=False, labels=None)
@@ -194,17 +191,45 @@ class UnitOfWork:
         """An incident opened by an alert group (service, group key, open-group hash): its rows
         as a declaration's (one statement on PostgreSQL; the group's unique open key is checked
         by it), then what it sets off (as `opened`, with the group's labels)."""
-        incident = q.new_incident(
-            opening=opening,
-            now=now,
+        incident = self._insert_new(
+            session,
+            opening,
+            now,
+            key=None,
             source=Source.ALERT,
             created_by=None,
             drill=False,
             alert_group=alert_group,
         )
-        fresh.insert_declared(
+        assert incident is not None  # no request id to have been seen
+        self._set_off(session, incident, now, alert_born=True, labels=labels)
+        return incident
+
+    def _insert_new(
+        self,
+        session: Session,
+        opening: Opening,
+        now: datetime,
+        *,
+        key: str | None,
+        source: Source,
+        created_by: str | None,
+        drill: bool,
+        alert_group: tuple[str | None, str, str] | None = None,
+    ) -> Opened | None:
+        """A new incident's rows with its channel, announcement and first timers (one
+        statement on PostgreSQL); None when the request id `key` was seen before."""
+        incident = q.new_incident(
+            opening=opening,
+            now=now,
+            source=source,
+            created_by=created_by,
+            drill=drill,
+            alert_group=alert_group,
+        )
+        inserted = fresh.insert_declared(
             session=session,
-            key=None,
+            key=key,
             incident=incident,
             opening=opening,
             now=now,
@@ -212,8 +237,7 @@ class UnitOfWork:
             first_timers=timers.first_timers(self.catalog, incident, now, opening.snapshot.roles),
             lease=self._born_lease(now),
         )
-        self._set_off(session, incident, now, alert_born=True, labels=labels)
-        return incident
+        return incident if inserted else None
 
     def sets_off_more(self, *, severity: str, drill: bool) -> bool:
         """Whether a declared incident of `severity` sets off more than its channel, its
