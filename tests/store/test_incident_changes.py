@@ -99,11 +99,10 @@ def test_a_row_the_transaction_locked_is_changed_without_reading_it_again(
     assert len(reads_of_incidents) == 1
 
 
+@pytest.mark.parametrize("db_url", ["postgres"], indirect=True)  # SQLite: one writer at a time
 def test_a_change_to_a_row_not_yet_locked_locks_it_first(
     db: Database, incident_id: int, reads_of_incidents: list[str]
 ) -> None:
-    if not db.is_postgres:
-        pytest.skip("row locks are PostgreSQL's (SQLite has one writer at a time)")
     decision = raise_to_sev1(db, incident_id)
     reads_of_incidents.clear()
     with db.transaction() as session:
