@@ -32,7 +32,8 @@ from bot.flows.ports import (
     TrackerIssue,
 )
 from bot.flows.postmortem import Draft, Drafter, facts_of
-from bot.store import followups as followup_store, incident_reads, incidents as q, outbox
+from bot.flows.tracker_followups import FollowupExport, marker
+from bot.store import incident_reads, outbox
 from bot.store.db import Database
 from bot.store.postmortems import record_postmortem_issue
 from bot.store.read_models import IncidentSummary, QueuedEffect as OutboxRow
@@ -45,14 +46,6 @@ ARCHIVE = fx.ARCHIVE
 
 def lane(incident_id: int) -> str:
     return f"tracker:{incident_id}"
-
-
-def marker(incident_id: int) -> str:
-    return f"incidentbot-{incident_id}"
-
-
-def followup_marker(followup_id: int) -> str:
-    return f"incidentbot-followup-{followup_id}"
 
 
 def _label(text: str) -> str:
@@ -244,7 +237,9 @@ class TrackerEffects:
         if incident.service:
             labels.append(_label(incident.service))
         issue = self._postmortem_issue(incident, tracker, chosen, project, draft, labels, level)
-        followups = self._followups(iid, tracker, project, issue, level)
+        followups = FollowupExport(self.db, self.catalog, self.clock, self.people).export(
+            iid, tracker, project, issue, level
+        )
         final = self.draft(iid)  # with the follow-ups' issue keys
         tracker.update(
             issue.key,
@@ -320,49 +315,6 @@ class TrackerEffects:
                 security_level=level,
             )
         return issue
-
-    def _followups(
-        self, iid: int, tracker: Tracker, project: str, parent: TrackerIssue, level: str | None
-    ) -> int:
-        pm = self.catalog.postmortem
-        if pm.followups_as == "subtasks":  # in their parent's project (a service desk's, too)
-            project = parent.key.rsplit("-", 1)[0]
-        with self.db.read() as session:
-            rows = followup_store.followups_of(session=session, incident_id=iid)
-            roles = q.roles(session=session, incident_id=iid)
-        for row in rows:
-            issue_key = row.tracker_key
-            if issue_key is None:
-                email = self._email(row.owner or roles.get(row.owner_role or ""))
-                issue = tracker.find(label=followup_marker(row.id)) or tracker.create(
-                    project=project,
-                    issue_type="Sub-task"
-                    if pm.followups_as == "subtasks"
-                    else pm.followup_issue_type,
-                    summary=row.text.splitlines()[0][:255] if row.text else f"Follow-up {row.id}",
-                    description=f"{row.text}\n\nFollow-up of incident #{iid} — see {parent.key}.",
-                    labels=["postmortem-followup", marker(iid), followup_marker(row.id)],
-                    assignee_email=email,
-                    parent=parent.key if pm.followups_as == "subtasks" else None,
-                    security_level=level,
-                )
-                with self.db.transaction() as session:
-                    followup_store.record_followup_exported(
-                        session=session,
-                        followup_id=row.id,
-                        key=issue.key,
-                        url=issue.url,
-                        now=self.clock.now(),
-                    )
-                issue_key = issue.key
-            if pm.followups_as == "linked":
-                tracker.link(link_type=pm.link_type, inward=parent.key, outward=issue_key)
-        return len(rows)
-
-    def _email(self, user: str | None) -> str | None:
-        """A follow-up owner's email, for the assignee: the person's as the table knows it, else
-        asked of the chat once and kept (None: nobody, or the chat would not say)."""
-        return self.people.email_of(user) if user is not None else None
 
     def _finished(
         self,

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from sqlmodel import select
+from sqlmodel import col, select
 
 from bot.core import lifecycle as lc
 from bot.core.catalog import default_catalog
@@ -56,7 +56,9 @@ def surface_of(w: World, incident_id: int) -> str | None:
 
 def failures(w: World) -> list[tuple[str, str | None]]:
     with w.db.read() as session:
-        rows = session.exec(select(OutboxRow).where(OutboxRow.failed == True)).all()  # noqa: E712
+        rows = session.exec(
+            select(OutboxRow).where(OutboxRow.failed == True).order_by(col(OutboxRow.id))  # noqa: E712
+        ).all()  # in the order they were queued (PostgreSQL returns rows in no order of its own)
     return [(row.kind, row.last_error) for row in rows]
 
 
