@@ -26,6 +26,9 @@ from bot.store.outbox import Effect
 from bot.store.session import Session
 
 _ICON = {"new": "🔥 Firing", "refired": "🔥 Firing again", "resolved": "✅ Resolved"}
+# A delivery's line joins the one still waiting in the channel's lane (behind its pending
+# channel in a storm, say): one message for the deliveries the chat has not seen yet.
+_LINES_MERGE = aq.LineMerge(line=fx.POST_LINE, behind=fx.REFRESH)
 
 
 class AlertFlows(UnitOfWork):
@@ -114,6 +117,7 @@ class AlertFlows(UnitOfWork):
             lane=lane,
             effects=effects,
             now=now,
+            merge=_LINES_MERGE,
         )
         return Outcome(True, f"{len(changes)} alert change(s)", incident.id)
 
