@@ -5,122 +5,33 @@ setting when the catalog asks for a desk the deployment does not have."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
-from sqlalchemy import text
-
 from bot.core.catalog import catalog_from_mapping
-from bot.flows import tracker_effects
-from bot.flows.outbox import OutboxRunner
-from bot.flows.pagers import Pagers
-from bot.flows.people import People
-from bot.flows.ports import TrackerIssue
-from bot.flows.postmortem import Drafter
 from bot.flows.tracker_effects import TrackerEffects
-from bot.store import followups, incident_reads
+from bot.store import incident_reads
 from bot.store.db import Database
-from tests.flows.fakes import FakeChat, StepClock
+from tests.flows.tracker_fakes import (
+    Desky,
+    Row,
+    Tracky,
+    closed_incident as closed,
+    export,
+    tracker_effects_for,
+)
 
-TEMPLATES = Path(__file__).resolve().parents[2] / "postmortem_templates"
-AT = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
 NO_DESK = "set DESKY_QUEUE"
 
 
-@dataclass
-class Tracky:
-    """A tracker that records what it was asked to make, numbering issues per project."""
-
-    project: str = "OPS"
-    name: str = "Tracky"
-    fix: str = "TRACKY_BOARD"
-    made: list[dict[str, Any]] = field(default_factory=list)
-
-    def find(self, *, label: str) -> TrackerIssue | None:
-        return None
-
-    def create(self, *, project: str, **fields: Any) -> TrackerIssue:
-        self.made.append({"project": project, **fields})
-        key = f"{project}-{sum(m['project'] == project for m in self.made)}"
-        return TrackerIssue(key, f"https://tracky.test/{key}")
-
-    def update(self, key: str, **_: object) -> None: ...
-    def link(self, *, link_type: str, inward: str, outward: str) -> None: ...
-    def remote_link(self, key: str, **_: object) -> None: ...
-
-
-@dataclass
-class Desky:
-    name: str = "Desky"
-    fix: str = "DESKY_QUEUE"
-    raised: list[dict[str, Any]] = field(default_factory=list)
-
-    def create_request(self, **fields: Any) -> TrackerIssue:
-        self.raised.append(fields)
-        return TrackerIssue(f"PIR-{len(self.raised)}", "https://tracky.test/PIR")
-
-
-@dataclass
-class Row:
-    """The export's outbox row, as the runner hands it to `gave_up`."""
-
-    incident_id: int
-    id: int = 1
-    lane: str = ""
-    kind: str = tracker_effects.EXPORT
-    payload: dict[str, Any] = field(default_factory=dict)
-
-
 def closed_incident(db: Database, service: str | None) -> int:
-    with db.engine.begin() as c:
-        incident = int(
-            c.execute(
-                text(
-                    "INSERT INTO incident (title, description, severity, status, private, drill,"
-                    " source, imported, service, created_at, updated_at) VALUES ('Slow', '',"
-                    " 'SEV2', 'closed', false, false, 'chat', false, :service, :at, :at)"
-                    " RETURNING id"
-                ),
-                {"at": AT, "service": service},
-            ).scalar_one()
-        )
-    with db.transaction() as session:
-        followups.record_followup(
-            session=session,
-            incident_id=incident,
-            text="Add a canary",
-            owner=None,
-            now=AT,
-            source="chat",
-        )
-    return incident
+    return closed(db, service, followups={"Add a canary": None})
 
 
 def effects(db: Database, services: dict[str, Any], **options: Any) -> TrackerEffects:
     catalog = catalog_from_mapping(
         {"services": services, "postmortem": options.pop("postmortem", {})}
     )
-    chat, clock = FakeChat(), StepClock(AT)
-    return TrackerEffects(
-        db,
-        options.pop("tracker", Tracky()),
-        Drafter(catalog, TEMPLATES),
-        chat,
-        catalog,
-        clock,
-        public_url=None,
-        people=People(db, chat, Pagers(), clock),
-        no_desk=NO_DESK,
-        **options,
-    )
-
-
-def export(db: Database, fx: TrackerEffects, incident: int) -> None:
-    with db.transaction() as session:
-        tracker_effects.enqueue_export(session, incident, AT)
-    assert OutboxRunner(db, StepClock(AT), fx.handlers).run_lane(tracker_effects.lane(incident))
+    return tracker_effects_for(db, catalog, no_desk=NO_DESK, **options)
 
 
 def postmortem_lines(db: Database, incident: int) -> list[str]:

@@ -5,103 +5,31 @@ no product's name."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
-from sqlalchemy import text
-
 from bot.core.catalog import default_catalog
-from bot.flows import tracker_effects
-from bot.flows.outbox import OutboxRunner
-from bot.flows.pagers import Pagers
-from bot.flows.people import People
-from bot.flows.ports import TrackerIssue
-from bot.flows.postmortem import Drafter
 from bot.flows.tracker_effects import TrackerEffects
 from bot.store import incident_reads
 from bot.store.db import Database
-from tests.flows.fakes import FakeChat, StepClock
-
-TEMPLATES = Path(__file__).resolve().parents[2] / "postmortem_templates"
-AT = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
-
-
-class Tracky:
-    """A tracker that is no vendor we know."""
-
-    project = "OPS"
-    name = "Tracky"
-    fix = "TRACKY_BOARD and the catalog's postmortem settings"
-
-    def find(self, *, label: str) -> TrackerIssue | None:
-        return None
-
-    def create(self, *, project: str, **_: object) -> TrackerIssue:
-        return TrackerIssue(f"{project}-1", f"https://tracky.test/{project}-1")
-
-    def update(self, key: str, **_: object) -> None: ...
-    def link(self, *, link_type: str, inward: str, outward: str) -> None: ...
-    def remote_link(self, key: str, **_: object) -> None: ...
-
-
-class Desky:
-    name = "Desky"
-    fix = "DESKY_QUEUE"
-
-    def create_request(self, **_: object) -> TrackerIssue:
-        return TrackerIssue("PIR-1", "https://tracky.test/PIR-1")
-
-
-@dataclass
-class Row:
-    incident_id: int
-    id: int = 1
-    lane: str = ""
-    kind: str = tracker_effects.EXPORT
-    payload: dict[str, Any] = field(default_factory=dict)
-
-
-def closed_incident(db: Database) -> int:
-    with db.engine.begin() as c:
-        return int(
-            c.execute(
-                text(
-                    "INSERT INTO incident (title, description, severity, status, private, drill,"
-                    " source, imported, created_at, updated_at) VALUES ('Slow', '', 'SEV2',"
-                    " 'closed', false, false, 'chat', false, :at, :at) RETURNING id"
-                ),
-                {"at": AT},
-            ).scalar_one()
-        )
+from tests.flows.tracker_fakes import (
+    Desky,
+    Row,
+    Tracky,
+    closed_incident,
+    export,
+    tracker_effects_for,
+)
 
 
 def effects(db: Database, **options: Any) -> TrackerEffects:
-    catalog, chat, clock = default_catalog(), FakeChat(), StepClock(AT)
-    return TrackerEffects(
-        db,
-        options.pop("tracker", Tracky()),
-        Drafter(catalog, TEMPLATES),
-        chat,
-        catalog,
-        clock,
-        public_url=None,
-        people=People(db, chat, Pagers(), clock),
-        **options,
-    )
+    options.setdefault("tracker", Tracky(fix="TRACKY_BOARD and the catalog's postmortem settings"))
+    return tracker_effects_for(db, default_catalog(), **options)
 
 
 def postmortem_lines(db: Database, incident: int) -> list[tuple[str, dict[str, Any]]]:
     with db.read() as session:
         timeline = incident_reads.timeline(session=session, incident_id=incident)
     return [(e.text, dict(e.data)) for e in timeline if e.kind == "postmortem"]
-
-
-def export(db: Database, fx: TrackerEffects, incident: int) -> None:
-    with db.transaction() as session:
-        tracker_effects.enqueue_export(session, incident, AT)
-    assert OutboxRunner(db, StepClock(AT), fx.handlers).run_lane(tracker_effects.lane(incident))
 
 
 def test_the_drafted_line_names_the_tracker_and_keeps_the_issue(db: Database) -> None:
