@@ -15,7 +15,8 @@ from bot.adapters.alert_sources.sns import SnsGate, gate_from
 from bot.adapters.jira import JiraTracker
 from bot.adapters.jira_service_desk import JiraServiceDesk
 from bot.adapters.opsgenie import OpsgenieClient, OpsgeniePager
-from bot.adapters.pagerduty import PACING, PagerDutyPager, pagerduty_budgets
+from bot.adapters.pagerduty import PagerDutyPager
+from bot.adapters.pagerduty_client import PACING, pagerduty_budgets
 from bot.adapters.slack import pacing as slack_pacing
 from bot.adapters.slack.app import build_bolt_app
 from bot.adapters.slack.chat import SlackChat

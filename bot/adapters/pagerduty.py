@@ -13,19 +13,22 @@ from __future__ import annotations
 
 import re
 import ssl
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import pagerduty
-from pagerduty.errors import Error as PagerDutyError, HttpError
 
-from bot.adapters.pacing_gate import PacingGate
+from bot.adapters.pagerduty_client import (
+    api_errors,
+    pace,
+    pagerduty_budgets,
+    pagerduty_gate,
+    tune,
+)
 from bot.core.catalog import PagerTarget
-from bot.core.pacing import Budgets, Pacer, Window
+from bot.core.pacing import Budgets
 from bot.flows.ports import (
     CannotPage,
     IntegrationError,
@@ -38,74 +41,9 @@ from bot.flows.ports import (
 )
 
 TIMEOUT = 10.0
-# PagerDuty's published limits, at 90 % in a rolling window a second longer than their minute:
-# Events API v2 "approximately 120 calls/minute per integration key ... calculated over a 60
-# second window looking back from the current time"; REST API v2: 960 requests a minute per API
-# key (every request, each page of a listing and each retry included).
-PACING = {"events": Window(108, 61.0), "rest": Window(864, 61.0)}
-MAX_SLEEP = 2.0
 # PagerDuty's event severities, most severe first; the catalog's scale maps onto them by rank.
 SEVERITIES = ("critical", "error", "warning", "info")
 _ID = re.compile(r"^P[A-Z0-9]{5,13}$")  # a service id typed as is (`/incident page PABC123`)
-
-
-def pagerduty_budgets() -> Pacer:
-    """In-process budgets with PagerDuty's limits (SQLite: one process)."""
-    return Pacer(PACING)
-
-
-def _gate(budgets: Budgets) -> PacingGate:
-    return PacingGate(budgets, "pagerduty", max_sleep=MAX_SLEEP)
-
-
-def _pace(gate: PacingGate, name: str, scope: str = "") -> None:
-    gate.before(name, scope, f"{name} paced to PagerDuty's rate limit")
-
-
-def _tune(client: pagerduty.ApiClient) -> None:
-    client.retry.clear()  # the Events client would retry 5xx up to six times, sleeping
-    client.retry[429] = 1  # one quick retry, then the outbox takes over
-    client.max_http_attempts = 2
-    # No network retry in the client: a POST whose connection dropped after PagerDuty made the
-    # incident would be sent again blind (400 "matching dedup key already exists" → given up);
-    # the outbox retries instead, and looks the incident up before creating it.
-    client.max_network_attempts = 0
-    client.sleep_timer = 0.5
-
-
-@contextmanager
-def _errors(what: str) -> Iterator[None]:
-    try:
-        yield
-    except HttpError as exc:
-        response = exc.response
-        status = int(getattr(response, "status_code", 0) or 0)
-        after = response.headers.get("retry-after") if response is not None else None
-        detail = _message(response)
-        raise IntegrationError(
-            "pagerduty",
-            f"http_{status}",
-            retryable=status == 429 or status >= 500 or status == 0,
-            retry_after=float(after) if after and after.replace(".", "", 1).isdigit() else None,
-            detail=f"{what}: {detail}"[:300],
-        ) from exc
-    except PagerDutyError as exc:  # network errors, timeouts
-        raise IntegrationError(
-            "pagerduty", "unreachable", retryable=True, detail=f"{what}: {exc}"[:300]
-        ) from exc
-
-
-def _message(response: Any) -> str:
-    try:
-        body = response.json()
-    except Exception:
-        return str(getattr(response, "text", ""))[:200]
-    if isinstance(body, dict):
-        error = body.get("error")
-        if isinstance(error, dict):
-            return "; ".join([str(error.get("message", "")), *map(str, error.get("errors", []))])
-        return str(body.get("message") or body.get("errors") or body)
-    return str(body)
 
 
 @dataclass(frozen=True)
@@ -133,7 +71,7 @@ class PagerDutyPager:
             ssl.create_default_context(cafile=str(ca_bundle)) if ca_bundle else True
         )
         self._pacer: Budgets = budgets if budgets is not None else pagerduty_budgets()
-        self._gate = _gate(self._pacer)
+        self._gate = pagerduty_gate(self._pacer)
         self._events_url = events_url
         self._events: dict[str, pagerduty.EventsApiV2Client] = {}
         self._rest: pagerduty.RestApiV2Client | None = None
@@ -145,12 +83,12 @@ class PagerDutyPager:
                 verify=self._verify,
                 timeout=TIMEOUT,
             )
-            _tune(self._rest)
+            tune(self._rest)
             # every HTTP request (each page of a listing, each retry) books its slot
             self._rest.event_hooks["request"].append(lambda _request: self._pace_rest())
 
     def _pace_rest(self) -> None:
-        _pace(self._gate, "rest")
+        pace(self._gate, "rest")
 
     @property
     def rest(self) -> pagerduty.RestApiV2Client:
@@ -169,9 +107,9 @@ class PagerDutyPager:
             client = pagerduty.EventsApiV2Client(
                 routing_key, base_url=self._events_url, verify=self._verify, timeout=TIMEOUT
             )
-            _tune(client)
+            tune(client)
             client.event_hooks["request"].append(
-                lambda _request: _pace(self._gate, "events", routing_key)
+                lambda _request: pace(self._gate, "events", routing_key)
             )
             self._events[routing_key] = client
         return client
@@ -280,13 +218,13 @@ class PagerDutyPager:
             "timestamp": timestamp.isoformat(),
             "custom_details": custom_details,
         }
-        with _errors("trigger"):
+        with api_errors("trigger"):
             self._events_client(routing_key).send_event(
                 "trigger", dedup_key, payload=payload, links=links, client="incidentbot"
             )
 
     def event(self, *, routing_key: str, dedup_key: str, action: str) -> None:
-        with _errors(action):
+        with api_errors(action):
             self._events_client(routing_key).send_event(action, dedup_key)
 
     # -- REST API v2 -----------------------------------------------------------------------------
@@ -313,17 +251,17 @@ class PagerDutyPager:
                 "id": escalation_policy_id,
                 "type": "escalation_policy_reference",
             }
-        with _errors("create incident"):
+        with api_errors("create incident"):
             created = self.rest.rpost("incidents", json={"incident": body})
         return _incident(created)
 
     def find_incident(self, *, incident_key: str) -> PagerIncident | None:
-        with _errors("find incident"):
+        with api_errors("find incident"):
             found = self.rest.rget("incidents", params={"incident_key": incident_key})
         return _incident(found[0]) if isinstance(found, list) and found else None
 
     def set_status(self, *, incident_id: str, status: str) -> None:
-        with _errors(f"set status {status}"):
+        with api_errors(f"set status {status}"):
             self.rest.rput(
                 f"incidents/{incident_id}",
                 json={"incident": {"type": "incident_reference", "status": status}},
@@ -345,14 +283,14 @@ class PagerDutyPager:
                 }
             ],
         }
-        with _errors("request responders"):
+        with api_errors("request responders"):
             self.rest.post(
                 f"incidents/{incident_id}/responder_requests", json=body
             ).raise_for_status()
 
     def _requester_id(self) -> str:
         email = self.rest.default_from
-        with _errors("find the requesting user"):
+        with api_errors("find the requesting user"):
             users = self.rest.rget("users", params={"query": email}) if email else []
         match = (
             next((u for u in users if isinstance(u, dict) and u.get("email") == email), None)
@@ -370,18 +308,18 @@ class PagerDutyPager:
 
     def check(self) -> str:
         """Reach PagerDuty with the token: how many services it can see (first page)."""
-        with _errors("list services"):
+        with api_errors("list services"):
             services = self.rest.rget("services", params={"limit": 25})
         return f"token accepted; sees {len(services)} service(s)"
 
     def escalation_policy_of(self, service_id: str) -> str | None:
-        with _errors("read service"):
+        with api_errors("read service"):
             service = self.rest.rget(f"services/{service_id}")
         policy = service.get("escalation_policy") if isinstance(service, dict) else None
         return str(policy["id"]) if isinstance(policy, dict) and policy.get("id") else None
 
     def oncalls_of(self, *, escalation_policy_ids: list[str]) -> list[OnCall]:
-        with _errors("read on-calls"):
+        with api_errors("read on-calls"):
             entries = self.rest.list_all(
                 "oncalls",
                 params={"escalation_policy_ids[]": escalation_policy_ids, "include[]": ["users"]},
@@ -402,7 +340,7 @@ class PagerDutyPager:
         return sorted(result, key=lambda o: (o.via, o.level, o.name))
 
     def user_email(self, user_id: str) -> str | None:
-        with _errors("read user"):
+        with api_errors("read user"):
             user = self.rest.rget(f"users/{user_id}")
         return str(user.get("email")) if isinstance(user, dict) and user.get("email") else None
 

@@ -19,7 +19,7 @@ from bot.core.text import no_nul
 from bot.core.timeline import Entry, EntryKind
 from bot.flows import chat_kinds as fx
 from bot.flows.unit import Outcome, UnitOfWork
-from bot.store import alerts as aq, incident_changes, incidents as q
+from bot.store import alert_deliveries as deliveries, alerts as aq, incident_changes, incidents as q
 from bot.store.alerts import AlertChange
 from bot.store.models import OutboxRow
 from bot.store.outbox import Effect
@@ -28,7 +28,7 @@ from bot.store.session import Session
 _ICON = {"new": "🔥 Firing", "refired": "🔥 Firing again", "resolved": "✅ Resolved"}
 # A delivery's line joins the one still waiting in the channel's lane (behind its pending
 # channel in a storm, say): one message for the deliveries the chat has not seen yet.
-_LINES_MERGE = aq.LineMerge(line=fx.POST_LINE, behind=fx.REFRESH)
+_LINES_MERGE = deliveries.LineMerge(line=fx.POST_LINE, behind=fx.REFRESH)
 
 
 class AlertFlows(UnitOfWork):
@@ -110,7 +110,7 @@ class AlertFlows(UnitOfWork):
                 effects.append(Effect(lane, fx.PROPOSE_MITIGATION, incident.id, mitigated))
         # one card refresh serves a burst of changes (coalesced with one still waiting)
         effects.append(Effect(lane, fx.REFRESH, incident.id))
-        aq.record_delivery(
+        deliveries.record_delivery(
             session=session,
             incident_id=incident.id,
             entries=entries,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -13,14 +13,21 @@ from sqlmodel import Session, col, select
 
 from bot.core.lifecycle import Decision, Opening, Snapshot
 from bot.core.milestones import Milestone, Source, Stamp
-from bot.core.timeline import Entry
 from bot.store.models import Incident, MilestoneRow, ProcessedRequest, RoleAssignment, TimelineRow
+from bot.store.timeline_entries import (  # the timeline's rows, where incidents' callers look
+    Rows,
+    add_entries as add_entries,
+    entry_rows as entry_rows,
+    insert_entries as insert_entries,
+    insert_rows,
+    timeline as timeline,
+    timeline_entry_by_key as timeline_entry_by_key,
+)
 
 _INCIDENT = Incident.__table__  # type: ignore[attr-defined]
 _MILESTONE = MilestoneRow.__table__  # type: ignore[attr-defined]
 _ROLE = RoleAssignment.__table__  # type: ignore[attr-defined]
 _REQUEST = ProcessedRequest.__table__  # type: ignore[attr-defined]
-_TIMELINE = TimelineRow.__table__  # type: ignore[attr-defined]
 # The hot statements are built once: a statement object keeps its cache key (SQLAlchemy memoizes
 # it), where one built per call pays for its construction and its key every time.
 _CLAIM = {
@@ -36,7 +43,6 @@ _ROLES = core_select(_ROLE.c.role, _ROLE.c.user_id).where(
     _ROLE.c.incident_id == bindparam("incident_id")
 )
 _INSERT_MILESTONE, _INSERT_ROLE = insert(_MILESTONE), insert(_ROLE)
-_INSERT_TIMELINE = insert(_TIMELINE)
 _SET: dict[tuple[str, ...], Any] = {}  # UPDATE incident SET <these columns>, by column names
 _SET_READ: dict[tuple[str, ...], Any] = {}  # the same, RETURNING the row
 _KEPT = "incidents.kept"  # Session.info: the incident rows read or made in this session
@@ -142,11 +148,7 @@ def insert_fresh(session: Session, incident_id: int, opening: Opening, now: date
         session.execute(_INSERT_MILESTONE, milestone_rows)
     if role_rows:
         session.execute(_INSERT_ROLE, role_rows)
-    if entry_rows:
-        session.execute(_INSERT_TIMELINE, entry_rows)
-
-
-Rows = list[dict[str, Any]]
+    insert_rows(session, entry_rows)
 
 
 def fresh_rows(incident_id: int, opening: Opening, now: datetime) -> tuple[Rows, Rows, Rows]:
@@ -314,76 +316,6 @@ def apply_decision(
         )
         session.add(assignment)
     return add_entries(session=session, incident_id=incident_id, entries=decision.entries, now=now)
-
-
-def add_entries(
-    *,
-    session: Session,
-    incident_id: int,
-    entries: Iterable[Entry],
-    now: datetime,
-    dedup_key: str | None = None,
-) -> list[TimelineRow]:
-    rows = [
-        TimelineRow(
-            incident_id=incident_id,
-            at=e.at,
-            kind=e.kind.value,
-            text=e.text,
-            actor=e.actor,
-            source=e.source.value,
-            data=dict(e.data),
-            dedup_key=dedup_key,
-            created_at=now,
-        )
-        for e in entries
-    ]
-    session.add_all(rows)
-    session.flush()
-    return rows
-
-
-def insert_entries(
-    *, session: Session, incident_id: int, entries: Sequence[Entry], now: datetime
-) -> None:
-    """Many entries in one multi-row INSERT (alert storms); `add_entries` when you need the rows."""
-    if entries:
-        session.execute(_INSERT_TIMELINE, entry_rows(incident_id, entries, now))
-
-
-def entry_rows(incident_id: int, entries: Sequence[Entry], now: datetime) -> Rows:
-    return [
-        {
-            "incident_id": incident_id,
-            "at": e.at,
-            "kind": e.kind.value,
-            "text": e.text,
-            "actor": e.actor,
-            "source": e.source.value,
-            "data": dict(e.data),
-            "dedup_key": None,
-            "created_at": now,
-        }
-        for e in entries
-    ]
-
-
-def timeline_entry_by_key(
-    *, session: Session, incident_id: int, dedup_key: str
-) -> TimelineRow | None:
-    return session.exec(
-        select(TimelineRow).where(
-            TimelineRow.incident_id == incident_id, TimelineRow.dedup_key == dedup_key
-        )
-    ).first()
-
-
-def timeline(*, session: Session, incident_id: int) -> Sequence[TimelineRow]:
-    return session.exec(
-        select(TimelineRow)
-        .where(TimelineRow.incident_id == incident_id)
-        .order_by(col(TimelineRow.at), col(TimelineRow.id))
-    ).all()
 
 
 def list_incidents(

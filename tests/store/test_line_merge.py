@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import text
 
-from bot.store.alerts import LineMerge, record_delivery
+from bot.store.alert_deliveries import LineMerge, record_delivery
 from bot.store.db import Database
 from bot.store.outbox import Effect
 
