@@ -40,15 +40,6 @@ def group_hash(source: str, group_key: str) -> str:
     return hashlib.sha256(f"{source}\x00{group_key}".encode()).hexdigest()
 
 
-def incident_by_open_group(
-    *, session: Session, group: str, for_update: bool = False
-) -> Incident | None:
-    query = select(Incident).where(Incident.open_group == group)
-    if for_update:
-        query = query.with_for_update()
-    return session.exec(query).first()
-
-
 @dataclass(frozen=True)
 class OpenIncident:
     """What a delivery needs of its group's open incident (the row stays locked)."""
